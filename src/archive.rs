@@ -1,0 +1,222 @@
+//! The content-addressed blob archive on disk: every distinct body once, at
+//! `blobs/sha256/<2 hex>/<2 hex>/<64 hex>`, written to a temp file under `tmp/` and renamed into
+//! place once its hash is known. A blob is never modified after it lands, so no later fetch (an
+//! error page, a truncated body) can damage a good copy. File names come only from hashes.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+use sha2::Digest;
+use tokio::io::AsyncWriteExt;
+
+use crate::model::Sha256;
+
+/// Where blobs and temp files go below the archive root.
+const BLOBS_DIR: &str = "blobs/sha256";
+const TEMP_DIR: &str = "tmp";
+const TEMP_PREFIX: &str = "part-";
+
+#[derive(Debug, thiserror::Error)]
+pub enum ArchiveError {
+    #[error("archive directory {} is not usable: {source}; pass a writable folder with --archive", path.display())]
+    Unusable { path: PathBuf, source: io::Error },
+    #[error("could not write to the archive at {}: {source}", path.display())]
+    Write { path: PathBuf, source: io::Error },
+}
+
+/// A blob that landed in the archive.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Blob {
+    pub sha256: Sha256,
+    pub bytes: u64,
+}
+
+/// The archive root and the operations on its blob files.
+#[derive(Clone, Debug)]
+pub struct Archive {
+    root: PathBuf,
+}
+
+impl Archive {
+    /// Creates the layout if needed and proves the folder is writable.
+    pub fn open(root: &Path) -> Result<Archive, ArchiveError> {
+        let unusable = |source| ArchiveError::Unusable {
+            path: root.to_path_buf(),
+            source,
+        };
+        std::fs::create_dir_all(root.join(BLOBS_DIR)).map_err(unusable)?;
+        std::fs::create_dir_all(root.join(TEMP_DIR)).map_err(unusable)?;
+        let probe = tempfile::Builder::new()
+            .prefix(TEMP_PREFIX)
+            .tempfile_in(root.join(TEMP_DIR))
+            .map_err(unusable)?;
+        drop(probe);
+        Ok(Archive {
+            root: root.to_path_buf(),
+        })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The blob's path relative to the archive root, with `/` separators (as reported in JSON).
+    pub fn relative_path(sha: &Sha256) -> String {
+        let hex = sha.to_hex();
+        format!("{BLOBS_DIR}/{}/{}/{hex}", &hex[0..2], &hex[2..4])
+    }
+
+    pub fn blob_path(&self, sha: &Sha256) -> PathBuf {
+        self.root.join(Self::relative_path(sha))
+    }
+
+    pub fn contains(&self, sha: &Sha256) -> bool {
+        self.blob_path(sha).is_file()
+    }
+
+    /// Removes temp files left by a run that died; call only while holding the store's lock.
+    pub fn remove_stale_temp_files(&self) -> usize {
+        let Ok(entries) = std::fs::read_dir(self.root.join(TEMP_DIR)) else {
+            return 0;
+        };
+        entries
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with(TEMP_PREFIX))
+            .filter(|e| std::fs::remove_file(e.path()).is_ok())
+            .count()
+    }
+
+    /// Starts a new blob: bytes go to a temp file and into a running sha256.
+    pub fn writer(&self) -> Result<BlobWriter, ArchiveError> {
+        let dir = self.root.join(TEMP_DIR);
+        let temp = tempfile::Builder::new()
+            .prefix(TEMP_PREFIX)
+            .tempfile_in(&dir)
+            .map_err(|source| ArchiveError::Write { path: dir, source })?;
+        let (file, path) = temp.into_parts();
+        Ok(BlobWriter {
+            file: tokio::fs::File::from_std(file),
+            path,
+            hasher: sha2::Sha256::new(),
+            bytes: 0,
+            archive: self.clone(),
+        })
+    }
+}
+
+/// A blob being written. Dropping it without `finish` deletes the temp file.
+pub struct BlobWriter {
+    file: tokio::fs::File,
+    path: tempfile::TempPath,
+    hasher: sha2::Sha256,
+    bytes: u64,
+    archive: Archive,
+}
+
+impl BlobWriter {
+    pub async fn write(&mut self, chunk: &[u8]) -> Result<(), ArchiveError> {
+        self.hasher.update(chunk);
+        self.bytes += chunk.len() as u64;
+        self.file
+            .write_all(chunk)
+            .await
+            .map_err(|source| self.write_error(source))
+    }
+
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    fn write_error(&self, source: io::Error) -> ArchiveError {
+        ArchiveError::Write {
+            path: self.path.to_path_buf(),
+            source,
+        }
+    }
+
+    /// Makes the body durable and moves it to its content address. If that blob already exists
+    /// the new copy is dropped: the bytes are identical by construction.
+    pub async fn finish(mut self) -> Result<Blob, ArchiveError> {
+        self.file
+            .flush()
+            .await
+            .map_err(|source| self.write_error(source))?;
+        self.file
+            .sync_all()
+            .await
+            .map_err(|source| self.write_error(source))?;
+        let sha = Sha256(self.hasher.finalize().into());
+        let blob = Blob {
+            sha256: sha,
+            bytes: self.bytes,
+        };
+        let target = self.archive.blob_path(&sha);
+        if target.is_file() {
+            return Ok(blob);
+        }
+        let BlobWriter { file, path, .. } = self;
+        drop(file);
+        let write_error = |source| ArchiveError::Write {
+            path: target.clone(),
+            source,
+        };
+        tokio::task::spawn_blocking({
+            let target = target.clone();
+            move || -> io::Result<()> {
+                if let Some(parent) = target.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                let mut perms = std::fs::metadata(&path)?.permissions();
+                perms.set_readonly(true);
+                std::fs::set_permissions(&path, perms)?;
+                path.persist(&target).map_err(|e| e.error)?;
+                Ok(())
+            }
+        })
+        .await
+        .map_err(|e| write_error(io::Error::other(e)))?
+        .map_err(write_error)?;
+        Ok(blob)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn blobs_land_at_their_hash_and_are_stored_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = Archive::open(dir.path()).unwrap();
+        let mut w = archive.writer().unwrap();
+        w.write(b"hello ").await.unwrap();
+        w.write(b"world").await.unwrap();
+        let blob = w.finish().await.unwrap();
+        // sha256("hello world"), computed with coreutils.
+        assert_eq!(
+            blob.sha256.to_hex(),
+            "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"
+        );
+        assert_eq!(
+            Archive::relative_path(&blob.sha256),
+            "blobs/sha256/b9/4d/b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"
+        );
+        assert_eq!(std::fs::read(archive.blob_path(&blob.sha256)).unwrap(), b"hello world");
+
+        let mut again = archive.writer().unwrap();
+        again.write(b"hello world").await.unwrap();
+        assert_eq!(again.finish().await.unwrap(), blob);
+        let temps = std::fs::read_dir(dir.path().join(TEMP_DIR)).unwrap().count();
+        assert_eq!(temps, 0, "no temp file is left behind");
+    }
+
+    #[tokio::test]
+    async fn an_abandoned_blob_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let archive = Archive::open(dir.path()).unwrap();
+        let mut w = archive.writer().unwrap();
+        w.write(b"partial").await.unwrap();
+        drop(w);
+        assert_eq!(std::fs::read_dir(dir.path().join(TEMP_DIR)).unwrap().count(), 0);
+    }
+}

@@ -1,0 +1,489 @@
+//! One `check` run, end to end: resolve seeds, fetch and archive each seed page, extract what
+//! it lists, fetch every listed URL once (bounded globally here, per host in `fetch`), record
+//! every check in the store, and assemble the report. Data flows one way:
+//! seed → extract → fetch → archive/store → classify → report.
+
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+
+use chrono::Utc;
+use futures_util::StreamExt;
+use indicatif::{ProgressBar, ProgressStyle};
+use url::Url;
+
+use crate::archive::Archive;
+use crate::classify::classify;
+use crate::config::{Config, MAX_PAGE_PARSE_BYTES};
+use crate::error::Error;
+use crate::extract;
+use crate::fetch::{Fetched, Fetcher, Outcome};
+use crate::model::{Kind, Reason, State, Summary};
+use crate::report::{JSON_VERSION, ResourceReport, RunInfo, RunReport, SeedReport};
+use crate::seed::{self, Listed, ListedTarget, Seed, SeedSource};
+use crate::store::{CheckRecord, ResourceRecord, RunRecord, RunStatus, Store};
+
+/// A URL's check in this run and its record after it.
+#[derive(Clone, Debug)]
+struct Checked {
+    check: CheckRecord,
+    resource: ResourceRecord,
+}
+
+/// A seed after its page was looked at.
+struct SeedPlan {
+    seed: Seed,
+    /// The page itself as a checked resource (its URL, or the file's `file://` URL).
+    page: Option<String>,
+    page_title: Option<String>,
+    entries: Vec<Listed>,
+    diff: seed::PageDiff,
+}
+
+/// Runs `check` with `config` and returns the report. Broken links are in the report; an
+/// `Err` means the run could not start or could not record its results.
+pub async fn run(config: &Config) -> Result<RunReport, Error> {
+    let seeds = seed::resolve(&config.seeds, &config.seeds_dir)?;
+    if seeds.is_empty() {
+        return Err(Error::NoSeeds(config.seeds_dir.clone()));
+    }
+    let archive = Archive::open(&config.archive_dir)?;
+    let store = Store::open(&config.archive_dir)?;
+    // We hold the store's lock, so no other run is writing temp files.
+    let stale = archive.remove_stale_temp_files();
+    if stale > 0 {
+        tracing::info!("removed {stale} temp files left by an interrupted run");
+    }
+    let fetcher = Fetcher::new(config, archive.clone()).map_err(Error::Client)?;
+    let mut run = RunRecord {
+        started: Utc::now(),
+        seeds: seeds.iter().map(|s| s.id.clone()).collect(),
+        ..RunRecord::default()
+    };
+    store.begin_run(&mut run)?;
+
+    let progress = progress_bar(config.progress);
+    let mut runner = Runner {
+        fetcher,
+        store: store.clone(),
+        archive,
+        run_id: run.id,
+        results: HashMap::new(),
+        progress,
+    };
+
+    let mut plans = Vec::with_capacity(seeds.len());
+    for seed in seeds {
+        plans.push(runner.plan(seed).await?);
+    }
+    let urls: Vec<Url> = plans
+        .iter()
+        .flat_map(|p| p.entries.iter())
+        .filter_map(|e| match &e.target {
+            ListedTarget::Fetch(u) => Some(u.clone()),
+            _ => None,
+        })
+        .collect();
+    runner.fetch_all(urls, config.concurrency).await?;
+    runner.progress.finish_and_clear();
+
+    let resources: Vec<ResourceReport> = plans.iter().flat_map(|p| runner.report_seed(p)).collect();
+    let mut summary = Summary::default();
+    for r in &resources {
+        summary.add(r.state);
+    }
+    let seeds = plans.iter().map(|p| runner.seed_report(p)).collect();
+
+    run.finished = Some(Utc::now());
+    run.summary = summary;
+    run.status = RunStatus::Complete;
+    store.put_run(&run)?;
+    store.flush().await?;
+    Ok(RunReport {
+        version: JSON_VERSION,
+        run: RunInfo {
+            id: run.id,
+            started: run.started,
+            finished: run.finished.unwrap_or(run.started),
+        },
+        summary,
+        seeds,
+        resources,
+    })
+}
+
+fn progress_bar(show: bool) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(0);
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {pos}/{len} checked {wide_msg}") {
+        bar.set_style(style);
+    }
+    bar
+}
+
+struct Runner {
+    fetcher: Fetcher,
+    store: Store,
+    archive: Archive,
+    run_id: u64,
+    /// Every URL checked in this run: a URL listed many times is fetched once.
+    results: HashMap<String, Checked>,
+    progress: ProgressBar,
+}
+
+impl Runner {
+    /// Fetches and archives the seed's page, and works out what the seed lists.
+    async fn plan(&mut self, seed: Seed) -> Result<SeedPlan, Error> {
+        match &seed.source {
+            SeedSource::Url(url) => {
+                let (page, extracted) = self.page_from_url(url).await?;
+                let entries = seed::dedupe(seed::from_page(&extracted));
+                Ok(SeedPlan {
+                    page: Some(page),
+                    page_title: extracted.title,
+                    entries,
+                    diff: seed::PageDiff::default(),
+                    seed,
+                })
+            }
+            SeedSource::HtmlFile(path) => {
+                let (page, extracted) = self.page_from_file(path).await?;
+                let entries = seed::dedupe(seed::from_page(&extracted));
+                Ok(SeedPlan {
+                    page: Some(page),
+                    page_title: extracted.title,
+                    entries,
+                    diff: seed::PageDiff::default(),
+                    seed,
+                })
+            }
+            SeedSource::Manifest(m) => {
+                let mut entries = seed::from_manifest(m);
+                let mut listed_titles: Vec<String> = m.items.iter().map(|i| i.title.clone()).collect();
+                if let Some(capture) = m.capture.as_deref().filter(|p| is_html_path(p)) {
+                    let base = m.page_url.clone().or_else(|| file_url(capture).ok());
+                    let bytes = std::fs::read(capture).map_err(|source| seed::SeedError::Read {
+                        path: capture.to_path_buf(),
+                        source,
+                    })?;
+                    if let Some(base) = base {
+                        let captured = seed::from_page(&extract::extract(&extract::decode(&bytes, None), &base));
+                        listed_titles.extend(captured.iter().map(|l| l.title.clone()).filter(|t| !t.is_empty()));
+                        entries.extend(captured.into_iter().map(|mut l| {
+                            l.note = Some("listed in the capture".into());
+                            l
+                        }));
+                    }
+                }
+                let mut page = None;
+                let mut diff = seed::PageDiff::default();
+                if let Some(url) = &m.page_url {
+                    let (page_key, extracted) = self.page_from_url(url).await?;
+                    let live = seed::dedupe(seed::from_page(&extracted));
+                    let live_ok = self.results.get(&page_key).is_some_and(|c| c.check.state.is_reachable());
+                    if live_ok {
+                        let listed_urls: HashSet<String> = entries.iter().filter_map(|e| e.target.url()).collect();
+                        diff = seed::compare(&listed_titles, &listed_urls, &live);
+                    }
+                    entries.extend(live);
+                    page = Some(page_key);
+                }
+                Ok(SeedPlan {
+                    page,
+                    page_title: Some(m.page.title.clone()),
+                    entries: seed::dedupe(entries),
+                    diff,
+                    seed,
+                })
+            }
+        }
+    }
+
+    /// Fetches a seed page and extracts its links from the archived copy: this run's copy when
+    /// the page answered, else the last good one, so a page that is down still has its links
+    /// checked.
+    async fn page_from_url(&mut self, url: &Url) -> Result<(String, extract::Page), Error> {
+        let key = url.to_string();
+        if !self.results.contains_key(&key) {
+            self.progress.inc_length(1);
+            let fetched = self.fetcher.fetch(url).await;
+            self.record(&fetched)?;
+            self.progress.inc(1);
+        }
+        let checked = &self.results[&key];
+        let base = checked
+            .check
+            .final_url
+            .as_deref()
+            .and_then(|u| Url::parse(u).ok())
+            .unwrap_or_else(|| url.clone());
+        let page = match checked.resource.last_good_sha256 {
+            Some(sha) if is_html(checked.check.content_type.as_deref()) => {
+                let bytes = read_capped(&self.archive.blob_path(&sha)).await?;
+                extract::extract(&extract::decode(&bytes, checked.check.content_type.as_deref()), &base)
+            }
+            _ => extract::Page::default(),
+        };
+        Ok((key, page))
+    }
+
+    /// Archives a saved HTML page and extracts its links; relative links resolve against the
+    /// file unless it has a `<base href>`.
+    async fn page_from_file(&mut self, path: &Path) -> Result<(String, extract::Page), Error> {
+        let read_err = |source| seed::SeedError::Read {
+            path: path.to_path_buf(),
+            source,
+        };
+        let url = file_url(path).map_err(read_err)?;
+        let started = Utc::now();
+        let clock = std::time::Instant::now();
+        let bytes = read_capped(path).await?;
+        let mut writer = self.archive.writer()?;
+        writer.write(&bytes).await?;
+        let blob = writer.finish().await?;
+        let fetched = Fetched {
+            requested: url.clone(),
+            final_url: url.clone(),
+            redirects: Vec::new(),
+            started,
+            elapsed: clock.elapsed(),
+            outcome: Outcome::Body {
+                status: 200,
+                content_type: Some("text/html".into()),
+                etag: None,
+                last_modified: None,
+                blob,
+            },
+        };
+        let mut checked = self.record(&fetched)?;
+        checked.check.http_status = None;
+        self.results.insert(url.to_string(), checked);
+        let page = extract::extract(&extract::decode(&bytes, None), &url);
+        Ok((url.to_string(), page))
+    }
+
+    /// Fetches every URL not checked yet in this run, at most `concurrency` at once.
+    async fn fetch_all(&mut self, urls: Vec<Url>, concurrency: usize) -> Result<(), Error> {
+        let mut seen = HashSet::new();
+        let todo: Vec<Url> = urls
+            .into_iter()
+            .filter(|u| !self.results.contains_key(u.as_str()) && seen.insert(u.to_string()))
+            .collect();
+        self.progress.inc_length(todo.len() as u64);
+        let fetcher = &self.fetcher;
+        let mut stream = futures_util::stream::iter(todo)
+            .map(|url| async move { fetcher.fetch(&url).await })
+            .buffer_unordered(concurrency.max(1));
+        // Recorded as results arrive, so a long run keeps what it learnt even if it dies.
+        while let Some(fetched) = stream.next().await {
+            self.progress.inc(1);
+            self.progress.set_message(fetched.requested.to_string());
+            Self::record_into(&self.store, self.run_id, &mut self.results, &fetched)?;
+        }
+        Ok(())
+    }
+
+    fn record(&mut self, fetched: &Fetched) -> Result<Checked, Error> {
+        Self::record_into(&self.store, self.run_id, &mut self.results, fetched)
+    }
+
+    fn record_into(
+        store: &Store,
+        run_id: u64,
+        results: &mut HashMap<String, Checked>,
+        fetched: &Fetched,
+    ) -> Result<Checked, Error> {
+        let check = check_record(run_id, fetched);
+        let resource = store.record_check(&check)?;
+        let checked = Checked { check, resource };
+        results.insert(fetched.requested.to_string(), checked.clone());
+        Ok(checked)
+    }
+
+    fn report_seed(&self, plan: &SeedPlan) -> Vec<ResourceReport> {
+        let mut out = Vec::with_capacity(plan.entries.len() + 1);
+        if let Some(page) = &plan.page {
+            let title = plan.page_title.clone();
+            let mut r = self.resource_report(plan, page, Kind::Page, title.clone(), None, None);
+            r.titles = title.into_iter().collect();
+            out.push(r);
+        }
+        for e in &plan.entries {
+            let title = Some(e.title.clone()).filter(|t| !t.is_empty());
+            let mut r = match &e.target {
+                ListedTarget::Fetch(u) => {
+                    self.resource_report(plan, u.as_str(), e.kind, title, e.section.clone(), e.note.clone())
+                }
+                ListedTarget::Unsupported(u) => {
+                    unchecked(plan, Some(u.clone()), State::Skipped, Reason::UnsupportedScheme, e)
+                }
+                ListedTarget::Invalid(u) => unchecked(plan, Some(u.clone()), State::Broken, Reason::InvalidUrl, e),
+                ListedTarget::NoUrl => unchecked(plan, None, State::Unresolved, Reason::NoUrl, e),
+            };
+            r.titles = e.titles.clone();
+            out.push(r);
+        }
+        out
+    }
+
+    fn resource_report(
+        &self,
+        plan: &SeedPlan,
+        url: &str,
+        kind: Kind,
+        title: Option<String>,
+        section: Option<String>,
+        note: Option<String>,
+    ) -> ResourceReport {
+        let Some(Checked { check, resource }) = self.results.get(url) else {
+            // Every fetch target was fetched above; reaching this is a bug, reported as such.
+            let mut r = unchecked_blank(plan, Some(url.to_owned()), State::Broken, Reason::Other);
+            r.kind = kind;
+            r.error = Some("internal: not checked".into());
+            return r;
+        };
+        ResourceReport {
+            url: Some(url.to_owned()),
+            title,
+            titles: Vec::new(),
+            section,
+            seed: plan.seed.id.clone(),
+            kind,
+            state: check.state,
+            reason: check.reason,
+            http_status: check.http_status,
+            final_url: check.final_url.clone(),
+            redirects: check.redirects.clone(),
+            sha256: check.sha256,
+            last_good_sha256: resource.last_good_sha256,
+            bytes: check.bytes,
+            content_type: check.content_type.clone(),
+            archived: resource.last_good_sha256.as_ref().map(Archive::relative_path),
+            checked_at: Some(check.checked_at),
+            elapsed_ms: Some(check.elapsed_ms),
+            note,
+            error: check.error.clone(),
+        }
+    }
+
+    fn seed_report(&self, plan: &SeedPlan) -> SeedReport {
+        let state = plan
+            .page
+            .as_ref()
+            .and_then(|p| self.results.get(p))
+            .map_or(State::Unresolved, |c| c.check.state);
+        SeedReport {
+            seed: plan.seed.id.clone(),
+            title: plan.seed.title().map(str::to_owned).or_else(|| plan.page_title.clone()),
+            page_url: plan.page.clone(),
+            state,
+            listed: plan.entries.len(),
+            missing_from_page: plan.diff.missing_from_page.clone(),
+            new_on_page: plan.diff.new_on_page.clone(),
+        }
+    }
+}
+
+fn unchecked(plan: &SeedPlan, url: Option<String>, state: State, reason: Reason, e: &Listed) -> ResourceReport {
+    let mut r = unchecked_blank(plan, url, state, reason);
+    r.kind = e.kind;
+    r.title = Some(e.title.clone()).filter(|t| !t.is_empty());
+    r.section = e.section.clone();
+    r.note = e.note.clone();
+    r
+}
+
+fn unchecked_blank(plan: &SeedPlan, url: Option<String>, state: State, reason: Reason) -> ResourceReport {
+    ResourceReport {
+        url,
+        title: None,
+        titles: Vec::new(),
+        section: None,
+        seed: plan.seed.id.clone(),
+        kind: Kind::Link,
+        state,
+        reason: Some(reason),
+        http_status: None,
+        final_url: None,
+        redirects: Vec::new(),
+        sha256: None,
+        last_good_sha256: None,
+        bytes: None,
+        content_type: None,
+        archived: None,
+        checked_at: None,
+        elapsed_ms: None,
+        note: None,
+        error: None,
+    }
+}
+
+/// The store's record of one fetch.
+fn check_record(run_id: u64, fetched: &Fetched) -> CheckRecord {
+    let (state, reason) = classify(fetched);
+    let mut check = CheckRecord {
+        run_id,
+        url: fetched.requested.to_string(),
+        checked_at: fetched.started,
+        state,
+        reason,
+        final_url: Some(fetched.final_url.to_string()),
+        redirects: fetched.redirects.clone(),
+        elapsed_ms: fetched.elapsed.as_millis() as u64,
+        ..CheckRecord::default()
+    };
+    match &fetched.outcome {
+        Outcome::Body {
+            status,
+            content_type,
+            etag,
+            last_modified,
+            blob,
+        } => {
+            check.http_status = Some(*status);
+            check.content_type = content_type.clone();
+            check.etag = etag.clone();
+            check.last_modified = last_modified.clone();
+            check.sha256 = Some(blob.sha256);
+            check.bytes = Some(blob.bytes);
+        }
+        Outcome::Status { status, content_type } => {
+            check.http_status = Some(*status);
+            check.content_type = content_type.clone();
+        }
+        Outcome::Failed { status, detail, .. } => {
+            check.http_status = *status;
+            check.error = Some(detail.clone());
+        }
+    }
+    check
+}
+
+fn is_html(content_type: Option<&str>) -> bool {
+    content_type.is_none_or(|ct| ct.to_ascii_lowercase().contains("html"))
+}
+
+fn is_html_path(p: &Path) -> bool {
+    p.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"))
+}
+
+fn file_url(path: &Path) -> Result<Url, std::io::Error> {
+    let abs = std::fs::canonicalize(path)?;
+    Url::from_file_path(&abs).map_err(|_| std::io::Error::other("not an absolute path"))
+}
+
+/// Reads at most `MAX_PAGE_PARSE_BYTES` of a page: enough for any real page's links, bounded
+/// for a hostile one.
+async fn read_capped(path: &Path) -> Result<Vec<u8>, Error> {
+    use tokio::io::AsyncReadExt;
+    let err = |source| seed::SeedError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = tokio::fs::File::open(path).await.map_err(err)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_PAGE_PARSE_BYTES).read_to_end(&mut bytes).await.map_err(err)?;
+    Ok(bytes)
+}

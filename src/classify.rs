@@ -1,0 +1,99 @@
+//! Pure decisions: a fetch outcome → the state and reason users see. No I/O.
+
+use crate::fetch::{Failure, Fetched, Outcome};
+use crate::model::{Hop, Reason, State};
+
+/// The verdict on one fetch.
+pub fn classify(fetched: &Fetched) -> (State, Option<Reason>) {
+    match &fetched.outcome {
+        Outcome::Body { .. } if fetched.redirects.is_empty() => (State::Ok, None),
+        Outcome::Body { .. } => (State::Redirected, Some(redirect_reason(&fetched.redirects))),
+        Outcome::Status { status, .. } => (State::Broken, Some(status_reason(*status))),
+        Outcome::Failed { failure, .. } => {
+            let reason = match failure {
+                Failure::Dns => Reason::Dns,
+                Failure::Connect => Reason::Connect,
+                Failure::Tls => Reason::Tls,
+                Failure::Timeout => Reason::Timeout,
+                Failure::RedirectLoop => Reason::RedirectLoop,
+                Failure::TooManyRedirects => Reason::TooManyRedirects,
+                Failure::UnsupportedRedirect => Reason::UnsupportedScheme,
+                Failure::Truncated => Reason::Truncated,
+                Failure::TooLarge => Reason::TooLarge,
+                Failure::Other => Reason::Other,
+            };
+            (State::Broken, Some(reason))
+        }
+    }
+}
+
+/// Permanent only when every hop is: one temporary hop means the listed URL is still the one
+/// to keep.
+pub fn redirect_reason(hops: &[Hop]) -> Reason {
+    if hops.iter().all(|h| matches!(h.status, 301 | 308)) {
+        Reason::PermanentRedirect
+    } else {
+        Reason::TemporaryRedirect
+    }
+}
+
+pub fn status_reason(status: u16) -> Reason {
+    match status {
+        404 => Reason::NotFound,
+        410 => Reason::Gone,
+        _ => Reason::HttpError,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::archive::Blob;
+    use crate::model::Sha256;
+    use std::time::Duration;
+    use url::Url;
+
+    fn fetched(redirects: &[u16], outcome: Outcome) -> Fetched {
+        let url = Url::parse("http://a.test/x").unwrap();
+        Fetched {
+            requested: url.clone(),
+            final_url: url,
+            redirects: redirects
+                .iter()
+                .map(|&status| Hop { status, location: "http://a.test/y".into() })
+                .collect(),
+            started: chrono::Utc::now(),
+            elapsed: Duration::ZERO,
+            outcome,
+        }
+    }
+
+    fn body() -> Outcome {
+        Outcome::Body {
+            status: 200,
+            content_type: None,
+            etag: None,
+            last_modified: None,
+            blob: Blob { sha256: Sha256([0; 32]), bytes: 0 },
+        }
+    }
+
+    #[test]
+    fn statuses_and_redirects() {
+        assert_eq!(classify(&fetched(&[], body())), (State::Ok, None));
+        assert_eq!(
+            classify(&fetched(&[301, 308], body())),
+            (State::Redirected, Some(Reason::PermanentRedirect))
+        );
+        assert_eq!(
+            classify(&fetched(&[301, 302], body())),
+            (State::Redirected, Some(Reason::TemporaryRedirect))
+        );
+        for (status, reason) in [(404, Reason::NotFound), (410, Reason::Gone), (500, Reason::HttpError), (403, Reason::HttpError)] {
+            let out = Outcome::Status { status, content_type: None };
+            assert_eq!(classify(&fetched(&[], out)), (State::Broken, Some(reason)));
+        }
+        let loop_ = Outcome::Failed { failure: Failure::RedirectLoop, status: Some(302), detail: String::new() };
+        assert_eq!(classify(&fetched(&[302, 302], loop_)), (State::Broken, Some(Reason::RedirectLoop)));
+    }
+}

@@ -1,0 +1,173 @@
+//! The validated configuration of a run: one plain struct, built once from flags and environment
+//! by the binary, with named defaults and the parsers for the value forms users type.
+
+use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::model::State;
+
+/// Requests in flight across all hosts.
+pub const DEFAULT_CONCURRENCY: usize = 64;
+/// One request a second to any one host: polite for pages that list many documents on one site.
+pub const DEFAULT_PER_HOST_RATE: &str = "1/s";
+/// Requests in flight to any one host.
+pub const DEFAULT_PER_HOST_CONCURRENCY: usize = 2;
+/// A whole fetch, every redirect hop and the body included.
+pub const DEFAULT_TIMEOUT: &str = "60s";
+/// Establishing one TCP (and TLS) connection.
+pub const DEFAULT_CONNECT_TIMEOUT: &str = "10s";
+/// No byte arriving while a response head or body is awaited.
+pub const DEFAULT_IDLE_TIMEOUT: &str = "30s";
+/// Largest decoded body kept; past it the check is `too-large`.
+pub const DEFAULT_MAX_SIZE: &str = "512MiB";
+/// Redirect hops followed before `too-many-redirects`.
+pub const DEFAULT_MAX_REDIRECTS: usize = 10;
+/// Where the store and blobs live.
+pub const DEFAULT_ARCHIVE_DIR: &str = "archive";
+/// Where `check` with no seed looks for manifests.
+pub const DEFAULT_SEEDS_DIR: &str = "seeds";
+/// Largest HTML page read into memory to extract its links (the body itself is archived whole).
+pub const MAX_PAGE_PARSE_BYTES: u64 = 32 * 1024 * 1024;
+
+/// How often one host may be asked.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Rate {
+    /// `count` requests per `per`, spaced evenly (no bursts).
+    Limited { count: NonZeroU32, per: Duration },
+    Unlimited,
+}
+
+impl Rate {
+    /// Parses `2/s`, `30/m`, `100/h`, `1/5s` or `unlimited`.
+    pub fn parse(s: &str) -> Result<Rate, String> {
+        let s = s.trim();
+        if s.eq_ignore_ascii_case("unlimited") || s == "0" {
+            return Ok(Rate::Unlimited);
+        }
+        let err = || {
+            format!("invalid rate {s:?}: use N/s, N/m, N/h (e.g. 2/s, 30/m) or 'unlimited'")
+        };
+        let (n, unit) = s.split_once('/').ok_or_else(err)?;
+        let count: u32 = n.trim().parse().map_err(|_| err())?;
+        let count = NonZeroU32::new(count).ok_or_else(err)?;
+        let per = match unit.trim() {
+            "s" | "sec" | "second" => Duration::from_secs(1),
+            "m" | "min" | "minute" => Duration::from_secs(60),
+            "h" | "hour" => Duration::from_secs(3600),
+            other => parse_duration(other).map_err(|_| err())?,
+        };
+        if per.is_zero() {
+            return Err(err());
+        }
+        Ok(Rate::Limited { count, per })
+    }
+
+    /// The spacing between two requests to one host, if limited.
+    pub fn interval(&self) -> Option<Duration> {
+        match self {
+            Rate::Limited { count, per } => Some(*per / count.get()),
+            Rate::Unlimited => None,
+        }
+    }
+}
+
+/// Parses `8s`, `2m`, `1500ms`, `1m 30s`; a bare number is seconds.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    if let Ok(secs) = s.parse::<u64>() {
+        return Ok(Duration::from_secs(secs));
+    }
+    humantime::parse_duration(s)
+        .map_err(|_| format!("invalid duration {s:?}: use e.g. 8s, 2m, 1500ms"))
+}
+
+/// Parses `512MiB`, `2GiB`, `10MB`, `1000000` (bytes).
+pub fn parse_size(s: &str) -> Result<u64, String> {
+    let s = s.trim();
+    if let Ok(n) = s.parse::<u64>() {
+        return Ok(n);
+    }
+    s.parse::<bytesize::ByteSize>()
+        .map(|b| b.as_u64())
+        .map_err(|_| format!("invalid size {s:?}: use e.g. 512MiB, 2GiB, 1000000"))
+}
+
+/// Output format of `check`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Format {
+    Terminal,
+    Json,
+}
+
+/// Everything a `check` run needs, validated.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Seeds as given on the command line; empty means every manifest in `seeds_dir`.
+    pub seeds: Vec<String>,
+    pub seeds_dir: PathBuf,
+    pub archive_dir: PathBuf,
+    pub format: Format,
+    pub concurrency: usize,
+    pub per_host_rate: Rate,
+    pub per_host_concurrency: usize,
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    pub idle_timeout: Duration,
+    pub max_size: u64,
+    pub max_redirects: usize,
+    /// States that make the exit code 1.
+    pub fail_on: Vec<State>,
+    /// Show a progress bar (the binary decides: only when stderr is a terminal).
+    pub progress: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            seeds: Vec::new(),
+            seeds_dir: PathBuf::from(DEFAULT_SEEDS_DIR),
+            archive_dir: PathBuf::from(DEFAULT_ARCHIVE_DIR),
+            format: Format::Terminal,
+            concurrency: DEFAULT_CONCURRENCY,
+            per_host_rate: Rate::parse(DEFAULT_PER_HOST_RATE).expect("default rate parses"),
+            per_host_concurrency: DEFAULT_PER_HOST_CONCURRENCY,
+            timeout: parse_duration(DEFAULT_TIMEOUT).expect("default parses"),
+            connect_timeout: parse_duration(DEFAULT_CONNECT_TIMEOUT).expect("default parses"),
+            idle_timeout: parse_duration(DEFAULT_IDLE_TIMEOUT).expect("default parses"),
+            max_size: parse_size(DEFAULT_MAX_SIZE).expect("default parses"),
+            max_redirects: DEFAULT_MAX_REDIRECTS,
+            fail_on: vec![State::Broken],
+            progress: false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_in_the_forms_users_type() {
+        assert_eq!(Rate::parse("2/s").unwrap().interval(), Some(Duration::from_millis(500)));
+        assert_eq!(Rate::parse("30/m").unwrap().interval(), Some(Duration::from_secs(2)));
+        assert_eq!(Rate::parse("1/5s").unwrap().interval(), Some(Duration::from_secs(5)));
+        assert_eq!(Rate::parse("unlimited").unwrap(), Rate::Unlimited);
+        for bad in ["fast", "0/s", "2", "2/x", "-1/s", "/s"] {
+            assert!(Rate::parse(bad).is_err(), "{bad} should be refused");
+        }
+    }
+
+    #[test]
+    fn durations_and_sizes() {
+        assert_eq!(parse_duration("8s").unwrap(), Duration::from_secs(8));
+        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
+        assert_eq!(parse_duration("1500ms").unwrap(), Duration::from_millis(1500));
+        assert_eq!(parse_duration("5").unwrap(), Duration::from_secs(5));
+        assert!(parse_duration("soon").is_err());
+        assert_eq!(parse_size("512MiB").unwrap(), 512 * 1024 * 1024);
+        assert_eq!(parse_size("2GiB").unwrap(), 2 * 1024 * 1024 * 1024);
+        assert_eq!(parse_size("1000000").unwrap(), 1_000_000);
+        assert!(parse_size("big").is_err());
+    }
+}

@@ -1,0 +1,23 @@
+//! Errors that stop a run before or while it sets up: bad seeds, an unusable archive, a store
+//! that cannot be opened. A broken link is never one of these: it is a `State` in the results.
+
+use std::path::PathBuf;
+
+use crate::archive::ArchiveError;
+use crate::seed::SeedError;
+use crate::store::StoreError;
+
+/// Why a run could not start or could not record its results.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error(transparent)]
+    Seed(#[from] SeedError),
+    #[error(transparent)]
+    Archive(#[from] ArchiveError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("could not build the HTTP client: {0}")]
+    Client(String),
+    #[error("no seed given and no seed manifest (*.toml) found in {}: give a URL, an HTML file or a manifest", .0.display())]
+    NoSeeds(PathBuf),
+}

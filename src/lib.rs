@@ -1,0 +1,19 @@
+//! linkward keeps the documents and links listed on a web page alive, or at least preserved:
+//! it checks every listed URL, archives every distinct version it sees, and reports what broke,
+//! moved or changed. The binary (`main.rs`) owns flags and exit codes; this library owns the rest.
+
+pub mod archive;
+pub mod check;
+pub mod classify;
+pub mod config;
+pub mod error;
+pub mod extract;
+pub mod fetch;
+pub mod model;
+pub mod report;
+pub mod seed;
+pub mod store;
+
+pub use config::Config;
+pub use error::Error;
+pub use model::{Reason, Sha256, State};

@@ -1,0 +1,14 @@
+//! The JSON report: one document on stdout, the machine-readable contract.
+
+use std::io::{self, Write};
+
+use super::{Reporter, RunReport};
+
+pub struct Json;
+
+impl Reporter for Json {
+    fn render(&self, report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
+        serde_json::to_writer_pretty(&mut *out, report)?;
+        writeln!(out)
+    }
+}

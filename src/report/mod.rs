@@ -1,0 +1,88 @@
+//! What a run reports, and the formats it is rendered in. Each format is one module behind the
+//! `Reporter` trait; reports never fetch and never touch the store.
+//!
+//! The field names and meanings of `RunReport` and its parts are the JSON contract documented in
+//! the README: fields may be added, existing ones keep their meaning.
+
+mod json;
+mod terminal;
+
+use std::io::{self, Write};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::config::Format;
+use crate::model::{Hop, Kind, Reason, Sha256, State, Summary};
+
+/// Version of the JSON document; bumped only on an incompatible change.
+pub const JSON_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RunReport {
+    pub version: u32,
+    pub run: RunInfo,
+    pub summary: Summary,
+    pub seeds: Vec<SeedReport>,
+    pub resources: Vec<ResourceReport>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RunInfo {
+    pub id: u64,
+    pub started: DateTime<Utc>,
+    pub finished: DateTime<Utc>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct SeedReport {
+    /// The seed as named on the command line (or the manifest's path).
+    pub seed: String,
+    pub title: Option<String>,
+    pub page_url: Option<String>,
+    /// The state of the seed page itself (`unresolved` for a manifest with no page URL).
+    pub state: State,
+    /// How many entries the seed lists (after merging a URL listed twice).
+    pub listed: usize,
+    pub missing_from_page: Vec<String>,
+    pub new_on_page: Vec<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ResourceReport {
+    pub url: Option<String>,
+    pub title: Option<String>,
+    pub titles: Vec<String>,
+    pub section: Option<String>,
+    pub seed: String,
+    pub kind: Kind,
+    pub state: State,
+    pub reason: Option<Reason>,
+    pub http_status: Option<u16>,
+    pub final_url: Option<String>,
+    pub redirects: Vec<Hop>,
+    pub sha256: Option<Sha256>,
+    pub last_good_sha256: Option<Sha256>,
+    pub bytes: Option<u64>,
+    pub content_type: Option<String>,
+    /// Path, relative to the archive dir, of the blob holding the last good copy.
+    pub archived: Option<String>,
+    pub checked_at: Option<DateTime<Utc>>,
+    pub elapsed_ms: Option<u64>,
+    pub note: Option<String>,
+    /// What went wrong, in the network layer's words (absent when nothing did).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Renders a run report in one format.
+pub trait Reporter {
+    fn render(&self, report: &RunReport, out: &mut dyn Write) -> io::Result<()>;
+}
+
+pub fn reporter(format: Format, color: bool) -> Box<dyn Reporter> {
+    match format {
+        Format::Json => Box::new(json::Json),
+        Format::Terminal => Box::new(terminal::Terminal { color }),
+    }
+}

@@ -1,0 +1,176 @@
+//! The seed manifest (TOML, format 1): a page's title, URL, date and capture, and the items it
+//! lists, each with zero or more candidate URLs. Parsed and validated here; nothing is fetched.
+
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use url::Url;
+
+use super::SeedError;
+
+/// The manifest format this build reads.
+pub const MANIFEST_FORMAT: u32 = 1;
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Manifest {
+    pub format: u32,
+    pub page: PageInfo,
+    #[serde(default, rename = "item")]
+    pub items: Vec<Item>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PageInfo {
+    pub title: String,
+    pub url: Option<String>,
+    /// `YYYY-MM-DD`.
+    pub date: Option<String>,
+    /// A saved copy of the page (text or HTML), relative to the manifest.
+    pub capture: Option<PathBuf>,
+    pub publisher: Option<String>,
+    pub description: Option<String>,
+    pub note: Option<String>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Item {
+    pub section: Option<String>,
+    pub title: String,
+    pub note: Option<String>,
+    #[serde(default)]
+    pub urls: Vec<String>,
+}
+
+/// A manifest that passed validation, with its URLs parsed and its capture located.
+#[derive(Clone, Debug)]
+pub struct LoadedManifest {
+    pub path: PathBuf,
+    pub page: PageInfo,
+    pub page_url: Option<Url>,
+    pub capture: Option<PathBuf>,
+    pub items: Vec<LoadedItem>,
+}
+
+#[derive(Clone, Debug)]
+pub struct LoadedItem {
+    pub section: Option<String>,
+    pub title: String,
+    pub note: Option<String>,
+    pub urls: Vec<Url>,
+}
+
+/// Reads and validates a manifest; every problem names the file and the item.
+pub fn load(path: &Path) -> Result<LoadedManifest, SeedError> {
+    let bad = |msg: String| SeedError::Manifest {
+        path: path.to_path_buf(),
+        msg,
+    };
+    let text = std::fs::read_to_string(path).map_err(|source| SeedError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let m: Manifest = toml::from_str(&text).map_err(|e| bad(one_line(&e.to_string())))?;
+    if m.format != MANIFEST_FORMAT {
+        return Err(bad(format!(
+            "format {} is not supported (this linkward reads format {MANIFEST_FORMAT})",
+            m.format
+        )));
+    }
+    let page_url = match &m.page.url {
+        Some(u) => Some(http_url(u).map_err(|e| bad(format!("[page] url: {e}")))?),
+        None => None,
+    };
+    if let Some(date) = &m.page.date {
+        chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
+            .map_err(|_| bad(format!("[page] date {date:?} is not a date like 2007-05-03")))?;
+    }
+    let capture = match &m.page.capture {
+        Some(rel) => {
+            let full = path.parent().unwrap_or(Path::new(".")).join(rel);
+            if !full.is_file() {
+                return Err(bad(format!("capture {} not found beside the manifest", rel.display())));
+            }
+            Some(full)
+        }
+        None => None,
+    };
+    let mut items = Vec::with_capacity(m.items.len());
+    for (i, item) in m.items.into_iter().enumerate() {
+        if item.title.trim().is_empty() {
+            return Err(bad(format!("item {} has an empty title", i + 1)));
+        }
+        let urls = item
+            .urls
+            .iter()
+            .map(|u| Url::parse(u.trim()).map_err(|e| bad(format!("item {} ({:?}): url {u:?} is not a URL: {e}", i + 1, item.title))))
+            .collect::<Result<Vec<_>, _>>()?;
+        items.push(LoadedItem {
+            section: item.section,
+            title: item.title,
+            note: item.note,
+            urls,
+        });
+    }
+    Ok(LoadedManifest {
+        path: path.to_path_buf(),
+        page: m.page,
+        page_url,
+        capture,
+        items,
+    })
+}
+
+fn http_url(s: &str) -> Result<Url, String> {
+    let url = Url::parse(s.trim()).map_err(|e| format!("{s:?} is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("{s:?} is not an http(s) URL"));
+    }
+    Ok(url)
+}
+
+fn one_line(s: &str) -> String {
+    s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn write(dir: &Path, text: &str) -> PathBuf {
+        let p = dir.join("seed.toml");
+        std::fs::write(&p, text).unwrap();
+        p
+    }
+
+    #[test]
+    fn the_bundled_manifest_loads() {
+        let m = load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/seeds/unitar-ny-node-73.toml"))).unwrap();
+        assert_eq!(m.page_url.unwrap().as_str(), "http://www.unitar.org/ny/node/73?page=1");
+        assert_eq!(m.items.len(), 26);
+        assert!(m.items.iter().any(|i| i.urls.is_empty()), "items with no URL are kept");
+        assert!(m.capture.unwrap().is_file());
+    }
+
+    #[test]
+    fn problems_name_the_file_and_the_item() {
+        let dir = tempfile::tempdir().unwrap();
+        let cases = [
+            ("format = 2\n[page]\ntitle = \"t\"\n", "format 2"),
+            ("format = 1\n[page]\ntitle = \"t\"\nurl = \"ftp://x/\"\n", "not an http(s) URL"),
+            ("format = 1\n[page]\ntitle = \"t\"\ndate = \"May 2007\"\n", "not a date"),
+            ("format = 1\n[page]\ntitle = \"t\"\ncapture = \"gone.txt\"\n", "capture gone.txt not found"),
+            ("format = 1\n[page]\ntitle = \"t\"\n[[item]]\ntitle = \"A\"\nurls = [\"::\"]\n", "item 1 (\"A\")"),
+            ("format = 1\n[page]\ntitle = \"t\"\nurl = 3\n", "seed.toml"),
+            ("format = 1\n[page]\ntitle = \"t\"\ntypo = 1\n", "typo"),
+        ];
+        for (text, want) in cases {
+            let err = load(&write(dir.path(), text)).unwrap_err().to_string();
+            assert!(err.contains(want), "{err:?} should mention {want:?}");
+            assert!(err.contains("seed.toml"), "{err:?} should name the file");
+            assert!(!err.contains('\n'), "{err:?} should be one line");
+        }
+    }
+}

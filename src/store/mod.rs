@@ -1,0 +1,211 @@
+//! The history store, the only module that touches sled. It lives at `<archive>/db` and holds
+//! four trees: `meta` (the format version), `resources` (latest record per URL), `checks` (every
+//! check, keyed `url \0 run-id` so one prefix scan gives a URL's history in order) and `runs`.
+//! Values are JSON so that a future format can still read them. sled's own file lock keeps two
+//! runs from sharing one store.
+
+mod records;
+
+use std::path::{Path, PathBuf};
+
+pub use records::{CheckRecord, ResourceRecord, RunRecord, RunStatus};
+
+/// The on-disk format this build reads and writes. Bump it on any incompatible change.
+pub const STORE_FORMAT: u32 = 1;
+
+const DB_DIR: &str = "db";
+const FORMAT_KEY: &[u8] = b"format";
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the store at {} is in use by another linkward process; wait for it to finish or use another --archive", path.display())]
+    Locked { path: PathBuf },
+    #[error("the store at {} has format version {found}, this linkward reads version {STORE_FORMAT}; use a matching linkward or another --archive", path.display())]
+    UnknownFormat { path: PathBuf, found: u32 },
+    #[error("could not open the store at {}: {source}; check the folder or use another --archive", path.display())]
+    Open { path: PathBuf, source: sled::Error },
+    #[error("store error: {0}")]
+    Db(#[from] sled::Error),
+    #[error("a store record could not be read: {0}")]
+    Corrupt(#[from] serde_json::Error),
+}
+
+/// An open store. Cheap to clone; every clone shares the same database.
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    resources: sled::Tree,
+    checks: sled::Tree,
+    runs: sled::Tree,
+}
+
+impl Store {
+    /// Opens (or creates) the store of the archive at `archive_dir`.
+    pub fn open(archive_dir: &Path) -> Result<Store, StoreError> {
+        let path = archive_dir.join(DB_DIR);
+        let db = sled::Config::new().path(&path).open().map_err(|source| {
+            if is_lock_error(&source) {
+                StoreError::Locked { path: path.clone() }
+            } else {
+                StoreError::Open {
+                    path: path.clone(),
+                    source,
+                }
+            }
+        })?;
+        let meta = db.open_tree("meta")?;
+        match meta.get(FORMAT_KEY)? {
+            Some(v) => {
+                let found = <[u8; 4]>::try_from(v.as_ref())
+                    .map(u32::from_be_bytes)
+                    .unwrap_or(u32::MAX);
+                if found != STORE_FORMAT {
+                    return Err(StoreError::UnknownFormat { path, found });
+                }
+            }
+            None => {
+                meta.insert(FORMAT_KEY, &STORE_FORMAT.to_be_bytes())?;
+            }
+        }
+        Ok(Store {
+            resources: db.open_tree("resources")?,
+            checks: db.open_tree("checks")?,
+            runs: db.open_tree("runs")?,
+            db,
+        })
+    }
+
+    /// Starts a run and gives it the next id (ids start at 1 and only grow).
+    pub fn begin_run(&self, run: &mut RunRecord) -> Result<(), StoreError> {
+        let next = match self.runs.last()? {
+            Some((k, _)) => key_u64(&k) + 1,
+            None => 1,
+        };
+        run.id = next;
+        self.put_run(run)
+    }
+
+    pub fn put_run(&self, run: &RunRecord) -> Result<(), StoreError> {
+        self.runs
+            .insert(run.id.to_be_bytes(), serde_json::to_vec(run)?)?;
+        Ok(())
+    }
+
+    pub fn runs(&self) -> Result<Vec<RunRecord>, StoreError> {
+        self.runs
+            .iter()
+            .map(|kv| Ok(serde_json::from_slice(&kv?.1)?))
+            .collect()
+    }
+
+    /// Appends a check to a URL's history and folds it into the URL's latest record.
+    pub fn record_check(&self, check: &CheckRecord) -> Result<ResourceRecord, StoreError> {
+        let prev = self.resource(&check.url)?;
+        let next = ResourceRecord::apply(prev, check);
+        self.checks
+            .insert(check_key(&check.url, check.run_id), serde_json::to_vec(check)?)?;
+        self.resources
+            .insert(check.url.as_bytes(), serde_json::to_vec(&next)?)?;
+        Ok(next)
+    }
+
+    pub fn resource(&self, url: &str) -> Result<Option<ResourceRecord>, StoreError> {
+        match self.resources.get(url.as_bytes())? {
+            Some(v) => Ok(Some(serde_json::from_slice(&v)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Every check of `url`, oldest first.
+    pub fn history(&self, url: &str) -> Result<Vec<CheckRecord>, StoreError> {
+        let mut prefix = url.as_bytes().to_vec();
+        prefix.push(0);
+        self.checks
+            .scan_prefix(prefix)
+            .map(|kv| Ok(serde_json::from_slice(&kv?.1)?))
+            .collect()
+    }
+
+    /// Makes everything written so far durable.
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush_async().await?;
+        Ok(())
+    }
+}
+
+fn check_key(url: &str, run_id: u64) -> Vec<u8> {
+    let mut key = Vec::with_capacity(url.len() + 9);
+    key.extend_from_slice(url.as_bytes());
+    key.push(0);
+    key.extend_from_slice(&run_id.to_be_bytes());
+    key
+}
+
+fn key_u64(k: &[u8]) -> u64 {
+    <[u8; 8]>::try_from(k).map(u64::from_be_bytes).unwrap_or(0)
+}
+
+fn is_lock_error(e: &sled::Error) -> bool {
+    match e {
+        sled::Error::Io(io) => {
+            io.kind() == std::io::ErrorKind::WouldBlock || io.to_string().contains("lock")
+        }
+        _ => false,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::State;
+
+    fn check(url: &str, run_id: u64, state: State) -> CheckRecord {
+        CheckRecord {
+            run_id,
+            url: url.to_owned(),
+            state,
+            ..CheckRecord::default()
+        }
+    }
+
+    #[test]
+    fn history_is_per_url_and_in_run_order() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path()).unwrap();
+        for run in [1, 2, 10, 300] {
+            store.record_check(&check("http://a/x", run, State::Ok)).unwrap();
+            // A URL that extends the first must not leak into its history.
+            store.record_check(&check("http://a/xy", run, State::Ok)).unwrap();
+        }
+        let runs: Vec<u64> = store.history("http://a/x").unwrap().iter().map(|c| c.run_id).collect();
+        assert_eq!(runs, vec![1, 2, 10, 300]);
+        assert_eq!(store.resource("http://a/x").unwrap().unwrap().checks, 4);
+    }
+
+    #[test]
+    fn run_ids_grow_and_survive_reopening() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = Store::open(dir.path()).unwrap();
+            let mut a = RunRecord::default();
+            store.begin_run(&mut a).unwrap();
+            assert_eq!(a.id, 1);
+        }
+        let store = Store::open(dir.path()).unwrap();
+        let mut b = RunRecord::default();
+        store.begin_run(&mut b).unwrap();
+        assert_eq!(b.id, 2);
+    }
+
+    #[test]
+    fn an_unknown_format_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let db = sled::open(dir.path().join(DB_DIR)).unwrap();
+            db.open_tree("meta").unwrap().insert(FORMAT_KEY, &99u32.to_be_bytes()).unwrap();
+            db.flush().unwrap();
+        }
+        let err = Store::open(dir.path()).err().unwrap();
+        assert!(matches!(err, StoreError::UnknownFormat { found: 99, .. }), "{err}");
+    }
+}

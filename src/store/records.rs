@@ -1,0 +1,151 @@
+//! The typed records kept in the store, and the pure rule that folds a check into a resource's
+//! latest record.
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Hop, Reason, Sha256, State, Summary};
+
+/// One check of one URL in one run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct CheckRecord {
+    pub run_id: u64,
+    pub url: String,
+    pub checked_at: DateTime<Utc>,
+    pub state: State,
+    pub reason: Option<Reason>,
+    pub http_status: Option<u16>,
+    pub final_url: Option<String>,
+    pub redirects: Vec<Hop>,
+    /// Hash of the body kept by this check; `None` when no good body was kept.
+    pub sha256: Option<Sha256>,
+    pub bytes: Option<u64>,
+    pub content_type: Option<String>,
+    pub elapsed_ms: u64,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    /// The failure as the network layer described it, for people reading the history.
+    pub error: Option<String>,
+}
+
+/// The latest known facts about one URL, across runs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ResourceRecord {
+    pub url: String,
+    pub first_seen: DateTime<Utc>,
+    pub last_checked: DateTime<Utc>,
+    pub state: State,
+    pub reason: Option<Reason>,
+    pub http_status: Option<u16>,
+    /// The most recent good copy; only a reachable, complete body ever sets it.
+    pub last_good_sha256: Option<Sha256>,
+    pub last_good_at: Option<DateTime<Utc>>,
+    /// Validators of the last good copy, for conditional requests.
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+    /// When the current run of failures began; `None` while reachable.
+    pub first_broken: Option<DateTime<Utc>>,
+    pub checks: u64,
+}
+
+impl ResourceRecord {
+    /// Folds `check` into the previous record. A failed check never touches the good copy or
+    /// its validators.
+    pub fn apply(prev: Option<ResourceRecord>, check: &CheckRecord) -> ResourceRecord {
+        let mut rec = prev.unwrap_or_else(|| ResourceRecord {
+            url: check.url.clone(),
+            first_seen: check.checked_at,
+            last_checked: check.checked_at,
+            state: check.state,
+            reason: None,
+            http_status: None,
+            last_good_sha256: None,
+            last_good_at: None,
+            etag: None,
+            last_modified: None,
+            first_broken: None,
+            checks: 0,
+        });
+        rec.last_checked = check.checked_at;
+        rec.state = check.state;
+        rec.reason = check.reason;
+        rec.http_status = check.http_status;
+        rec.checks += 1;
+        if check.state.is_reachable() {
+            if let Some(sha) = check.sha256 {
+                rec.last_good_sha256 = Some(sha);
+                rec.last_good_at = Some(check.checked_at);
+                rec.etag = check.etag.clone();
+                rec.last_modified = check.last_modified.clone();
+            }
+            rec.first_broken = None;
+        } else if check.state == State::Broken {
+            rec.first_broken.get_or_insert(check.checked_at);
+        }
+        rec
+    }
+}
+
+/// Whether a run got to its end.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RunStatus {
+    #[default]
+    Running,
+    Complete,
+}
+
+/// One invocation of `check`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct RunRecord {
+    pub id: u64,
+    pub started: DateTime<Utc>,
+    pub finished: Option<DateTime<Utc>>,
+    pub seeds: Vec<String>,
+    pub summary: Summary,
+    pub status: RunStatus,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(secs: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(secs, 0).unwrap()
+    }
+
+    #[test]
+    fn a_failure_keeps_the_last_good_copy() {
+        let good = Sha256([7; 32]);
+        let ok = CheckRecord {
+            url: "http://a/".into(),
+            checked_at: at(10),
+            state: State::Ok,
+            sha256: Some(good),
+            etag: Some("\"v1\"".into()),
+            ..Default::default()
+        };
+        let rec = ResourceRecord::apply(None, &ok);
+        assert_eq!(rec.last_good_sha256, Some(good));
+
+        let failed = CheckRecord {
+            url: "http://a/".into(),
+            checked_at: at(20),
+            state: State::Broken,
+            reason: Some(Reason::HttpError),
+            http_status: Some(500),
+            ..Default::default()
+        };
+        let rec = ResourceRecord::apply(Some(rec), &failed);
+        let rec = ResourceRecord::apply(Some(rec), &CheckRecord { checked_at: at(30), ..failed.clone() });
+        assert_eq!(rec.last_good_sha256, Some(good));
+        assert_eq!(rec.last_good_at, Some(at(10)));
+        assert_eq!(rec.etag.as_deref(), Some("\"v1\""));
+        assert_eq!(rec.first_broken, Some(at(20)), "the streak starts at the first failure");
+        assert_eq!(rec.first_seen, at(10));
+        assert_eq!(rec.checks, 3);
+
+        let rec = ResourceRecord::apply(Some(rec), &CheckRecord { checked_at: at(40), ..ok });
+        assert_eq!(rec.first_broken, None);
+    }
+}
