@@ -428,7 +428,8 @@ fn check_record(run_id: u64, fetched: &Fetched) -> CheckRecord {
         checked_at: fetched.started,
         state,
         reason,
-        final_url: Some(fetched.final_url.to_string()),
+        // Only a URL that answered is "final"; a DNS failure has none.
+        final_url: answered(&fetched.outcome).then(|| fetched.final_url.to_string()),
         redirects: fetched.redirects.clone(),
         elapsed_ms: fetched.elapsed.as_millis() as u64,
         ..CheckRecord::default()
@@ -458,6 +459,10 @@ fn check_record(run_id: u64, fetched: &Fetched) -> CheckRecord {
         }
     }
     check
+}
+
+fn answered(outcome: &Outcome) -> bool {
+    !matches!(outcome, Outcome::Failed { status: None, .. })
 }
 
 fn is_html(content_type: Option<&str>) -> bool {

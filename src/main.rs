@@ -51,7 +51,8 @@ fn main() -> ExitCode {
     match run(cli) {
         Ok(exit) => exit.into(),
         Err(e) => {
-            eprintln!("linkward: {e:#}");
+            // Our error messages already carry their causes; `{e}` keeps them to one line.
+            eprintln!("linkward: {e}");
             Exit::Usage.into()
         }
     }

@@ -49,6 +49,9 @@ impl Reporter for Terminal {
                 if let Some(url) = &r.url {
                     writeln!(out, "    {:<28}      {url}", "")?;
                 }
+                for also in r.titles.iter().skip(1) {
+                    writeln!(out, "    {:<28}      also listed as: {also}", "")?;
+                }
                 if let Some(last) = r.redirects.last() {
                     writeln!(out, "    {:<28}      -> {}", "", last.location)?;
                 }
@@ -71,7 +74,7 @@ impl Reporter for Terminal {
         let elapsed = (report.run.finished - report.run.started).num_milliseconds() as f64 / 1000.0;
         writeln!(
             out,
-            "run {}: {} checked, {} ok, {} redirected, {} broken, {} skipped, {} unresolved in {elapsed:.1} s",
+            "run {}: {} listed, {} ok, {} redirected, {} broken, {} skipped, {} unresolved in {elapsed:.1} s",
             report.run.id, s.total, s.ok, s.redirected, s.broken, s.skipped, s.unresolved
         )
     }
