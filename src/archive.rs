@@ -201,12 +201,17 @@ mod tests {
             Archive::relative_path(&blob.sha256),
             "blobs/sha256/b9/4d/b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"
         );
-        assert_eq!(std::fs::read(archive.blob_path(&blob.sha256)).unwrap(), b"hello world");
+        assert_eq!(
+            std::fs::read(archive.blob_path(&blob.sha256)).unwrap(),
+            b"hello world"
+        );
 
         let mut again = archive.writer().unwrap();
         again.write(b"hello world").await.unwrap();
         assert_eq!(again.finish().await.unwrap(), blob);
-        let temps = std::fs::read_dir(dir.path().join(TEMP_DIR)).unwrap().count();
+        let temps = std::fs::read_dir(dir.path().join(TEMP_DIR))
+            .unwrap()
+            .count();
         assert_eq!(temps, 0, "no temp file is left behind");
     }
 
@@ -217,6 +222,11 @@ mod tests {
         let mut w = archive.writer().unwrap();
         w.write(b"partial").await.unwrap();
         drop(w);
-        assert_eq!(std::fs::read_dir(dir.path().join(TEMP_DIR)).unwrap().count(), 0);
+        assert_eq!(
+            std::fs::read_dir(dir.path().join(TEMP_DIR))
+                .unwrap()
+                .count(),
+            0
+        );
     }
 }

@@ -160,7 +160,8 @@ impl Runner {
             }
             SeedSource::Manifest(m) => {
                 let mut entries = seed::from_manifest(m);
-                let mut listed_titles: Vec<String> = m.items.iter().map(|i| i.title.clone()).collect();
+                let mut listed_titles: Vec<String> =
+                    m.items.iter().map(|i| i.title.clone()).collect();
                 if let Some(capture) = m.capture.as_deref().filter(|p| is_html_path(p)) {
                     let base = m.page_url.clone().or_else(|| file_url(capture).ok());
                     let bytes = std::fs::read(capture).map_err(|source| seed::SeedError::Read {
@@ -168,8 +169,16 @@ impl Runner {
                         source,
                     })?;
                     if let Some(base) = base {
-                        let captured = seed::from_page(&extract::extract(&extract::decode(&bytes, None), &base));
-                        listed_titles.extend(captured.iter().map(|l| l.title.clone()).filter(|t| !t.is_empty()));
+                        let captured = seed::from_page(&extract::extract(
+                            &extract::decode(&bytes, None),
+                            &base,
+                        ));
+                        listed_titles.extend(
+                            captured
+                                .iter()
+                                .map(|l| l.title.clone())
+                                .filter(|t| !t.is_empty()),
+                        );
                         entries.extend(captured.into_iter().map(|mut l| {
                             l.note = Some("listed in the capture".into());
                             l
@@ -181,9 +190,13 @@ impl Runner {
                 if let Some(url) = &m.page_url {
                     let (page_key, extracted) = self.page_from_url(url).await?;
                     let live = seed::dedupe(seed::from_page(&extracted));
-                    let live_ok = self.results.get(&page_key).is_some_and(|c| c.check.state.is_reachable());
+                    let live_ok = self
+                        .results
+                        .get(&page_key)
+                        .is_some_and(|c| c.check.state.is_reachable());
                     if live_ok {
-                        let listed_urls: HashSet<String> = entries.iter().filter_map(|e| e.target.url()).collect();
+                        let listed_urls: HashSet<String> =
+                            entries.iter().filter_map(|e| e.target.url()).collect();
                         diff = seed::compare(&listed_titles, &listed_urls, &live);
                     }
                     entries.extend(live);
@@ -221,7 +234,10 @@ impl Runner {
         let page = match checked.resource.last_good_sha256 {
             Some(sha) if is_html(checked.check.content_type.as_deref()) => {
                 let bytes = read_capped(&self.archive.blob_path(&sha)).await?;
-                extract::extract(&extract::decode(&bytes, checked.check.content_type.as_deref()), &base)
+                extract::extract(
+                    &extract::decode(&bytes, checked.check.content_type.as_deref()),
+                    &base,
+                )
             }
             _ => extract::Page::default(),
         };
@@ -242,23 +258,20 @@ impl Runner {
         let mut writer = self.archive.writer()?;
         writer.write(&bytes).await?;
         let blob = writer.finish().await?;
-        let fetched = Fetched {
-            requested: url.clone(),
-            final_url: url.clone(),
-            redirects: Vec::new(),
-            started,
-            elapsed: clock.elapsed(),
-            outcome: Outcome::Body {
-                status: 200,
-                content_type: Some("text/html".into()),
-                etag: None,
-                last_modified: None,
-                blob,
-            },
+        // A local file has no HTTP status or validators: only its content is recorded.
+        let check = CheckRecord {
+            run_id: self.run_id,
+            url: url.to_string(),
+            checked_at: started,
+            state: State::Ok,
+            final_url: Some(url.to_string()),
+            sha256: Some(blob.sha256),
+            bytes: Some(blob.bytes),
+            content_type: Some("text/html".into()),
+            elapsed_ms: clock.elapsed().as_millis() as u64,
+            ..CheckRecord::default()
         };
-        let mut checked = self.record(&fetched)?;
-        checked.check.http_status = None;
-        self.results.insert(url.to_string(), checked);
+        Self::store_check(&self.store, &mut self.results, check)?;
         let page = extract::extract(&extract::decode(&bytes, None), &url);
         Ok((url.to_string(), page))
     }
@@ -294,10 +307,17 @@ impl Runner {
         results: &mut HashMap<String, Checked>,
         fetched: &Fetched,
     ) -> Result<Checked, Error> {
-        let check = check_record(run_id, fetched);
+        Self::store_check(store, results, check_record(run_id, fetched))
+    }
+
+    fn store_check(
+        store: &Store,
+        results: &mut HashMap<String, Checked>,
+        check: CheckRecord,
+    ) -> Result<Checked, Error> {
         let resource = store.record_check(&check)?;
         let checked = Checked { check, resource };
-        results.insert(fetched.requested.to_string(), checked.clone());
+        results.insert(checked.check.url.clone(), checked.clone());
         Ok(checked)
     }
 
@@ -312,13 +332,24 @@ impl Runner {
         for e in &plan.entries {
             let title = Some(e.title.clone()).filter(|t| !t.is_empty());
             let mut r = match &e.target {
-                ListedTarget::Fetch(u) => {
-                    self.resource_report(plan, u.as_str(), e.kind, title, e.section.clone(), e.note.clone())
+                ListedTarget::Fetch(u) => self.resource_report(
+                    plan,
+                    u.as_str(),
+                    e.kind,
+                    title,
+                    e.section.clone(),
+                    e.note.clone(),
+                ),
+                ListedTarget::Unsupported(u) => unchecked(
+                    plan,
+                    Some(u.clone()),
+                    State::Skipped,
+                    Reason::UnsupportedScheme,
+                    e,
+                ),
+                ListedTarget::Invalid(u) => {
+                    unchecked(plan, Some(u.clone()), State::Broken, Reason::InvalidUrl, e)
                 }
-                ListedTarget::Unsupported(u) => {
-                    unchecked(plan, Some(u.clone()), State::Skipped, Reason::UnsupportedScheme, e)
-                }
-                ListedTarget::Invalid(u) => unchecked(plan, Some(u.clone()), State::Broken, Reason::InvalidUrl, e),
                 ListedTarget::NoUrl => unchecked(plan, None, State::Unresolved, Reason::NoUrl, e),
             };
             r.titles = e.titles.clone();
@@ -359,7 +390,10 @@ impl Runner {
             last_good_sha256: resource.last_good_sha256,
             bytes: check.bytes,
             content_type: check.content_type.clone(),
-            archived: resource.last_good_sha256.as_ref().map(Archive::relative_path),
+            archived: resource
+                .last_good_sha256
+                .as_ref()
+                .map(Archive::relative_path),
             checked_at: Some(check.checked_at),
             elapsed_ms: Some(check.elapsed_ms),
             note,
@@ -375,7 +409,11 @@ impl Runner {
             .map_or(State::Unresolved, |c| c.check.state);
         SeedReport {
             seed: plan.seed.id.clone(),
-            title: plan.seed.title().map(str::to_owned).or_else(|| plan.page_title.clone()),
+            title: plan
+                .seed
+                .title()
+                .map(str::to_owned)
+                .or_else(|| plan.page_title.clone()),
             page_url: plan.page.clone(),
             state,
             listed: plan.entries.len(),
@@ -385,7 +423,13 @@ impl Runner {
     }
 }
 
-fn unchecked(plan: &SeedPlan, url: Option<String>, state: State, reason: Reason, e: &Listed) -> ResourceReport {
+fn unchecked(
+    plan: &SeedPlan,
+    url: Option<String>,
+    state: State,
+    reason: Reason,
+    e: &Listed,
+) -> ResourceReport {
     let mut r = unchecked_blank(plan, url, state, reason);
     r.kind = e.kind;
     r.title = Some(e.title.clone()).filter(|t| !t.is_empty());
@@ -394,7 +438,12 @@ fn unchecked(plan: &SeedPlan, url: Option<String>, state: State, reason: Reason,
     r
 }
 
-fn unchecked_blank(plan: &SeedPlan, url: Option<String>, state: State, reason: Reason) -> ResourceReport {
+fn unchecked_blank(
+    plan: &SeedPlan,
+    url: Option<String>,
+    state: State,
+    reason: Reason,
+) -> ResourceReport {
     ResourceReport {
         url,
         title: None,
@@ -449,7 +498,10 @@ fn check_record(run_id: u64, fetched: &Fetched) -> CheckRecord {
             check.sha256 = Some(blob.sha256);
             check.bytes = Some(blob.bytes);
         }
-        Outcome::Status { status, content_type } => {
+        Outcome::Status {
+            status,
+            content_type,
+        } => {
             check.http_status = Some(*status);
             check.content_type = content_type.clone();
         }
@@ -489,6 +541,9 @@ async fn read_capped(path: &Path) -> Result<Vec<u8>, Error> {
     };
     let file = tokio::fs::File::open(path).await.map_err(err)?;
     let mut bytes = Vec::new();
-    file.take(MAX_PAGE_PARSE_BYTES).read_to_end(&mut bytes).await.map_err(err)?;
+    file.take(MAX_PAGE_PARSE_BYTES)
+        .read_to_end(&mut bytes)
+        .await
+        .map_err(err)?;
     Ok(bytes)
 }

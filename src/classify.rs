@@ -60,7 +60,10 @@ mod tests {
             final_url: url,
             redirects: redirects
                 .iter()
-                .map(|&status| Hop { status, location: "http://a.test/y".into() })
+                .map(|&status| Hop {
+                    status,
+                    location: "http://a.test/y".into(),
+                })
                 .collect(),
             started: chrono::Utc::now(),
             elapsed: Duration::ZERO,
@@ -74,7 +77,10 @@ mod tests {
             content_type: None,
             etag: None,
             last_modified: None,
-            blob: Blob { sha256: Sha256([0; 32]), bytes: 0 },
+            blob: Blob {
+                sha256: Sha256([0; 32]),
+                bytes: 0,
+            },
         }
     }
 
@@ -89,11 +95,26 @@ mod tests {
             classify(&fetched(&[301, 302], body())),
             (State::Redirected, Some(Reason::TemporaryRedirect))
         );
-        for (status, reason) in [(404, Reason::NotFound), (410, Reason::Gone), (500, Reason::HttpError), (403, Reason::HttpError)] {
-            let out = Outcome::Status { status, content_type: None };
+        for (status, reason) in [
+            (404, Reason::NotFound),
+            (410, Reason::Gone),
+            (500, Reason::HttpError),
+            (403, Reason::HttpError),
+        ] {
+            let out = Outcome::Status {
+                status,
+                content_type: None,
+            };
             assert_eq!(classify(&fetched(&[], out)), (State::Broken, Some(reason)));
         }
-        let loop_ = Outcome::Failed { failure: Failure::RedirectLoop, status: Some(302), detail: String::new() };
-        assert_eq!(classify(&fetched(&[302, 302], loop_)), (State::Broken, Some(Reason::RedirectLoop)));
+        let loop_ = Outcome::Failed {
+            failure: Failure::RedirectLoop,
+            status: Some(302),
+            detail: String::new(),
+        };
+        assert_eq!(
+            classify(&fetched(&[302, 302], loop_)),
+            (State::Broken, Some(Reason::RedirectLoop))
+        );
     }
 }

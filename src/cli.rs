@@ -7,7 +7,11 @@ use clap::{Parser, Subcommand, ValueEnum};
 use linkward::config::{self, Config, Format, Rate};
 
 #[derive(Debug, Parser)]
-#[command(name = "linkward", version, about = "Keeps the documents and links listed on a web page alive, or at least preserved.")]
+#[command(
+    name = "linkward",
+    version,
+    about = "Keeps the documents and links listed on a web page alive, or at least preserved."
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,

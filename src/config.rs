@@ -34,7 +34,10 @@ pub const MAX_PAGE_PARSE_BYTES: u64 = 32 * 1024 * 1024;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Rate {
     /// `count` requests per `per`, spaced evenly (no bursts).
-    Limited { count: NonZeroU32, per: Duration },
+    Limited {
+        count: NonZeroU32,
+        per: Duration,
+    },
     Unlimited,
 }
 
@@ -45,9 +48,8 @@ impl Rate {
         if s.eq_ignore_ascii_case("unlimited") || s == "0" {
             return Ok(Rate::Unlimited);
         }
-        let err = || {
-            format!("invalid rate {s:?}: use N/s, N/m, N/h (e.g. 2/s, 30/m) or 'unlimited'")
-        };
+        let err =
+            || format!("invalid rate {s:?}: use N/s, N/m, N/h (e.g. 2/s, 30/m) or 'unlimited'");
         let (n, unit) = s.split_once('/').ok_or_else(err)?;
         let count: u32 = n.trim().parse().map_err(|_| err())?;
         let count = NonZeroU32::new(count).ok_or_else(err)?;
@@ -149,9 +151,18 @@ mod tests {
 
     #[test]
     fn rates_in_the_forms_users_type() {
-        assert_eq!(Rate::parse("2/s").unwrap().interval(), Some(Duration::from_millis(500)));
-        assert_eq!(Rate::parse("30/m").unwrap().interval(), Some(Duration::from_secs(2)));
-        assert_eq!(Rate::parse("1/5s").unwrap().interval(), Some(Duration::from_secs(5)));
+        assert_eq!(
+            Rate::parse("2/s").unwrap().interval(),
+            Some(Duration::from_millis(500))
+        );
+        assert_eq!(
+            Rate::parse("30/m").unwrap().interval(),
+            Some(Duration::from_secs(2))
+        );
+        assert_eq!(
+            Rate::parse("1/5s").unwrap().interval(),
+            Some(Duration::from_secs(5))
+        );
         assert_eq!(Rate::parse("unlimited").unwrap(), Rate::Unlimited);
         for bad in ["fast", "0/s", "2", "2/x", "-1/s", "/s"] {
             assert!(Rate::parse(bad).is_err(), "{bad} should be refused");
@@ -162,7 +173,10 @@ mod tests {
     fn durations_and_sizes() {
         assert_eq!(parse_duration("8s").unwrap(), Duration::from_secs(8));
         assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
-        assert_eq!(parse_duration("1500ms").unwrap(), Duration::from_millis(1500));
+        assert_eq!(
+            parse_duration("1500ms").unwrap(),
+            Duration::from_millis(1500)
+        );
         assert_eq!(parse_duration("5").unwrap(), Duration::from_secs(5));
         assert!(parse_duration("soon").is_err());
         assert_eq!(parse_size("512MiB").unwrap(), 512 * 1024 * 1024);

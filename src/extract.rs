@@ -75,18 +75,23 @@ fn meta_charset(head: &[u8]) -> Option<&'static encoding_rs::Encoding> {
             let rest = rest.trim_ascii_start();
             if let Some(rest) = rest.strip_prefix(b"=") {
                 let rest = rest.trim_ascii_start();
-                let rest = rest.strip_prefix(b"\"").or(rest.strip_prefix(b"'")).unwrap_or(rest);
+                let rest = rest
+                    .strip_prefix(b"\"")
+                    .or(rest.strip_prefix(b"'"))
+                    .unwrap_or(rest);
                 let label_end = rest
                     .iter()
                     .position(|b| matches!(b, b'"' | b'\'' | b';' | b' ' | b'/' | b'>'))
                     .unwrap_or(rest.len());
                 if let Some(enc) = encoding_rs::Encoding::for_label(&rest[..label_end]) {
                     // A page cannot really be UTF-16 if its bytes parse as ASCII here.
-                    return Some(if enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE {
-                        encoding_rs::UTF_8
-                    } else {
-                        enc
-                    });
+                    return Some(
+                        if enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE {
+                            encoding_rs::UTF_8
+                        } else {
+                            enc
+                        },
+                    );
                 }
             }
         }
@@ -188,7 +193,12 @@ fn link_title(el: ElementRef<'_>) -> String {
     if !text.is_empty() {
         return text;
     }
-    let attr = |name| el.value().attr(name).map(collapse_ws).filter(|s| !s.is_empty());
+    let attr = |name| {
+        el.value()
+            .attr(name)
+            .map(collapse_ws)
+            .filter(|s| !s.is_empty())
+    };
     attr("title")
         .or_else(|| attr("aria-label"))
         .or_else(|| attr("alt"))
@@ -209,7 +219,8 @@ fn stands_alone(el: ElementRef<'_>) -> bool {
     if text_of(el).is_empty() || el.ancestors().any(|a| is_element(a, "a")) {
         return false;
     }
-    let alone = |mut sib: Option<NodeRef<'_, Node>>, next: fn(NodeRef<'_, Node>) -> Option<NodeRef<'_, Node>>| {
+    let alone = |mut sib: Option<NodeRef<'_, Node>>,
+                 next: fn(NodeRef<'_, Node>) -> Option<NodeRef<'_, Node>>| {
         while let Some(n) = sib {
             match n.value() {
                 Node::Text(t) if t.trim().is_empty() => sib = next(n),
@@ -230,8 +241,22 @@ fn is_element(node: NodeRef<'_, Node>, name: &str) -> bool {
 fn is_block_or_break(name: &str) -> bool {
     matches!(
         name,
-        "br" | "hr" | "p" | "div" | "ul" | "ol" | "dl" | "table" | "section" | "article" | "blockquote"
-            | "h1" | "h2" | "h3" | "h4" | "h5" | "h6"
+        "br" | "hr"
+            | "p"
+            | "div"
+            | "ul"
+            | "ol"
+            | "dl"
+            | "table"
+            | "section"
+            | "article"
+            | "blockquote"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
     )
 }
 
@@ -240,7 +265,10 @@ mod tests {
     use super::*;
 
     fn page(html: &str) -> Page {
-        extract(html, &Url::parse("http://example.org/ny/node/73?page=1").unwrap())
+        extract(
+            html,
+            &Url::parse("http://example.org/ny/node/73?page=1").unwrap(),
+        )
     }
 
     fn http(link: &Link) -> &str {
@@ -274,11 +302,36 @@ mod tests {
         assert_eq!(
             got,
             vec![
-                ("http://example.org/docs/note.pdf", "Information note (pdf)", Some("Related Documents"), Kind::Link),
-                ("http://aoc.example/", "Alliance of Civilizations", Some("Related Links"), Kind::Link),
-                ("http://example.org/embed/slides", "Slides", Some("Related Links"), Kind::Embed),
-                ("http://example.org/ny/node/report.pdf", "", Some("Related Links"), Kind::Embed),
-                ("http://example.org/area", "Area link", Some("Related Links"), Kind::Link),
+                (
+                    "http://example.org/docs/note.pdf",
+                    "Information note (pdf)",
+                    Some("Related Documents"),
+                    Kind::Link
+                ),
+                (
+                    "http://aoc.example/",
+                    "Alliance of Civilizations",
+                    Some("Related Links"),
+                    Kind::Link
+                ),
+                (
+                    "http://example.org/embed/slides",
+                    "Slides",
+                    Some("Related Links"),
+                    Kind::Embed
+                ),
+                (
+                    "http://example.org/ny/node/report.pdf",
+                    "",
+                    Some("Related Links"),
+                    Kind::Embed
+                ),
+                (
+                    "http://example.org/area",
+                    "Area link",
+                    Some("Related Links"),
+                    Kind::Link
+                ),
             ]
         );
     }
@@ -306,10 +359,20 @@ mod tests {
             </body>"##,
         );
         let targets: Vec<_> = p.links.iter().map(|l| l.target.clone()).collect();
-        assert_eq!(targets.len(), 6, "fragment-only and empty hrefs are dropped: {targets:?}");
-        assert_eq!(http(&p.links[0]), "http://mirror.example/files/annual%20report.pdf");
+        assert_eq!(
+            targets.len(),
+            6,
+            "fragment-only and empty hrefs are dropped: {targets:?}"
+        );
+        assert_eq!(
+            http(&p.links[0]),
+            "http://mirror.example/files/annual%20report.pdf"
+        );
         assert_eq!(http(&p.links[1]), "http://mirror.example/q?a=1&b=2");
-        assert_eq!(http(&p.links[2]), "http://mirror.example/files/caf%C3%A9.html");
+        assert_eq!(
+            http(&p.links[2]),
+            "http://mirror.example/files/caf%C3%A9.html"
+        );
         assert!(matches!(&p.links[3].target, Target::Unsupported(u) if u.scheme() == "mailto"));
         assert!(matches!(&p.links[4].target, Target::Unsupported(u) if u.scheme() == "javascript"));
         assert!(matches!(&p.links[5].target, Target::Invalid(_)));
@@ -329,7 +392,11 @@ mod tests {
         let urls: Vec<_> = p.links.iter().map(http).collect();
         assert_eq!(
             urls,
-            vec!["http://example.org/a.pdf", "http://example.org/b.pdf", "http://example.org/c"]
+            vec![
+                "http://example.org/a.pdf",
+                "http://example.org/b.pdf",
+                "http://example.org/c"
+            ]
         );
     }
 
@@ -349,7 +416,8 @@ mod tests {
         let utf8 = decode("<a href=\"/x\">Münz</a>".as_bytes(), None);
         assert_eq!(page(&utf8).links[0].title, "Münz");
         let http_equiv = [
-            b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=iso-8859-1\">".as_slice(),
+            b"<meta http-equiv=\"Content-Type\" content=\"text/html; charset=iso-8859-1\">"
+                .as_slice(),
             body,
         ]
         .concat();

@@ -36,7 +36,11 @@ fn main() -> ExitCode {
         }
         Err(e) => {
             let msg = e.to_string();
-            let first = msg.lines().next().unwrap_or("invalid arguments").trim_start_matches("error: ");
+            let first = msg
+                .lines()
+                .next()
+                .unwrap_or("invalid arguments")
+                .trim_start_matches("error: ");
             eprintln!("linkward: {first} (see 'linkward --help')");
             return Exit::Usage.into();
         }

@@ -142,8 +142,12 @@ impl Fetcher {
             // The clock starts once politeness lets the first request go.
             let deadline = *deadline.get_or_insert_with(|| Instant::now() + self.limits.timeout);
             let response =
-                match tokio::time::timeout_at(deadline, self.client.get(current.clone()).send()).await {
-                    Err(_) => break failed(Failure::Timeout, None, "no response before the timeout"),
+                match tokio::time::timeout_at(deadline, self.client.get(current.clone()).send())
+                    .await
+                {
+                    Err(_) => {
+                        break failed(Failure::Timeout, None, "no response before the timeout");
+                    }
                     Ok(Err(e)) => break failed(classify_error(&e), None, error_chain(&e)),
                     Ok(Ok(r)) => r,
                 };
@@ -174,7 +178,11 @@ impl Fetcher {
                             );
                         }
                         if !seen.insert(next.clone()) {
-                            break failed(Failure::RedirectLoop, Some(status), format!("{next} again"));
+                            break failed(
+                                Failure::RedirectLoop,
+                                Some(status),
+                                format!("{next} again"),
+                            );
                         }
                         if redirects.len() > self.limits.max_redirects {
                             break failed(
@@ -219,7 +227,8 @@ impl Fetcher {
         let content_type = header_string(headers, header::CONTENT_TYPE);
         let etag = header_string(headers, header::ETAG);
         let last_modified = header_string(headers, header::LAST_MODIFIED);
-        let declared_len = header_string(headers, header::CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok());
+        let declared_len =
+            header_string(headers, header::CONTENT_LENGTH).and_then(|v| v.parse::<u64>().ok());
         let encoding = header_string(headers, header::CONTENT_ENCODING)
             .map(|e| e.trim().to_ascii_lowercase())
             .unwrap_or_default();
@@ -260,11 +269,17 @@ impl Fetcher {
                 Ok(Err(e)) => {
                     let raw = raw_bytes.load(Ordering::Relaxed);
                     // A network error mid-body is a truncation; otherwise the encoding is bad.
-                    let network = e.get_ref().is_some_and(|inner| inner.is::<reqwest::Error>());
+                    let network = e
+                        .get_ref()
+                        .is_some_and(|inner| inner.is::<reqwest::Error>());
                     return if network || declared_len.is_some_and(|n| raw < n) {
                         truncated(raw)
                     } else {
-                        failed(Failure::Other, Some(status), format!("could not decode the {encoding} body: {e}"))
+                        failed(
+                            Failure::Other,
+                            Some(status),
+                            format!("could not decode the {encoding} body: {e}"),
+                        )
                     };
                 }
                 Ok(Ok(0)) => break,
@@ -353,11 +368,22 @@ fn classify_error(e: &reqwest::Error) -> Failure {
     }
     let chain = error_chain(e).to_ascii_lowercase();
     let has = |needles: &[&str]| needles.iter().any(|n| chain.contains(n));
-    if has(&["dns error", "failed to lookup address", "name or service not known", "no such host"]) {
+    if has(&[
+        "dns error",
+        "failed to lookup address",
+        "name or service not known",
+        "no such host",
+    ]) {
         Failure::Dns
     } else if has(&["certificate", "tls", "ssl", "handshake"]) {
         Failure::Tls
-    } else if e.is_connect() || has(&["connection refused", "connection reset", "connection closed"]) {
+    } else if e.is_connect()
+        || has(&[
+            "connection refused",
+            "connection reset",
+            "connection closed",
+        ])
+    {
         Failure::Connect
     } else {
         Failure::Other

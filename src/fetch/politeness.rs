@@ -101,9 +101,16 @@ mod tests {
             drop(p.acquire(&a).await);
         }
         // Three requests at 10/s need at least two gaps of 100 ms.
-        assert!(start.elapsed() >= Duration::from_millis(190), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() >= Duration::from_millis(190),
+            "{:?}",
+            start.elapsed()
+        );
         let other = Instant::now();
         drop(p.acquire(&b).await);
-        assert!(other.elapsed() < Duration::from_millis(90), "another host waits for nobody");
+        assert!(
+            other.elapsed() < Duration::from_millis(90),
+            "another host waits for nobody"
+        );
     }
 }

@@ -33,7 +33,11 @@ impl Reporter for Terminal {
             let mut section: Option<&str> = None;
             let mut first = true;
             for r in report.resources.iter().filter(|r| r.seed == seed.seed) {
-                let this = if r.kind == Kind::Page { Some("page") } else { r.section.as_deref() };
+                let this = if r.kind == Kind::Page {
+                    Some("page")
+                } else {
+                    r.section.as_deref()
+                };
                 if first || this != section {
                     writeln!(out, "  {}", bold.apply_to(this.unwrap_or("(no section)")))?;
                     section = this;
@@ -44,8 +48,16 @@ impl Reporter for Terminal {
                     Some(reason) => format!("{} {}", r.state, reason),
                     None => r.state.to_string(),
                 };
-                let title = r.title.as_deref().filter(|t| !t.is_empty()).unwrap_or("(untitled)");
-                writeln!(out, "    {} {status:>3}  {title}", self.style(r.state).apply_to(format!("{label:<28}")))?;
+                let title = r
+                    .title
+                    .as_deref()
+                    .filter(|t| !t.is_empty())
+                    .unwrap_or("(untitled)");
+                writeln!(
+                    out,
+                    "    {} {status:>3}  {title}",
+                    self.style(r.state).apply_to(format!("{label:<28}"))
+                )?;
                 if let Some(url) = &r.url {
                     writeln!(out, "    {:<28}      {url}", "")?;
                 }

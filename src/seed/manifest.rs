@@ -84,14 +84,20 @@ pub fn load(path: &Path) -> Result<LoadedManifest, SeedError> {
         None => None,
     };
     if let Some(date) = &m.page.date {
-        chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d")
-            .map_err(|_| bad(format!("[page] date {date:?} is not a date like 2007-05-03")))?;
+        chrono::NaiveDate::parse_from_str(date, "%Y-%m-%d").map_err(|_| {
+            bad(format!(
+                "[page] date {date:?} is not a date like 2007-05-03"
+            ))
+        })?;
     }
     let capture = match &m.page.capture {
         Some(rel) => {
             let full = path.parent().unwrap_or(Path::new(".")).join(rel);
             if !full.is_file() {
-                return Err(bad(format!("capture {} not found beside the manifest", rel.display())));
+                return Err(bad(format!(
+                    "capture {} not found beside the manifest",
+                    rel.display()
+                )));
             }
             Some(full)
         }
@@ -105,7 +111,15 @@ pub fn load(path: &Path) -> Result<LoadedManifest, SeedError> {
         let urls = item
             .urls
             .iter()
-            .map(|u| Url::parse(u.trim()).map_err(|e| bad(format!("item {} ({:?}): url {u:?} is not a URL: {e}", i + 1, item.title))))
+            .map(|u| {
+                Url::parse(u.trim()).map_err(|e| {
+                    bad(format!(
+                        "item {} ({:?}): url {u:?} is not a URL: {e}",
+                        i + 1,
+                        item.title
+                    ))
+                })
+            })
             .collect::<Result<Vec<_>, _>>()?;
         items.push(LoadedItem {
             section: item.section,
@@ -147,10 +161,20 @@ mod tests {
 
     #[test]
     fn the_bundled_manifest_loads() {
-        let m = load(Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/seeds/unitar-ny-node-73.toml"))).unwrap();
-        assert_eq!(m.page_url.unwrap().as_str(), "http://www.unitar.org/ny/node/73?page=1");
+        let m = load(Path::new(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/seeds/unitar-ny-node-73.toml"
+        )))
+        .unwrap();
+        assert_eq!(
+            m.page_url.unwrap().as_str(),
+            "http://www.unitar.org/ny/node/73?page=1"
+        );
         assert_eq!(m.items.len(), 26);
-        assert!(m.items.iter().any(|i| i.urls.is_empty()), "items with no URL are kept");
+        assert!(
+            m.items.iter().any(|i| i.urls.is_empty()),
+            "items with no URL are kept"
+        );
         assert!(m.capture.unwrap().is_file());
     }
 
@@ -159,10 +183,22 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let cases = [
             ("format = 2\n[page]\ntitle = \"t\"\n", "format 2"),
-            ("format = 1\n[page]\ntitle = \"t\"\nurl = \"ftp://x/\"\n", "not an http(s) URL"),
-            ("format = 1\n[page]\ntitle = \"t\"\ndate = \"May 2007\"\n", "not a date"),
-            ("format = 1\n[page]\ntitle = \"t\"\ncapture = \"gone.txt\"\n", "capture gone.txt not found"),
-            ("format = 1\n[page]\ntitle = \"t\"\n[[item]]\ntitle = \"A\"\nurls = [\"::\"]\n", "item 1 (\"A\")"),
+            (
+                "format = 1\n[page]\ntitle = \"t\"\nurl = \"ftp://x/\"\n",
+                "not an http(s) URL",
+            ),
+            (
+                "format = 1\n[page]\ntitle = \"t\"\ndate = \"May 2007\"\n",
+                "not a date",
+            ),
+            (
+                "format = 1\n[page]\ntitle = \"t\"\ncapture = \"gone.txt\"\n",
+                "capture gone.txt not found",
+            ),
+            (
+                "format = 1\n[page]\ntitle = \"t\"\n[[item]]\ntitle = \"A\"\nurls = [\"::\"]\n",
+                "item 1 (\"A\")",
+            ),
             ("format = 1\n[page]\ntitle = \"t\"\nurl = 3\n", "seed.toml"),
             ("format = 1\n[page]\ntitle = \"t\"\ntypo = 1\n", "typo"),
         ];

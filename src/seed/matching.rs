@@ -55,7 +55,10 @@ mod tests {
             "Alliance of Civilizations",
             "Alliance of Civilizations: Research Paper on Migration"
         ));
-        assert!(!same_title("Immigration and citizenship", "Citizenship policies"));
+        assert!(!same_title(
+            "Immigration and citizenship",
+            "Citizenship policies"
+        ));
         assert!(!same_title("", ""));
     }
 }

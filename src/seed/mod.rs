@@ -15,10 +15,15 @@ pub use manifest::LoadedManifest;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SeedError {
-    #[error("seed {arg:?} is neither an http(s) URL nor an existing file: give a URL, an HTML file or a seed manifest (.toml)")]
+    #[error(
+        "seed {arg:?} is neither an http(s) URL nor an existing file: give a URL, an HTML file or a seed manifest (.toml)"
+    )]
     NotFound { arg: String },
     #[error("could not read {}: {source}", path.display())]
-    Read { path: PathBuf, source: std::io::Error },
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("seed manifest {}: {msg}", path.display())]
     Manifest { path: PathBuf, msg: String },
 }
@@ -80,7 +85,9 @@ pub fn resolve(args: &[String], seeds_dir: &Path) -> Result<Vec<Seed>, SeedError
 fn resolve_one(arg: &str) -> Result<Seed, SeedError> {
     let lower = arg.to_ascii_lowercase();
     if lower.starts_with("http://") || lower.starts_with("https://") {
-        let url = Url::parse(arg).map_err(|_| SeedError::NotFound { arg: arg.to_owned() })?;
+        let url = Url::parse(arg).map_err(|_| SeedError::NotFound {
+            arg: arg.to_owned(),
+        })?;
         return Ok(Seed {
             id: arg.to_owned(),
             source: SeedSource::Url(url),
@@ -88,9 +95,14 @@ fn resolve_one(arg: &str) -> Result<Seed, SeedError> {
     }
     let path = Path::new(arg);
     if !path.is_file() {
-        return Err(SeedError::NotFound { arg: arg.to_owned() });
+        return Err(SeedError::NotFound {
+            arg: arg.to_owned(),
+        });
     }
-    let source = if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("toml")) {
+    let source = if path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("toml"))
+    {
         SeedSource::Manifest(Box::new(manifest::load(path)?))
     } else {
         SeedSource::HtmlFile(path.to_path_buf())
@@ -221,8 +233,15 @@ pub struct PageDiff {
     pub new_on_page: Vec<String>,
 }
 
-pub fn compare(listed_titles: &[String], listed_urls: &HashSet<String>, live: &[Listed]) -> PageDiff {
-    let live_titles: Vec<&str> = live.iter().flat_map(|l| l.titles.iter().map(String::as_str)).collect();
+pub fn compare(
+    listed_titles: &[String],
+    listed_urls: &HashSet<String>,
+    live: &[Listed],
+) -> PageDiff {
+    let live_titles: Vec<&str> = live
+        .iter()
+        .flat_map(|l| l.titles.iter().map(String::as_str))
+        .collect();
     let mut missing: Vec<String> = Vec::new();
     for title in listed_titles {
         if !missing.contains(title) && !live_titles.iter().any(|t| matching::same_title(title, t)) {
@@ -234,7 +253,9 @@ pub fn compare(listed_titles: &[String], listed_urls: &HashSet<String>, live: &[
         .filter_map(|l| {
             let url = l.target.url()?;
             let known = listed_urls.contains(&url)
-                || l.titles.iter().any(|t| listed_titles.iter().any(|lt| matching::same_title(lt, t)));
+                || l.titles
+                    .iter()
+                    .any(|t| listed_titles.iter().any(|lt| matching::same_title(lt, t)));
             (!known).then_some(url)
         })
         .collect();
@@ -267,15 +288,27 @@ mod tests {
             link("Programme of the seminar", "http://a.test/p.pdf"),
         ]);
         assert_eq!(out.len(), 2);
-        assert_eq!(out[0].titles, vec!["Programme (pdf)", "Programme of the seminar"]);
+        assert_eq!(
+            out[0].titles,
+            vec!["Programme (pdf)", "Programme of the seminar"]
+        );
     }
 
     #[test]
     fn missing_titles_and_new_links() {
-        let listed = vec!["Alliance of Civilizations".to_string(), "Grantmakers Concerned with Immigrants and Refugees".to_string()];
-        let live = vec![link("alliance of  civilizations", "http://unaoc.test/"), link("Contact us", "http://a.test/contact")];
+        let listed = vec![
+            "Alliance of Civilizations".to_string(),
+            "Grantmakers Concerned with Immigrants and Refugees".to_string(),
+        ];
+        let live = vec![
+            link("alliance of  civilizations", "http://unaoc.test/"),
+            link("Contact us", "http://a.test/contact"),
+        ];
         let diff = compare(&listed, &HashSet::new(), &live);
-        assert_eq!(diff.missing_from_page, vec!["Grantmakers Concerned with Immigrants and Refugees"]);
+        assert_eq!(
+            diff.missing_from_page,
+            vec!["Grantmakers Concerned with Immigrants and Refugees"]
+        );
         assert_eq!(diff.new_on_page, vec!["http://a.test/contact"]);
         let known: HashSet<String> = ["http://a.test/contact".to_string()].into();
         assert!(compare(&listed, &known, &live).new_on_page.is_empty());

@@ -102,8 +102,10 @@ impl Store {
     pub fn record_check(&self, check: &CheckRecord) -> Result<ResourceRecord, StoreError> {
         let prev = self.resource(&check.url)?;
         let next = ResourceRecord::apply(prev, check);
-        self.checks
-            .insert(check_key(&check.url, check.run_id), serde_json::to_vec(check)?)?;
+        self.checks.insert(
+            check_key(&check.url, check.run_id),
+            serde_json::to_vec(check)?,
+        )?;
         self.resources
             .insert(check.url.as_bytes(), serde_json::to_vec(&next)?)?;
         Ok(next)
@@ -173,11 +175,20 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(dir.path()).unwrap();
         for run in [1, 2, 10, 300] {
-            store.record_check(&check("http://a/x", run, State::Ok)).unwrap();
+            store
+                .record_check(&check("http://a/x", run, State::Ok))
+                .unwrap();
             // A URL that extends the first must not leak into its history.
-            store.record_check(&check("http://a/xy", run, State::Ok)).unwrap();
+            store
+                .record_check(&check("http://a/xy", run, State::Ok))
+                .unwrap();
         }
-        let runs: Vec<u64> = store.history("http://a/x").unwrap().iter().map(|c| c.run_id).collect();
+        let runs: Vec<u64> = store
+            .history("http://a/x")
+            .unwrap()
+            .iter()
+            .map(|c| c.run_id)
+            .collect();
         assert_eq!(runs, vec![1, 2, 10, 300]);
         assert_eq!(store.resource("http://a/x").unwrap().unwrap().checks, 4);
     }
@@ -202,10 +213,16 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         {
             let db = sled::open(dir.path().join(DB_DIR)).unwrap();
-            db.open_tree("meta").unwrap().insert(FORMAT_KEY, &99u32.to_be_bytes()).unwrap();
+            db.open_tree("meta")
+                .unwrap()
+                .insert(FORMAT_KEY, &99u32.to_be_bytes())
+                .unwrap();
             db.flush().unwrap();
         }
         let err = Store::open(dir.path()).err().unwrap();
-        assert!(matches!(err, StoreError::UnknownFormat { found: 99, .. }), "{err}");
+        assert!(
+            matches!(err, StoreError::UnknownFormat { found: 99, .. }),
+            "{err}"
+        );
     }
 }

@@ -137,15 +137,31 @@ mod tests {
             ..Default::default()
         };
         let rec = ResourceRecord::apply(Some(rec), &failed);
-        let rec = ResourceRecord::apply(Some(rec), &CheckRecord { checked_at: at(30), ..failed.clone() });
+        let rec = ResourceRecord::apply(
+            Some(rec),
+            &CheckRecord {
+                checked_at: at(30),
+                ..failed.clone()
+            },
+        );
         assert_eq!(rec.last_good_sha256, Some(good));
         assert_eq!(rec.last_good_at, Some(at(10)));
         assert_eq!(rec.etag.as_deref(), Some("\"v1\""));
-        assert_eq!(rec.first_broken, Some(at(20)), "the streak starts at the first failure");
+        assert_eq!(
+            rec.first_broken,
+            Some(at(20)),
+            "the streak starts at the first failure"
+        );
         assert_eq!(rec.first_seen, at(10));
         assert_eq!(rec.checks, 3);
 
-        let rec = ResourceRecord::apply(Some(rec), &CheckRecord { checked_at: at(40), ..ok });
+        let rec = ResourceRecord::apply(
+            Some(rec),
+            &CheckRecord {
+                checked_at: at(40),
+                ..ok
+            },
+        );
         assert_eq!(rec.first_broken, None);
     }
 }
