@@ -61,25 +61,43 @@ impl Seed {
     }
 }
 
-/// Turns command-line seeds into `Seed`s; with none, every `*.toml` in `seeds_dir`, sorted.
+/// Turns command-line seeds into `Seed`s; with none, every `*.toml` in `seeds_dir`. A folder
+/// given as a seed stands for the manifests in it.
 pub fn resolve(args: &[String], seeds_dir: &Path) -> Result<Vec<Seed>, SeedError> {
     if args.is_empty() {
-        let entries = std::fs::read_dir(seeds_dir).map_err(|source| SeedError::Read {
-            path: seeds_dir.to_path_buf(),
-            source,
-        })?;
-        let mut manifests: Vec<PathBuf> = entries
-            .flatten()
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|e| e == "toml") && p.is_file())
-            .collect();
-        manifests.sort();
-        return manifests
-            .iter()
-            .map(|p| resolve_one(&p.to_string_lossy()))
-            .collect();
+        // No seeds folder is the same as an empty one: the caller says what to do.
+        if !seeds_dir.is_dir() {
+            return Ok(Vec::new());
+        }
+        return manifests_in(seeds_dir);
     }
-    args.iter().map(|a| resolve_one(a)).collect()
+    let mut seeds = Vec::with_capacity(args.len());
+    for arg in args {
+        if Path::new(arg).is_dir() {
+            seeds.extend(manifests_in(Path::new(arg))?);
+        } else {
+            seeds.push(resolve_one(arg)?);
+        }
+    }
+    Ok(seeds)
+}
+
+/// Every `*.toml` directly in `dir`, in name order.
+fn manifests_in(dir: &Path) -> Result<Vec<Seed>, SeedError> {
+    let entries = std::fs::read_dir(dir).map_err(|source| SeedError::Read {
+        path: dir.to_path_buf(),
+        source,
+    })?;
+    let mut manifests: Vec<PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "toml") && p.is_file())
+        .collect();
+    manifests.sort();
+    manifests
+        .iter()
+        .map(|p| resolve_one(&p.to_string_lossy()))
+        .collect()
 }
 
 fn resolve_one(arg: &str) -> Result<Seed, SeedError> {
