@@ -1,0 +1,168 @@
+//! Runs the built `linkward` binary in isolation: its own HOME, working directory and archive
+//! directory (all temp dirs), no proxy or `LINKWARD_*` settings, and a guard against hangs.
+//!
+//! `tokio::process` is used so that test servers keep serving on the test's runtime while the
+//! binary runs.
+
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde_json::Value;
+use tempfile::TempDir;
+use tokio::process::Command;
+
+/// Flags that make a check fast and deterministic against the local test servers.
+pub const FAST_FLAGS: &[&str] = &[
+    "--per-host-rate",
+    "unlimited",
+    "--per-host-concurrency",
+    "8",
+    "--timeout",
+    "1s",
+    "--idle-timeout",
+    "1s",
+    "--max-size",
+    "1MiB",
+    "--format",
+    "json",
+];
+
+/// A hang guard, not a speed assertion: no run in this suite should get near it.
+const RUN_GUARD: Duration = Duration::from_secs(60);
+
+/// One isolated linkward installation; runs of the same `Linkward` share its archive.
+pub struct Linkward {
+    home: TempDir,
+    cwd: TempDir,
+    archive: TempDir,
+}
+
+/// What one run of the binary produced.
+#[derive(Debug)]
+pub struct Run {
+    pub code: Option<i32>,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Linkward {
+    pub fn new() -> Self {
+        Linkward {
+            home: TempDir::new().expect("temp HOME"),
+            cwd: TempDir::new().expect("temp cwd"),
+            archive: TempDir::new().expect("temp archive"),
+        }
+    }
+
+    pub fn archive(&self) -> &Path {
+        self.archive.path()
+    }
+
+    /// Writes `contents` to `name` under the working directory and returns its path.
+    pub fn write_file(&self, name: &str, contents: &str) -> PathBuf {
+        let path = self.cwd.path().join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).expect("create parent dir");
+        }
+        std::fs::write(&path, contents).expect("write test file");
+        path
+    }
+
+    /// Runs `linkward <args>` exactly as given.
+    pub async fn run<I, S>(&self, args: I) -> Run
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_linkward"));
+        command
+            .args(args)
+            .current_dir(self.cwd.path())
+            .env("HOME", self.home.path())
+            .env("XDG_CONFIG_HOME", self.home.path().join(".config"))
+            .env("XDG_CACHE_HOME", self.home.path().join(".cache"))
+            .env("XDG_DATA_HOME", self.home.path().join(".local/share"))
+            .env("NO_PROXY", "*")
+            .env("no_proxy", "*")
+            .env("NO_COLOR", "1")
+            .env_remove("RUST_LOG")
+            .env_remove("RUST_BACKTRACE")
+            .stdin(std::process::Stdio::null())
+            .kill_on_drop(true);
+        // linkward reads LINKWARD_* settings from the environment; the test's flags must rule.
+        for (var, _) in std::env::vars_os() {
+            if var.to_string_lossy().starts_with("LINKWARD_") {
+                command.env_remove(var);
+            }
+        }
+        for var in [
+            "HTTP_PROXY",
+            "http_proxy",
+            "HTTPS_PROXY",
+            "https_proxy",
+            "ALL_PROXY",
+            "all_proxy",
+        ] {
+            command.env_remove(var);
+        }
+        let output = tokio::time::timeout(RUN_GUARD, command.output())
+            .await
+            .expect("linkward hung past the guard")
+            .expect("spawn linkward");
+        Run {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Runs `linkward check <seeds> --archive <archive> <FAST_FLAGS> <extra>`.
+    pub async fn check<S: AsRef<OsStr>>(&self, seeds: &[S], extra: &[&str]) -> Run {
+        let mut args: Vec<std::ffi::OsString> = vec!["check".into()];
+        args.extend(seeds.iter().map(|s| s.as_ref().to_os_string()));
+        args.push("--archive".into());
+        args.push(self.archive.path().into());
+        args.extend(FAST_FLAGS.iter().map(Into::into));
+        args.extend(extra.iter().map(Into::into));
+        self.run(args).await
+    }
+}
+
+impl Run {
+    /// The JSON document on stdout; panics with both streams when it is not one.
+    pub fn json(&self) -> Value {
+        serde_json::from_str(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not one JSON document ({e})\n--- stdout\n{}\n--- stderr\n{}",
+                self.stdout, self.stderr
+            )
+        })
+    }
+
+    /// Both streams, for assertion messages.
+    pub fn dump(&self) -> String {
+        format!(
+            "exit code {:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.code, self.stdout, self.stderr
+        )
+    }
+
+    /// Asserts a usage/setup failure: exit 2, one line on stderr, no panic or backtrace.
+    pub fn assert_usage_error(&self) {
+        assert_eq!(self.code, Some(2), "{}", self.dump());
+        let lines: Vec<&str> = self
+            .stderr
+            .lines()
+            .filter(|l| !l.trim().is_empty())
+            .collect();
+        assert_eq!(lines.len(), 1, "stderr must be one line\n{}", self.dump());
+        for bad in ["panicked", "backtrace", "RUST_BACKTRACE", "thread 'main'"] {
+            assert!(
+                !self.stderr.contains(bad),
+                "stderr mentions {bad:?}\n{}",
+                self.dump()
+            );
+        }
+    }
+}

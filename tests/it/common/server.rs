@@ -1,0 +1,467 @@
+//! A real HTTP/1.1 test server on 127.0.0.1, built on a raw `TcpListener` so that tests control
+//! every byte, including the faulty ones (short bodies, stalls, gzip bombs).
+//!
+//! Invariants: every request is logged (method, raw request-target, headers) before it is
+//! answered; every answer closes the connection; dropping the server aborts the accept task and,
+//! with it, every connection still being served.
+
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use flate2::write::GzEncoder;
+use flate2::{Compress, Compression, Crc, FlushCompress};
+use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::task::{JoinHandle, JoinSet};
+
+/// What the server does when a route is requested.
+#[derive(Clone, Debug)]
+pub enum Behaviour {
+    /// A complete response with `Content-Length` and `Connection: close`.
+    Ok {
+        status: u16,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    },
+    /// A redirect with an empty body; `location` is sent as given (may be relative).
+    Redirect { status: u16, location: String },
+    /// Sleep before sending anything at all, then behave as `then`.
+    Delay {
+        before_headers: Duration,
+        then: Box<Behaviour>,
+    },
+    /// Declare `declared_len` in `Content-Length`, send only `body`, then close.
+    Truncated { declared_len: usize, body: Vec<u8> },
+    /// Gzip-encode `body` and send it with `Content-Encoding: gzip`.
+    Gzip { body: Vec<u8> },
+    /// Stream a gzip member that decodes to `decoded_len` zero bytes.
+    GzipBomb { decoded_len: u64 },
+}
+
+impl Behaviour {
+    /// 200 with the given content type and body.
+    pub fn ok(content_type: &str, body: impl Into<Vec<u8>>) -> Self {
+        Self::status(200, content_type, body)
+    }
+
+    /// Any status with the given content type and body.
+    pub fn status(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Self {
+        Behaviour::Ok {
+            status,
+            headers: vec![("Content-Type".into(), content_type.into())],
+            body: body.into(),
+        }
+    }
+
+    /// An HTML page (UTF-8).
+    pub fn html(body: impl Into<String>) -> Self {
+        Self::ok("text/html; charset=utf-8", body.into().into_bytes())
+    }
+
+    pub fn redirect(status: u16, location: impl Into<String>) -> Self {
+        Behaviour::Redirect {
+            status,
+            location: location.into(),
+        }
+    }
+
+    pub fn delay(before_headers: Duration, then: Behaviour) -> Self {
+        Behaviour::Delay {
+            before_headers,
+            then: Box::new(then),
+        }
+    }
+}
+
+/// One request as the server received it.
+#[derive(Clone, Debug)]
+pub struct Request {
+    pub method: String,
+    /// The raw request-target, percent-encoding kept as sent (path and query).
+    pub path: String,
+    /// Header names lowercased, in the order received.
+    pub headers: Vec<(String, String)>,
+}
+
+impl Request {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+type Routes = Arc<Mutex<HashMap<String, Behaviour>>>;
+type Log = Arc<Mutex<Vec<Request>>>;
+
+/// A running test server; stopped when dropped.
+pub struct TestServer {
+    base: String,
+    routes: Routes,
+    log: Log,
+    accept: JoinHandle<()>,
+}
+
+impl TestServer {
+    /// Binds 127.0.0.1:0 and serves `routes` (keyed by request-target, e.g. `/a/b?c=d`).
+    pub async fn start<K: Into<String>>(routes: impl IntoIterator<Item = (K, Behaviour)>) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
+        let port = listener.local_addr().expect("local addr").port();
+        let routes: Routes = Arc::new(Mutex::new(
+            routes.into_iter().map(|(k, v)| (k.into(), v)).collect(),
+        ));
+        let log: Log = Arc::default();
+        let accept = tokio::spawn(accept_loop(listener, routes.clone(), log.clone()));
+        TestServer {
+            base: format!("http://127.0.0.1:{port}"),
+            routes,
+            log,
+            accept,
+        }
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    /// The absolute URL of `path` (which starts with `/`).
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    /// Adds or replaces a route; takes effect for the next request.
+    pub fn set_route(&self, path: impl Into<String>, behaviour: Behaviour) {
+        self.routes.lock().unwrap().insert(path.into(), behaviour);
+    }
+
+    /// Every request received so far, in arrival order.
+    pub fn requests(&self) -> Vec<Request> {
+        self.log.lock().unwrap().clone()
+    }
+
+    /// Requests whose request-target is exactly `path`.
+    pub fn requests_to(&self, path: &str) -> Vec<Request> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.path == path)
+            .collect()
+    }
+
+    /// How many requests (any method) were made for exactly `path`.
+    pub fn count(&self, path: &str) -> usize {
+        self.requests_to(path).len()
+    }
+}
+
+impl Drop for TestServer {
+    fn drop(&mut self) {
+        self.accept.abort();
+    }
+}
+
+async fn accept_loop(listener: TcpListener, routes: Routes, log: Log) {
+    // Owning the connections here means aborting this task aborts them all.
+    let mut connections = JoinSet::new();
+    loop {
+        while connections.try_join_next().is_some() {}
+        let Ok((socket, _)) = listener.accept().await else {
+            continue;
+        };
+        connections.spawn(serve(socket, routes.clone(), log.clone()));
+    }
+}
+
+/// Largest request head accepted; anything longer is answered 431.
+const MAX_HEAD: usize = 64 * 1024;
+
+async fn serve(mut socket: TcpStream, routes: Routes, log: Log) {
+    let Some(head) = read_head(&mut socket).await else {
+        let _ = write_simple(&mut socket, 431, b"").await;
+        return;
+    };
+    let Some(request) = parse_head(&head) else {
+        let _ = write_simple(&mut socket, 400, b"").await;
+        return;
+    };
+    let behaviour = {
+        let routes = routes.lock().unwrap();
+        routes.get(&request.path).cloned()
+    };
+    let head_only = request.method == "HEAD";
+    log.lock().unwrap().push(request);
+    let behaviour =
+        behaviour.unwrap_or_else(|| Behaviour::status(404, "text/plain", b"not found".to_vec()));
+    // Write errors mean the client went away (e.g. it stopped reading a too-large body).
+    let _ = respond(&mut socket, behaviour, head_only).await;
+    let _ = socket.shutdown().await;
+}
+
+async fn read_head(socket: &mut TcpStream) -> Option<Vec<u8>> {
+    let mut head = Vec::with_capacity(1024);
+    let mut buf = [0u8; 4096];
+    loop {
+        let n = socket.read(&mut buf).await.ok()?;
+        if n == 0 {
+            return None;
+        }
+        head.extend_from_slice(&buf[..n]);
+        if let Some(end) = find(&head, b"\r\n\r\n") {
+            head.truncate(end);
+            return Some(head);
+        }
+        if head.len() > MAX_HEAD {
+            return None;
+        }
+    }
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
+fn parse_head(head: &[u8]) -> Option<Request> {
+    let text = String::from_utf8_lossy(head);
+    let mut lines = text.split("\r\n");
+    let mut request_line = lines.next()?.split(' ');
+    let method = request_line.next()?.to_string();
+    let path = request_line.next()?.to_string();
+    let headers = lines
+        .filter_map(|line| {
+            let (name, value) = line.split_once(':')?;
+            Some((name.trim().to_ascii_lowercase(), value.trim().to_string()))
+        })
+        .collect();
+    Some(Request {
+        method,
+        path,
+        headers,
+    })
+}
+
+fn reason(status: u16) -> &'static str {
+    match status {
+        200 => "OK",
+        204 => "No Content",
+        301 => "Moved Permanently",
+        302 => "Found",
+        303 => "See Other",
+        307 => "Temporary Redirect",
+        308 => "Permanent Redirect",
+        400 => "Bad Request",
+        403 => "Forbidden",
+        404 => "Not Found",
+        410 => "Gone",
+        429 => "Too Many Requests",
+        431 => "Request Header Fields Too Large",
+        500 => "Internal Server Error",
+        503 => "Service Unavailable",
+        _ => "Status",
+    }
+}
+
+fn status_head(status: u16, content_length: u64, headers: &[(String, String)]) -> Vec<u8> {
+    let mut head = format!("HTTP/1.1 {status} {}\r\n", reason(status));
+    for (name, value) in headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str(&format!(
+        "Content-Length: {content_length}\r\nConnection: close\r\n\r\n"
+    ));
+    head.into_bytes()
+}
+
+async fn write_simple(socket: &mut TcpStream, status: u16, body: &[u8]) -> std::io::Result<()> {
+    socket
+        .write_all(&status_head(status, body.len() as u64, &[]))
+        .await?;
+    socket.write_all(body).await
+}
+
+async fn respond(
+    socket: &mut TcpStream,
+    mut behaviour: Behaviour,
+    head_only: bool,
+) -> std::io::Result<()> {
+    // Delays nest; unwrap them iteratively so that `respond` need not be recursive.
+    while let Behaviour::Delay {
+        before_headers,
+        then,
+    } = behaviour
+    {
+        tokio::time::sleep(before_headers).await;
+        behaviour = *then;
+    }
+    match behaviour {
+        Behaviour::Delay { .. } => unreachable!("unwrapped above"),
+        Behaviour::Ok {
+            status,
+            headers,
+            body,
+        } => {
+            socket
+                .write_all(&status_head(status, body.len() as u64, &headers))
+                .await?;
+            if !head_only {
+                socket.write_all(&body).await?;
+            }
+        }
+        Behaviour::Redirect { status, location } => {
+            let headers = [("Location".to_string(), location)];
+            socket.write_all(&status_head(status, 0, &headers)).await?;
+        }
+        Behaviour::Truncated { declared_len, body } => {
+            let headers = [("Content-Type".to_string(), "application/pdf".to_string())];
+            socket
+                .write_all(&status_head(200, declared_len as u64, &headers))
+                .await?;
+            if !head_only {
+                socket.write_all(&body).await?;
+            }
+            socket.flush().await?;
+        }
+        Behaviour::Gzip { body } => {
+            let encoded = gzip(&body);
+            let headers = [
+                (
+                    "Content-Type".to_string(),
+                    "text/html; charset=utf-8".to_string(),
+                ),
+                ("Content-Encoding".to_string(), "gzip".to_string()),
+            ];
+            socket
+                .write_all(&status_head(200, encoded.len() as u64, &headers))
+                .await?;
+            if !head_only {
+                socket.write_all(&encoded).await?;
+            }
+        }
+        Behaviour::GzipBomb { decoded_len } => {
+            let bomb = GzipBomb::new(decoded_len);
+            let headers = [
+                ("Content-Type".to_string(), "application/pdf".to_string()),
+                ("Content-Encoding".to_string(), "gzip".to_string()),
+            ];
+            socket
+                .write_all(&status_head(200, bomb.encoded_len(), &headers))
+                .await?;
+            if !head_only {
+                bomb.write_to(socket).await?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Gzip-encodes `body` (one member, default level).
+pub fn gzip(body: &[u8]) -> Vec<u8> {
+    let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
+    encoder.write_all(body).expect("gzip into memory");
+    encoder.finish().expect("gzip into memory")
+}
+
+/// Zero bytes per repeated deflate piece of a gzip bomb.
+const BOMB_CHUNK: usize = 1 << 20;
+
+/// A gzip member decoding to `decoded_len` zero bytes, built from one compressed 1 MiB piece that
+/// is sent again and again, so a 100 MiB bomb costs ~100 KiB of memory and no 100 MiB compression.
+///
+/// Each piece is compressed by a fresh compressor and ended with a full flush, so it is
+/// byte-aligned, never final and never refers back to earlier output: copies can follow each
+/// other. The CRC of the whole is combined from the pieces' CRCs.
+pub struct GzipBomb {
+    chunk: &'static [u8],
+    copies: u64,
+    remainder: Vec<u8>,
+    trailer: Vec<u8>,
+}
+
+impl GzipBomb {
+    /// gzip header: magic, deflate, no flags, no mtime, no extra flags, unknown OS.
+    const HEADER: [u8; 10] = [0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+
+    pub fn new(decoded_len: u64) -> Self {
+        static CHUNK: OnceLock<(Vec<u8>, Crc)> = OnceLock::new();
+        let (chunk, chunk_crc) = CHUNK.get_or_init(|| {
+            let zeros = vec![0u8; BOMB_CHUNK];
+            let mut crc = Crc::new();
+            crc.update(&zeros);
+            (deflate_piece(&zeros, FlushCompress::Full), crc)
+        });
+        let copies = decoded_len / BOMB_CHUNK as u64;
+        let rest = vec![0u8; (decoded_len % BOMB_CHUNK as u64) as usize];
+
+        let mut crc = Crc::new();
+        for _ in 0..copies {
+            crc.combine(chunk_crc);
+        }
+        let mut rest_crc = Crc::new();
+        rest_crc.update(&rest);
+        crc.combine(&rest_crc);
+
+        let mut remainder = deflate_piece(&rest, FlushCompress::Full);
+        remainder.extend(deflate_piece(&[], FlushCompress::Finish));
+        let mut trailer = crc.sum().to_le_bytes().to_vec();
+        trailer.extend((decoded_len as u32).to_le_bytes());
+        GzipBomb {
+            chunk,
+            copies,
+            remainder,
+            trailer,
+        }
+    }
+
+    pub fn encoded_len(&self) -> u64 {
+        (Self::HEADER.len() + self.remainder.len() + self.trailer.len()) as u64
+            + self.copies * self.chunk.len() as u64
+    }
+
+    pub async fn write_to(&self, socket: &mut TcpStream) -> std::io::Result<()> {
+        socket.write_all(&Self::HEADER).await?;
+        for _ in 0..self.copies {
+            socket.write_all(self.chunk).await?;
+        }
+        socket.write_all(&self.remainder).await?;
+        socket.write_all(&self.trailer).await
+    }
+
+    /// The whole encoded member in memory (for small bombs in self-tests).
+    pub fn to_vec(&self) -> Vec<u8> {
+        let mut out = Self::HEADER.to_vec();
+        for _ in 0..self.copies {
+            out.extend_from_slice(self.chunk);
+        }
+        out.extend_from_slice(&self.remainder);
+        out.extend_from_slice(&self.trailer);
+        out
+    }
+}
+
+/// Raw deflate of `input` by a fresh compressor, ended with `flush`.
+fn deflate_piece(input: &[u8], flush: FlushCompress) -> Vec<u8> {
+    let mut compress = Compress::new(Compression::best(), false);
+    let mut out = Vec::with_capacity(input.len() / 100 + 1024);
+    loop {
+        let consumed = compress.total_in() as usize;
+        if out.capacity() - out.len() < 1024 {
+            out.reserve(64 * 1024);
+        }
+        let status = compress
+            .compress_vec(&input[consumed..], &mut out, flush)
+            .expect("deflate into memory");
+        let done_input = compress.total_in() as usize == input.len();
+        let room_left = out.capacity() > out.len();
+        if done_input && room_left {
+            // With room left over, the flush has been written completely.
+            if matches!(flush, FlushCompress::Finish) && status != flate2::Status::StreamEnd {
+                continue;
+            }
+            return out;
+        }
+    }
+}
