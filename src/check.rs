@@ -5,10 +5,12 @@
 
 use std::collections::{HashMap, HashSet};
 use std::path::Path;
+use std::sync::Arc;
 
 use chrono::Utc;
 use futures_util::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
+use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::archive::Archive;
@@ -16,7 +18,9 @@ use crate::classify::classify;
 use crate::config::{Config, MAX_PAGE_PARSE_BYTES};
 use crate::error::Error;
 use crate::extract;
-use crate::fetch::{Fetched, Fetcher, Outcome};
+use crate::fetch::robots::RobotsCache;
+use crate::fetch::{Fetched, Fetcher, Outcome, Validators};
+use crate::lock::ArchiveLock;
 use crate::model::{Kind, Reason, State, Summary};
 use crate::report::{JSON_VERSION, ResourceReport, RunInfo, RunReport, SeedReport};
 use crate::seed::{self, Listed, ListedTarget, Seed, SeedSource};
@@ -40,20 +44,24 @@ struct SeedPlan {
 }
 
 /// Runs `check` with `config` and returns the report. Broken links are in the report; an
-/// `Err` means the run could not start or could not record its results.
-pub async fn run(config: &Config) -> Result<RunReport, Error> {
+/// `Err` means the run could not start or could not record its results. When `shutdown` fires,
+/// fetches in flight are abandoned (their temp files deleted), what completed is kept, and the
+/// run is recorded as interrupted.
+pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunReport, Error> {
     let seeds = seed::resolve(&config.seeds, &config.seeds_dir)?;
     if seeds.is_empty() {
         return Err(Error::NoSeeds(config.seeds_dir.clone()));
     }
     let archive = Archive::open(&config.archive_dir)?;
+    let _lock = ArchiveLock::acquire(&config.archive_dir)?;
     let store = Store::open(&config.archive_dir)?;
-    // We hold the store's lock, so no other run is writing temp files.
+    // We hold the archive's lock, so no other run is writing temp files.
     let stale = archive.remove_stale_temp_files();
     if stale > 0 {
         tracing::info!("removed {stale} temp files left by an interrupted run");
     }
-    let fetcher = Fetcher::new(config, archive.clone()).map_err(Error::Client)?;
+    let robots_cache: Arc<dyn RobotsCache> = Arc::new(store.clone());
+    let fetcher = Fetcher::new(config, archive.clone(), robots_cache).map_err(Error::Client)?;
     let mut run = RunRecord {
         started: Utc::now(),
         seeds: seeds.iter().map(|s| s.id.clone()).collect(),
@@ -61,41 +69,45 @@ pub async fn run(config: &Config) -> Result<RunReport, Error> {
     };
     store.begin_run(&mut run)?;
 
-    let progress = progress_bar(config.progress);
     let mut runner = Runner {
         fetcher,
         store: store.clone(),
         archive,
         run_id: run.id,
         results: HashMap::new(),
-        progress,
+        plans: Vec::with_capacity(seeds.len()),
+        progress: progress_bar(config.progress),
     };
-
-    let mut plans = Vec::with_capacity(seeds.len());
-    for seed in seeds {
-        plans.push(runner.plan(seed).await?);
-    }
-    let urls: Vec<Url> = plans
-        .iter()
-        .flat_map(|p| p.entries.iter())
-        .filter_map(|e| match &e.target {
-            ListedTarget::Fetch(u) => Some(u.clone()),
-            _ => None,
-        })
-        .collect();
-    runner.fetch_all(urls, config.concurrency).await?;
+    let interrupted = tokio::select! {
+        done = runner.work(seeds, config.concurrency) => { done?; false }
+        () = shutdown.cancelled() => true,
+    };
     runner.progress.finish_and_clear();
 
-    let resources: Vec<ResourceReport> = plans.iter().flat_map(|p| runner.report_seed(p)).collect();
+    let resources: Vec<ResourceReport> = runner
+        .plans
+        .iter()
+        .flat_map(|p| runner.report_seed(p, interrupted))
+        .collect();
     let mut summary = Summary::default();
     for r in &resources {
         summary.add(r.state);
     }
-    let seeds = plans.iter().map(|p| runner.seed_report(p)).collect();
+    for checked in runner.results.values() {
+        summary.bytes_downloaded += checked.check.downloaded;
+        if checked.check.not_modified {
+            summary.bytes_saved += checked.check.bytes.unwrap_or(0);
+        }
+    }
+    let seeds = runner.plans.iter().map(|p| runner.seed_report(p)).collect();
 
     run.finished = Some(Utc::now());
     run.summary = summary;
-    run.status = RunStatus::Complete;
+    run.status = if interrupted {
+        RunStatus::Interrupted
+    } else {
+        RunStatus::Complete
+    };
     store.put_run(&run)?;
     store.flush().await?;
     Ok(RunReport {
@@ -104,6 +116,7 @@ pub async fn run(config: &Config) -> Result<RunReport, Error> {
             id: run.id,
             started: run.started,
             finished: run.finished.unwrap_or(run.started),
+            status: run.status,
         },
         summary,
         seeds,
@@ -129,10 +142,50 @@ struct Runner {
     run_id: u64,
     /// Every URL checked in this run: a URL listed many times is fetched once.
     results: HashMap<String, Checked>,
+    /// Seeds whose pages were looked at, in order.
+    plans: Vec<SeedPlan>,
     progress: ProgressBar,
 }
 
 impl Runner {
+    /// Plans every seed, then fetches everything they list. Safe to abandon at any await: each
+    /// result is recorded whole or not at all.
+    async fn work(&mut self, seeds: Vec<Seed>, concurrency: usize) -> Result<(), Error> {
+        for seed in seeds {
+            let plan = self.plan(seed).await?;
+            self.plans.push(plan);
+        }
+        let urls: Vec<Url> = self
+            .plans
+            .iter()
+            .flat_map(|p| p.entries.iter())
+            .filter_map(|e| match &e.target {
+                ListedTarget::Fetch(u) => Some(u.clone()),
+                _ => None,
+            })
+            .collect();
+        self.fetch_all(urls, concurrency).await
+    }
+
+    /// The validators of the good copy we hold, if its blob is really there: a 304 must never
+    /// stand in for a copy we lost.
+    fn validators(&self, url: &Url) -> Result<(Validators, Option<ResourceRecord>), Error> {
+        let prev = self.store.resource(url.as_str())?;
+        let validators = match &prev {
+            Some(r)
+                if r.last_good_sha256
+                    .is_some_and(|sha| self.archive.contains(&sha)) =>
+            {
+                Validators {
+                    etag: r.etag.clone(),
+                    last_modified: r.last_modified.clone(),
+                }
+            }
+            _ => Validators::default(),
+        };
+        Ok((validators, prev))
+    }
+
     /// Fetches and archives the seed's page, and works out what the seed lists.
     async fn plan(&mut self, seed: Seed) -> Result<SeedPlan, Error> {
         match &seed.source {
@@ -220,8 +273,9 @@ impl Runner {
         let key = url.to_string();
         if !self.results.contains_key(&key) {
             self.progress.inc_length(1);
-            let fetched = self.fetcher.fetch(url).await;
-            self.record(&fetched)?;
+            let (validators, prev) = self.validators(url)?;
+            let fetched = self.fetcher.fetch(url, &validators).await;
+            self.record(&fetched, prev.as_ref())?;
             self.progress.inc(1);
         }
         let checked = &self.results[&key];
@@ -279,35 +333,40 @@ impl Runner {
     /// Fetches every URL not checked yet in this run, at most `concurrency` at once.
     async fn fetch_all(&mut self, urls: Vec<Url>, concurrency: usize) -> Result<(), Error> {
         let mut seen = HashSet::new();
-        let todo: Vec<Url> = urls
-            .into_iter()
-            .filter(|u| !self.results.contains_key(u.as_str()) && seen.insert(u.to_string()))
-            .collect();
+        let mut todo = Vec::new();
+        for url in urls {
+            if !self.results.contains_key(url.as_str()) && seen.insert(url.to_string()) {
+                let (validators, prev) = self.validators(&url)?;
+                todo.push((url, validators, prev));
+            }
+        }
         self.progress.inc_length(todo.len() as u64);
         let fetcher = &self.fetcher;
-        let mut stream = futures_util::stream::iter(todo)
-            .map(|url| async move { fetcher.fetch(&url).await })
-            .buffer_unordered(concurrency.max(1));
+        let mut stream =
+            futures_util::stream::iter(todo)
+                .map(|(url, validators, prev)| async move {
+                    (fetcher.fetch(&url, &validators).await, prev)
+                })
+                .buffer_unordered(concurrency.max(1));
         // Recorded as results arrive, so a long run keeps what it learnt even if it dies.
-        while let Some(fetched) = stream.next().await {
+        while let Some((fetched, prev)) = stream.next().await {
             self.progress.inc(1);
             self.progress.set_message(fetched.requested.to_string());
-            Self::record_into(&self.store, self.run_id, &mut self.results, &fetched)?;
+            let accepted = self.fetcher.accepted_statuses(&fetched.requested);
+            let check = check_record(self.run_id, &fetched, prev.as_ref(), accepted);
+            Self::store_check(&self.store, &mut self.results, check)?;
         }
         Ok(())
     }
 
-    fn record(&mut self, fetched: &Fetched) -> Result<Checked, Error> {
-        Self::record_into(&self.store, self.run_id, &mut self.results, fetched)
-    }
-
-    fn record_into(
-        store: &Store,
-        run_id: u64,
-        results: &mut HashMap<String, Checked>,
+    fn record(
+        &mut self,
         fetched: &Fetched,
+        prev: Option<&ResourceRecord>,
     ) -> Result<Checked, Error> {
-        Self::store_check(store, results, check_record(run_id, fetched))
+        let accepted = self.fetcher.accepted_statuses(&fetched.requested);
+        let check = check_record(self.run_id, fetched, prev, accepted);
+        Self::store_check(&self.store, &mut self.results, check)
     }
 
     fn store_check(
@@ -321,7 +380,9 @@ impl Runner {
         Ok(checked)
     }
 
-    fn report_seed(&self, plan: &SeedPlan) -> Vec<ResourceReport> {
+    /// The seed's resources; in an interrupted run, entries never fetched are left out rather
+    /// than reported with a state they did not earn.
+    fn report_seed(&self, plan: &SeedPlan, interrupted: bool) -> Vec<ResourceReport> {
         let mut out = Vec::with_capacity(plan.entries.len() + 1);
         if let Some(page) = &plan.page {
             let title = plan.page_title.clone();
@@ -330,6 +391,12 @@ impl Runner {
             out.push(r);
         }
         for e in &plan.entries {
+            if let ListedTarget::Fetch(u) = &e.target
+                && interrupted
+                && !self.results.contains_key(u.as_str())
+            {
+                continue;
+            }
             let title = Some(e.title.clone()).filter(|t| !t.is_empty());
             let mut r = match &e.target {
                 ListedTarget::Fetch(u) => self.resource_report(
@@ -396,6 +463,8 @@ impl Runner {
                 .map(Archive::relative_path),
             checked_at: Some(check.checked_at),
             elapsed_ms: Some(check.elapsed_ms),
+            attempts: check.attempts.len().max(1) as u32,
+            not_modified: check.not_modified,
             note,
             error: check.error.clone(),
         }
@@ -463,14 +532,22 @@ fn unchecked_blank(
         archived: None,
         checked_at: None,
         elapsed_ms: None,
+        attempts: 0,
+        not_modified: false,
         note: None,
         error: None,
     }
 }
 
-/// The store's record of one fetch.
-fn check_record(run_id: u64, fetched: &Fetched) -> CheckRecord {
-    let (state, reason) = classify(fetched);
+/// The store's record of one fetch. `prev` is the URL's record before it: a 304 stands for the
+/// good copy it describes.
+fn check_record(
+    run_id: u64,
+    fetched: &Fetched,
+    prev: Option<&ResourceRecord>,
+    accepted: &[u16],
+) -> CheckRecord {
+    let (state, reason) = classify(fetched, accepted);
     let mut check = CheckRecord {
         run_id,
         url: fetched.requested.to_string(),
@@ -481,6 +558,8 @@ fn check_record(run_id: u64, fetched: &Fetched) -> CheckRecord {
         final_url: answered(&fetched.outcome).then(|| fetched.final_url.to_string()),
         redirects: fetched.redirects.clone(),
         elapsed_ms: fetched.elapsed.as_millis() as u64,
+        attempts: fetched.attempts.clone(),
+        downloaded: fetched.downloaded,
         ..CheckRecord::default()
     };
     match &fetched.outcome {
@@ -498,9 +577,24 @@ fn check_record(run_id: u64, fetched: &Fetched) -> CheckRecord {
             check.sha256 = Some(blob.sha256);
             check.bytes = Some(blob.bytes);
         }
+        Outcome::NotModified {
+            etag,
+            last_modified,
+        } => {
+            check.http_status = Some(304);
+            check.not_modified = true;
+            if let Some(prev) = prev {
+                check.sha256 = prev.last_good_sha256;
+                check.bytes = prev.last_good_bytes;
+                check.content_type = prev_content_type(prev);
+                check.etag = etag.clone().or_else(|| prev.etag.clone());
+                check.last_modified = last_modified.clone().or_else(|| prev.last_modified.clone());
+            }
+        }
         Outcome::Status {
             status,
             content_type,
+            ..
         } => {
             check.http_status = Some(*status);
             check.content_type = content_type.clone();
@@ -509,12 +603,23 @@ fn check_record(run_id: u64, fetched: &Fetched) -> CheckRecord {
             check.http_status = *status;
             check.error = Some(detail.clone());
         }
+        Outcome::Disallowed => {
+            check.error = Some("disallowed by robots.txt; not requested".into());
+        }
     }
     check
 }
 
+/// The content type of the copy a 304 confirms.
+fn prev_content_type(prev: &ResourceRecord) -> Option<String> {
+    prev.last_good_content_type.clone()
+}
+
 fn answered(outcome: &Outcome) -> bool {
-    !matches!(outcome, Outcome::Failed { status: None, .. })
+    !matches!(
+        outcome,
+        Outcome::Failed { status: None, .. } | Outcome::Disallowed
+    )
 }
 
 fn is_html(content_type: Option<&str>) -> bool {

@@ -3,12 +3,20 @@
 use crate::fetch::{Failure, Fetched, Outcome};
 use crate::model::{Hop, Reason, State};
 
-/// The verdict on one fetch.
-pub fn classify(fetched: &Fetched) -> (State, Option<Reason>) {
+/// The verdict on one fetch; `accepted` are status codes the host's rule counts as ok.
+pub fn classify(fetched: &Fetched, accepted: &[u16]) -> (State, Option<Reason>) {
+    let reached = || {
+        if fetched.redirects.is_empty() {
+            (State::Ok, None)
+        } else {
+            (State::Redirected, Some(redirect_reason(&fetched.redirects)))
+        }
+    };
     match &fetched.outcome {
-        Outcome::Body { .. } if fetched.redirects.is_empty() => (State::Ok, None),
-        Outcome::Body { .. } => (State::Redirected, Some(redirect_reason(&fetched.redirects))),
+        Outcome::Body { .. } | Outcome::NotModified { .. } => reached(),
+        Outcome::Status { status, .. } if accepted.contains(status) => reached(),
         Outcome::Status { status, .. } => (State::Broken, Some(status_reason(*status))),
+        Outcome::Disallowed => (State::Skipped, Some(Reason::Robots)),
         Outcome::Failed { failure, .. } => {
             let reason = match failure {
                 Failure::Dns => Reason::Dns,
@@ -18,6 +26,7 @@ pub fn classify(fetched: &Fetched) -> (State, Option<Reason>) {
                 Failure::RedirectLoop => Reason::RedirectLoop,
                 Failure::TooManyRedirects => Reason::TooManyRedirects,
                 Failure::UnsupportedRedirect => Reason::UnsupportedScheme,
+                Failure::BadRedirect => Reason::HttpError,
                 Failure::Truncated => Reason::Truncated,
                 Failure::TooLarge => Reason::TooLarge,
                 Failure::Other => Reason::Other,
@@ -68,7 +77,13 @@ mod tests {
             started: chrono::Utc::now(),
             elapsed: Duration::ZERO,
             outcome,
+            attempts: Vec::new(),
+            downloaded: 0,
         }
+    }
+
+    fn classify_(f: &Fetched) -> (State, Option<Reason>) {
+        classify(f, &[])
     }
 
     fn body() -> Outcome {
@@ -86,13 +101,13 @@ mod tests {
 
     #[test]
     fn statuses_and_redirects() {
-        assert_eq!(classify(&fetched(&[], body())), (State::Ok, None));
+        assert_eq!(classify_(&fetched(&[], body())), (State::Ok, None));
         assert_eq!(
-            classify(&fetched(&[301, 308], body())),
+            classify_(&fetched(&[301, 308], body())),
             (State::Redirected, Some(Reason::PermanentRedirect))
         );
         assert_eq!(
-            classify(&fetched(&[301, 302], body())),
+            classify_(&fetched(&[301, 302], body())),
             (State::Redirected, Some(Reason::TemporaryRedirect))
         );
         for (status, reason) in [
@@ -104,16 +119,41 @@ mod tests {
             let out = Outcome::Status {
                 status,
                 content_type: None,
+                retry_after: None,
             };
-            assert_eq!(classify(&fetched(&[], out)), (State::Broken, Some(reason)));
+            assert_eq!(classify_(&fetched(&[], out)), (State::Broken, Some(reason)));
         }
+        let accepted = Outcome::Status {
+            status: 403,
+            content_type: None,
+            retry_after: None,
+        };
+        assert_eq!(classify(&fetched(&[], accepted), &[403]), (State::Ok, None));
+        assert_eq!(
+            classify_(&fetched(&[], Outcome::Disallowed)),
+            (State::Skipped, Some(Reason::Robots))
+        );
+        let not_modified = Outcome::NotModified {
+            etag: None,
+            last_modified: None,
+        };
+        assert_eq!(classify_(&fetched(&[], not_modified)), (State::Ok, None));
+        let bad = Outcome::Failed {
+            failure: Failure::BadRedirect,
+            status: Some(301),
+            detail: String::new(),
+        };
+        assert_eq!(
+            classify_(&fetched(&[], bad)),
+            (State::Broken, Some(Reason::HttpError))
+        );
         let loop_ = Outcome::Failed {
             failure: Failure::RedirectLoop,
             status: Some(302),
             detail: String::new(),
         };
         assert_eq!(
-            classify(&fetched(&[302, 302], loop_)),
+            classify_(&fetched(&[302, 302], loop_)),
             (State::Broken, Some(Reason::RedirectLoop))
         );
     }

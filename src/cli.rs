@@ -1,15 +1,18 @@
 //! Command-line flags (clap definitions only) and their translation into a validated `Config`.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use clap::{Parser, Subcommand, ValueEnum};
 
-use linkward::config::{self, Config, Format, Rate};
+use linkward::config::{self, Config, ConfigError, Format, Rate, Settings};
 
 #[derive(Debug, Parser)]
 #[command(
     name = "linkward",
     version,
+    // A flag given twice takes its last value, so wrappers can append overrides.
+    args_override_self = true,
     about = "Keeps the documents and links listed on a web page alive, or at least preserved."
 )]
 pub struct Cli {
@@ -20,7 +23,29 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check every document and link a seed page lists; archive what answers.
-    Check(CheckArgs),
+    Check(Box<CheckArgs>),
+    /// Rehash every archived blob and check every reference the store makes to one.
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct VerifyArgs {
+    /// Archive folder to verify.
+    #[arg(long, env = "LINKWARD_ARCHIVE", default_value = config::DEFAULT_ARCHIVE_DIR)]
+    pub archive: PathBuf,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value = "terminal")]
+    pub format: FormatArg,
+}
+
+impl FormatArg {
+    pub fn format(self) -> Format {
+        match self {
+            FormatArg::Terminal => Format::Terminal,
+            FormatArg::Json => Format::Json,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, ValueEnum)]
@@ -29,68 +54,91 @@ pub enum FormatArg {
     Json,
 }
 
+/// Flags of `check`. Every value is optional here: what a flag (or its `LINKWARD_*` variable)
+/// leaves unset comes from the configuration file, then from the defaults in `config`.
 #[derive(Debug, clap::Args)]
 pub struct CheckArgs {
-    /// Seeds: http(s) URLs of HTML pages, saved HTML files, or seed manifests (.toml).
-    /// With none, every manifest in --seeds-dir.
+    /// Seeds: http(s) URLs of HTML pages, saved HTML files, seed manifests (.toml), or folders of
+    /// manifests. With none, every manifest in --seeds-dir.
     pub seeds: Vec<String>,
 
-    /// Archive folder: the store (db/) and every archived body (blobs/).
-    #[arg(long, env = "LINKWARD_ARCHIVE", default_value = config::DEFAULT_ARCHIVE_DIR)]
-    pub archive: PathBuf,
+    /// Configuration file [default: ./linkward.toml when it exists].
+    #[arg(long, env = "LINKWARD_CONFIG")]
+    pub config: Option<PathBuf>,
 
-    /// Where manifests are looked for when no seed is given.
-    #[arg(long, env = "LINKWARD_SEEDS_DIR", default_value = config::DEFAULT_SEEDS_DIR)]
-    pub seeds_dir: PathBuf,
+    /// Archive folder: the store (db/) and every archived body (blobs/) [default: archive].
+    #[arg(long, env = "LINKWARD_ARCHIVE")]
+    pub archive: Option<PathBuf>,
 
-    /// Output format.
-    #[arg(long, value_enum, default_value = "terminal")]
-    pub format: FormatArg,
+    /// Where manifests are looked for when no seed is given [default: seeds].
+    #[arg(long, env = "LINKWARD_SEEDS_DIR")]
+    pub seeds_dir: Option<PathBuf>,
 
-    /// Requests in flight across all hosts.
-    #[arg(long, env = "LINKWARD_CONCURRENCY", default_value_t = config::DEFAULT_CONCURRENCY,
+    /// Output format [default: terminal].
+    #[arg(long, value_enum, env = "LINKWARD_FORMAT")]
+    pub format: Option<FormatArg>,
+
+    /// Requests in flight across all hosts [default: 64].
+    #[arg(long, env = "LINKWARD_CONCURRENCY",
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
-    pub concurrency: usize,
+    pub concurrency: Option<usize>,
 
-    /// Requests per host: N/s, N/m, N/h (e.g. 2/s, 30/m) or 'unlimited'.
-    #[arg(long, env = "LINKWARD_PER_HOST_RATE", default_value = config::DEFAULT_PER_HOST_RATE, value_parser = Rate::parse)]
-    pub per_host_rate: Rate,
+    /// Requests per host: N/s, N/m, N/h (e.g. 2/s, 30/m) or 'unlimited' [default: 1/s].
+    #[arg(long, env = "LINKWARD_PER_HOST_RATE", value_parser = Rate::parse)]
+    pub per_host_rate: Option<Rate>,
 
-    /// Requests in flight to any one host.
-    #[arg(long, env = "LINKWARD_PER_HOST_CONCURRENCY", default_value_t = config::DEFAULT_PER_HOST_CONCURRENCY,
+    /// Requests in flight to any one host [default: 2].
+    #[arg(long, env = "LINKWARD_PER_HOST_CONCURRENCY",
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000))]
-    pub per_host_concurrency: usize,
+    pub per_host_concurrency: Option<usize>,
 
-    /// Time allowed for a whole fetch, redirects and body included (e.g. 8s, 2m).
-    #[arg(long, env = "LINKWARD_TIMEOUT", default_value = config::DEFAULT_TIMEOUT, value_parser = positive_duration)]
-    pub timeout: std::time::Duration,
+    /// Time allowed for one attempt at a fetch, redirects and body included (e.g. 8s, 2m) [default: 60s].
+    #[arg(long, env = "LINKWARD_TIMEOUT", value_parser = positive_duration)]
+    pub timeout: Option<Duration>,
 
-    /// Time allowed to establish a connection.
-    #[arg(long, default_value = config::DEFAULT_CONNECT_TIMEOUT, value_parser = positive_duration)]
-    pub connect_timeout: std::time::Duration,
+    /// Time allowed to establish a connection [default: 10s].
+    #[arg(long, env = "LINKWARD_CONNECT_TIMEOUT", value_parser = positive_duration)]
+    pub connect_timeout: Option<Duration>,
 
-    /// Longest wait for the next bytes of a body before giving up.
-    #[arg(long, default_value = config::DEFAULT_IDLE_TIMEOUT, value_parser = positive_duration)]
-    pub idle_timeout: std::time::Duration,
+    /// Longest wait for the next bytes of a body [default: 30s].
+    #[arg(long, env = "LINKWARD_IDLE_TIMEOUT", value_parser = positive_duration)]
+    pub idle_timeout: Option<Duration>,
 
-    /// Largest decoded body kept (e.g. 512MiB, 2GiB, 1000000); larger is broken/too-large.
-    #[arg(long, env = "LINKWARD_MAX_SIZE", default_value = config::DEFAULT_MAX_SIZE, value_parser = config::parse_size)]
-    pub max_size: u64,
+    /// Largest decoded body kept (e.g. 512MiB, 2GiB, 1000000); larger is broken/too-large [default: 512MiB].
+    #[arg(long, env = "LINKWARD_MAX_SIZE", value_parser = config::parse_size)]
+    pub max_size: Option<u64>,
 
-    /// Redirect hops followed before a check is broken/too-many-redirects.
-    #[arg(long, default_value_t = config::DEFAULT_MAX_REDIRECTS)]
-    pub max_redirects: usize,
+    /// Redirect hops followed before a check is broken/too-many-redirects [default: 10].
+    #[arg(long, env = "LINKWARD_MAX_REDIRECTS")]
+    pub max_redirects: Option<usize>,
 
-    /// States that make the exit code 1, comma-separated (ok, redirected, broken, skipped, unresolved).
-    #[arg(long, env = "LINKWARD_FAIL_ON", default_value = "broken", value_delimiter = ',', value_parser = parse_state)]
-    pub fail_on: Vec<linkward::State>,
+    /// Retries of a transient failure: connection errors, timeouts, 429, 502, 503, 504 [default: 2].
+    #[arg(long, env = "LINKWARD_RETRIES")]
+    pub retries: Option<u32>,
+
+    /// Longest wait before one retry, a server's Retry-After included [default: 120s].
+    #[arg(long, env = "LINKWARD_MAX_RETRY_WAIT", value_parser = config::parse_duration)]
+    pub max_retry_wait: Option<Duration>,
+
+    /// First backoff step between retries; doubled each time, plus jitter [default: 1s].
+    #[arg(long, env = "LINKWARD_RETRY_BACKOFF", value_parser = config::parse_duration)]
+    pub retry_backoff: Option<Duration>,
+
+    /// Do not fetch or obey robots.txt.
+    #[arg(long, env = "LINKWARD_IGNORE_ROBOTS", num_args = 0..=1, default_missing_value = "true",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub ignore_robots: Option<bool>,
+
+    /// States that make the exit code 1, comma-separated (ok, redirected, broken, skipped, unresolved) [default: broken].
+    #[arg(long, env = "LINKWARD_FAIL_ON", value_delimiter = ',', value_parser = parse_state)]
+    pub fail_on: Option<Vec<linkward::State>>,
 }
 
 fn parse_state(s: &str) -> Result<linkward::State, String> {
     s.trim().parse()
 }
 
-fn positive_duration(s: &str) -> Result<std::time::Duration, String> {
+fn positive_duration(s: &str) -> Result<Duration, String> {
     let d = config::parse_duration(s)?;
     if d.is_zero() {
         return Err(format!("duration {s:?} must be more than zero"));
@@ -99,15 +147,19 @@ fn positive_duration(s: &str) -> Result<std::time::Duration, String> {
 }
 
 impl CheckArgs {
-    pub fn into_config(self, progress: bool) -> Config {
-        Config {
-            seeds: self.seeds,
+    /// Flags and environment over the configuration file over the defaults.
+    pub fn into_config(self, progress: bool) -> Result<Config, ConfigError> {
+        let file = match &self.config {
+            Some(path) => Settings::from_file(path)?,
+            None if Path::new(config::DEFAULT_CONFIG_FILE).is_file() => {
+                Settings::from_file(Path::new(config::DEFAULT_CONFIG_FILE))?
+            }
+            None => Settings::default(),
+        };
+        let flags = Settings {
+            archive: self.archive,
             seeds_dir: self.seeds_dir,
-            archive_dir: self.archive,
-            format: match self.format {
-                FormatArg::Terminal => Format::Terminal,
-                FormatArg::Json => Format::Json,
-            },
+            format: self.format.map(FormatArg::format),
             concurrency: self.concurrency,
             per_host_rate: self.per_host_rate,
             per_host_concurrency: self.per_host_concurrency,
@@ -116,8 +168,13 @@ impl CheckArgs {
             idle_timeout: self.idle_timeout,
             max_size: self.max_size,
             max_redirects: self.max_redirects,
+            retries: self.retries,
+            max_retry_wait: self.max_retry_wait,
+            retry_backoff: self.retry_backoff,
+            ignore_robots: self.ignore_robots,
             fail_on: self.fail_on,
-            progress,
-        }
+            hosts: Vec::new(),
+        };
+        Ok(flags.over(file).into_config(self.seeds, progress))
     }
 }

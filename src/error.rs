@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use crate::archive::ArchiveError;
+use crate::lock::LockError;
 use crate::seed::SeedError;
 use crate::store::StoreError;
 
@@ -16,8 +17,17 @@ pub enum Error {
     Archive(#[from] ArchiveError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Lock(#[from] LockError),
     #[error("could not build the HTTP client: {0}")]
     Client(String),
     #[error("no seed given and no seed manifest (*.toml) found in {}: give a URL, an HTML file or a manifest", .0.display())]
     NoSeeds(PathBuf),
+    #[error("no archive at {}: nothing to verify; pass the folder `linkward check` archived into with --archive", .0.display())]
+    NoArchive(PathBuf),
+    #[error("could not read {} while verifying the archive: {source}", path.display())]
+    Verify {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }

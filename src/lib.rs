@@ -9,10 +9,12 @@ pub mod config;
 pub mod error;
 pub mod extract;
 pub mod fetch;
+pub mod lock;
 pub mod model;
 pub mod report;
 pub mod seed;
 pub mod store;
+pub mod verify;
 
 pub use config::Config;
 pub use error::Error;

@@ -6,6 +6,8 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
+use linkward::store::RunStatus;
+use tokio_util::sync::CancellationToken;
 
 use cli::{Cli, Command};
 
@@ -18,6 +20,8 @@ enum Exit {
     Failing = 1,
     /// Bad usage or a setup that cannot run (unreadable seed, bad flag, unusable archive).
     Usage = 2,
+    /// Stopped by SIGINT or SIGTERM (128 + SIGINT, as shells report it).
+    Interrupted = 130,
 }
 
 impl From<Exit> for ExitCode {
@@ -63,20 +67,61 @@ fn main() -> ExitCode {
 }
 
 fn run(cli: Cli) -> anyhow::Result<Exit> {
-    let Command::Check(args) = cli.command;
-    let config = args.into_config(std::io::stderr().is_terminal());
-    let runtime = tokio::runtime::Runtime::new()?;
-    let report = runtime.block_on(linkward::check::run(&config))?;
+    match cli.command {
+        Command::Check(args) => check(*args),
+        Command::Verify(args) => verify(args),
+    }
+}
 
+fn check(args: cli::CheckArgs) -> anyhow::Result<Exit> {
+    let config = args.into_config(std::io::stderr().is_terminal())?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    let shutdown = CancellationToken::new();
+    runtime.spawn(cancel_on_signal(shutdown.clone()));
+    let report = runtime.block_on(linkward::check::run(&config, shutdown))?;
     let color = std::io::stdout().is_terminal();
-    let mut out = std::io::stdout().lock();
-    let rendered = linkward::report::reporter(config.format, color).render(&report, &mut out);
-    match rendered.and_then(|()| out.flush()) {
-        Ok(()) => {}
-        // A closed pipe (`| head`) is the reader's choice, not an error.
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        Err(e) => return Err(e.into()),
+    write_stdout(|out| linkward::report::reporter(config.format, color).render(&report, out))?;
+    if report.run.status == RunStatus::Interrupted {
+        return Ok(Exit::Interrupted);
     }
     let failing = config.fail_on.iter().any(|&s| report.summary.count(s) > 0);
     Ok(if failing { Exit::Failing } else { Exit::Clean })
+}
+
+/// Cancels `token` on SIGINT or SIGTERM, so the run records what completed and stops.
+async fn cancel_on_signal(token: CancellationToken) {
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {}
+        () = term => {}
+    }
+    token.cancel();
+}
+
+fn verify(args: cli::VerifyArgs) -> anyhow::Result<Exit> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    let report = runtime.block_on(linkward::verify::run(&args.archive))?;
+    write_stdout(|out| linkward::verify::render(&report, args.format.format(), out))?;
+    Ok(if report.is_clean() {
+        Exit::Clean
+    } else {
+        Exit::Failing
+    })
+}
+
+/// Writes a report to stdout; a closed pipe (`| head`) is the reader's choice, not an error.
+fn write_stdout(render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match render(&mut out).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }

@@ -143,6 +143,8 @@ pub enum Reason {
     NoUrl,
     /// An href that is not a valid URL even after resolution.
     InvalidUrl,
+    /// robots.txt disallows linkward from fetching it; it was not requested.
+    Robots,
     /// A failure that fits none of the above (the message goes to the log).
     Other,
 }
@@ -166,6 +168,7 @@ impl Reason {
             Reason::UnsupportedScheme => "unsupported-scheme",
             Reason::NoUrl => "no-url",
             Reason::InvalidUrl => "invalid-url",
+            Reason::Robots => "robots",
             Reason::Other => "other",
         }
     }
@@ -183,6 +186,20 @@ pub struct Hop {
     pub status: u16,
     /// The Location header resolved against the URL that answered.
     pub location: String,
+}
+
+/// One attempt at a fetch, as kept in the history: a check that was retried has several.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Attempt {
+    pub started: chrono::DateTime<chrono::Utc>,
+    pub elapsed_ms: u64,
+    /// The last status received in this attempt, if any.
+    pub status: Option<u16>,
+    /// What the attempt came to: `ok`, `not-modified`, `http-503`, `timeout`, `connect`, ...
+    pub result: String,
+    pub detail: Option<String>,
+    /// How long linkward waited after this attempt before the next one (Retry-After or backoff).
+    pub wait_ms: Option<u64>,
 }
 
 /// How a resource came to be listed.
@@ -208,6 +225,12 @@ pub struct Summary {
     pub broken: u64,
     pub skipped: u64,
     pub unresolved: u64,
+    /// Bytes received over the network for bodies in this run (before decoding).
+    #[serde(default)]
+    pub bytes_downloaded: u64,
+    /// Bytes of unchanged bodies not downloaded again thanks to a 304 Not Modified.
+    #[serde(default)]
+    pub bytes_saved: u64,
 }
 
 impl Summary {

@@ -3,32 +3,38 @@
 //! can fail turned into a `Failure` value. `reqwest` types stay inside this module.
 
 pub mod politeness;
+pub mod robots;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_compression::tokio::bufread::{BrotliDecoder, GzipDecoder, ZlibDecoder};
 use chrono::{DateTime, Utc};
-use futures_util::TryStreamExt;
-use reqwest::header::{self, HeaderMap, HeaderValue};
+use futures_util::{StreamExt, TryStreamExt};
+use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::sync::OnceCell;
 use tokio::time::Instant;
 use tokio_util::io::StreamReader;
 use url::Url;
 
 use crate::archive::{Archive, Blob};
-use crate::config::Config;
-use crate::model::Hop;
+use crate::config::{Config, HostRule, ROBOTS_TTL};
+use crate::model::{Attempt, Hop};
 use politeness::Politeness;
+use robots::{CachedRobots, RobotsCache, Rules};
 
 /// The User-Agent every request carries.
 pub const USER_AGENT: &str = concat!("linkward/", env!("CARGO_PKG_VERSION"));
 
 /// Read size for bodies; also the most of a body held in memory at once.
 const CHUNK: usize = 64 * 1024;
+
+/// Redirects followed to reach a robots.txt (RFC 9309 asks for at least five).
+const ROBOTS_MAX_REDIRECTS: usize = 5;
 
 /// Why a fetch produced no usable answer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -41,9 +47,50 @@ pub enum Failure {
     TooManyRedirects,
     /// A redirect to a scheme other than http(s).
     UnsupportedRedirect,
+    /// A 3xx whose Location is not a URL.
+    BadRedirect,
     Truncated,
     TooLarge,
     Other,
+}
+
+impl Failure {
+    fn as_str(self) -> &'static str {
+        match self {
+            Failure::Dns => "dns",
+            Failure::Connect => "connect",
+            Failure::Tls => "tls",
+            Failure::Timeout => "timeout",
+            Failure::RedirectLoop => "redirect-loop",
+            Failure::TooManyRedirects => "too-many-redirects",
+            Failure::UnsupportedRedirect => "unsupported-scheme",
+            Failure::BadRedirect => "bad-redirect",
+            Failure::Truncated => "truncated",
+            Failure::TooLarge => "too-large",
+            Failure::Other => "other",
+        }
+    }
+
+    /// Worth another try: the same request may well work in a moment.
+    fn is_transient(self) -> bool {
+        matches!(
+            self,
+            Failure::Connect | Failure::Timeout | Failure::Truncated
+        )
+    }
+}
+
+/// Validators of the copy we hold, sent as If-None-Match / If-Modified-Since.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Validators {
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+impl Validators {
+    pub fn is_empty(&self) -> bool {
+        self.etag.is_none() && self.last_modified.is_none()
+    }
 }
 
 /// What the last hop of a fetch came to.
@@ -57,10 +104,17 @@ pub enum Outcome {
         last_modified: Option<String>,
         blob: Blob,
     },
+    /// 304: the copy we hold is current; no body was downloaded.
+    NotModified {
+        etag: Option<String>,
+        last_modified: Option<String>,
+    },
     /// A final non-2xx answer; its body is not kept.
     Status {
         status: u16,
         content_type: Option<String>,
+        /// A Retry-After the server sent with it.
+        retry_after: Option<Duration>,
     },
     Failed {
         failure: Failure,
@@ -68,9 +122,34 @@ pub enum Outcome {
         status: Option<u16>,
         detail: String,
     },
+    /// robots.txt disallows the URL; nothing was requested.
+    Disallowed,
 }
 
-/// One fetch of one URL, with its redirect chain.
+impl Outcome {
+    fn status(&self) -> Option<u16> {
+        match self {
+            Outcome::Body { status, .. } | Outcome::Status { status, .. } => Some(*status),
+            Outcome::NotModified { .. } => Some(304),
+            Outcome::Failed { status, .. } => *status,
+            Outcome::Disallowed => None,
+        }
+    }
+
+    fn describe(&self) -> (String, Option<String>) {
+        match self {
+            Outcome::Body { .. } => ("ok".into(), None),
+            Outcome::NotModified { .. } => ("not-modified".into(), None),
+            Outcome::Status { status, .. } => (format!("http-{status}"), None),
+            Outcome::Failed {
+                failure, detail, ..
+            } => (failure.as_str().into(), Some(detail.clone())),
+            Outcome::Disallowed => ("robots".into(), None),
+        }
+    }
+}
+
+/// One fetch of one URL: its attempts, and the redirect chain and outcome of the last one.
 #[derive(Debug)]
 pub struct Fetched {
     pub requested: Url,
@@ -80,6 +159,10 @@ pub struct Fetched {
     pub started: DateTime<Utc>,
     pub elapsed: Duration,
     pub outcome: Outcome,
+    /// Every attempt, the last one included.
+    pub attempts: Vec<Attempt>,
+    /// Body bytes received over the network, all attempts together (before decoding).
+    pub downloaded: u64,
 }
 
 /// Limits of one fetch, from the run's config.
@@ -89,18 +172,44 @@ struct Limits {
     idle_timeout: Duration,
     max_size: u64,
     max_redirects: usize,
+    retries: u32,
+    max_retry_wait: Duration,
+    retry_backoff: Duration,
 }
 
-/// The HTTP client, the per-host politeness and the archive bodies go to.
+/// robots.txt rules per origin, each fetched once per run.
+struct RobotsState {
+    cache: Arc<dyn RobotsCache>,
+    origins: Mutex<HashMap<String, Arc<OnceCell<Arc<Rules>>>>>,
+}
+
+/// The HTTP client, per-host politeness and robots.txt, and the archive bodies go to.
 pub struct Fetcher {
     client: reqwest::Client,
     politeness: Politeness,
+    robots: Option<RobotsState>,
+    /// Host rules with their extra headers parsed.
+    host_headers: Vec<(HostRule, HeaderMap)>,
     archive: Archive,
     limits: Limits,
 }
 
+/// One hop-by-hop walk to a final answer.
+struct Walk {
+    final_url: Url,
+    redirects: Vec<Hop>,
+    outcome: Outcome,
+    downloaded: u64,
+}
+
 impl Fetcher {
-    pub fn new(config: &Config, archive: Archive) -> Result<Fetcher, String> {
+    /// `robots_cache` keeps robots.txt answers between runs; robots.txt is not consulted at all
+    /// when the config says to ignore it.
+    pub fn new(
+        config: &Config,
+        archive: Archive,
+        robots_cache: Arc<dyn RobotsCache>,
+    ) -> Result<Fetcher, String> {
         let mut headers = HeaderMap::new();
         // Decoding is ours (see `decoded`), so the raw bytes can be counted against
         // Content-Length and the decoded ones against --max-size.
@@ -115,43 +224,164 @@ impl Fetcher {
             .connect_timeout(config.connect_timeout)
             .build()
             .map_err(|e| e.to_string())?;
+        let mut host_headers = Vec::new();
+        for rule in &config.hosts {
+            let mut map = HeaderMap::new();
+            for (name, value) in &rule.headers {
+                let bad = |e: &dyn std::fmt::Display| {
+                    format!("host rule {:?}: header {name:?}: {e}", rule.pattern)
+                };
+                let name = HeaderName::from_bytes(name.as_bytes()).map_err(|e| bad(&e))?;
+                let value = HeaderValue::from_str(value).map_err(|e| bad(&e))?;
+                map.append(name, value);
+            }
+            host_headers.push((rule.clone(), map));
+        }
         Ok(Fetcher {
             client,
-            politeness: Politeness::new(config.per_host_rate, config.per_host_concurrency),
+            politeness: Politeness::new(config),
+            robots: (!config.ignore_robots).then(|| RobotsState {
+                cache: robots_cache,
+                origins: Mutex::new(HashMap::new()),
+            }),
+            host_headers,
             archive,
             limits: Limits {
                 timeout: config.timeout,
                 idle_timeout: config.idle_timeout,
                 max_size: config.max_size,
                 max_redirects: config.max_redirects,
+                retries: config.retries,
+                max_retry_wait: config.max_retry_wait,
+                retry_backoff: config.retry_backoff,
             },
         })
     }
 
-    /// Fetches `url`, following redirects, archiving a 2xx body. Never fails: every problem is
-    /// an `Outcome::Failed`.
-    pub async fn fetch(&self, url: &Url) -> Fetched {
+    /// Status codes the URL's host rule accepts as ok.
+    pub fn accepted_statuses(&self, url: &Url) -> &[u16] {
+        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+        self.host_headers
+            .iter()
+            .find(|(r, _)| r.matches(&host))
+            .map_or(&[], |(r, _)| r.accept_status.as_slice())
+    }
+
+    /// Fetches `url`, retrying transient failures, following redirects, archiving a 2xx body,
+    /// sending `validators` so an unchanged body is not downloaded again. Never fails: every
+    /// problem is an `Outcome::Failed`.
+    pub async fn fetch(&self, url: &Url, validators: &Validators) -> Fetched {
         let started = Utc::now();
         let clock = Instant::now();
+        let mut attempts = Vec::new();
+        let mut downloaded = 0;
+        loop {
+            let attempt_started = Utc::now();
+            let attempt_clock = Instant::now();
+            let walk = self.walk(url, validators).await;
+            downloaded += walk.downloaded;
+            let (result, detail) = walk.outcome.describe();
+            let mut attempt = Attempt {
+                started: attempt_started,
+                elapsed_ms: attempt_clock.elapsed().as_millis() as u64,
+                status: walk.outcome.status(),
+                result,
+                detail,
+                wait_ms: None,
+            };
+            let wait = (attempts.len() < self.limits.retries as usize)
+                .then(|| self.retry_wait(&walk.outcome, attempts.len() as u32))
+                .flatten();
+            let Some(wait) = wait else {
+                attempts.push(attempt);
+                return Fetched {
+                    requested: url.clone(),
+                    final_url: walk.final_url,
+                    redirects: walk.redirects,
+                    started,
+                    elapsed: clock.elapsed(),
+                    outcome: walk.outcome,
+                    attempts,
+                    downloaded,
+                };
+            };
+            attempt.wait_ms = Some(wait.as_millis() as u64);
+            attempts.push(attempt);
+            if let Outcome::Status {
+                retry_after: Some(_),
+                ..
+            } = walk.outcome
+            {
+                // The host asked everyone to wait, not just this URL.
+                self.politeness.pause(&walk.final_url, wait);
+            }
+            tracing::debug!(%url, ?wait, "retrying");
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    /// How long to wait before retrying `outcome`, or `None` if it is not worth retrying.
+    fn retry_wait(&self, outcome: &Outcome, retry: u32) -> Option<Duration> {
+        let backoff = || {
+            let step = self
+                .limits
+                .retry_backoff
+                .saturating_mul(2u32.saturating_pow(retry));
+            let jitter = step.mul_f64(fastrand::f64() * 0.5);
+            (step + jitter).min(self.limits.max_retry_wait)
+        };
+        match outcome {
+            Outcome::Status {
+                status: 429 | 503,
+                retry_after: Some(after),
+                ..
+            } => (*after <= self.limits.max_retry_wait).then_some(*after),
+            Outcome::Status {
+                status: 429 | 502 | 503 | 504,
+                ..
+            } => Some(backoff()),
+            Outcome::Failed { failure, .. } if failure.is_transient() => Some(backoff()),
+            _ => None,
+        }
+    }
+
+    /// One attempt: request, follow redirects, read the final body.
+    async fn walk(&self, url: &Url, validators: &Validators) -> Walk {
         let mut current = url.clone();
         let mut seen = HashSet::from([url.clone()]);
         let mut redirects = Vec::new();
         let mut deadline = None;
+        let mut downloaded = 0;
         let outcome = loop {
+            if !self.robots_rules(&current).await.allowed(&current) {
+                break Outcome::Disallowed;
+            }
             let _permit = self.politeness.acquire(&current).await;
             // The clock starts once politeness lets the first request go.
             let deadline = *deadline.get_or_insert_with(|| Instant::now() + self.limits.timeout);
-            let response =
-                match tokio::time::timeout_at(deadline, self.client.get(current.clone()).send())
-                    .await
-                {
-                    Err(_) => {
-                        break failed(Failure::Timeout, None, "no response before the timeout");
-                    }
-                    Ok(Err(e)) => break failed(classify_error(&e), None, error_chain(&e)),
-                    Ok(Ok(r)) => r,
-                };
+            let mut request = self.client.get(current.clone());
+            if let Some(etag) = &validators.etag {
+                request = request.header(header::IF_NONE_MATCH, etag);
+            }
+            if let Some(lm) = &validators.last_modified {
+                request = request.header(header::IF_MODIFIED_SINCE, lm);
+            }
+            if let Some(extra) = self.extra_headers(&current) {
+                request = request.headers(extra.clone());
+            }
+            let response = match tokio::time::timeout_at(deadline, request.send()).await {
+                Err(_) => break failed(Failure::Timeout, None, "no response before the timeout"),
+                Ok(Err(e)) => break failed(classify_error(&e), None, error_chain(&e)),
+                Ok(Ok(r)) => r,
+            };
             let status = response.status().as_u16();
+            if status == 304 {
+                let h = response.headers();
+                break Outcome::NotModified {
+                    etag: header_string(h, header::ETAG),
+                    last_modified: header_string(h, header::LAST_MODIFIED),
+                };
+            }
             if response.status().is_redirection() {
                 let location = response.headers().get(header::LOCATION).map(|l| l.to_str());
                 match location {
@@ -160,7 +390,7 @@ impl Fetcher {
                             Ok(next) => next,
                             Err(e) => {
                                 break failed(
-                                    Failure::Other,
+                                    Failure::BadRedirect,
                                     Some(status),
                                     format!("malformed Location {loc:?}: {e}"),
                                 );
@@ -195,33 +425,149 @@ impl Fetcher {
                         continue;
                     }
                     Some(Err(_)) => {
-                        break failed(Failure::Other, Some(status), "Location is not valid text");
+                        break failed(
+                            Failure::BadRedirect,
+                            Some(status),
+                            "Location is not valid text",
+                        );
                     }
-                    // A 3xx with no Location (300, 304, ...) is a final answer.
+                    // A 3xx with no Location (300, ...) is a final answer.
                     None => {}
                 }
             }
-            let content_type = header_string(response.headers(), header::CONTENT_TYPE);
+            let headers = response.headers();
+            let content_type = header_string(headers, header::CONTENT_TYPE);
             if !response.status().is_success() {
+                let retry_after =
+                    header_string(headers, header::RETRY_AFTER).and_then(|v| parse_retry_after(&v));
                 break Outcome::Status {
                     status,
                     content_type,
+                    retry_after,
                 };
             }
-            break self.read_body(response, deadline).await;
+            let (outcome, raw) = self.read_body(response, deadline).await;
+            downloaded += raw;
+            break outcome;
         };
-        Fetched {
-            requested: url.clone(),
+        Walk {
             final_url: current,
             redirects,
-            started,
-            elapsed: clock.elapsed(),
             outcome,
+            downloaded,
         }
     }
 
+    fn extra_headers(&self, url: &Url) -> Option<&HeaderMap> {
+        let host = url.host_str()?.to_ascii_lowercase();
+        self.host_headers
+            .iter()
+            .find(|(r, _)| r.matches(&host))
+            .map(|(_, h)| h)
+            .filter(|h| !h.is_empty())
+    }
+
+    /// The rules of the URL's origin: from this run's memo, else the cache while fresh, else
+    /// robots.txt fetched now. A Crawl-delay slows the host's queue as soon as it is known.
+    async fn robots_rules(&self, url: &Url) -> Arc<Rules> {
+        let Some(state) = &self.robots else {
+            return Arc::new(Rules::allow_all());
+        };
+        let origin = robots::origin(url);
+        let cell = {
+            let mut origins = state.origins.lock().unwrap_or_else(|p| p.into_inner());
+            origins.entry(origin.clone()).or_default().clone()
+        };
+        cell.get_or_init(|| async {
+            let fresh = state.cache.get(&origin).filter(|c| {
+                (Utc::now() - c.fetched_at)
+                    .to_std()
+                    .is_ok_and(|age| age < ROBOTS_TTL)
+            });
+            let rules = match fresh {
+                Some(cached) => Rules::from_cached(&cached),
+                None => match self.fetch_robots(url).await {
+                    Some(cached) => {
+                        state.cache.put(&origin, &cached);
+                        Rules::from_cached(&cached)
+                    }
+                    None => Rules::allow_all(),
+                },
+            };
+            if let Some(delay) = rules.crawl_delay() {
+                self.politeness.slow_down(url, delay);
+            }
+            Arc::new(rules)
+        })
+        .await
+        .clone()
+    }
+
+    /// GETs the origin's robots.txt: `None` when it cannot be had (5xx, network errors), so that
+    /// nothing is cached and the next run asks again.
+    async fn fetch_robots(&self, url: &Url) -> Option<CachedRobots> {
+        let mut current = url.join("/robots.txt").ok()?;
+        for _ in 0..=ROBOTS_MAX_REDIRECTS {
+            let _permit = self.politeness.acquire(&current).await;
+            let deadline = Instant::now() + self.limits.timeout;
+            let response =
+                tokio::time::timeout_at(deadline, self.client.get(current.clone()).send())
+                    .await
+                    .ok()?
+                    .ok()?;
+            let status = response.status();
+            if status.is_redirection() {
+                let loc = response.headers().get(header::LOCATION)?.to_str().ok()?;
+                current = current.join(loc).ok()?;
+                continue;
+            }
+            let fetched_at = Utc::now();
+            if status.is_client_error() {
+                return Some(CachedRobots {
+                    fetched_at,
+                    status: status.as_u16(),
+                    body: None,
+                });
+            }
+            if !status.is_success() {
+                return None;
+            }
+            let mut body = Vec::new();
+            let mut stream = response.bytes_stream();
+            while let Some(chunk) = tokio::time::timeout_at(deadline, stream.next())
+                .await
+                .ok()?
+            {
+                body.extend_from_slice(&chunk.ok()?);
+                if body.len() >= robots::MAX_ROBOTS_BYTES {
+                    body.truncate(robots::MAX_ROBOTS_BYTES);
+                    break;
+                }
+            }
+            return Some(CachedRobots {
+                fetched_at,
+                status: status.as_u16(),
+                body: Some(String::from_utf8_lossy(&body).into_owned()),
+            });
+        }
+        None
+    }
+
     /// Streams a 2xx body through decoding into the archive, within the size and time limits.
-    async fn read_body(&self, response: reqwest::Response, deadline: Instant) -> Outcome {
+    async fn read_body(&self, response: reqwest::Response, deadline: Instant) -> (Outcome, u64) {
+        let raw_bytes = Arc::new(AtomicU64::new(0));
+        let outcome = self
+            .read_body_counted(response, deadline, raw_bytes.clone())
+            .await;
+        (outcome, raw_bytes.load(Ordering::Relaxed))
+    }
+
+    async fn read_body_counted(
+        &self,
+        response: reqwest::Response,
+        deadline: Instant,
+        raw_bytes: Arc<AtomicU64>,
+    ) -> Outcome {
         let status = response.status().as_u16();
         let headers = response.headers();
         let content_type = header_string(headers, header::CONTENT_TYPE);
@@ -233,7 +579,6 @@ impl Fetcher {
             .map(|e| e.trim().to_ascii_lowercase())
             .unwrap_or_default();
 
-        let raw_bytes = Arc::new(AtomicU64::new(0));
         let counter = raw_bytes.clone();
         let raw = response
             .bytes_stream()
@@ -361,6 +706,19 @@ fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     out
 }
 
+/// Retry-After as seconds or an HTTP date; a date in the past means now.
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(secs) = value.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(value).ok()?;
+    Some(
+        at.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
 /// Sorts a transport error into the reasons users act on differently.
 fn classify_error(e: &reqwest::Error) -> Failure {
     if e.is_timeout() {
@@ -387,5 +745,26 @@ fn classify_error(e: &reqwest::Error) -> Failure {
         Failure::Connect
     } else {
         Failure::Other
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_in_seconds_or_as_a_date() {
+        assert_eq!(parse_retry_after(" 120 "), Some(Duration::from_secs(120)));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        let later = httpdate::fmt_http_date(std::time::SystemTime::now() + Duration::from_secs(30));
+        let wait = parse_retry_after(&later).unwrap_or_default();
+        assert!(
+            wait > Duration::from_secs(25) && wait <= Duration::from_secs(30),
+            "{wait:?}"
+        );
+        assert_eq!(parse_retry_after("soon"), None);
     }
 }

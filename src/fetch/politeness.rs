@@ -1,19 +1,23 @@
 //! Per-host politeness, in one place: at most N requests in flight per host (a semaphore per
-//! host) and requests to one host spaced by the configured rate (governor's keyed limiter).
-//! A permit is taken for every request, redirect hops included.
+//! host), requests to one host spaced by the configured rate (governor's keyed limiter, or a
+//! host's own limiter when a configured rule or its robots.txt Crawl-delay asks for another
+//! pace), and a host-wide pause when the host answers 429/503 with Retry-After. A permit is taken
+//! for every request, robots.txt and redirect hops included; one host's pace never slows another.
 
 use std::collections::HashMap;
 use std::fmt;
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
-use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
+use governor::{DefaultDirectRateLimiter, DefaultKeyedRateLimiter, Quota, RateLimiter};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
 use url::Url;
 
-use crate::config::Rate;
+use crate::config::{Config, HostRule, Rate, rule_for};
 
-/// What politeness is counted per: scheme-less host and port.
+/// What politeness is counted per: lowercase host and port.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct HostKey(String);
 
@@ -38,65 +42,142 @@ pub struct HostPermit {
     _slot: OwnedSemaphorePermit,
 }
 
+/// One host's queue.
+struct Host {
+    slots: Arc<Semaphore>,
+    /// Replaces the shared keyed limiter for this host when set.
+    own_pace: Option<(Duration, Arc<DefaultDirectRateLimiter>)>,
+    /// No request before this instant (Retry-After).
+    not_before: Option<Instant>,
+}
+
 pub struct Politeness {
-    limiter: Option<DefaultKeyedRateLimiter<HostKey>>,
-    slots: Mutex<HashMap<HostKey, Arc<Semaphore>>>,
+    shared: Option<DefaultKeyedRateLimiter<HostKey>>,
+    default_interval: Option<Duration>,
+    hosts: Mutex<HashMap<HostKey, Host>>,
     per_host: usize,
+    /// The config's host rules, for per-host rate and concurrency.
+    rules: Vec<HostRule>,
+}
+
+/// Evenly spaced, burst of one: "2/s" means one request every 500 ms, not two at once.
+fn limiter(interval: Duration) -> Option<Quota> {
+    Quota::with_period(interval).map(|q| q.allow_burst(NonZeroU32::MIN))
 }
 
 impl Politeness {
-    pub fn new(rate: Rate, per_host_concurrency: usize) -> Politeness {
-        // Evenly spaced, burst of one: "2/s" means one request every 500 ms, not two at once.
-        let limiter = rate
-            .interval()
-            .and_then(Quota::with_period)
-            .map(|q| RateLimiter::keyed(q.allow_burst(NonZeroU32::MIN)));
+    pub fn new(config: &Config) -> Politeness {
+        let default_interval = config.per_host_rate.interval();
         Politeness {
-            limiter,
-            slots: Mutex::new(HashMap::new()),
-            per_host: per_host_concurrency.max(1),
+            shared: default_interval.and_then(limiter).map(RateLimiter::keyed),
+            default_interval,
+            hosts: Mutex::new(HashMap::new()),
+            per_host: config.per_host_concurrency.max(1),
+            rules: config.hosts.clone(),
         }
     }
 
-    /// Waits for a free slot on the URL's host, then for the host's rate limiter.
-    pub async fn acquire(&self, url: &Url) -> HostPermit {
+    fn with_host<T>(&self, url: &Url, f: impl FnOnce(&mut Host) -> T) -> T {
         let key = HostKey::of(url);
-        let slots = {
-            let mut map = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-            map.entry(key.clone())
-                .or_insert_with(|| Arc::new(Semaphore::new(self.per_host)))
-                .clone()
-        };
+        let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
+        let host = hosts.entry(key).or_insert_with(|| {
+            let name = url.host_str().unwrap_or_default().to_ascii_lowercase();
+            let rule = rule_for(&self.rules, &name);
+            let slots = rule
+                .and_then(|r| r.concurrency)
+                .unwrap_or(self.per_host)
+                .max(1);
+            let own_pace = rule.and_then(|r| r.rate).map(|rate| match rate {
+                Rate::Unlimited => None,
+                limited => limited.interval(),
+            });
+            Host {
+                slots: Arc::new(Semaphore::new(slots)),
+                own_pace: own_pace
+                    .flatten()
+                    .and_then(|i| Some((i, Arc::new(RateLimiter::direct(limiter(i)?))))),
+                not_before: None,
+            }
+        });
+        f(host)
+    }
+
+    /// Waits for a free slot on the URL's host, any pause the host asked for, then its pace.
+    pub async fn acquire(&self, url: &Url) -> HostPermit {
+        let slots = self.with_host(url, |h| h.slots.clone());
         let slot = slots
             .acquire_owned()
             .await
             .expect("host semaphores are never closed");
-        if let Some(limiter) = &self.limiter {
-            limiter.until_key_ready(&key).await;
+        loop {
+            let not_before = self.with_host(url, |h| h.not_before);
+            match not_before {
+                Some(t) if t > Instant::now() => tokio::time::sleep_until(t).await,
+                _ => break,
+            }
+        }
+        let own = self.with_host(url, |h| h.own_pace.as_ref().map(|(_, l)| l.clone()));
+        match (own, &self.shared) {
+            (Some(own), _) => own.until_ready().await,
+            (None, Some(shared)) => shared.until_key_ready(&HostKey::of(url)).await,
+            (None, None) => {}
         }
         HostPermit { _slot: slot }
+    }
+
+    /// Holds every request to the URL's host for `wait` (a 429/503 Retry-After).
+    pub fn pause(&self, url: &Url, wait: Duration) {
+        let until = Instant::now() + wait;
+        self.with_host(url, |h| {
+            h.not_before = Some(h.not_before.map_or(until, |t| t.max(until)));
+        });
+    }
+
+    /// Slows the URL's host to at most one request per `interval` (robots.txt Crawl-delay),
+    /// unless it is already slower.
+    pub fn slow_down(&self, url: &Url, interval: Duration) {
+        self.with_host(url, |h| {
+            let current = h
+                .own_pace
+                .as_ref()
+                .map(|(i, _)| *i)
+                .or(self.default_interval);
+            if current.is_none_or(|c| c < interval) {
+                h.own_pace =
+                    limiter(interval).map(|q| (interval, Arc::new(RateLimiter::direct(q))));
+            }
+        });
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::time::{Duration, Instant};
+    use std::time::Instant as StdInstant;
+
+    fn config(rate: &str, per_host: usize) -> Config {
+        Config {
+            per_host_rate: Rate::parse(rate).unwrap_or(Rate::Unlimited),
+            per_host_concurrency: per_host,
+            ..Config::default()
+        }
+    }
 
     #[test]
-    fn hosts_are_keyed_with_their_port() {
-        let k = |u: &str| HostKey::of(&Url::parse(u).unwrap()).to_string();
-        assert_eq!(k("http://Example.org/a"), "example.org:80");
-        assert_eq!(k("https://example.org/a"), "example.org:443");
-        assert_eq!(k("http://127.0.0.1:8080/"), "127.0.0.1:8080");
+    fn hosts_are_keyed_with_their_port() -> Result<(), url::ParseError> {
+        let k = |u: &str| Url::parse(u).map(|u| HostKey::of(&u).to_string());
+        assert_eq!(k("http://Example.org/a")?, "example.org:80");
+        assert_eq!(k("https://example.org/a")?, "example.org:443");
+        assert_eq!(k("http://127.0.0.1:8080/")?, "127.0.0.1:8080");
+        Ok(())
     }
 
     #[tokio::test]
-    async fn one_host_is_spaced_and_others_are_not_held_up() {
-        let p = Politeness::new(Rate::parse("10/s").unwrap(), 4);
-        let a = Url::parse("http://a.test/").unwrap();
-        let b = Url::parse("http://b.test/").unwrap();
-        let start = Instant::now();
+    async fn one_host_is_spaced_and_others_are_not_held_up() -> Result<(), url::ParseError> {
+        let p = Politeness::new(&config("10/s", 4));
+        let a = Url::parse("http://a.test/")?;
+        let b = Url::parse("http://b.test/")?;
+        let start = StdInstant::now();
         for _ in 0..3 {
             drop(p.acquire(&a).await);
         }
@@ -106,11 +187,62 @@ mod tests {
             "{:?}",
             start.elapsed()
         );
-        let other = Instant::now();
+        let other = StdInstant::now();
         drop(p.acquire(&b).await);
         assert!(
             other.elapsed() < Duration::from_millis(90),
             "another host waits for nobody"
         );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_pause_or_a_crawl_delay_holds_only_its_host() -> Result<(), url::ParseError> {
+        let p = Politeness::new(&config("unlimited", 4));
+        let a = Url::parse("http://a.test/")?;
+        let b = Url::parse("http://b.test/")?;
+        p.pause(&a, Duration::from_millis(150));
+        let start = StdInstant::now();
+        drop(p.acquire(&b).await);
+        assert!(start.elapsed() < Duration::from_millis(100));
+        drop(p.acquire(&a).await);
+        assert!(
+            start.elapsed() >= Duration::from_millis(140),
+            "{:?}",
+            start.elapsed()
+        );
+
+        p.slow_down(&b, Duration::from_millis(100));
+        let start = StdInstant::now();
+        drop(p.acquire(&b).await);
+        drop(p.acquire(&b).await);
+        assert!(
+            start.elapsed() >= Duration::from_millis(90),
+            "{:?}",
+            start.elapsed()
+        );
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_host_rule_sets_its_own_pace() -> Result<(), url::ParseError> {
+        let mut c = config("unlimited", 4);
+        c.hosts = vec![HostRule {
+            pattern: "*.slow.test".into(),
+            rate: Some(Rate::parse("10/s").unwrap_or(Rate::Unlimited)),
+            ..HostRule::default()
+        }];
+        let p = Politeness::new(&c);
+        let slow = Url::parse("http://www.slow.test/")?;
+        let start = StdInstant::now();
+        for _ in 0..3 {
+            drop(p.acquire(&slow).await);
+        }
+        assert!(
+            start.elapsed() >= Duration::from_millis(190),
+            "{:?}",
+            start.elapsed()
+        );
+        Ok(())
     }
 }

@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::config::Format;
 use crate::model::{Hop, Kind, Reason, Sha256, State, Summary};
+use crate::store::RunStatus;
 
 /// Version of the JSON document; bumped only on an incompatible change.
 pub const JSON_VERSION: u32 = 1;
@@ -32,6 +33,8 @@ pub struct RunInfo {
     pub id: u64,
     pub started: DateTime<Utc>,
     pub finished: DateTime<Utc>,
+    /// `complete`, or `interrupted` when a signal stopped the run.
+    pub status: RunStatus,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -69,6 +72,10 @@ pub struct ResourceReport {
     pub archived: Option<String>,
     pub checked_at: Option<DateTime<Utc>>,
     pub elapsed_ms: Option<u64>,
+    /// Requests made for this check, retries included (0 when nothing was requested).
+    pub attempts: u32,
+    /// The server answered 304 Not Modified: the archived copy is current and was not downloaded.
+    pub not_modified: bool,
     pub note: Option<String>,
     /// What went wrong, in the network layer's words (absent when nothing did).
     #[serde(skip_serializing_if = "Option::is_none")]

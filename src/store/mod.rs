@@ -1,6 +1,7 @@
 //! The history store, the only module that touches sled. It lives at `<archive>/db` and holds
-//! four trees: `meta` (the format version), `resources` (latest record per URL), `checks` (every
-//! check, keyed `url \0 run-id` so one prefix scan gives a URL's history in order) and `runs`.
+//! five trees: `meta` (the format version), `resources` (latest record per URL), `checks` (every
+//! check, keyed `url \0 run-id` so one prefix scan gives a URL's history in order), `runs`, and
+//! `robots` (each origin's last robots.txt answer).
 //! Values are JSON so that a future format can still read them. sled's own file lock keeps two
 //! runs from sharing one store.
 
@@ -9,6 +10,8 @@ mod records;
 use std::path::{Path, PathBuf};
 
 pub use records::{CheckRecord, ResourceRecord, RunRecord, RunStatus};
+
+use crate::fetch::robots::{CachedRobots, RobotsCache};
 
 /// The on-disk format this build reads and writes. Bump it on any incompatible change.
 pub const STORE_FORMAT: u32 = 1;
@@ -37,6 +40,7 @@ pub struct Store {
     resources: sled::Tree,
     checks: sled::Tree,
     runs: sled::Tree,
+    robots: sled::Tree,
 }
 
 impl Store {
@@ -71,6 +75,7 @@ impl Store {
             resources: db.open_tree("resources")?,
             checks: db.open_tree("checks")?,
             runs: db.open_tree("runs")?,
+            robots: db.open_tree("robots")?,
             db,
         })
     }
@@ -128,10 +133,40 @@ impl Store {
             .collect()
     }
 
+    /// Every resource record, in URL order.
+    pub fn all_resources(&self) -> impl Iterator<Item = Result<ResourceRecord, StoreError>> + '_ {
+        self.resources
+            .iter()
+            .map(|kv| Ok(serde_json::from_slice(&kv?.1)?))
+    }
+
+    /// Every check record of every URL, grouped by URL and in run order within one.
+    pub fn all_checks(&self) -> impl Iterator<Item = Result<CheckRecord, StoreError>> + '_ {
+        self.checks
+            .iter()
+            .map(|kv| Ok(serde_json::from_slice(&kv?.1)?))
+    }
+
     /// Makes everything written so far durable.
     pub async fn flush(&self) -> Result<(), StoreError> {
         self.db.flush_async().await?;
         Ok(())
+    }
+}
+
+impl RobotsCache for Store {
+    fn get(&self, origin: &str) -> Option<CachedRobots> {
+        let bytes = self.robots.get(origin.as_bytes()).ok()??;
+        serde_json::from_slice(&bytes).ok()
+    }
+
+    fn put(&self, origin: &str, robots: &CachedRobots) {
+        // A cache write that fails only costs a robots.txt fetch next run.
+        if let Ok(bytes) = serde_json::to_vec(robots)
+            && let Err(e) = self.robots.insert(origin.as_bytes(), bytes)
+        {
+            tracing::warn!("could not cache robots.txt of {origin}: {e}");
+        }
     }
 }
 

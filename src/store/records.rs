@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Hop, Reason, Sha256, State, Summary};
+use crate::model::{Attempt, Hop, Reason, Sha256, State, Summary};
 
 /// One check of one URL in one run.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -26,6 +26,15 @@ pub struct CheckRecord {
     pub last_modified: Option<String>,
     /// The failure as the network layer described it, for people reading the history.
     pub error: Option<String>,
+    /// Every attempt made, retries included.
+    #[serde(default)]
+    pub attempts: Vec<Attempt>,
+    /// Body bytes received over the network (all attempts, before decoding).
+    #[serde(default)]
+    pub downloaded: u64,
+    /// The server answered 304: `sha256` is the copy we already held.
+    #[serde(default)]
+    pub not_modified: bool,
 }
 
 /// The latest known facts about one URL, across runs.
@@ -40,6 +49,10 @@ pub struct ResourceRecord {
     /// The most recent good copy; only a reachable, complete body ever sets it.
     pub last_good_sha256: Option<Sha256>,
     pub last_good_at: Option<DateTime<Utc>>,
+    #[serde(default)]
+    pub last_good_bytes: Option<u64>,
+    #[serde(default)]
+    pub last_good_content_type: Option<String>,
     /// Validators of the last good copy, for conditional requests.
     pub etag: Option<String>,
     pub last_modified: Option<String>,
@@ -61,6 +74,8 @@ impl ResourceRecord {
             http_status: None,
             last_good_sha256: None,
             last_good_at: None,
+            last_good_bytes: None,
+            last_good_content_type: None,
             etag: None,
             last_modified: None,
             first_broken: None,
@@ -75,6 +90,8 @@ impl ResourceRecord {
             if let Some(sha) = check.sha256 {
                 rec.last_good_sha256 = Some(sha);
                 rec.last_good_at = Some(check.checked_at);
+                rec.last_good_bytes = check.bytes;
+                rec.last_good_content_type = check.content_type.clone();
                 rec.etag = check.etag.clone();
                 rec.last_modified = check.last_modified.clone();
             }
@@ -93,6 +110,8 @@ pub enum RunStatus {
     #[default]
     Running,
     Complete,
+    /// Stopped by SIGINT/SIGTERM: what completed is recorded, the rest was not checked.
+    Interrupted,
 }
 
 /// One invocation of `check`.

@@ -6,11 +6,12 @@
 
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
+use std::process::Stdio;
 use std::time::Duration;
 
 use serde_json::Value;
 use tempfile::TempDir;
-use tokio::process::Command;
+use tokio::process::{Child, Command};
 
 /// Flags that make a check fast and deterministic against the local test servers.
 pub const FAST_FLAGS: &[&str] = &[
@@ -24,6 +25,9 @@ pub const FAST_FLAGS: &[&str] = &[
     "1s",
     "--max-size",
     "1MiB",
+    // Retries would multiply every fault case's time; the politeness tests turn them back on.
+    "--retries",
+    "0",
     "--format",
     "json",
 ];
@@ -75,6 +79,50 @@ impl Linkward {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
+        let output = tokio::time::timeout(RUN_GUARD, self.command(args).output())
+            .await
+            .expect("linkward hung past the guard")
+            .expect("spawn linkward");
+        Run {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// Starts `linkward <args>` and returns at once, for tests that kill it mid-run. Its output
+    /// is discarded (so it can never block on a full pipe); it is killed if the child is dropped.
+    pub fn spawn<I, S>(&self, args: I) -> Child
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        self.command(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("spawn linkward")
+    }
+
+    /// Runs `linkward verify --archive <archive> --format <format>`.
+    pub async fn verify(&self, format: &str) -> Run {
+        let archive = self.archive.path().as_os_str();
+        self.run([
+            OsStr::new("verify"),
+            OsStr::new("--archive"),
+            archive,
+            OsStr::new("--format"),
+            OsStr::new(format),
+        ])
+        .await
+    }
+
+    /// The isolated command line for `linkward <args>`.
+    fn command<I, S>(&self, args: I) -> Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
         let mut command = Command::new(env!("CARGO_BIN_EXE_linkward"));
         command
             .args(args)
@@ -106,15 +154,7 @@ impl Linkward {
         ] {
             command.env_remove(var);
         }
-        let output = tokio::time::timeout(RUN_GUARD, command.output())
-            .await
-            .expect("linkward hung past the guard")
-            .expect("spawn linkward");
-        Run {
-            code: output.status.code(),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
+        command
     }
 
     /// Runs `linkward check <seeds> --archive <archive> <FAST_FLAGS> <extra>`.

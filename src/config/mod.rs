@@ -7,26 +7,46 @@ use std::time::Duration;
 
 use crate::model::State;
 
+mod file;
+
+pub use file::{ConfigError, HostRule, Settings, rule_for};
+
 /// Requests in flight across all hosts.
 pub const DEFAULT_CONCURRENCY: usize = 64;
 /// One request a second to any one host: polite for pages that list many documents on one site.
-pub const DEFAULT_PER_HOST_RATE: &str = "1/s";
+pub const DEFAULT_PER_HOST_RATE: Rate = Rate::Limited {
+    count: NonZeroU32::MIN,
+    per: Duration::from_secs(1),
+};
 /// Requests in flight to any one host.
 pub const DEFAULT_PER_HOST_CONCURRENCY: usize = 2;
 /// A whole fetch, every redirect hop and the body included.
-pub const DEFAULT_TIMEOUT: &str = "60s";
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 /// Establishing one TCP (and TLS) connection.
-pub const DEFAULT_CONNECT_TIMEOUT: &str = "10s";
-/// No byte arriving while a response head or body is awaited.
-pub const DEFAULT_IDLE_TIMEOUT: &str = "30s";
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+/// No byte arriving while a body is being read.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Largest decoded body kept; past it the check is `too-large`.
-pub const DEFAULT_MAX_SIZE: &str = "512MiB";
+pub const DEFAULT_MAX_SIZE: u64 = 512 * 1024 * 1024;
 /// Redirect hops followed before `too-many-redirects`.
 pub const DEFAULT_MAX_REDIRECTS: usize = 10;
+/// Retries of a transient failure (connection error, timeout, 429, 502, 503, 504).
+pub const DEFAULT_RETRIES: u32 = 2;
+/// Longest single wait before a retry, Retry-After included: a server asking for more is not
+/// waited for.
+pub const DEFAULT_MAX_RETRY_WAIT: Duration = Duration::from_secs(120);
+/// First backoff step; each retry doubles it and adds up to half again as jitter.
+pub const DEFAULT_RETRY_BACKOFF: Duration = Duration::from_secs(1);
+/// Longest robots.txt Crawl-delay honoured.
+pub const MAX_CRAWL_DELAY: Duration = Duration::from_secs(60);
+/// How long a host's robots.txt is trusted before it is fetched again.
+pub const ROBOTS_TTL: Duration = Duration::from_secs(24 * 3600);
 /// Where the store and blobs live.
 pub const DEFAULT_ARCHIVE_DIR: &str = "archive";
 /// Where `check` with no seed looks for manifests.
 pub const DEFAULT_SEEDS_DIR: &str = "seeds";
+/// The configuration file read from the working directory when `--config` is not given.
+pub const DEFAULT_CONFIG_FILE: &str = "linkward.toml";
 /// Largest HTML page read into memory to extract its links (the body itself is archived whole).
 pub const MAX_PAGE_PARSE_BYTES: u64 = 32 * 1024 * 1024;
 
@@ -118,6 +138,13 @@ pub struct Config {
     pub idle_timeout: Duration,
     pub max_size: u64,
     pub max_redirects: usize,
+    pub retries: u32,
+    pub max_retry_wait: Duration,
+    pub retry_backoff: Duration,
+    /// Skip robots.txt entirely (it is obeyed by default).
+    pub ignore_robots: bool,
+    /// Per-host rules from the configuration file, most specific first.
+    pub hosts: Vec<HostRule>,
     /// States that make the exit code 1.
     pub fail_on: Vec<State>,
     /// Show a progress bar (the binary decides: only when stderr is a terminal).
@@ -132,16 +159,28 @@ impl Default for Config {
             archive_dir: PathBuf::from(DEFAULT_ARCHIVE_DIR),
             format: Format::Terminal,
             concurrency: DEFAULT_CONCURRENCY,
-            per_host_rate: Rate::parse(DEFAULT_PER_HOST_RATE).expect("default rate parses"),
+            per_host_rate: DEFAULT_PER_HOST_RATE,
             per_host_concurrency: DEFAULT_PER_HOST_CONCURRENCY,
-            timeout: parse_duration(DEFAULT_TIMEOUT).expect("default parses"),
-            connect_timeout: parse_duration(DEFAULT_CONNECT_TIMEOUT).expect("default parses"),
-            idle_timeout: parse_duration(DEFAULT_IDLE_TIMEOUT).expect("default parses"),
-            max_size: parse_size(DEFAULT_MAX_SIZE).expect("default parses"),
+            timeout: DEFAULT_TIMEOUT,
+            connect_timeout: DEFAULT_CONNECT_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            max_size: DEFAULT_MAX_SIZE,
             max_redirects: DEFAULT_MAX_REDIRECTS,
+            retries: DEFAULT_RETRIES,
+            max_retry_wait: DEFAULT_MAX_RETRY_WAIT,
+            retry_backoff: DEFAULT_RETRY_BACKOFF,
+            ignore_robots: false,
+            hosts: Vec::new(),
             fail_on: vec![State::Broken],
             progress: false,
         }
+    }
+}
+
+impl Config {
+    /// The rule for `host` (no port), if any.
+    pub fn host_rule(&self, host: &str) -> Option<&HostRule> {
+        rule_for(&self.hosts, host)
     }
 }
 
@@ -164,6 +203,7 @@ mod tests {
             Some(Duration::from_secs(5))
         );
         assert_eq!(Rate::parse("unlimited").unwrap(), Rate::Unlimited);
+        assert_eq!(Rate::parse("1/s").unwrap(), DEFAULT_PER_HOST_RATE);
         for bad in ["fast", "0/s", "2", "2/x", "-1/s", "/s"] {
             assert!(Rate::parse(bad).is_err(), "{bad} should be refused");
         }

@@ -1,0 +1,319 @@
+//! The layers a `Config` is built from: flags, then `LINKWARD_*` environment variables (both
+//! parsed by the binary into a `Settings`), then the configuration file (`linkward.toml`), then
+//! the named defaults. Each layer is a `Settings` of optional values; the first layer that sets
+//! a value wins.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use super::{Config, Format, Rate, parse_duration, parse_size};
+use crate::model::State;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("could not read the configuration file {}: {source}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("configuration file {}: {msg}", path.display())]
+    Invalid { path: PathBuf, msg: String },
+}
+
+/// Politeness and acceptance rules for one host or a family of hosts.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct HostRule {
+    /// A lowercase host name, or `*.example.org` for it and every subdomain.
+    pub pattern: String,
+    pub rate: Option<Rate>,
+    pub concurrency: Option<usize>,
+    /// Extra request headers sent to the host (name, value).
+    pub headers: Vec<(String, String)>,
+    /// Status codes counted as `ok` for this host (e.g. 403 from a site that blocks robots).
+    pub accept_status: Vec<u16>,
+}
+
+impl HostRule {
+    pub fn matches(&self, host: &str) -> bool {
+        match self.pattern.strip_prefix("*.") {
+            Some(domain) => host == domain || host.ends_with(&format!(".{domain}")),
+            None => host == self.pattern,
+        }
+    }
+}
+
+/// The first rule matching `host` (lowercase, no port). Rules read from a file are ordered exact
+/// names first, so an exact name beats a wildcard.
+pub fn rule_for<'a>(rules: &'a [HostRule], host: &str) -> Option<&'a HostRule> {
+    let host = host.to_ascii_lowercase();
+    rules.iter().find(|r| r.matches(&host))
+}
+
+/// One layer of configuration: every value optional.
+#[derive(Clone, Debug, Default)]
+pub struct Settings {
+    pub archive: Option<PathBuf>,
+    pub seeds_dir: Option<PathBuf>,
+    pub format: Option<Format>,
+    pub concurrency: Option<usize>,
+    pub per_host_rate: Option<Rate>,
+    pub per_host_concurrency: Option<usize>,
+    pub timeout: Option<Duration>,
+    pub connect_timeout: Option<Duration>,
+    pub idle_timeout: Option<Duration>,
+    pub max_size: Option<u64>,
+    pub max_redirects: Option<usize>,
+    pub retries: Option<u32>,
+    pub max_retry_wait: Option<Duration>,
+    pub retry_backoff: Option<Duration>,
+    pub ignore_robots: Option<bool>,
+    pub fail_on: Option<Vec<State>>,
+    pub hosts: Vec<HostRule>,
+}
+
+impl Settings {
+    /// This layer over `lower`: a value set here wins.
+    pub fn over(self, lower: Settings) -> Settings {
+        let mut hosts = self.hosts;
+        hosts.extend(lower.hosts);
+        Settings {
+            archive: self.archive.or(lower.archive),
+            seeds_dir: self.seeds_dir.or(lower.seeds_dir),
+            format: self.format.or(lower.format),
+            concurrency: self.concurrency.or(lower.concurrency),
+            per_host_rate: self.per_host_rate.or(lower.per_host_rate),
+            per_host_concurrency: self.per_host_concurrency.or(lower.per_host_concurrency),
+            timeout: self.timeout.or(lower.timeout),
+            connect_timeout: self.connect_timeout.or(lower.connect_timeout),
+            idle_timeout: self.idle_timeout.or(lower.idle_timeout),
+            max_size: self.max_size.or(lower.max_size),
+            max_redirects: self.max_redirects.or(lower.max_redirects),
+            retries: self.retries.or(lower.retries),
+            max_retry_wait: self.max_retry_wait.or(lower.max_retry_wait),
+            retry_backoff: self.retry_backoff.or(lower.retry_backoff),
+            ignore_robots: self.ignore_robots.or(lower.ignore_robots),
+            fail_on: self.fail_on.or(lower.fail_on),
+            hosts,
+        }
+    }
+
+    /// Fills what no layer set with the defaults.
+    pub fn into_config(self, seeds: Vec<String>, progress: bool) -> Config {
+        let d = Config::default();
+        Config {
+            seeds,
+            seeds_dir: self.seeds_dir.unwrap_or(d.seeds_dir),
+            archive_dir: self.archive.unwrap_or(d.archive_dir),
+            format: self.format.unwrap_or(d.format),
+            concurrency: self.concurrency.unwrap_or(d.concurrency),
+            per_host_rate: self.per_host_rate.unwrap_or(d.per_host_rate),
+            per_host_concurrency: self.per_host_concurrency.unwrap_or(d.per_host_concurrency),
+            timeout: self.timeout.unwrap_or(d.timeout),
+            connect_timeout: self.connect_timeout.unwrap_or(d.connect_timeout),
+            idle_timeout: self.idle_timeout.unwrap_or(d.idle_timeout),
+            max_size: self.max_size.unwrap_or(d.max_size),
+            max_redirects: self.max_redirects.unwrap_or(d.max_redirects),
+            retries: self.retries.unwrap_or(d.retries),
+            max_retry_wait: self.max_retry_wait.unwrap_or(d.max_retry_wait),
+            retry_backoff: self.retry_backoff.unwrap_or(d.retry_backoff),
+            ignore_robots: self.ignore_robots.unwrap_or(d.ignore_robots),
+            hosts: self.hosts,
+            fail_on: self.fail_on.unwrap_or(d.fail_on),
+            progress,
+        }
+    }
+
+    /// Reads a configuration file; every problem names the file and the key.
+    pub fn from_file(path: &Path) -> Result<Settings, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        Settings::from_toml(&text).map_err(|msg| ConfigError::Invalid {
+            path: path.to_path_buf(),
+            msg,
+        })
+    }
+
+    pub fn from_toml(text: &str) -> Result<Settings, String> {
+        let raw: FileToml = toml::from_str(text).map_err(|e| {
+            e.to_string()
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+        })?;
+        fn key(k: &str) -> impl Fn(String) -> String + '_ {
+            move |e| format!("{k}: {e}")
+        }
+        let duration = |v: Option<String>, k: &str| {
+            v.as_deref().map(parse_duration).transpose().map_err(key(k))
+        };
+        let mut hosts = Vec::new();
+        for (pattern, h) in raw.hosts {
+            let k = format!("hosts.{pattern:?}");
+            hosts.push(HostRule {
+                pattern: pattern.to_ascii_lowercase(),
+                rate: h
+                    .rate
+                    .as_deref()
+                    .map(Rate::parse)
+                    .transpose()
+                    .map_err(key(&k))?,
+                concurrency: h.concurrency,
+                headers: h.headers.into_iter().collect(),
+                accept_status: h.accept_status,
+            });
+        }
+        // Exact names first, so that they win over a wildcard that also matches.
+        hosts.sort_by_key(|h| h.pattern.starts_with("*."));
+        Ok(Settings {
+            archive: raw.archive,
+            seeds_dir: raw.seeds_dir,
+            format: match raw.format.as_deref() {
+                None => None,
+                Some("terminal") => Some(Format::Terminal),
+                Some("json") => Some(Format::Json),
+                Some(other) => return Err(format!("format: {other:?} is not terminal or json")),
+            },
+            concurrency: raw.concurrency,
+            per_host_rate: raw
+                .per_host_rate
+                .as_deref()
+                .map(Rate::parse)
+                .transpose()
+                .map_err(key("per-host-rate"))?,
+            per_host_concurrency: raw.per_host_concurrency,
+            timeout: duration(raw.timeout, "timeout")?,
+            connect_timeout: duration(raw.connect_timeout, "connect-timeout")?,
+            idle_timeout: duration(raw.idle_timeout, "idle-timeout")?,
+            max_size: match raw.max_size {
+                None => None,
+                Some(SizeToml::Bytes(n)) => Some(n),
+                Some(SizeToml::Text(s)) => Some(parse_size(&s).map_err(key("max-size"))?),
+            },
+            max_redirects: raw.max_redirects,
+            retries: raw.retries,
+            max_retry_wait: duration(raw.max_retry_wait, "max-retry-wait")?,
+            retry_backoff: duration(raw.retry_backoff, "retry-backoff")?,
+            ignore_robots: raw.ignore_robots,
+            fail_on: raw
+                .fail_on
+                .map(|v| {
+                    v.iter()
+                        .map(|s| s.parse())
+                        .collect::<Result<Vec<State>, _>>()
+                })
+                .transpose()
+                .map_err(key("fail-on"))?,
+            hosts,
+        })
+    }
+}
+
+/// The file as written: keys spelled like the flags.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct FileToml {
+    archive: Option<PathBuf>,
+    seeds_dir: Option<PathBuf>,
+    format: Option<String>,
+    concurrency: Option<usize>,
+    per_host_rate: Option<String>,
+    per_host_concurrency: Option<usize>,
+    timeout: Option<String>,
+    connect_timeout: Option<String>,
+    idle_timeout: Option<String>,
+    max_size: Option<SizeToml>,
+    max_redirects: Option<usize>,
+    retries: Option<u32>,
+    max_retry_wait: Option<String>,
+    retry_backoff: Option<String>,
+    ignore_robots: Option<bool>,
+    fail_on: Option<Vec<String>>,
+    #[serde(default)]
+    hosts: BTreeMap<String, HostToml>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+enum SizeToml {
+    Bytes(u64),
+    Text(String),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields, rename_all = "kebab-case")]
+struct HostToml {
+    rate: Option<String>,
+    concurrency: Option<usize>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+    #[serde(default)]
+    accept_status: Vec<u16>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_win_over_environment_over_file_over_defaults() -> Result<(), String> {
+        let file = Settings::from_toml(
+            r#"
+            concurrency = 8
+            timeout = "20s"
+            max-size = "1MiB"
+            fail-on = ["broken", "redirected"]
+            [hosts."*.example.org"]
+            rate = "10/s"
+            [hosts."slow.example.org"]
+            rate = "1/m"
+            concurrency = 1
+            headers = { "X-Token" = "abc" }
+            accept-status = [403]
+            "#,
+        )?;
+        let env = Settings {
+            concurrency: Some(16),
+            timeout: Some(Duration::from_secs(5)),
+            ..Settings::default()
+        };
+        let flags = Settings {
+            concurrency: Some(32),
+            ..Settings::default()
+        };
+        let config = flags.over(env).over(file).into_config(Vec::new(), false);
+        assert_eq!(config.concurrency, 32);
+        assert_eq!(config.timeout, Duration::from_secs(5));
+        assert_eq!(config.max_size, 1024 * 1024);
+        assert_eq!(config.fail_on, vec![State::Broken, State::Redirected]);
+        assert_eq!(config.retries, super::super::DEFAULT_RETRIES);
+        let slow = config.host_rule("slow.example.org").ok_or("no rule")?;
+        assert_eq!(slow.accept_status, vec![403]);
+        assert_eq!(
+            slow.headers,
+            vec![("X-Token".to_string(), "abc".to_string())]
+        );
+        let other = config.host_rule("www.example.org").ok_or("no rule")?;
+        assert_eq!(other.rate, Some(Rate::parse("10/s")?));
+        assert!(config.host_rule("example.com").is_none());
+        Ok(())
+    }
+
+    #[test]
+    fn file_errors_name_the_key() {
+        for (text, want) in [
+            ("per-host-rate = \"fast\"", "per-host-rate"),
+            ("timeout = \"soon\"", "timeout"),
+            ("colour = true", "colour"),
+            ("[hosts.\"a.org\"]\nrate = \"x\"", "hosts.\"a.org\""),
+            ("fail-on = [\"borken\"]", "fail-on"),
+        ] {
+            let err = Settings::from_toml(text).err().unwrap_or_default();
+            assert!(err.contains(want), "{err:?} should name {want:?}");
+        }
+    }
+}

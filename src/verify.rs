@@ -1,0 +1,671 @@
+//! `linkward verify`: the archive proves its own integrity. Every file under `blobs/` must be a
+//! blob at its content address that still hashes to its name (rehashed, streamed, never read whole
+//! into memory); anything else there is `unexpected`. Every hash the store references (each
+//! check's `sha256`, each resource's `last_good_sha256`) must name an intact blob.
+//!
+//! Invariants: verify holds the store's lock for its whole walk, so no run writes blobs or records
+//! while it looks; it never modifies, moves or deletes what it finds; it never follows a symlink or
+//! opens anything but a regular file.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+
+use futures_util::StreamExt;
+use serde::Serialize;
+use sha2::Digest;
+
+use crate::archive::Archive;
+use crate::config::Format;
+use crate::error::Error;
+use crate::model::Sha256;
+use crate::store::Store;
+
+/// Read size when rehashing a blob: memory stays flat whatever the blob's size.
+const HASH_BUFFER: usize = 64 * 1024;
+/// The folder under the archive root that holds blobs (see `Archive::relative_path`).
+const BLOBS_ROOT: &str = "blobs";
+/// The store's folder under the archive root: no store there means no archive to verify.
+const STORE_DIR: &str = "db";
+/// Most blobs rehashed at once; more only queues on the same disk.
+const MAX_PARALLEL_HASHES: usize = 8;
+
+/// What a verify run found. Serialized as the `verify --format json` document, a public contract
+/// documented in the README: fields may be added, the existing ones keep their meaning.
+#[derive(Debug, Default, PartialEq, Serialize)]
+pub struct VerifyReport {
+    /// Blob files rehashed: every file at a content address under `blobs/`, intact or not.
+    pub blobs: u64,
+    /// Their total size in bytes.
+    pub bytes: u64,
+    /// Hashes referenced by the store: each check's `sha256` and each resource's
+    /// `last_good_sha256`.
+    pub references: u64,
+    /// Blobs whose content no longer hashes to their name, by path.
+    pub corrupt: Vec<Corrupt>,
+    /// References to a blob that is not in the archive, by URL.
+    pub missing: Vec<Missing>,
+    /// Paths under `blobs/` that are not a blob at its content address, sorted.
+    pub unexpected: Vec<String>,
+}
+
+/// A blob file whose bytes are not the ones its name promises.
+#[derive(Debug, PartialEq, Serialize)]
+pub struct Corrupt {
+    /// Relative to the archive dir, `/`-separated.
+    pub path: String,
+    /// The hash its name promises.
+    pub expected: Sha256,
+    /// The hash of what it holds now; `None` when it could not be read (see `error`).
+    pub actual: Option<Sha256>,
+    /// The URLs whose records reference this blob, sorted: the copies that are damaged.
+    pub urls: Vec<String>,
+    /// Why the file could not be read, when it could not.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A reference to a blob that is not in the archive.
+#[derive(Debug, PartialEq, Eq, Serialize)]
+pub struct Missing {
+    pub sha256: Sha256,
+    /// The URL whose record references it.
+    pub url: String,
+    /// The run whose check kept it; `None` when only the resource's latest record (its last good
+    /// copy) references it.
+    pub run_id: Option<u64>,
+}
+
+impl VerifyReport {
+    /// Nothing corrupt, missing or unexpected.
+    pub fn is_clean(&self) -> bool {
+        self.corrupt.is_empty() && self.missing.is_empty() && self.unexpected.is_empty()
+    }
+}
+
+/// Verifies the archive at `archive_dir`. Problems found are in the report; an `Err` means the
+/// archive could not be looked at (not there, in use by a run, unreadable folders or store).
+pub async fn run(archive_dir: &Path) -> Result<VerifyReport, Error> {
+    // Opening the store would create an empty one: there is nothing to verify without it.
+    if !archive_dir.join(STORE_DIR).is_dir() {
+        return Err(Error::NoArchive(archive_dir.to_path_buf()));
+    }
+    let store = Store::open(archive_dir)?;
+    let archive = Archive::open(archive_dir)?;
+
+    let root = archive.root().to_path_buf();
+    let (files, unexpected) = tokio::task::spawn_blocking(move || walk(&root))
+        .await
+        .map_err(|e| verify_error(archive_dir, io::Error::other(e)))??;
+    let blobs = rehash(files).await?;
+
+    let mut ledger = tokio::task::spawn_blocking(move || -> Result<Ledger, Error> {
+        let mut ledger = Ledger::default();
+        for check in store.all_checks() {
+            let check = check?;
+            if let Some(sha) = check.sha256 {
+                ledger.check_ref(sha, &check.url, check.run_id);
+            }
+        }
+        for resource in store.all_resources() {
+            let resource = resource?;
+            if let Some(sha) = resource.last_good_sha256 {
+                ledger.resource_ref(sha, &resource.url);
+            }
+        }
+        Ok(ledger)
+    })
+    .await
+    .map_err(|e| verify_error(archive_dir, io::Error::other(e)))??;
+    ledger.unexpected = unexpected;
+    Ok(ledger.report(blobs))
+}
+
+fn verify_error(path: &Path, source: io::Error) -> Error {
+    Error::Verify {
+        path: path.to_path_buf(),
+        source,
+    }
+}
+
+/// A file found at a content address under `blobs/`.
+#[derive(Debug)]
+struct BlobFile {
+    /// Relative to the archive root, `/`-separated.
+    rel: String,
+    path: PathBuf,
+    name: Sha256,
+}
+
+/// Lists `blobs/` without following symlinks: blob files to rehash, and every other file
+/// (misnamed, misplaced, a symlink, a fifo...) as unexpected. Directories are only descended.
+fn walk(root: &Path) -> Result<(Vec<BlobFile>, Vec<String>), Error> {
+    let mut files = Vec::new();
+    let mut unexpected = Vec::new();
+    let mut dirs = vec![(root.join(BLOBS_ROOT), BLOBS_ROOT.to_owned())];
+    while let Some((dir, rel_dir)) = dirs.pop() {
+        let entries = std::fs::read_dir(&dir).map_err(|e| verify_error(&dir, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| verify_error(&dir, e))?;
+            let path = entry.path();
+            let rel = format!("{rel_dir}/{}", entry.file_name().to_string_lossy());
+            let file_type = entry.file_type().map_err(|e| verify_error(&path, e))?;
+            if file_type.is_dir() {
+                dirs.push((path, rel));
+            } else if let Some(name) = file_type.is_file().then(|| blob_name(&rel)).flatten() {
+                files.push(BlobFile { rel, path, name });
+            } else {
+                unexpected.push(rel);
+            }
+        }
+    }
+    unexpected.sort();
+    Ok((files, unexpected))
+}
+
+/// The hash a blob file at `rel` (relative to the archive root) is named after, if `rel` is the
+/// exact content address `Archive::relative_path` gives that hash: lowercase, right prefixes.
+fn blob_name(rel: &str) -> Option<Sha256> {
+    let name = rel.rsplit('/').next()?;
+    let lower_hex = |c: char| c.is_ascii_digit() || ('a'..='f').contains(&c);
+    if name.len() != 64 || !name.chars().all(lower_hex) {
+        return None;
+    }
+    let sha: Sha256 = name.parse().ok()?;
+    (Archive::relative_path(&sha) == rel).then_some(sha)
+}
+
+/// What rehashing one blob file found.
+#[derive(Debug, PartialEq)]
+enum Health {
+    Intact,
+    /// Holds other bytes (`actual`) or could not be read (`error`).
+    Corrupt {
+        actual: Option<Sha256>,
+        error: Option<String>,
+    },
+}
+
+/// One rehashed blob file.
+#[derive(Debug)]
+struct Rehashed {
+    rel: String,
+    name: Sha256,
+    bytes: u64,
+    health: Health,
+}
+
+/// Rehashes every blob file, a few at a time on the blocking pool.
+async fn rehash(files: Vec<BlobFile>) -> Result<Vec<Rehashed>, Error> {
+    let parallel = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .min(MAX_PARALLEL_HASHES);
+    let mut hashed = futures_util::stream::iter(files)
+        .map(|file| async move {
+            let path = file.path.clone();
+            tokio::task::spawn_blocking(move || {
+                let (bytes, health) = match hash_file(&file.path) {
+                    Ok((actual, bytes)) if actual == file.name => (bytes, Health::Intact),
+                    Ok((actual, bytes)) => (
+                        bytes,
+                        Health::Corrupt {
+                            actual: Some(actual),
+                            error: None,
+                        },
+                    ),
+                    Err(e) => (
+                        file_len(&file.path),
+                        Health::Corrupt {
+                            actual: None,
+                            error: Some(e.to_string()),
+                        },
+                    ),
+                };
+                Rehashed {
+                    rel: file.rel,
+                    name: file.name,
+                    bytes,
+                    health,
+                }
+            })
+            .await
+            .map_err(|e| verify_error(&path, io::Error::other(e)))
+        })
+        .buffer_unordered(parallel);
+    let mut out = Vec::new();
+    while let Some(r) = hashed.next().await {
+        out.push(r?);
+    }
+    Ok(out)
+}
+
+fn file_len(path: &Path) -> u64 {
+    std::fs::metadata(path).map_or(0, |m| m.len())
+}
+
+/// The sha256 and length of a file, streamed through a fixed buffer.
+fn hash_file(path: &Path) -> io::Result<(Sha256, u64)> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = sha2::Sha256::new();
+    let mut buf = vec![0u8; HASH_BUFFER];
+    let mut bytes = 0u64;
+    loop {
+        let n = match file.read(&mut buf) {
+            Ok(0) => break,
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        hasher.update(&buf[..n]);
+        bytes += n as u64;
+    }
+    Ok((Sha256(hasher.finalize().into()), bytes))
+}
+
+/// The store's references, collected and then checked against the rehashed blobs.
+#[derive(Debug, Default)]
+struct Ledger {
+    references: u64,
+    /// (url, sha256) → the runs whose checks kept it.
+    checks: BTreeMap<(String, Sha256), BTreeSet<u64>>,
+    /// (url, sha256) of each resource's last good copy.
+    last_good: BTreeSet<(String, Sha256)>,
+    unexpected: Vec<String>,
+}
+
+impl Ledger {
+    fn check_ref(&mut self, sha: Sha256, url: &str, run_id: u64) {
+        self.references += 1;
+        self.checks
+            .entry((url.to_owned(), sha))
+            .or_default()
+            .insert(run_id);
+    }
+
+    fn resource_ref(&mut self, sha: Sha256, url: &str) {
+        self.references += 1;
+        self.last_good.insert((url.to_owned(), sha));
+    }
+
+    /// Checks every reference against `blobs`. A resource's last good copy is nearly always also
+    /// a check's: it is reported under that check's run, and with no run only when no check of
+    /// that URL kept it.
+    fn report(self, blobs: Vec<Rehashed>) -> VerifyReport {
+        let health: HashMap<Sha256, &Health> = blobs.iter().map(|b| (b.name, &b.health)).collect();
+        let mut missing = Vec::new();
+        let mut referrers: HashMap<Sha256, BTreeSet<String>> = HashMap::new();
+        let only_last_good = self
+            .last_good
+            .iter()
+            .filter(|key| !self.checks.contains_key(*key))
+            .map(|key| (key, None));
+        let by_check = self
+            .checks
+            .iter()
+            .flat_map(|(key, runs)| runs.iter().map(move |&run| (key, Some(run))));
+        for ((url, sha), run_id) in by_check.chain(only_last_good) {
+            match health.get(sha) {
+                Some(Health::Intact) => {}
+                Some(Health::Corrupt { .. }) => {
+                    referrers.entry(*sha).or_default().insert(url.clone());
+                }
+                None => missing.push(Missing {
+                    sha256: *sha,
+                    url: url.clone(),
+                    run_id,
+                }),
+            }
+        }
+        missing.sort_by(|a, b| (&a.url, a.run_id, a.sha256).cmp(&(&b.url, b.run_id, b.sha256)));
+
+        let mut corrupt: Vec<Corrupt> = blobs
+            .iter()
+            .filter_map(|b| match &b.health {
+                Health::Intact => None,
+                Health::Corrupt { actual, error } => Some(Corrupt {
+                    path: b.rel.clone(),
+                    expected: b.name,
+                    actual: *actual,
+                    urls: referrers
+                        .get(&b.name)
+                        .map(|urls| urls.iter().cloned().collect())
+                        .unwrap_or_default(),
+                    error: error.clone(),
+                }),
+            })
+            .collect();
+        corrupt.sort_by(|a, b| a.path.cmp(&b.path));
+
+        VerifyReport {
+            blobs: blobs.len() as u64,
+            bytes: blobs.iter().map(|b| b.bytes).sum(),
+            references: self.references,
+            corrupt,
+            missing,
+            unexpected: self.unexpected,
+        }
+    }
+}
+
+/// Writes the report: pretty JSON, or one terminal line per problem and a summary line.
+pub fn render(report: &VerifyReport, format: Format, out: &mut dyn Write) -> io::Result<()> {
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, report)?;
+            writeln!(out)
+        }
+        Format::Terminal => render_terminal(report, out),
+    }
+}
+
+fn render_terminal(report: &VerifyReport, out: &mut dyn Write) -> io::Result<()> {
+    for c in &report.corrupt {
+        let what = match (&c.actual, &c.error) {
+            (Some(actual), _) => format!("holds other bytes (sha256 {actual})"),
+            (None, Some(error)) => format!("could not be read ({error})"),
+            (None, None) => "could not be read".to_owned(),
+        };
+        let whose = if c.urls.is_empty() {
+            String::new()
+        } else {
+            format!("; the copy of {}", c.urls.join(", "))
+        };
+        writeln!(out, "corrupt     {} {what}{whose}", c.path)?;
+    }
+    for m in &report.missing {
+        let whose = match m.run_id {
+            Some(run) => format!("kept by run {run} for {}", m.url),
+            None => format!("last good copy of {}", m.url),
+        };
+        writeln!(
+            out,
+            "missing     {} ({whose})",
+            Archive::relative_path(&m.sha256)
+        )?;
+    }
+    for path in &report.unexpected {
+        writeln!(
+            out,
+            "unexpected  {path} (not a blob at its content address)"
+        )?;
+    }
+    writeln!(
+        out,
+        "verified {} blobs ({}), {} references: {} corrupt, {} missing, {} unexpected",
+        report.blobs,
+        human_bytes(report.bytes),
+        report.references,
+        report.corrupt.len(),
+        report.missing.len(),
+        report.unexpected.len()
+    )
+}
+
+/// `512 B`, `4.5 MiB`, `1.2 GiB`: binary units, one decimal past bytes.
+fn human_bytes(bytes: u64) -> String {
+    const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    if bytes < 1024 {
+        return format!("{bytes} B");
+    }
+    let mut value = bytes as f64 / 1024.0;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    format!("{value:.1} {}", UNITS[unit])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    const HELLO: &str = "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9";
+
+    fn sha(hex: &str) -> Result<Sha256, Box<dyn std::error::Error>> {
+        Ok(hex.parse()?)
+    }
+
+    fn rehashed(name: Sha256, health: Health) -> Rehashed {
+        Rehashed {
+            rel: Archive::relative_path(&name),
+            name,
+            bytes: 10,
+            health,
+        }
+    }
+
+    #[test]
+    fn only_a_lowercase_file_at_its_own_content_address_is_a_blob() -> TestResult {
+        let good = format!("blobs/sha256/b9/4d/{HELLO}");
+        assert_eq!(blob_name(&good), Some(sha(HELLO)?));
+        for bad in [
+            format!("blobs/sha256/4d/b9/{HELLO}"),
+            format!("blobs/sha256/b9/{HELLO}"),
+            format!("blobs/sha256/b9/4d/x/{HELLO}"),
+            format!("blobs/sha1/b9/4d/{HELLO}"),
+            format!("blobs/sha256/B9/4D/{}", HELLO.to_uppercase()),
+            format!("blobs/sha256/b9/4d/{HELLO}.tmp"),
+            format!("blobs/sha256/b9/4d/{}", &HELLO[..63]),
+            "blobs/sha256/b9/4d/notes.txt".to_owned(),
+            "blobs/README".to_owned(),
+        ] {
+            assert_eq!(blob_name(&bad), None, "{bad}");
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn hashing_streams_a_file_larger_than_the_buffer() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("big");
+        let body: Vec<u8> = (0..(3 * HASH_BUFFER + 17))
+            .map(|i| (i % 251) as u8)
+            .collect();
+        std::fs::write(&path, &body)?;
+        let (hash, bytes) = hash_file(&path)?;
+        assert_eq!(hash, Sha256(sha2::Sha256::digest(&body).into()));
+        assert_eq!(bytes, body.len() as u64);
+        Ok(())
+    }
+
+    #[test]
+    fn references_to_absent_blobs_are_missing_and_corrupt_blobs_name_their_urls() -> TestResult {
+        let intact = sha(HELLO)?;
+        let damaged = Sha256([1; 32]);
+        let gone = Sha256([2; 32]);
+        let mut ledger = Ledger::default();
+        ledger.check_ref(intact, "http://a/ok", 1);
+        ledger.resource_ref(intact, "http://a/ok");
+        ledger.check_ref(damaged, "http://a/damaged", 1);
+        ledger.check_ref(damaged, "http://b/same-bytes", 2);
+        ledger.check_ref(gone, "http://a/gone", 1);
+        ledger.check_ref(gone, "http://a/gone", 3);
+        ledger.resource_ref(gone, "http://a/gone");
+        // A last good copy no check of that URL kept (a store that lost a record).
+        ledger.resource_ref(gone, "http://c/orphan");
+
+        let report = ledger.report(vec![
+            rehashed(intact, Health::Intact),
+            rehashed(
+                damaged,
+                Health::Corrupt {
+                    actual: Some(Sha256([9; 32])),
+                    error: None,
+                },
+            ),
+        ]);
+
+        assert_eq!(report.blobs, 2);
+        assert_eq!(report.bytes, 20);
+        assert_eq!(report.references, 8);
+        let missing: Vec<(&str, Option<u64>)> = report
+            .missing
+            .iter()
+            .map(|m| (m.url.as_str(), m.run_id))
+            .collect();
+        assert_eq!(
+            missing,
+            [
+                ("http://a/gone", Some(1)),
+                ("http://a/gone", Some(3)),
+                ("http://c/orphan", None)
+            ]
+        );
+        assert!(report.missing.iter().all(|m| m.sha256 == gone));
+        assert_eq!(report.corrupt.len(), 1);
+        assert_eq!(report.corrupt[0].path, Archive::relative_path(&damaged));
+        assert_eq!(
+            report.corrupt[0].urls,
+            ["http://a/damaged", "http://b/same-bytes"]
+        );
+        assert!(!report.is_clean());
+        Ok(())
+    }
+
+    #[test]
+    fn a_clean_report_says_so_in_one_summary_line() -> TestResult {
+        let report = VerifyReport {
+            blobs: 123,
+            bytes: 4_718_592,
+            references: 456,
+            ..VerifyReport::default()
+        };
+        assert!(report.is_clean());
+        let mut out = Vec::new();
+        render(&report, Format::Terminal, &mut out)?;
+        assert_eq!(
+            String::from_utf8(out)?,
+            "verified 123 blobs (4.5 MiB), 456 references: 0 corrupt, 0 missing, 0 unexpected\n"
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn the_json_document_has_the_documented_fields() -> TestResult {
+        let report = VerifyReport {
+            blobs: 1,
+            bytes: 11,
+            references: 2,
+            corrupt: vec![Corrupt {
+                path: format!("blobs/sha256/b9/4d/{HELLO}"),
+                expected: sha(HELLO)?,
+                actual: None,
+                urls: vec!["http://a/".into()],
+                error: Some("Permission denied".into()),
+            }],
+            missing: vec![Missing {
+                sha256: sha(HELLO)?,
+                url: "http://a/".into(),
+                run_id: None,
+            }],
+            unexpected: vec!["blobs/stray".into()],
+        };
+        let mut out = Vec::new();
+        render(&report, Format::Json, &mut out)?;
+        let json: serde_json::Value = serde_json::from_slice(&out)?;
+        assert_eq!(
+            json,
+            serde_json::json!({
+                "blobs": 1, "bytes": 11, "references": 2,
+                "corrupt": [{"path": format!("blobs/sha256/b9/4d/{HELLO}"), "expected": HELLO,
+                             "actual": null, "urls": ["http://a/"], "error": "Permission denied"}],
+                "missing": [{"sha256": HELLO, "url": "http://a/", "run_id": null}],
+                "unexpected": ["blobs/stray"]
+            })
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn sizes_read_in_binary_units() {
+        assert_eq!(human_bytes(0), "0 B");
+        assert_eq!(human_bytes(1023), "1023 B");
+        assert_eq!(human_bytes(1024), "1.0 KiB");
+        assert_eq!(human_bytes(4_718_592), "4.5 MiB");
+        assert_eq!(human_bytes(3 << 30), "3.0 GiB");
+    }
+
+    #[tokio::test]
+    async fn a_folder_without_a_store_is_no_archive_and_is_left_untouched() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let absent = dir.path().join("nowhere");
+        let err = run(&absent)
+            .await
+            .err()
+            .ok_or("verify of nothing succeeded")?;
+        assert!(matches!(err, Error::NoArchive(_)), "{err}");
+        assert!(!absent.exists(), "verify must not create an archive");
+
+        let err = run(dir.path())
+            .await
+            .err()
+            .ok_or("verify of an empty dir succeeded")?;
+        assert!(matches!(err, Error::NoArchive(_)), "{err}");
+        assert_eq!(
+            std::fs::read_dir(dir.path())?.count(),
+            0,
+            "nothing may be created"
+        );
+        Ok(())
+    }
+
+    async fn keep(archive: &Archive, body: &[u8]) -> Result<Sha256, Box<dyn std::error::Error>> {
+        let mut w = archive.writer()?;
+        w.write(body).await?;
+        Ok(w.finish().await?.sha256)
+    }
+
+    #[tokio::test]
+    async fn a_real_archive_with_a_corrupt_a_missing_and_a_stray_file() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let archive = Archive::open(dir.path())?;
+        let store = Store::open(dir.path())?;
+        let good = keep(&archive, b"hello world").await?;
+        let damaged = keep(&archive, b"original bytes").await?;
+        let gone = keep(&archive, b"soon deleted").await?;
+        for (url, sha) in [
+            ("http://a/good", good),
+            ("http://a/damaged", damaged),
+            ("http://a/gone", gone),
+        ] {
+            store.record_check(&crate::store::CheckRecord {
+                run_id: 1,
+                url: url.into(),
+                state: crate::State::Ok,
+                sha256: Some(sha),
+                ..Default::default()
+            })?;
+        }
+        store.flush().await?;
+        drop(store);
+
+        let damaged_path = archive.blob_path(&damaged);
+        let mut perms = std::fs::metadata(&damaged_path)?.permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        perms.set_readonly(false);
+        std::fs::set_permissions(&damaged_path, perms)?;
+        std::fs::write(&damaged_path, b"tampered")?;
+        std::fs::remove_file(archive.blob_path(&gone))?;
+        std::fs::write(dir.path().join("blobs/stray.txt"), b"?")?;
+
+        let report = run(dir.path()).await?;
+        assert_eq!(report.blobs, 2);
+        assert_eq!(report.references, 6);
+        assert_eq!(report.corrupt.len(), 1);
+        assert_eq!(report.corrupt[0].path, Archive::relative_path(&damaged));
+        assert_eq!(report.corrupt[0].urls, ["http://a/damaged"]);
+        assert_eq!(
+            report.missing,
+            [Missing {
+                sha256: gone,
+                url: "http://a/gone".into(),
+                run_id: Some(1)
+            }]
+        );
+        assert_eq!(report.unexpected, ["blobs/stray.txt"]);
+        Ok(())
+    }
+}
