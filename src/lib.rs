@@ -14,6 +14,7 @@ pub mod model;
 pub mod report;
 pub mod seed;
 pub mod store;
+pub mod transition;
 pub mod verify;
 
 pub use config::Config;

@@ -605,10 +605,15 @@ impl Fetcher {
             let idle = (Instant::now() + self.limits.idle_timeout).min(deadline);
             let n = match tokio::time::timeout_at(idle, body.read(&mut buf)).await {
                 Err(_) => {
+                    let why = if idle < deadline {
+                        "no body bytes for the idle timeout"
+                    } else {
+                        "the fetch timeout ran out while reading the body"
+                    };
                     return failed(
                         Failure::Timeout,
                         Some(status),
-                        format!("body stalled after {} bytes", writer.bytes()),
+                        format!("{why} (after {} bytes)", writer.bytes()),
                     );
                 }
                 Ok(Err(e)) => {

@@ -5,6 +5,7 @@ mod check;
 mod cli;
 mod common;
 mod history;
+mod hostile;
 mod outcomes;
 mod seeds;
 mod test_server;

@@ -1,5 +1,6 @@
 //! A real HTTP/1.1 test server on 127.0.0.1, built on a raw `TcpListener` so that tests control
-//! every byte, including the faulty ones (short bodies, stalls, gzip bombs).
+//! every byte, including the faulty ones (short bodies, stalls, trickles, endless bodies, resets,
+//! gzip and brotli bombs, raw header blocks).
 //!
 //! Invariants: every request is logged (method, raw request-target, headers) before it is
 //! answered; every answer closes the connection; dropping the server aborts the accept task and,
@@ -38,6 +39,25 @@ pub enum Behaviour {
     Gzip { body: Vec<u8> },
     /// Stream a gzip member that decodes to `decoded_len` zero bytes.
     GzipBomb { decoded_len: u64 },
+    /// A 200 declaring the whole `body` in `Content-Length`, then sending it `chunk` bytes at a
+    /// time, sleeping `every` before each piece: never idle for long, yet slow to finish.
+    Trickle {
+        body: Vec<u8>,
+        chunk: usize,
+        every: Duration,
+    },
+    /// A 200 with no `Content-Length` whose body is zeros forever, close-delimited or chunked,
+    /// until the client hangs up.
+    Endless { chunked: bool },
+    /// Read the request, send nothing, and hold the socket until the client closes it.
+    HeadersNever,
+    /// Send half a response head (`HTTP/1.1 200 OK\r\nContent-Ty`), then reset the connection
+    /// (SO_LINGER 0, so the close is an RST, not a FIN).
+    ResetMidHeaders,
+    /// Stream a brotli body (`Content-Encoding: br`) that decodes to `decoded_len` zero bytes.
+    BrotliBomb { decoded_len: u64 },
+    /// Send these bytes exactly as given (status line, headers and body), then close.
+    Raw(Vec<u8>),
 }
 
 impl Behaviour {
@@ -64,6 +84,15 @@ impl Behaviour {
         Behaviour::Redirect {
             status,
             location: location.into(),
+        }
+    }
+
+    /// A 200 `application/octet-stream` of `len` bytes sent one byte per `every`.
+    pub fn trickle(len: usize, every: Duration) -> Self {
+        Behaviour::Trickle {
+            body: vec![b'.'; len],
+            chunk: 1,
+            every,
         }
     }
 
@@ -198,8 +227,16 @@ async fn serve(mut socket: TcpStream, routes: Routes, log: Log) {
     let behaviour =
         behaviour.unwrap_or_else(|| Behaviour::status(404, "text/plain", b"not found".to_vec()));
     // Write errors mean the client went away (e.g. it stopped reading a too-large body).
-    let _ = respond(&mut socket, behaviour, head_only).await;
-    let _ = socket.shutdown().await;
+    match respond(&mut socket, behaviour, head_only).await {
+        Ok(Ending::Reset) => {
+            // Zero linger turns the close into an RST; dropping the socket closes it.
+            let _ = socket2::SockRef::from(&socket).set_linger(Some(Duration::ZERO));
+            drop(socket);
+        }
+        Ok(Ending::Close) | Err(_) => {
+            let _ = socket.shutdown().await;
+        }
+    }
 }
 
 async fn read_head(socket: &mut TcpStream) -> Option<Vec<u8>> {
@@ -287,7 +324,7 @@ async fn respond(
     socket: &mut TcpStream,
     mut behaviour: Behaviour,
     head_only: bool,
-) -> std::io::Result<()> {
+) -> std::io::Result<Ending> {
     // Delays nest; unwrap them iteratively so that `respond` need not be recursive.
     while let Behaviour::Delay {
         before_headers,
@@ -299,6 +336,60 @@ async fn respond(
     }
     match behaviour {
         Behaviour::Delay { .. } => unreachable!("unwrapped above"),
+        Behaviour::ResetMidHeaders => {
+            socket.write_all(b"HTTP/1.1 200 OK\r\nContent-Ty").await?;
+            socket.flush().await?;
+            return Ok(Ending::Reset);
+        }
+        Behaviour::HeadersNever => {
+            let mut buf = [0u8; 1024];
+            while socket.read(&mut buf).await? > 0 {}
+        }
+        Behaviour::Endless { chunked } => {
+            let framing = if chunked {
+                "Transfer-Encoding: chunked"
+            } else {
+                "Connection: close"
+            };
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n{framing}\r\n\r\n"
+            );
+            socket.write_all(head.as_bytes()).await?;
+            let zeros = vec![0u8; ENDLESS_PIECE];
+            let chunk_head = format!("{ENDLESS_PIECE:x}\r\n");
+            if head_only {
+                return Ok(Ending::Close);
+            }
+            // Ends only when a write fails: the client hung up.
+            loop {
+                if chunked {
+                    socket.write_all(chunk_head.as_bytes()).await?;
+                }
+                socket.write_all(&zeros).await?;
+                if chunked {
+                    socket.write_all(b"\r\n").await?;
+                }
+            }
+        }
+        Behaviour::BrotliBomb { decoded_len } => {
+            // Building one compresses a few MiB: off the runtime's threads, and only once.
+            let bomb = tokio::task::spawn_blocking(move || BrotliBomb::cached(decoded_len))
+                .await
+                .expect("build the brotli bomb");
+            let headers = [
+                ("Content-Type".to_string(), "application/pdf".to_string()),
+                ("Content-Encoding".to_string(), "br".to_string()),
+            ];
+            socket
+                .write_all(&status_head(200, bomb.encoded_len(), &headers))
+                .await?;
+            if !head_only {
+                bomb.write_to(socket).await?;
+            }
+        }
+        Behaviour::Raw(bytes) => {
+            socket.write_all(&bytes).await?;
+        }
         Behaviour::Ok {
             status,
             headers,
@@ -354,9 +445,37 @@ async fn respond(
                 bomb.write_to(socket).await?;
             }
         }
+        Behaviour::Trickle { body, chunk, every } => {
+            let headers = [(
+                "Content-Type".to_string(),
+                "application/octet-stream".to_string(),
+            )];
+            socket
+                .write_all(&status_head(200, body.len() as u64, &headers))
+                .await?;
+            socket.flush().await?;
+            if !head_only {
+                for piece in body.chunks(chunk.max(1)) {
+                    tokio::time::sleep(every).await;
+                    socket.write_all(piece).await?;
+                    socket.flush().await?;
+                }
+            }
+        }
     }
-    Ok(())
+    Ok(Ending::Close)
 }
+
+/// How a connection ends once its answer is written.
+enum Ending {
+    /// Shut down the write side (FIN).
+    Close,
+    /// Drop with SO_LINGER 0, so the peer sees a connection reset (RST).
+    Reset,
+}
+
+/// Bytes of zeros per write of an endless body.
+const ENDLESS_PIECE: usize = 64 * 1024;
 
 /// Gzip-encodes `body` (one member, default level).
 pub fn gzip(body: &[u8]) -> Vec<u8> {
@@ -440,6 +559,112 @@ impl GzipBomb {
         out.extend_from_slice(&self.trailer);
         out
     }
+}
+
+/// Zero bytes per repeated piece of a brotli bomb.
+const BROTLI_PIECE: usize = 1 << 20;
+
+/// A brotli stream decoding to `decoded_len` zero bytes, built like [`GzipBomb`]: once the first
+/// 1 MiB of zeros is in the window, every further 1 MiB piece, ended with a flush, compresses to
+/// the same few bytes (the compressor's state repeats), so those bytes are sent again and again.
+/// A 100 MiB bomb costs compressing ~3 MiB, not 100 MiB.
+///
+/// A flush byte-aligns the stream (it ends with an empty metadata block), so copies of a piece
+/// can follow each other. `hostile::brotli_bomb_decodes_to_its_declared_length` self-tests this.
+pub struct BrotliBomb {
+    /// The stream header and the first piece (for a bomb under 2 MiB, the whole stream).
+    prefix: Vec<u8>,
+    piece: Vec<u8>,
+    copies: u64,
+    /// The rest (`decoded_len` mod 1 MiB) and the stream's last meta-block.
+    suffix: Vec<u8>,
+}
+
+impl BrotliBomb {
+    pub fn new(decoded_len: u64) -> Self {
+        let whole = decoded_len / BROTLI_PIECE as u64;
+        let rest = vec![0u8; (decoded_len % BROTLI_PIECE as u64) as usize];
+        let zeros = vec![0u8; BROTLI_PIECE];
+        let mut encoder = brotli::CompressorWriter::new(Vec::new(), 64 * 1024, 5, 22);
+        if whole < 2 {
+            let mut prefix = Vec::new();
+            for _ in 0..whole {
+                prefix.extend(brotli_piece(&mut encoder, &zeros));
+            }
+            prefix.extend(brotli_piece(&mut encoder, &rest));
+            prefix.extend(encoder.into_inner());
+            return BrotliBomb {
+                prefix,
+                piece: Vec::new(),
+                copies: 0,
+                suffix: Vec::new(),
+            };
+        }
+        let prefix = brotli_piece(&mut encoder, &zeros);
+        let piece = brotli_piece(&mut encoder, &zeros);
+        // The repeated piece must not depend on how many came before it.
+        let again = brotli_piece(&mut encoder, &zeros);
+        assert_eq!(again, piece, "brotli pieces of zeros do not repeat");
+        let mut suffix = brotli_piece(&mut encoder, &rest);
+        suffix.extend(encoder.into_inner());
+        BrotliBomb {
+            prefix,
+            piece,
+            // `again` stands for one of the copies.
+            copies: whole - 1,
+            suffix,
+        }
+    }
+
+    /// The bomb for `decoded_len`, built once per test process.
+    pub fn cached(decoded_len: u64) -> Arc<BrotliBomb> {
+        static BUILT: OnceLock<Mutex<HashMap<u64, Arc<BrotliBomb>>>> = OnceLock::new();
+        let built = BUILT.get_or_init(Mutex::default);
+        if let Some(bomb) = built.lock().unwrap().get(&decoded_len) {
+            return bomb.clone();
+        }
+        let bomb = Arc::new(BrotliBomb::new(decoded_len));
+        built
+            .lock()
+            .unwrap()
+            .entry(decoded_len)
+            .or_insert(bomb)
+            .clone()
+    }
+
+    pub fn encoded_len(&self) -> u64 {
+        (self.prefix.len() + self.suffix.len()) as u64 + self.copies * self.piece.len() as u64
+    }
+
+    pub async fn write_to(&self, socket: &mut TcpStream) -> std::io::Result<()> {
+        socket.write_all(&self.prefix).await?;
+        // Pieces are a dozen bytes: send them 64 at a time rather than one write each.
+        let batch = self.piece.repeat(64);
+        let mut left = self.copies;
+        while left > 0 {
+            let n = left.min(64) as usize;
+            socket.write_all(&batch[..n * self.piece.len()]).await?;
+            left -= n as u64;
+        }
+        socket.write_all(&self.suffix).await
+    }
+
+    /// The whole encoded stream in memory (for self-tests).
+    pub fn to_vec(&self) -> Vec<u8> {
+        let mut out = self.prefix.clone();
+        for _ in 0..self.copies {
+            out.extend_from_slice(&self.piece);
+        }
+        out.extend_from_slice(&self.suffix);
+        out
+    }
+}
+
+/// Compresses `input` and flushes; returns the bytes the encoder produced for it.
+fn brotli_piece(encoder: &mut brotli::CompressorWriter<Vec<u8>>, input: &[u8]) -> Vec<u8> {
+    encoder.write_all(input).expect("brotli into memory");
+    encoder.flush().expect("brotli into memory");
+    std::mem::take(encoder.get_mut())
 }
 
 /// Raw deflate of `input` by a fresh compressor, ended with `flush`.
