@@ -129,6 +129,16 @@ pub struct CheckArgs {
           value_parser = clap::builder::BoolishValueParser::new())]
     pub ignore_robots: Option<bool>,
 
+    /// Failed checks in a row before a resource is reported newly broken (until then: failing) [default: 1].
+    #[arg(long, env = "LINKWARD_CONFIRM",
+          value_parser = clap::builder::RangedU64ValueParser::<u32>::new().range(1..=1000))]
+    pub confirm: Option<u32>,
+
+    /// A page whose content matches one of its last K versions is unchanged (rotating pages) [default: 3].
+    #[arg(long, env = "LINKWARD_VERSIONS",
+          value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=8))]
+    pub versions: Option<usize>,
+
     /// States that make the exit code 1, comma-separated (ok, redirected, broken, skipped, unresolved) [default: broken].
     #[arg(long, env = "LINKWARD_FAIL_ON", value_delimiter = ',', value_parser = parse_state)]
     pub fail_on: Option<Vec<linkward::State>>,
@@ -173,7 +183,10 @@ impl CheckArgs {
             retry_backoff: self.retry_backoff,
             ignore_robots: self.ignore_robots,
             fail_on: self.fail_on,
+            confirm: self.confirm,
+            versions: self.versions,
             hosts: Vec::new(),
+            ignore: Vec::new(),
         };
         Ok(flags.over(file).into_config(self.seeds, progress))
     }

@@ -45,6 +45,24 @@ impl HostRule {
     }
 }
 
+/// Noise to drop before a body is fingerprinted: regexes deleted from its text, CSS selectors
+/// whose elements are removed from HTML. Applies to URLs starting with `url`, or to all.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IgnoreRule {
+    pub url: Option<String>,
+    #[serde(default)]
+    pub patterns: Vec<String>,
+    #[serde(default)]
+    pub selectors: Vec<String>,
+}
+
+impl IgnoreRule {
+    pub fn applies_to(&self, url: &str) -> bool {
+        self.url.as_deref().is_none_or(|prefix| url.starts_with(prefix))
+    }
+}
+
 /// The first rule matching `host` (lowercase, no port). Rules read from a file are ordered exact
 /// names first, so an exact name beats a wildcard.
 pub fn rule_for<'a>(rules: &'a [HostRule], host: &str) -> Option<&'a HostRule> {
@@ -71,7 +89,10 @@ pub struct Settings {
     pub retry_backoff: Option<Duration>,
     pub ignore_robots: Option<bool>,
     pub fail_on: Option<Vec<State>>,
+    pub confirm: Option<u32>,
+    pub versions: Option<usize>,
     pub hosts: Vec<HostRule>,
+    pub ignore: Vec<IgnoreRule>,
 }
 
 impl Settings {
@@ -79,6 +100,8 @@ impl Settings {
     pub fn over(self, lower: Settings) -> Settings {
         let mut hosts = self.hosts;
         hosts.extend(lower.hosts);
+        let mut ignore = self.ignore;
+        ignore.extend(lower.ignore);
         Settings {
             archive: self.archive.or(lower.archive),
             seeds_dir: self.seeds_dir.or(lower.seeds_dir),
@@ -96,7 +119,10 @@ impl Settings {
             retry_backoff: self.retry_backoff.or(lower.retry_backoff),
             ignore_robots: self.ignore_robots.or(lower.ignore_robots),
             fail_on: self.fail_on.or(lower.fail_on),
+            confirm: self.confirm.or(lower.confirm),
+            versions: self.versions.or(lower.versions),
             hosts,
+            ignore,
         }
     }
 
@@ -121,6 +147,9 @@ impl Settings {
             retry_backoff: self.retry_backoff.unwrap_or(d.retry_backoff),
             ignore_robots: self.ignore_robots.unwrap_or(d.ignore_robots),
             hosts: self.hosts,
+            confirm: self.confirm.unwrap_or(d.confirm),
+            versions: self.versions.unwrap_or(d.versions),
+            ignore: self.ignore,
             fail_on: self.fail_on.unwrap_or(d.fail_on),
             progress,
         }
@@ -208,7 +237,10 @@ impl Settings {
                 })
                 .transpose()
                 .map_err(key("fail-on"))?,
+            confirm: raw.confirm,
+            versions: raw.versions,
             hosts,
+            ignore: raw.ignore,
         })
     }
 }
@@ -233,8 +265,12 @@ struct FileToml {
     retry_backoff: Option<String>,
     ignore_robots: Option<bool>,
     fail_on: Option<Vec<String>>,
+    confirm: Option<u32>,
+    versions: Option<usize>,
     #[serde(default)]
     hosts: BTreeMap<String, HostToml>,
+    #[serde(default)]
+    ignore: Vec<IgnoreRule>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -9,7 +9,7 @@ use crate::model::State;
 
 mod file;
 
-pub use file::{ConfigError, HostRule, Settings, rule_for};
+pub use file::{ConfigError, HostRule, IgnoreRule, Settings, rule_for};
 
 /// Requests in flight across all hosts.
 pub const DEFAULT_CONCURRENCY: usize = 64;
@@ -37,6 +37,10 @@ pub const DEFAULT_RETRIES: u32 = 2;
 pub const DEFAULT_MAX_RETRY_WAIT: Duration = Duration::from_secs(120);
 /// First backoff step; each retry doubles it and adds up to half again as jitter.
 pub const DEFAULT_RETRY_BACKOFF: Duration = Duration::from_secs(1);
+/// Failed checks in a row before a resource is reported newly broken.
+pub const DEFAULT_CONFIRM: u32 = 1;
+/// Recent versions a page may rotate between and still count as unchanged.
+pub const DEFAULT_VERSIONS: usize = 3;
 /// Longest robots.txt Crawl-delay honoured.
 pub const MAX_CRAWL_DELAY: Duration = Duration::from_secs(60);
 /// How long a host's robots.txt is trusted before it is fetched again.
@@ -145,6 +149,12 @@ pub struct Config {
     pub ignore_robots: bool,
     /// Per-host rules from the configuration file, most specific first.
     pub hosts: Vec<HostRule>,
+    /// Failed checks in a row before a resource is newly broken.
+    pub confirm: u32,
+    /// A changed page whose fingerprint matches one of its last `versions` is unchanged.
+    pub versions: usize,
+    /// What to drop before fingerprinting, per URL prefix (from the configuration file).
+    pub ignore: Vec<IgnoreRule>,
     /// States that make the exit code 1.
     pub fail_on: Vec<State>,
     /// Show a progress bar (the binary decides: only when stderr is a terminal).
@@ -171,6 +181,9 @@ impl Default for Config {
             retry_backoff: DEFAULT_RETRY_BACKOFF,
             ignore_robots: false,
             hosts: Vec::new(),
+            confirm: DEFAULT_CONFIRM,
+            versions: DEFAULT_VERSIONS,
+            ignore: Vec::new(),
             fail_on: vec![State::Broken],
             progress: false,
         }

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use url::Url;
 
 use super::SeedError;
+use crate::config::IgnoreRule;
 
 /// The manifest format this build reads.
 pub const MANIFEST_FORMAT: u32 = 1;
@@ -18,6 +19,9 @@ pub struct Manifest {
     pub page: PageInfo,
     #[serde(default, rename = "item")]
     pub items: Vec<Item>,
+    /// Noise to drop before fingerprinting this seed's pages (all of them, or those under `url`).
+    #[serde(default)]
+    pub ignore: Vec<IgnoreRule>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -52,6 +56,7 @@ pub struct LoadedManifest {
     pub page_url: Option<Url>,
     pub capture: Option<PathBuf>,
     pub items: Vec<LoadedItem>,
+    pub ignore: Vec<IgnoreRule>,
 }
 
 #[derive(Clone, Debug)]
@@ -134,6 +139,7 @@ pub fn load(path: &Path) -> Result<LoadedManifest, SeedError> {
         page_url,
         capture,
         items,
+        ignore: m.ignore,
     })
 }
 

@@ -1,7 +1,8 @@
 //! The history store, the only module that touches sled. It lives at `<archive>/db` and holds
-//! five trees: `meta` (the format version), `resources` (latest record per URL), `checks` (every
-//! check, keyed `url \0 run-id` so one prefix scan gives a URL's history in order), `runs`, and
-//! `robots` (each origin's last robots.txt answer).
+//! six trees: `meta` (the format version), `resources` (latest record per URL), `checks` (every
+//! check, keyed `url \0 run-id` so one prefix scan gives a URL's history in order), `runs`,
+//! `robots` (each origin's last robots.txt answer) and `seed_lists` (what each seed listed in
+//! each run, keyed `seed \0 run-id`).
 //! Values are JSON so that a future format can still read them. sled's own file lock keeps two
 //! runs from sharing one store.
 
@@ -12,6 +13,7 @@ use std::path::{Path, PathBuf};
 pub use records::{CheckRecord, ResourceRecord, RunRecord, RunStatus};
 
 use crate::fetch::robots::{CachedRobots, RobotsCache};
+use crate::transition::ListedItem;
 
 /// The on-disk format this build reads and writes. Bump it on any incompatible change.
 pub const STORE_FORMAT: u32 = 1;
@@ -41,6 +43,7 @@ pub struct Store {
     checks: sled::Tree,
     runs: sled::Tree,
     robots: sled::Tree,
+    seed_lists: sled::Tree,
 }
 
 impl Store {
@@ -76,6 +79,7 @@ impl Store {
             checks: db.open_tree("checks")?,
             runs: db.open_tree("runs")?,
             robots: db.open_tree("robots")?,
+            seed_lists: db.open_tree("seed_lists")?,
             db,
         })
     }
@@ -131,6 +135,31 @@ impl Store {
             .scan_prefix(prefix)
             .map(|kv| Ok(serde_json::from_slice(&kv?.1)?))
             .collect()
+    }
+
+    /// Records what a seed listed in a run.
+    pub fn put_seed_list(&self, seed: &str, run_id: u64, items: &[ListedItem]) -> Result<(), StoreError> {
+        self.seed_lists
+            .insert(check_key(seed, run_id), serde_json::to_vec(items)?)?;
+        Ok(())
+    }
+
+    /// What a seed listed in its latest run before `run_id`, if it was checked before.
+    pub fn previous_seed_list(&self, seed: &str, run_id: u64) -> Result<Option<Vec<ListedItem>>, StoreError> {
+        let mut prefix = seed.as_bytes().to_vec();
+        prefix.push(0);
+        let upto = check_key(seed, run_id);
+        match self.seed_lists.range(prefix.clone()..upto).next_back() {
+            Some(kv) => {
+                let (k, v) = kv?;
+                if k.starts_with(&prefix) {
+                    Ok(Some(serde_json::from_slice(&v)?))
+                } else {
+                    Ok(None)
+                }
+            }
+            None => Ok(None),
+        }
     }
 
     /// Every resource record, in URL order.

@@ -5,6 +5,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::model::{Attempt, Hop, Reason, Sha256, State, Summary};
+use crate::transition::Change;
+
+/// Distinct good versions whose fingerprints a resource record remembers, newest first; enough
+/// for any `--versions` a user would set for rotating pages.
+pub const RECENT_VERSIONS_KEPT: usize = 8;
 
 /// One check of one URL in one run.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -35,6 +40,16 @@ pub struct CheckRecord {
     /// The server answered 304: `sha256` is the copy we already held.
     #[serde(default)]
     pub not_modified: bool,
+    /// Content fingerprint of the body (visible text for HTML, text for PDF and plain text, the
+    /// raw hash otherwise): what change is judged on.
+    #[serde(default)]
+    pub fingerprint: Option<Sha256>,
+    /// What is different since the previous check.
+    #[serde(default)]
+    pub change: Option<Change>,
+    /// Failures in a row, this check included (0 when reachable).
+    #[serde(default)]
+    pub failures: u32,
 }
 
 /// The latest known facts about one URL, across runs.
@@ -58,6 +73,15 @@ pub struct ResourceRecord {
     pub last_modified: Option<String>,
     /// When the current run of failures began; `None` while reachable.
     pub first_broken: Option<DateTime<Utc>>,
+    /// Failures in a row up to the latest check.
+    #[serde(default)]
+    pub failures: u32,
+    /// The last good copy's content fingerprint.
+    #[serde(default)]
+    pub last_good_fingerprint: Option<Sha256>,
+    /// Fingerprints of the last distinct good versions, newest first.
+    #[serde(default)]
+    pub recent_fingerprints: Vec<Sha256>,
     pub checks: u64,
 }
 
@@ -79,6 +103,9 @@ impl ResourceRecord {
             etag: None,
             last_modified: None,
             first_broken: None,
+            failures: 0,
+            last_good_fingerprint: None,
+            recent_fingerprints: Vec::new(),
             checks: 0,
         });
         rec.last_checked = check.checked_at;
@@ -94,10 +121,20 @@ impl ResourceRecord {
                 rec.last_good_content_type = check.content_type.clone();
                 rec.etag = check.etag.clone();
                 rec.last_modified = check.last_modified.clone();
+                if let Some(fp) = check.fingerprint {
+                    rec.last_good_fingerprint = Some(fp);
+                    if rec.recent_fingerprints.first() != Some(&fp) {
+                        rec.recent_fingerprints.retain(|f| *f != fp);
+                        rec.recent_fingerprints.insert(0, fp);
+                        rec.recent_fingerprints.truncate(RECENT_VERSIONS_KEPT);
+                    }
+                }
             }
             rec.first_broken = None;
+            rec.failures = 0;
         } else if check.state == State::Broken {
             rec.first_broken.get_or_insert(check.checked_at);
+            rec.failures += 1;
         }
         rec
     }
