@@ -22,9 +22,13 @@ use crate::fetch::robots::RobotsCache;
 use crate::fetch::{Fetched, Fetcher, Outcome, Validators};
 use crate::lock::ArchiveLock;
 use crate::model::{Kind, Reason, State, Summary};
+use crate::report::history::History;
 use crate::report::{JSON_VERSION, ResourceReport, RunInfo, RunReport, SeedReport};
 use crate::seed::{self, Listed, ListedTarget, Seed, SeedSource};
 use crate::store::{CheckRecord, ResourceRecord, RunRecord, RunStatus, Store};
+use crate::transition::{
+    Before, ItemChanges, ListedItem, Now, SeedSnapshot, item_changes, transition,
+};
 
 /// A URL's check in this run and its record after it.
 #[derive(Clone, Debug)]
@@ -76,6 +80,10 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
         run_id: run.id,
         results: HashMap::new(),
         plans: Vec::with_capacity(seeds.len()),
+        judge: Judge {
+            confirm: config.confirm,
+            versions: config.versions,
+        },
         progress: progress_bar(config.progress),
     };
     let interrupted = tokio::select! {
@@ -99,7 +107,23 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
             summary.bytes_saved += checked.check.bytes.unwrap_or(0);
         }
     }
-    let seeds = runner.plans.iter().map(|p| runner.seed_report(p)).collect();
+    let mut seeds = Vec::with_capacity(runner.plans.len());
+    for plan in &runner.plans {
+        let mut report = runner.seed_report(plan);
+        // An interrupted run saw only part of each list: comparing it would invent removals.
+        if !interrupted {
+            let snapshot = SeedSnapshot {
+                title: report.title.clone(),
+                page_url: report.page_url.clone(),
+                items: listed_items(plan),
+            };
+            if let Some(before) = store.previous_seed(&plan.seed.id, run.id)? {
+                report.changes = item_changes(&before.items, &snapshot.items);
+            }
+            store.put_seed(&plan.seed.id, run.id, &snapshot)?;
+        }
+        seeds.push(report);
+    }
 
     run.finished = Some(Utc::now());
     run.summary = summary;
@@ -124,6 +148,22 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
     })
 }
 
+/// One URL's record and checks, read from the archive's store (which must exist).
+pub fn history(archive_dir: &Path, url: &str) -> Result<History, Error> {
+    if !archive_dir.join("db").is_dir() {
+        return Err(Error::NoArchive(archive_dir.to_path_buf()));
+    }
+    let _lock = ArchiveLock::acquire(archive_dir)?;
+    let store = Store::open(archive_dir)?;
+    // Accept the URL as typed: normalised the way listed links are.
+    let key = Url::parse(url).map_or_else(|_| url.to_owned(), |u| u.to_string());
+    Ok(History {
+        resource: store.resource(&key)?,
+        checks: store.history(&key)?,
+        url: key,
+    })
+}
+
 fn progress_bar(show: bool) -> ProgressBar {
     if !show {
         return ProgressBar::hidden();
@@ -144,7 +184,15 @@ struct Runner {
     results: HashMap<String, Checked>,
     /// Seeds whose pages were looked at, in order.
     plans: Vec<SeedPlan>,
+    judge: Judge,
     progress: ProgressBar,
+}
+
+/// How checks are judged against their history.
+#[derive(Clone, Copy, Debug)]
+struct Judge {
+    confirm: u32,
+    versions: usize,
 }
 
 impl Runner {
@@ -325,7 +373,7 @@ impl Runner {
             elapsed_ms: clock.elapsed().as_millis() as u64,
             ..CheckRecord::default()
         };
-        Self::store_check(&self.store, &mut self.results, check)?;
+        Self::store_check(&self.store, &mut self.results, self.judge, check)?;
         let page = extract::extract(&extract::decode(&bytes, None), &url);
         Ok((url.to_string(), page))
     }
@@ -354,7 +402,7 @@ impl Runner {
             self.progress.set_message(fetched.requested.to_string());
             let accepted = self.fetcher.accepted_statuses(&fetched.requested);
             let check = check_record(self.run_id, &fetched, prev.as_ref(), accepted);
-            Self::store_check(&self.store, &mut self.results, check)?;
+            Self::store_check(&self.store, &mut self.results, self.judge, check)?;
         }
         Ok(())
     }
@@ -366,14 +414,39 @@ impl Runner {
     ) -> Result<Checked, Error> {
         let accepted = self.fetcher.accepted_statuses(&fetched.requested);
         let check = check_record(self.run_id, fetched, prev, accepted);
-        Self::store_check(&self.store, &mut self.results, check)
+        Self::store_check(&self.store, &mut self.results, self.judge, check)
     }
 
+    /// Judges the check against the URL's previous record, then records both.
     fn store_check(
         store: &Store,
         results: &mut HashMap<String, Checked>,
-        check: CheckRecord,
+        judge: Judge,
+        mut check: CheckRecord,
     ) -> Result<Checked, Error> {
+        let prev = store.resource(&check.url)?;
+        let before = prev.as_ref().map(|p| Before {
+            state: p.state,
+            failures: p.failures,
+            final_url: p.final_url.clone(),
+            good_fingerprint: p.last_good_fingerprint,
+            good_sha256: p.last_good_sha256,
+            recent_fingerprints: p
+                .recent_fingerprints
+                .iter()
+                .take(judge.versions)
+                .copied()
+                .collect(),
+        });
+        let now = Now {
+            state: check.state,
+            final_url: check.final_url.clone(),
+            sha256: check.sha256,
+            fingerprint: check.fingerprint,
+        };
+        let t = transition(before.as_ref(), &now, judge.confirm);
+        check.change = Some(t.change);
+        check.failures = t.failures;
         let resource = store.record_check(&check)?;
         let checked = Checked { check, resource };
         results.insert(checked.check.url.clone(), checked.clone());
@@ -463,7 +536,9 @@ impl Runner {
                 .map(Archive::relative_path),
             checked_at: Some(check.checked_at),
             elapsed_ms: Some(check.elapsed_ms),
-            attempts: check.attempts.len().max(1) as u32,
+            attempts: check.attempts.len() as u32,
+            change: check.change,
+            failures: check.failures,
             not_modified: check.not_modified,
             note,
             error: check.error.clone(),
@@ -488,8 +563,23 @@ impl Runner {
             listed: plan.entries.len(),
             missing_from_page: plan.diff.missing_from_page.clone(),
             new_on_page: plan.diff.new_on_page.clone(),
+            changes: ItemChanges::default(),
         }
     }
+}
+
+/// What a seed listed, for comparing runs: one item per title it was listed under.
+fn listed_items(plan: &SeedPlan) -> Vec<ListedItem> {
+    plan.entries
+        .iter()
+        .flat_map(|e| {
+            e.titles.iter().map(|t| ListedItem {
+                title: t.clone(),
+                section: e.section.clone(),
+                url: e.target.url(),
+            })
+        })
+        .collect()
 }
 
 fn unchecked(
@@ -533,6 +623,8 @@ fn unchecked_blank(
         checked_at: None,
         elapsed_ms: None,
         attempts: 0,
+        change: None,
+        failures: 0,
         not_modified: false,
         note: None,
         error: None,

@@ -26,6 +26,22 @@ pub enum Command {
     Check(Box<CheckArgs>),
     /// Rehash every archived blob and check every reference the store makes to one.
     Verify(VerifyArgs),
+    /// Show one resource's timeline from the store (no network).
+    History(HistoryArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct HistoryArgs {
+    /// The URL, as listed (or as shown in a report).
+    pub url: String,
+
+    /// Archive folder to read.
+    #[arg(long, env = "LINKWARD_ARCHIVE", default_value = config::DEFAULT_ARCHIVE_DIR)]
+    pub archive: PathBuf,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value = "terminal")]
+    pub format: FormatArg,
 }
 
 #[derive(Debug, clap::Args)]

@@ -23,7 +23,7 @@ pub enum Error {
     Client(String),
     #[error("no seed given and no seed manifest (*.toml) found in {}: give a URL, an HTML file or a manifest", .0.display())]
     NoSeeds(PathBuf),
-    #[error("no archive at {}: nothing to verify; pass the folder `linkward check` archived into with --archive", .0.display())]
+    #[error("no linkward archive at {}: pass the folder `linkward check` archived into with --archive", .0.display())]
     NoArchive(PathBuf),
     #[error("could not read {} while verifying the archive: {source}", path.display())]
     Verify {

@@ -70,7 +70,14 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
     match cli.command {
         Command::Check(args) => check(*args),
         Command::Verify(args) => verify(args),
+        Command::History(args) => history(args),
     }
+}
+
+fn history(args: cli::HistoryArgs) -> anyhow::Result<Exit> {
+    let history = linkward::check::history(&args.archive, &args.url)?;
+    write_stdout(|out| linkward::report::history::render(&history, args.format.format(), out))?;
+    Ok(Exit::Clean)
 }
 
 fn check(args: cli::CheckArgs) -> anyhow::Result<Exit> {

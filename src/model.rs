@@ -145,6 +145,8 @@ pub enum Reason {
     InvalidUrl,
     /// robots.txt disallows linkward from fetching it; it was not requested.
     Robots,
+    /// A 200 that really means "gone" (the rule that fired is in `soft_404`).
+    Soft404,
     /// A failure that fits none of the above (the message goes to the log).
     Other,
 }
@@ -169,6 +171,7 @@ impl Reason {
             Reason::NoUrl => "no-url",
             Reason::InvalidUrl => "invalid-url",
             Reason::Robots => "robots",
+            Reason::Soft404 => "soft-404",
             Reason::Other => "other",
         }
     }

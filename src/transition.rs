@@ -131,6 +131,14 @@ pub struct ListedItem {
     pub url: Option<String>,
 }
 
+/// What a seed was in one run: its page and what it listed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SeedSnapshot {
+    pub title: Option<String>,
+    pub page_url: Option<String>,
+    pub items: Vec<ListedItem>,
+}
+
 /// How a seed's list differs from the previous run's.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ItemChanges {

@@ -293,7 +293,12 @@ impl Fetcher {
                 .then(|| self.retry_wait(&walk.outcome, attempts.len() as u32))
                 .flatten();
             let Some(wait) = wait else {
-                attempts.push(attempt);
+                // Turned away by robots.txt before any request: nothing was attempted.
+                let requested =
+                    !(matches!(walk.outcome, Outcome::Disallowed) && walk.redirects.is_empty());
+                if requested {
+                    attempts.push(attempt);
+                }
                 return Fetched {
                     requested: url.clone(),
                     final_url: walk.final_url,
@@ -510,11 +515,14 @@ impl Fetcher {
         for _ in 0..=ROBOTS_MAX_REDIRECTS {
             let _permit = self.politeness.acquire(&current).await;
             let deadline = Instant::now() + self.limits.timeout;
-            let response =
-                tokio::time::timeout_at(deadline, self.client.get(current.clone()).send())
-                    .await
-                    .ok()?
-                    .ok()?;
+            let mut request = self.client.get(current.clone());
+            if let Some(extra) = self.extra_headers(&current) {
+                request = request.headers(extra.clone());
+            }
+            let response = tokio::time::timeout_at(deadline, request.send())
+                .await
+                .ok()?
+                .ok()?;
             let status = response.status();
             if status.is_redirection() {
                 let loc = response.headers().get(header::LOCATION)?.to_str().ok()?;

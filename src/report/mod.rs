@@ -4,6 +4,7 @@
 //! The field names and meanings of `RunReport` and its parts are the JSON contract documented in
 //! the README: fields may be added, existing ones keep their meaning.
 
+pub mod history;
 mod json;
 mod terminal;
 
@@ -15,6 +16,7 @@ use serde::Serialize;
 use crate::config::Format;
 use crate::model::{Hop, Kind, Reason, Sha256, State, Summary};
 use crate::store::RunStatus;
+use crate::transition::{Change, ItemChanges};
 
 /// Version of the JSON document; bumped only on an incompatible change.
 pub const JSON_VERSION: u32 = 1;
@@ -49,6 +51,8 @@ pub struct SeedReport {
     pub listed: usize,
     pub missing_from_page: Vec<String>,
     pub new_on_page: Vec<String>,
+    /// The list against the seed's previous run: added to / removed from the page, href changed.
+    pub changes: ItemChanges,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -74,6 +78,11 @@ pub struct ResourceReport {
     pub elapsed_ms: Option<u64>,
     /// Requests made for this check, retries included (0 when nothing was requested).
     pub attempts: u32,
+    /// Against the URL's previous check: new, unchanged, changed, newly-broken, still-broken,
+    /// failing, recovered, moved (null when nothing was checked).
+    pub change: Option<Change>,
+    /// Failed checks in a row, this one included.
+    pub failures: u32,
     /// The server answered 304 Not Modified: the archived copy is current and was not downloaded.
     pub not_modified: bool,
     pub note: Option<String>,

@@ -82,6 +82,7 @@ impl Reporter for Terminal {
             }
             writeln!(out)?;
         }
+        changes_since_last_run(report, &bold, out)?;
         let s = &report.summary;
         let elapsed = (report.run.finished - report.run.started).num_milliseconds() as f64 / 1000.0;
         writeln!(
@@ -90,4 +91,64 @@ impl Reporter for Terminal {
             report.run.id, s.total, s.ok, s.redirected, s.broken, s.skipped, s.unresolved
         )
     }
+}
+
+/// The end of `check`'s output: what is different since the previous run.
+fn changes_since_last_run(report: &RunReport, bold: &Style, out: &mut dyn Write) -> io::Result<()> {
+    use crate::transition::Change;
+    let notable: Vec<_> = report
+        .resources
+        .iter()
+        .filter(|r| !matches!(r.change, None | Some(Change::Unchanged) | Some(Change::New)))
+        .collect();
+    let new = report
+        .resources
+        .iter()
+        .filter(|r| r.change == Some(Change::New))
+        .count();
+    let seed_changes: Vec<_> = report
+        .seeds
+        .iter()
+        .filter(|s| !s.changes.is_empty())
+        .collect();
+    if notable.is_empty() && seed_changes.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "{}", bold.apply_to("Since the last run"))?;
+    for r in notable {
+        let change = r.change.map_or("", |c| c.as_str());
+        let label =
+            if r.failures > 1 && matches!(r.change, Some(Change::Failing | Change::StillBroken)) {
+                format!("{change} ({} checks)", r.failures)
+            } else {
+                change.to_string()
+            };
+        let title = r
+            .title
+            .as_deref()
+            .or(r.url.as_deref())
+            .unwrap_or("(untitled)");
+        writeln!(out, "  {label:<22} {title}")?;
+    }
+    if new > 0 {
+        writeln!(out, "  {new} resources checked for the first time")?;
+    }
+    for s in seed_changes {
+        for i in &s.changes.added_to_page {
+            writeln!(out, "  added to the page      {}", i.title)?;
+        }
+        for i in &s.changes.removed_from_page {
+            writeln!(out, "  removed from the page  {}", i.title)?;
+        }
+        for (before, now) in &s.changes.href_changed {
+            writeln!(
+                out,
+                "  href changed           {}: {} -> {}",
+                now.title,
+                before.url.as_deref().unwrap_or("-"),
+                now.url.as_deref().unwrap_or("-")
+            )?;
+        }
+    }
+    writeln!(out)
 }

@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 pub use records::{CheckRecord, ResourceRecord, RunRecord, RunStatus};
 
 use crate::fetch::robots::{CachedRobots, RobotsCache};
-use crate::transition::ListedItem;
+use crate::transition::SeedSnapshot;
 
 /// The on-disk format this build reads and writes. Bump it on any incompatible change.
 pub const STORE_FORMAT: u32 = 1;
@@ -137,15 +137,54 @@ impl Store {
             .collect()
     }
 
-    /// Records what a seed listed in a run.
-    pub fn put_seed_list(&self, seed: &str, run_id: u64, items: &[ListedItem]) -> Result<(), StoreError> {
+    /// Records what a seed was and listed in a run.
+    pub fn put_seed(
+        &self,
+        seed: &str,
+        run_id: u64,
+        snapshot: &SeedSnapshot,
+    ) -> Result<(), StoreError> {
         self.seed_lists
-            .insert(check_key(seed, run_id), serde_json::to_vec(items)?)?;
+            .insert(check_key(seed, run_id), serde_json::to_vec(snapshot)?)?;
         Ok(())
     }
 
-    /// What a seed listed in its latest run before `run_id`, if it was checked before.
-    pub fn previous_seed_list(&self, seed: &str, run_id: u64) -> Result<Option<Vec<ListedItem>>, StoreError> {
+    /// The seed as of its latest run up to and including `run_id`, if it was checked by then.
+    pub fn seed_at(&self, seed: &str, run_id: u64) -> Result<Option<SeedSnapshot>, StoreError> {
+        self.previous_seed(seed, run_id + 1)
+    }
+
+    /// Every seed recorded in `run_id`, with its snapshot.
+    pub fn seeds_in_run(&self, run_id: u64) -> Result<Vec<(String, SeedSnapshot)>, StoreError> {
+        let mut out = Vec::new();
+        for kv in self.seed_lists.iter() {
+            let (k, v) = kv?;
+            if k.len() > 9 && k[k.len() - 9] == 0 && key_u64(&k[k.len() - 8..]) == run_id {
+                let seed = String::from_utf8_lossy(&k[..k.len() - 9]).into_owned();
+                out.push((seed, serde_json::from_slice(&v)?));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every check made in one of `run_ids`.
+    pub fn checks_in_runs(&self, run_ids: &[u64]) -> Result<Vec<CheckRecord>, StoreError> {
+        let mut out = Vec::new();
+        for kv in self.checks.iter() {
+            let (k, v) = kv?;
+            if k.len() >= 8 && run_ids.contains(&key_u64(&k[k.len() - 8..])) {
+                out.push(serde_json::from_slice(&v)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// The seed as of its latest run before `run_id`, if it was checked before.
+    pub fn previous_seed(
+        &self,
+        seed: &str,
+        run_id: u64,
+    ) -> Result<Option<SeedSnapshot>, StoreError> {
         let mut prefix = seed.as_bytes().to_vec();
         prefix.push(0);
         let upto = check_key(seed, run_id);
@@ -255,6 +294,33 @@ mod tests {
             .collect();
         assert_eq!(runs, vec![1, 2, 10, 300]);
         assert_eq!(store.resource("http://a/x").unwrap().unwrap().checks, 4);
+    }
+
+    #[test]
+    fn seed_snapshots_by_run() -> Result<(), StoreError> {
+        use crate::transition::ListedItem;
+        let dir = tempfile::tempdir().map_err(|e| StoreError::Db(e.into()))?;
+        let store = Store::open(dir.path())?;
+        let snap = |t: &str| SeedSnapshot {
+            title: Some(t.into()),
+            page_url: None,
+            items: vec![ListedItem {
+                title: t.into(),
+                section: None,
+                url: None,
+            }],
+        };
+        store.put_seed("seeds/a.toml", 1, &snap("one"))?;
+        store.put_seed("seeds/a.toml", 3, &snap("three"))?;
+        store.put_seed("seeds/a.toml.bak", 2, &snap("other seed"))?;
+        assert_eq!(store.previous_seed("seeds/a.toml", 3)?, Some(snap("one")));
+        assert_eq!(store.previous_seed("seeds/a.toml", 1)?, None);
+        assert_eq!(store.seed_at("seeds/a.toml", 3)?, Some(snap("three")));
+        assert_eq!(
+            store.seeds_in_run(2)?,
+            vec![("seeds/a.toml.bak".to_string(), snap("other seed"))]
+        );
+        Ok(())
     }
 
     #[test]

@@ -76,6 +76,9 @@ pub struct ResourceRecord {
     /// Failures in a row up to the latest check.
     #[serde(default)]
     pub failures: u32,
+    /// Where the latest check that got an answer ended up, after redirects.
+    #[serde(default)]
+    pub final_url: Option<String>,
     /// The last good copy's content fingerprint.
     #[serde(default)]
     pub last_good_fingerprint: Option<Sha256>,
@@ -104,6 +107,7 @@ impl ResourceRecord {
             last_modified: None,
             first_broken: None,
             failures: 0,
+            final_url: None,
             last_good_fingerprint: None,
             recent_fingerprints: Vec::new(),
             checks: 0,
@@ -113,6 +117,9 @@ impl ResourceRecord {
         rec.reason = check.reason;
         rec.http_status = check.http_status;
         rec.checks += 1;
+        if check.final_url.is_some() {
+            rec.final_url = check.final_url.clone();
+        }
         if check.state.is_reachable() {
             if let Some(sha) = check.sha256 {
                 rec.last_good_sha256 = Some(sha);
