@@ -59,7 +59,9 @@ pub struct IgnoreRule {
 
 impl IgnoreRule {
     pub fn applies_to(&self, url: &str) -> bool {
-        self.url.as_deref().is_none_or(|prefix| url.starts_with(prefix))
+        self.url
+            .as_deref()
+            .is_none_or(|prefix| url.starts_with(prefix))
     }
 }
 
