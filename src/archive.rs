@@ -74,6 +74,13 @@ impl Archive {
         self.blob_path(sha).is_file()
     }
 
+    /// Whether the blob is there with the expected size: a cheap check, made before a 304 is
+    /// allowed to stand for it (`verify` does the full rehash).
+    pub fn contains_sized(&self, sha: &Sha256, len: Option<u64>) -> bool {
+        std::fs::metadata(self.blob_path(sha))
+            .is_ok_and(|m| m.is_file() && len.is_none_or(|l| m.len() == l))
+    }
+
     /// Removes temp files left by a run that died; call only while holding the store's lock.
     pub fn remove_stale_temp_files(&self) -> usize {
         let Ok(entries) = std::fs::read_dir(self.root.join(TEMP_DIR)) else {
@@ -152,7 +159,12 @@ impl BlobWriter {
         };
         let target = self.archive.blob_path(&sha);
         if target.is_file() {
-            return Ok(blob);
+            if intact(&target, &sha, self.bytes).await {
+                return Ok(blob);
+            }
+            // The copy on disk no longer matches its name (bit rot, a stray edit): the bytes
+            // just downloaded are the ones it should hold, so they take its place.
+            tracing::warn!("replacing the damaged blob {}", target.display());
         }
         let BlobWriter { file, path, .. } = self;
         drop(file);
@@ -163,13 +175,17 @@ impl BlobWriter {
         tokio::task::spawn_blocking({
             let target = target.clone();
             move || -> io::Result<()> {
-                if let Some(parent) = target.parent() {
-                    std::fs::create_dir_all(parent)?;
-                }
+                let parent = target
+                    .parent()
+                    .ok_or_else(|| io::Error::other("blob path has no parent"))?;
+                std::fs::create_dir_all(parent)?;
                 let mut perms = std::fs::metadata(&path)?.permissions();
                 perms.set_readonly(true);
                 std::fs::set_permissions(&path, perms)?;
                 path.persist(&target).map_err(|e| e.error)?;
+                // The rename is durable only once its folder is: without this a power cut could
+                // lose a blob the store already points to.
+                std::fs::File::open(parent)?.sync_all()?;
                 Ok(())
             }
         })
@@ -178,6 +194,30 @@ impl BlobWriter {
         .map_err(write_error)?;
         Ok(blob)
     }
+}
+
+/// Whether the file at `path` has `len` bytes hashing to `sha`.
+async fn intact(path: &Path, sha: &Sha256, len: u64) -> bool {
+    let path = path.to_path_buf();
+    let sha = *sha;
+    tokio::task::spawn_blocking(move || -> io::Result<bool> {
+        if std::fs::metadata(&path)?.len() != len {
+            return Ok(false);
+        }
+        let mut file = std::fs::File::open(&path)?;
+        let mut hasher = sha2::Sha256::new();
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = io::Read::read(&mut file, &mut buf)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(&buf[..n]);
+        }
+        Ok(Sha256(hasher.finalize().into()) == sha)
+    })
+    .await
+    .is_ok_and(|r| r.unwrap_or(false))
 }
 
 #[cfg(test)]
@@ -213,6 +253,27 @@ mod tests {
             .unwrap()
             .count();
         assert_eq!(temps, 0, "no temp file is left behind");
+    }
+
+    #[tokio::test]
+    async fn a_damaged_blob_is_restored_by_the_next_identical_body()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let archive = Archive::open(dir.path())?;
+        let mut w = archive.writer()?;
+        w.write(b"the good bytes").await?;
+        let blob = w.finish().await?;
+        let path = archive.blob_path(&blob.sha256);
+        let mut perms = std::fs::metadata(&path)?.permissions();
+        #[allow(clippy::permissions_set_readonly_false)]
+        perms.set_readonly(false);
+        std::fs::set_permissions(&path, perms)?;
+        std::fs::write(&path, b"the bad  bytes")?;
+        let mut again = archive.writer()?;
+        again.write(b"the good bytes").await?;
+        again.finish().await?;
+        assert_eq!(std::fs::read(&path)?, b"the good bytes");
+        Ok(())
     }
 
     #[tokio::test]

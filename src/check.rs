@@ -222,7 +222,7 @@ impl Runner {
         let validators = match &prev {
             Some(r)
                 if r.last_good_sha256
-                    .is_some_and(|sha| self.archive.contains(&sha)) =>
+                    .is_some_and(|sha| self.archive.contains_sized(&sha, r.last_good_bytes)) =>
             {
                 Validators {
                     etag: r.etag.clone(),

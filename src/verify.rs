@@ -3,7 +3,7 @@
 //! into memory); anything else there is `unexpected`. Every hash the store references (each
 //! check's `sha256`, each resource's `last_good_sha256`) must name an intact blob.
 //!
-//! Invariants: verify holds the store's lock for its whole walk, so no run writes blobs or records
+//! Invariants: verify holds the archive's lock for its whole walk, so no run writes blobs or records
 //! while it looks; it never modifies, moves or deletes what it finds; it never follows a symlink or
 //! opens anything but a regular file.
 
@@ -18,6 +18,7 @@ use sha2::Digest;
 use crate::archive::Archive;
 use crate::config::Format;
 use crate::error::Error;
+use crate::lock::ArchiveLock;
 use crate::model::Sha256;
 use crate::store::Store;
 
@@ -90,6 +91,8 @@ pub async fn run(archive_dir: &Path) -> Result<VerifyReport, Error> {
     if !archive_dir.join(STORE_DIR).is_dir() {
         return Err(Error::NoArchive(archive_dir.to_path_buf()));
     }
+    // The same lock as `check`: no run writes blobs or records while verify looks.
+    let _lock = ArchiveLock::acquire(archive_dir)?;
     let store = Store::open(archive_dir)?;
     let archive = Archive::open(archive_dir)?;
 

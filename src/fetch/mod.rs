@@ -355,15 +355,17 @@ impl Fetcher {
         let mut current = url.clone();
         let mut seen = HashSet::from([url.clone()]);
         let mut redirects = Vec::new();
-        let mut deadline = None;
+        // Time spent waiting on the network so far in this attempt; waiting for politeness
+        // (a host's pace, a Retry-After pause) does not count against --timeout.
+        let mut spent = Duration::ZERO;
         let mut downloaded = 0;
         let outcome = loop {
             if !self.robots_rules(&current).await.allowed(&current) {
                 break Outcome::Disallowed;
             }
             let _permit = self.politeness.acquire(&current).await;
-            // The clock starts once politeness lets the first request go.
-            let deadline = *deadline.get_or_insert_with(|| Instant::now() + self.limits.timeout);
+            let hop_start = Instant::now();
+            let deadline = hop_start + self.limits.timeout.saturating_sub(spent);
             let mut request = self.client.get(current.clone());
             if let Some(etag) = &validators.etag {
                 request = request.header(header::IF_NONE_MATCH, etag);
@@ -427,6 +429,7 @@ impl Fetcher {
                             );
                         }
                         current = next;
+                        spent += hop_start.elapsed();
                         continue;
                     }
                     Some(Err(_)) => {

@@ -84,8 +84,18 @@ impl Store {
         })
     }
 
-    /// Starts a run and gives it the next id (ids start at 1 and only grow).
+    /// Starts a run and gives it the next id (ids start at 1 and only grow). Runs still marked
+    /// running were killed outright (the caller holds the archive lock, so none is alive): they
+    /// are marked interrupted.
     pub fn begin_run(&self, run: &mut RunRecord) -> Result<(), StoreError> {
+        for mut dead in self
+            .runs()?
+            .into_iter()
+            .filter(|r| r.status == RunStatus::Running)
+        {
+            dead.status = RunStatus::Interrupted;
+            self.put_run(&dead)?;
+        }
         let next = match self.runs.last()? {
             Some((k, _)) => key_u64(&k) + 1,
             None => 1,

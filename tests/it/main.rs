@@ -4,8 +4,12 @@
 mod check;
 mod cli;
 mod common;
+mod crash;
 mod history;
 mod hostile;
 mod outcomes;
+mod politeness;
+mod safety;
 mod seeds;
 mod test_server;
+mod verify;

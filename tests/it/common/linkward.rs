@@ -4,7 +4,7 @@
 //! `tokio::process` is used so that test servers keep serving on the test's runtime while the
 //! binary runs.
 
-use std::ffi::OsStr;
+use std::ffi::{OsStr, OsString};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -204,5 +204,54 @@ impl Run {
                 self.dump()
             );
         }
+    }
+}
+
+impl Linkward {
+    /// The arguments `check` passes: `check <seeds> --archive <archive> <FAST_FLAGS> <extra>`.
+    pub fn check_args<S: AsRef<OsStr>>(&self, seeds: &[S], extra: &[&str]) -> Vec<OsString> {
+        let mut args: Vec<OsString> = vec!["check".into()];
+        args.extend(seeds.iter().map(|s| s.as_ref().to_os_string()));
+        args.push("--archive".into());
+        args.push(self.archive.path().into());
+        args.extend(FAST_FLAGS.iter().map(Into::into));
+        args.extend(extra.iter().map(Into::into));
+        args
+    }
+
+    /// Starts `linkward check ...` (as [`Linkward::check`] would run it) and returns at once,
+    /// with stdout and stderr piped, for tests that signal it mid-run and then read its report
+    /// with [`finish`].
+    pub fn spawn_check<S: AsRef<OsStr>>(&self, seeds: &[S], extra: &[&str]) -> Child {
+        self.command(self.check_args(seeds, extra))
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn linkward")
+    }
+}
+
+/// Sends `signal` (e.g. `"TERM"`, `"INT"`) to a running child with kill(1).
+pub fn send_signal(child: &Child, signal: &str) {
+    let pid = child.id().expect("the child is still running");
+    let status = std::process::Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg(pid.to_string())
+        .status()
+        .expect("run kill(1)");
+    assert!(status.success(), "kill -{signal} {pid} failed: {status}");
+}
+
+/// Waits (within the hang guard) for a child started by [`Linkward::spawn_check`] and collects
+/// what it printed.
+pub async fn finish(child: Child) -> Run {
+    let output = tokio::time::timeout(RUN_GUARD, child.wait_with_output())
+        .await
+        .expect("linkward hung past the guard")
+        .expect("wait for linkward");
+    Run {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
 }

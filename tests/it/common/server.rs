@@ -58,6 +58,9 @@ pub enum Behaviour {
     BrotliBomb { decoded_len: u64 },
     /// Send these bytes exactly as given (status line, headers and body), then close.
     Raw(Vec<u8>),
+    /// The n-th request to the route (counted over every request to its path, from the first)
+    /// gets the n-th behaviour; every request after the last gets the last one.
+    Sequence(Vec<Behaviour>),
 }
 
 impl Behaviour {
@@ -112,6 +115,8 @@ pub struct Request {
     pub path: String,
     /// Header names lowercased, in the order received.
     pub headers: Vec<(String, String)>,
+    /// When the server finished reading the request head.
+    pub at: std::time::Instant,
 }
 
 impl Request {
@@ -223,7 +228,12 @@ async fn serve(mut socket: TcpStream, routes: Routes, log: Log) {
         routes.get(&request.path).cloned()
     };
     let head_only = request.method == "HEAD";
-    log.lock().unwrap().push(request);
+    let behaviour = {
+        let mut log = log.lock().unwrap();
+        let earlier = log.iter().filter(|r| r.path == request.path).count();
+        log.push(request);
+        behaviour.map(|b| b.for_request(earlier))
+    };
     let behaviour =
         behaviour.unwrap_or_else(|| Behaviour::status(404, "text/plain", b"not found".to_vec()));
     // Write errors mean the client went away (e.g. it stopped reading a too-large body).
@@ -278,6 +288,7 @@ fn parse_head(head: &[u8]) -> Option<Request> {
         method,
         path,
         headers,
+        at: std::time::Instant::now(),
     })
 }
 
@@ -336,6 +347,7 @@ async fn respond(
     }
     match behaviour {
         Behaviour::Delay { .. } => unreachable!("unwrapped above"),
+        Behaviour::Sequence(_) => unreachable!("resolved by `for_request` in `serve`"),
         Behaviour::ResetMidHeaders => {
             socket.write_all(b"HTTP/1.1 200 OK\r\nContent-Ty").await?;
             socket.flush().await?;
@@ -687,6 +699,44 @@ fn deflate_piece(input: &[u8], flush: FlushCompress) -> Vec<u8> {
                 continue;
             }
             return out;
+        }
+    }
+}
+
+impl Behaviour {
+    /// What the `earlier`-th (0-based) request to a route gets: a `Sequence` picks its step,
+    /// also inside a `Delay`; any other behaviour is served as is.
+    fn for_request(self, earlier: usize) -> Behaviour {
+        match self {
+            Behaviour::Sequence(steps) => {
+                let last = steps.len().saturating_sub(1);
+                steps
+                    .into_iter()
+                    .nth(earlier.min(last))
+                    .unwrap_or_else(|| {
+                        Behaviour::status(500, "text/plain", b"empty sequence".to_vec())
+                    })
+                    .for_request(earlier)
+            }
+            Behaviour::Delay {
+                before_headers,
+                then,
+            } => Behaviour::Delay {
+                before_headers,
+                then: Box::new(then.for_request(earlier)),
+            },
+            other => other,
+        }
+    }
+
+    /// A response with `status`, extra `headers` and a plain-text `body`.
+    pub fn with_headers(status: u16, headers: &[(&str, &str)], body: impl Into<Vec<u8>>) -> Self {
+        let mut all: Vec<(String, String)> = vec![("Content-Type".into(), "text/plain".into())];
+        all.extend(headers.iter().map(|(n, v)| (n.to_string(), v.to_string())));
+        Behaviour::Ok {
+            status,
+            headers: all,
+            body: body.into(),
         }
     }
 }
