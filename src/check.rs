@@ -20,6 +20,7 @@ use crate::error::Error;
 use crate::extract;
 use crate::fetch::robots::RobotsCache;
 use crate::fetch::{Fetched, Fetcher, Outcome, Validators};
+use crate::inspect::{Inspection, Inspector};
 use crate::lock::ArchiveLock;
 use crate::model::{Kind, Reason, State, Summary};
 use crate::report::history::History;
@@ -27,7 +28,7 @@ use crate::report::{JSON_VERSION, ResourceReport, RunInfo, RunReport, SeedReport
 use crate::seed::{self, Listed, ListedTarget, Seed, SeedSource};
 use crate::store::{CheckRecord, ResourceRecord, RunRecord, RunStatus, Store};
 use crate::transition::{
-    Before, ItemChanges, ListedItem, Now, SeedSnapshot, item_changes, transition,
+    Before, Change, ItemChanges, ListedItem, Now, SeedSnapshot, item_changes, transition,
 };
 
 /// A URL's check in this run and its record after it.
@@ -64,6 +65,13 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
     if stale > 0 {
         tracing::info!("removed {stale} temp files left by an interrupted run");
     }
+    let mut ignore = config.ignore.clone();
+    for seed in &seeds {
+        if let SeedSource::Manifest(m) = &seed.source {
+            ignore.extend(m.ignore.iter().cloned());
+        }
+    }
+    let inspector = Inspector::new(archive.clone(), &ignore).map_err(Error::Ignore)?;
     let robots_cache: Arc<dyn RobotsCache> = Arc::new(store.clone());
     let fetcher = Fetcher::new(config, archive.clone(), robots_cache).map_err(Error::Client)?;
     let mut run = RunRecord {
@@ -84,6 +92,7 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
             confirm: config.confirm,
             versions: config.versions,
         },
+        inspector,
         progress: progress_bar(config.progress),
     };
     let interrupted = tokio::select! {
@@ -185,6 +194,7 @@ struct Runner {
     /// Seeds whose pages were looked at, in order.
     plans: Vec<SeedPlan>,
     judge: Judge,
+    inspector: Inspector,
     progress: ProgressBar,
 }
 
@@ -323,7 +333,11 @@ impl Runner {
             self.progress.inc_length(1);
             let (validators, prev) = self.validators(url)?;
             let fetched = self.fetcher.fetch(url, &validators).await;
-            self.record(&fetched, prev.as_ref())?;
+            let found = self
+                .inspector
+                .inspect(&self.fetcher, &fetched, prev.as_ref())
+                .await;
+            self.record(&fetched, prev.as_ref(), found)?;
             self.progress.inc(1);
         }
         let checked = &self.results[&key];
@@ -390,18 +404,22 @@ impl Runner {
         }
         self.progress.inc_length(todo.len() as u64);
         let fetcher = &self.fetcher;
-        let mut stream =
-            futures_util::stream::iter(todo)
-                .map(|(url, validators, prev)| async move {
-                    (fetcher.fetch(&url, &validators).await, prev)
-                })
-                .buffer_unordered(concurrency.max(1));
+        let inspector = &self.inspector;
+        // Fetching and inspecting (fingerprint, soft-404 probe, comparison with the last good
+        // copy) happen inside the bounded futures, so the loop below only records.
+        let mut stream = futures_util::stream::iter(todo)
+            .map(|(url, validators, prev)| async move {
+                let fetched = fetcher.fetch(&url, &validators).await;
+                let found = inspector.inspect(fetcher, &fetched, prev.as_ref()).await;
+                (fetched, prev, found)
+            })
+            .buffer_unordered(concurrency.max(1));
         // Recorded as results arrive, so a long run keeps what it learnt even if it dies.
-        while let Some((fetched, prev)) = stream.next().await {
+        while let Some((fetched, prev, found)) = stream.next().await {
             self.progress.inc(1);
             self.progress.set_message(fetched.requested.to_string());
             let accepted = self.fetcher.accepted_statuses(&fetched.requested);
-            let check = check_record(self.run_id, &fetched, prev.as_ref(), accepted);
+            let check = check_record(self.run_id, &fetched, prev.as_ref(), accepted, found);
             Self::store_check(&self.store, &mut self.results, self.judge, check)?;
         }
         Ok(())
@@ -411,9 +429,10 @@ impl Runner {
         &mut self,
         fetched: &Fetched,
         prev: Option<&ResourceRecord>,
+        found: Inspection,
     ) -> Result<Checked, Error> {
         let accepted = self.fetcher.accepted_statuses(&fetched.requested);
-        let check = check_record(self.run_id, fetched, prev, accepted);
+        let check = check_record(self.run_id, fetched, prev, accepted, found);
         Self::store_check(&self.store, &mut self.results, self.judge, check)
     }
 
@@ -447,6 +466,9 @@ impl Runner {
         let t = transition(before.as_ref(), &now, judge.confirm);
         check.change = Some(t.change);
         check.failures = t.failures;
+        if t.change != Change::Changed {
+            check.content = None;
+        }
         let resource = store.record_check(&check)?;
         let checked = Checked { check, resource };
         results.insert(checked.check.url.clone(), checked.clone());
@@ -539,6 +561,10 @@ impl Runner {
             attempts: check.attempts.len() as u32,
             change: check.change,
             failures: check.failures,
+            soft_404: check.soft_404,
+            significance: check.content.as_ref().map(|c| c.significance),
+            similarity: check.content.as_ref().map(|c| c.similarity),
+            diff: check.content.as_ref().and_then(|c| c.diff.clone()),
             not_modified: check.not_modified,
             note,
             error: check.error.clone(),
@@ -625,6 +651,10 @@ fn unchecked_blank(
         attempts: 0,
         change: None,
         failures: 0,
+        soft_404: None,
+        significance: None,
+        similarity: None,
+        diff: None,
         not_modified: false,
         note: None,
         error: None,
@@ -638,8 +668,12 @@ fn check_record(
     fetched: &Fetched,
     prev: Option<&ResourceRecord>,
     accepted: &[u16],
+    found: Inspection,
 ) -> CheckRecord {
-    let (state, reason) = classify(fetched, accepted);
+    let (state, reason) = match found.soft_404 {
+        Some(_) => (State::Broken, Some(Reason::Soft404)),
+        None => classify(fetched, accepted),
+    };
     let mut check = CheckRecord {
         run_id,
         url: fetched.requested.to_string(),
@@ -652,6 +686,9 @@ fn check_record(
         elapsed_ms: fetched.elapsed.as_millis() as u64,
         attempts: fetched.attempts.clone(),
         downloaded: fetched.downloaded,
+        fingerprint: found.fingerprint,
+        soft_404: found.soft_404,
+        content: found.content,
         ..CheckRecord::default()
     };
     match &fetched.outcome {
@@ -677,6 +714,7 @@ fn check_record(
             check.not_modified = true;
             if let Some(prev) = prev {
                 check.sha256 = prev.last_good_sha256;
+                check.fingerprint = prev.last_good_fingerprint;
                 check.bytes = prev.last_good_bytes;
                 check.content_type = prev_content_type(prev);
                 check.etag = etag.clone().or_else(|| prev.etag.clone());
@@ -698,6 +736,14 @@ fn check_record(
         Outcome::Disallowed => {
             check.error = Some("disallowed by robots.txt; not requested".into());
         }
+    }
+    if let Some(rule) = check.soft_404 {
+        // A "not found" page is not a copy of the document: it must not become the good copy.
+        check.sha256 = None;
+        check.error = Some(format!(
+            "answered {} but looks gone ({rule})",
+            check.http_status.unwrap_or(200)
+        ));
     }
     check
 }

@@ -3,15 +3,18 @@
 //! moved or changed. The binary (`main.rs`) owns flags and exit codes; this library owns the rest.
 
 pub mod archive;
+pub mod change;
 pub mod check;
 pub mod classify;
 pub mod config;
 pub mod error;
 pub mod extract;
 pub mod fetch;
+pub mod inspect;
 pub mod lock;
 pub mod model;
 pub mod report;
+pub mod review;
 pub mod seed;
 pub mod store;
 pub mod transition;

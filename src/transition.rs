@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::change::Significance;
 use crate::model::{Sha256, State};
 
 /// How a resource's check differs from its previous one.
@@ -121,6 +122,16 @@ pub fn transition(before: Option<&Before>, now: &Now, confirm: u32) -> Transitio
         State::Skipped | State::Unresolved => Change::Unchanged,
     };
     Transition { change, failures }
+}
+
+/// How a changed body differs from the last good copy.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ContentChange {
+    pub significance: Significance,
+    /// Word-shingle similarity of the two texts, 0 to 1.
+    pub similarity: f64,
+    /// A short unified diff of the texts, when both are text.
+    pub diff: Option<String>,
 }
 
 /// One entry a seed listed in a run, as kept for comparing runs.

@@ -4,6 +4,7 @@
 //! The field names and meanings of `RunReport` and its parts are the JSON contract documented in
 //! the README: fields may be added, existing ones keep their meaning.
 
+pub mod changes;
 pub mod history;
 mod json;
 mod terminal;
@@ -13,6 +14,7 @@ use std::io::{self, Write};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use crate::change::{Significance, Soft404Rule};
 use crate::config::Format;
 use crate::model::{Hop, Kind, Reason, Sha256, State, Summary};
 use crate::store::RunStatus;
@@ -83,6 +85,14 @@ pub struct ResourceReport {
     pub change: Option<Change>,
     /// Failed checks in a row, this one included.
     pub failures: u32,
+    /// For a 200 that really means "gone" (state broken, reason soft-404): the rule that fired.
+    pub soft_404: Option<Soft404Rule>,
+    /// For a changed resource: bytes-only, volatile or content.
+    pub significance: Option<Significance>,
+    /// For a changed resource: how alike the old and new texts are, 0 to 1.
+    pub similarity: Option<f64>,
+    /// For a changed text resource: a short unified diff against the last good copy.
+    pub diff: Option<String>,
     /// The server answered 304 Not Modified: the archived copy is current and was not downloaded.
     pub not_modified: bool,
     pub note: Option<String>,

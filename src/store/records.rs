@@ -4,8 +4,9 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+use crate::change::Soft404Rule;
 use crate::model::{Attempt, Hop, Reason, Sha256, State, Summary};
-use crate::transition::Change;
+use crate::transition::{Change, ContentChange};
 
 /// Distinct good versions whose fingerprints a resource record remembers, newest first; enough
 /// for any `--versions` a user would set for rotating pages.
@@ -50,6 +51,12 @@ pub struct CheckRecord {
     /// Failures in a row, this check included (0 when reachable).
     #[serde(default)]
     pub failures: u32,
+    /// The soft-404 rule that fired, when a 200 really meant "gone".
+    #[serde(default)]
+    pub soft_404: Option<Soft404Rule>,
+    /// For a changed resource: significance, similarity and a diff against the last good copy.
+    #[serde(default)]
+    pub content: Option<ContentChange>,
 }
 
 /// The latest known facts about one URL, across runs.

@@ -1,0 +1,579 @@
+//! Content fingerprints: what a body *says*, hashed, so a change of markup, scripts or whitespace
+//! is not reported as a change of content. Separate from the raw sha256, which stays the fixity
+//! and archive key; a fingerprint is never used to find a blob.
+//!
+//! Invariants: the same bytes, content type and rules always give the same fingerprint; the
+//! fingerprint of a body that cannot be read as text is its raw hash; reading is bounded by
+//! `MAX_PARSE_BYTES` and the kept text by `MAX_TEXT_BYTES`.
+
+use std::collections::HashSet;
+use std::io::Read;
+use std::path::Path;
+
+use ego_tree::NodeId;
+use scraper::{ElementRef, Html, Node, Selector};
+use serde::{Deserialize, Serialize};
+use sha2::Digest;
+
+use crate::extract::{collapse_ws, decode};
+use crate::model::Sha256;
+
+/// Bodies larger than this are not parsed: they fingerprint as their raw hash (kind `Other`).
+/// Same cap as a seed page parsed in memory, so a fingerprint never needs more memory than that.
+pub const MAX_PARSE_BYTES: u64 = 32 * 1024 * 1024;
+
+/// The normalized text kept in a fingerprint (for similarity and diffs) is cut to this many bytes,
+/// at a char boundary: records stay small. The hash always covers the whole text.
+pub const MAX_TEXT_BYTES: usize = 256 * 1024;
+
+/// What to leave out of a page before fingerprinting it: counters, session ids, "generated at"
+/// footers. Per seed or per URL, from the manifest or `linkward.toml`.
+#[derive(Clone, Debug, Default)]
+pub struct IgnoreRules {
+    /// Every match is deleted from the normalized text (after whitespace is collapsed).
+    pub patterns: Vec<regex::Regex>,
+    /// CSS selectors of HTML elements removed, with their content, before text is collected.
+    pub selectors: Vec<String>,
+}
+
+impl IgnoreRules {
+    /// Validates every regex and CSS selector; the error names the first bad one and why.
+    pub fn new(patterns: &[String], selectors: &[String]) -> Result<IgnoreRules, String> {
+        let patterns = patterns
+            .iter()
+            .map(|p| regex::Regex::new(p).map_err(|e| format!("bad ignore pattern {p:?}: {e}")))
+            .collect::<Result<Vec<_>, _>>()?;
+        for s in selectors {
+            Selector::parse(s).map_err(|e| format!("bad ignore selector {s:?}: {e}"))?;
+        }
+        Ok(IgnoreRules {
+            patterns,
+            selectors: selectors.to_vec(),
+        })
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.patterns.is_empty() && self.selectors.is_empty()
+    }
+}
+
+/// How a body is read for its fingerprint.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum TextKind {
+    Html,
+    Pdf,
+    Text,
+    /// Not read as text (images, archives, unknown binaries, bodies over `MAX_PARSE_BYTES`).
+    Other,
+}
+
+/// Chooses how to read a body: the Content-Type first; the first bytes only when the type is
+/// missing or says nothing (`application/octet-stream`), because servers label PDFs and old
+/// pages that way far more often than they mislabel a real type.
+pub fn kind_of(content_type: Option<&str>, head: &[u8]) -> TextKind {
+    let essence = content_type
+        .and_then(|ct| ct.split(';').next())
+        .map(|e| e.trim().to_ascii_lowercase())
+        .unwrap_or_default();
+    match essence.as_str() {
+        "" | "application/octet-stream" | "binary/octet-stream" | "application/unknown" => {
+            sniff(head)
+        }
+        "text/html" | "application/xhtml+xml" => TextKind::Html,
+        "application/pdf" | "application/x-pdf" | "application/acrobat" => TextKind::Pdf,
+        // Textual application types are text for the reader too.
+        "application/json" | "application/xml" | "application/javascript" => TextKind::Text,
+        e if e.starts_with("text/") || e.ends_with("+xml") || e.ends_with("+json") => {
+            TextKind::Text
+        }
+        _ => TextKind::Other,
+    }
+}
+
+fn sniff(head: &[u8]) -> TextKind {
+    let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+    let head = head.trim_ascii_start();
+    let start = &head[..head.len().min(64)];
+    let lower = start.to_ascii_lowercase();
+    if start.starts_with(b"%PDF-") {
+        TextKind::Pdf
+    } else if lower.starts_with(b"<!doctype html") || lower.starts_with(b"<html") {
+        TextKind::Html
+    } else {
+        TextKind::Other
+    }
+}
+
+/// What a body says, for change detection.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Fingerprint {
+    pub kind: TextKind,
+    /// sha256 of the whole normalized text with all whitespace collapsed to single spaces; the
+    /// raw sha256 when the body was not read as text (kind `Other`, or an unreadable PDF).
+    pub hash: Sha256,
+    /// The normalized text, one block (paragraph, heading, list item, line) per line, cut at
+    /// `MAX_TEXT_BYTES`; `None` when the body was not read as text.
+    pub text: Option<String>,
+}
+
+impl Fingerprint {
+    /// The fingerprint of a body that is not read as text.
+    pub fn raw(kind: TextKind, raw: Sha256) -> Fingerprint {
+        Fingerprint {
+            kind,
+            hash: raw,
+            text: None,
+        }
+    }
+}
+
+/// sha256 of some bytes, as the `Sha256` newtype.
+pub fn sha256_of(bytes: &[u8]) -> Sha256 {
+    Sha256(sha2::Sha256::digest(bytes).into())
+}
+
+/// Fingerprints an archived body. `raw` is its sha256 (already known from the download), used as
+/// the fingerprint of whatever is not read as text. Reads at most `MAX_PARSE_BYTES`.
+pub fn fingerprint_file(
+    path: &Path,
+    content_type: Option<&str>,
+    raw: Sha256,
+    rules: &IgnoreRules,
+) -> std::io::Result<Fingerprint> {
+    let file = std::fs::File::open(path)?;
+    if file.metadata()?.len() > MAX_PARSE_BYTES {
+        return Ok(Fingerprint::raw(TextKind::Other, raw));
+    }
+    let mut bytes = Vec::new();
+    // One byte more than the cap, in case the file grew since it was measured.
+    file.take(MAX_PARSE_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_PARSE_BYTES {
+        return Ok(Fingerprint::raw(TextKind::Other, raw));
+    }
+    Ok(fingerprint_bytes(&bytes, content_type, raw, rules))
+}
+
+/// Fingerprints a body held in memory; see `fingerprint_file`. Bodies over `MAX_PARSE_BYTES` are
+/// not parsed.
+pub fn fingerprint_bytes(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    raw: Sha256,
+    rules: &IgnoreRules,
+) -> Fingerprint {
+    if bytes.len() as u64 > MAX_PARSE_BYTES {
+        return Fingerprint::raw(TextKind::Other, raw);
+    }
+    let kind = kind_of(content_type, bytes);
+    let lines = match kind {
+        TextKind::Html => html_lines(&decode(bytes, content_type), rules),
+        TextKind::Text => text_lines(&decode(bytes, content_type)),
+        TextKind::Pdf => match pdf_text(bytes) {
+            // A PDF without a text layer (a scan) has no text to compare: every scan would
+            // otherwise fingerprint the same and a replaced scan would pass as "bytes-only".
+            Some(text) if !text.trim().is_empty() => text_lines(&text),
+            _ => return Fingerprint::raw(TextKind::Pdf, raw),
+        },
+        TextKind::Other => return Fingerprint::raw(TextKind::Other, raw),
+    };
+    let text = apply_patterns(lines, &rules.patterns);
+    Fingerprint {
+        kind,
+        hash: sha256_of(collapse_ws(&text).as_bytes()),
+        text: Some(cap(text, MAX_TEXT_BYTES)),
+    }
+}
+
+/// Extracts a PDF's text. PDF parsers can panic on hostile or broken files; a panic here must
+/// cost one fingerprint, not the run. (The panic message still reaches the panic hook's stderr.)
+fn pdf_text(bytes: &[u8]) -> Option<String> {
+    std::panic::catch_unwind(|| pdf_extract::extract_text_from_mem(bytes))
+        .ok()?
+        .ok()
+}
+
+/// Plain text → one whitespace-collapsed line per non-blank line.
+fn text_lines(text: &str) -> String {
+    join_lines(text.lines())
+}
+
+fn join_lines<'a>(lines: impl Iterator<Item = &'a str>) -> String {
+    lines
+        .map(collapse_ws)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Deletes every match of the ignore patterns, then collapses what the deletion left behind.
+/// Patterns see the text one block per line, so `\s` in a pattern may span blocks.
+fn apply_patterns(text: String, patterns: &[regex::Regex]) -> String {
+    if patterns.is_empty() {
+        return text;
+    }
+    let mut text = text;
+    for re in patterns {
+        if let std::borrow::Cow::Owned(t) = re.replace_all(&text, "") {
+            text = t;
+        }
+    }
+    join_lines(text.lines())
+}
+
+fn cap(mut s: String, max: usize) -> String {
+    if s.len() > max {
+        let mut end = max;
+        while !s.is_char_boundary(end) {
+            end -= 1;
+        }
+        s.truncate(end);
+    }
+    s
+}
+
+/// Elements whose content is never shown as text.
+const INVISIBLE: &[&str] = &[
+    "script", "style", "noscript", "template", "meta", "link", "iframe", "object", "embed",
+];
+
+/// Elements that start a new line of text (so words of adjacent blocks are not glued and diffs
+/// have lines to work with). Inline elements add nothing: `<b>foo</b>bar` reads "foobar".
+const BLOCKS: &[&str] = &[
+    "address",
+    "article",
+    "aside",
+    "blockquote",
+    "body",
+    "br",
+    "caption",
+    "dd",
+    "details",
+    "dialog",
+    "div",
+    "dl",
+    "dt",
+    "fieldset",
+    "figcaption",
+    "figure",
+    "footer",
+    "form",
+    "h1",
+    "h2",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "header",
+    "hgroup",
+    "hr",
+    "li",
+    "legend",
+    "main",
+    "menu",
+    "nav",
+    "ol",
+    "option",
+    "p",
+    "pre",
+    "section",
+    "summary",
+    "table",
+    "tbody",
+    "tfoot",
+    "thead",
+    "title",
+    "tr",
+    "ul",
+];
+
+/// An HTML page → its visible text, one block per line, whitespace collapsed in each.
+fn html_lines(html: &str, rules: &IgnoreRules) -> String {
+    let doc = Html::parse_document(html);
+    let mut removed: HashSet<NodeId> = HashSet::new();
+    for s in &rules.selectors {
+        // Validated by `IgnoreRules::new`; a hand-built rule that does not parse removes nothing.
+        if let Ok(sel) = Selector::parse(s) {
+            removed.extend(doc.select(&sel).map(|el| el.id()));
+        }
+    }
+    let mut out = String::new();
+    collect_text(doc.tree.root(), &removed, false, false, &mut out);
+    join_lines(out.lines())
+}
+
+fn collect_text(
+    node: ego_tree::NodeRef<'_, Node>,
+    removed: &HashSet<NodeId>,
+    in_head: bool,
+    in_pre: bool,
+    out: &mut String,
+) {
+    for child in node.children() {
+        match child.value() {
+            Node::Text(t) if !in_head => {
+                if in_pre {
+                    out.push_str(t);
+                } else {
+                    // Source line breaks are layout, not content: only blocks make lines.
+                    out.extend(t.chars().map(|c| if c.is_whitespace() { ' ' } else { c }));
+                }
+            }
+            Node::Element(el) => {
+                if removed.contains(&child.id()) {
+                    continue;
+                }
+                let name = el.name();
+                let hidden_input = name == "input"
+                    && el
+                        .attr("type")
+                        .is_some_and(|t| t.eq_ignore_ascii_case("hidden"));
+                if INVISIBLE.contains(&name) || hidden_input {
+                    continue;
+                }
+                // Of the head, only the title is shown (in the tab), and a new title is news.
+                let head = in_head || name == "head";
+                let shown = !head || name == "title";
+                let block = BLOCKS.contains(&name);
+                if block {
+                    out.push('\n');
+                }
+                if shown && name == "title" {
+                    if let Some(el) = ElementRef::wrap(child) {
+                        out.push_str(&collapse_ws(&el.text().collect::<String>()));
+                    }
+                } else {
+                    collect_text(child, removed, head, in_pre || name == "pre", out);
+                }
+                if block {
+                    out.push('\n');
+                } else if matches!(name, "td" | "th") {
+                    // Table cells side by side are separate words.
+                    out.push(' ');
+                }
+            }
+            // Comments, doctypes, processing instructions: not shown.
+            _ => {}
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    type R = Result<(), Box<dyn std::error::Error>>;
+
+    fn fp(bytes: &[u8], ct: Option<&str>, rules: &IgnoreRules) -> Fingerprint {
+        fingerprint_bytes(bytes, ct, sha256_of(bytes), rules)
+    }
+
+    fn text_of(f: &Fingerprint) -> Result<&str, Box<dyn std::error::Error>> {
+        f.text.as_deref().ok_or_else(|| "no text".into())
+    }
+
+    #[test]
+    fn ignore_rules_name_the_bad_pattern_or_selector() -> R {
+        let ok = IgnoreRules::new(&[r"Visitors: \d+".into()], &["#counter".into()])?;
+        assert_eq!(ok.patterns.len(), 1);
+        let err = IgnoreRules::new(&["ok".into(), "(unclosed".into()], &[])
+            .err()
+            .ok_or("accepted a bad regex")?;
+        assert!(err.contains("(unclosed"), "{err}");
+        let err = IgnoreRules::new(&[], &["div[".into()])
+            .err()
+            .ok_or("accepted a bad selector")?;
+        assert!(err.contains("div["), "{err}");
+        assert!(IgnoreRules::default().is_empty());
+        Ok(())
+    }
+
+    #[test]
+    fn kind_comes_from_content_type_then_sniffing() {
+        assert_eq!(
+            kind_of(Some("text/html; charset=utf-8"), b""),
+            TextKind::Html
+        );
+        assert_eq!(kind_of(Some("Application/PDF"), b""), TextKind::Pdf);
+        assert_eq!(kind_of(Some("text/plain"), b"%PDF-1.4"), TextKind::Text);
+        assert_eq!(kind_of(Some("image/png"), b"<html>"), TextKind::Other);
+        assert_eq!(kind_of(None, b"%PDF-1.7\n"), TextKind::Pdf);
+        assert_eq!(
+            kind_of(
+                Some("application/octet-stream"),
+                b"\xEF\xBB\xBF  <!DOCTYPE HTML>"
+            ),
+            TextKind::Html
+        );
+        assert_eq!(kind_of(None, b"\n<html lang=en>"), TextKind::Html);
+        assert_eq!(kind_of(None, b"\x89PNG"), TextKind::Other);
+        assert_eq!(kind_of(Some("application/atom+xml"), b""), TextKind::Text);
+    }
+
+    #[test]
+    fn html_keeps_visible_text_and_title_only() -> R {
+        let html = br#"<!doctype html><html><head><title> Annual  report </title>
+            <meta name="generator" content="CMS 1.2"><style>p{color:red}</style>
+            <script>var t = 123;</script><link rel=stylesheet href=a.css></head>
+            <body><!-- built 2026-11-29 --><h1>Report</h1>
+            <p>First <b>para</b>graph
+               spans lines.</p><noscript>enable JS</noscript>
+            <template><p>later</p></template>
+            <form><input type="hidden" name="csrf" value="abc123"><input type=text value=shown></form>
+            <ul><li>one</li><li>two</li></ul><table><tr><td>a</td><td>b</td></tr></table>
+            </body></html>"#;
+        let f = fp(html, Some("text/html"), &IgnoreRules::default());
+        assert_eq!(f.kind, TextKind::Html);
+        assert_eq!(
+            text_of(&f)?,
+            "Annual report\nReport\nFirst paragraph spans lines.\none\ntwo\na b"
+        );
+        assert_eq!(f.hash, sha256_of(collapse_ws(text_of(&f)?).as_bytes()));
+        Ok(())
+    }
+
+    #[test]
+    fn markup_and_whitespace_changes_keep_the_fingerprint() {
+        let a = b"<html><head><script>x=1</script></head><body><p>Hello   world</p></body></html>";
+        let b = b"<html>\n<head><script>x=2</script><style>b{}</style></head>\n<body>\n  <p class=\"new\">Hello\nworld</p>\n</body></html>";
+        let rules = IgnoreRules::default();
+        let (fa, fb) = (
+            fp(a, Some("text/html"), &rules),
+            fp(b, Some("text/html"), &rules),
+        );
+        assert_ne!(sha256_of(a), sha256_of(b));
+        assert_eq!(fa, fb);
+    }
+
+    #[test]
+    fn ignore_selectors_and_patterns_are_removed() -> R {
+        let html = br#"<html><body><div id="counter">Visits: 991</div>
+            <p>Text. Session token QWERTY42 issued.</p><div class="ad">Buy!</div></body></html>"#;
+        let rules = IgnoreRules::new(
+            &[r"Session token \w+ issued\.".into()],
+            &["#counter".into(), ".ad".into()],
+        )?;
+        let f = fp(html, Some("text/html"), &rules);
+        assert_eq!(text_of(&f)?, "Text.");
+        Ok(())
+    }
+
+    #[test]
+    fn plain_text_is_decoded_and_collapsed() -> R {
+        let f = fp(
+            b"caf\xe9  au\tlait\r\n\r\n  second line  \n",
+            Some("text/plain; charset=iso-8859-1"),
+            &IgnoreRules::default(),
+        );
+        assert_eq!(f.kind, TextKind::Text);
+        assert_eq!(text_of(&f)?, "café au lait\nsecond line");
+        Ok(())
+    }
+
+    #[test]
+    fn other_types_and_broken_pdfs_fingerprint_as_their_raw_hash() {
+        let png = b"\x89PNG\r\n\x1a\nbinary";
+        let f = fp(png, Some("image/png"), &IgnoreRules::default());
+        assert_eq!(f, Fingerprint::raw(TextKind::Other, sha256_of(png)));
+
+        let junk = b"%PDF-1.4\n this is not really a pdf \xff\xfe";
+        let f = fp(junk, Some("application/pdf"), &IgnoreRules::default());
+        assert_eq!(f, Fingerprint::raw(TextKind::Pdf, sha256_of(junk)));
+    }
+
+    #[test]
+    fn pdf_text_is_extracted() -> R {
+        let pdf = minimal_pdf("Hello from linkward");
+        let f = fp(&pdf, Some("application/pdf"), &IgnoreRules::default());
+        assert_eq!(f.kind, TextKind::Pdf);
+        assert!(text_of(&f)?.contains("Hello from linkward"), "{f:?}");
+        assert_ne!(f.hash, sha256_of(&pdf));
+        Ok(())
+    }
+
+    #[test]
+    fn damaged_pdfs_never_escape_as_panics() {
+        // Every truncation and a byte flipped at every 7th offset: the fingerprint is either the
+        // text or the raw hash, never a panic out of this function.
+        let pdf = minimal_pdf("Hello from linkward");
+        let mut bodies: Vec<Vec<u8>> = (0..pdf.len()).map(|n| pdf[..n].to_vec()).collect();
+        bodies.extend((0..pdf.len()).step_by(7).map(|i| {
+            let mut b = pdf.clone();
+            b[i] ^= 0xA5;
+            b
+        }));
+        for body in bodies {
+            let f = fp(&body, Some("application/pdf"), &IgnoreRules::default());
+            assert_eq!(f.kind, TextKind::Pdf);
+            assert!(f.text.is_some() || f.hash == sha256_of(&body));
+        }
+    }
+
+    #[test]
+    fn text_is_capped_at_a_char_boundary_but_hashed_whole() -> R {
+        let line = "é".repeat(1000);
+        let body = std::iter::repeat_n(line.as_str(), 200)
+            .collect::<Vec<_>>()
+            .join("\n");
+        let f = fp(body.as_bytes(), Some("text/plain"), &IgnoreRules::default());
+        let text = text_of(&f)?;
+        assert!(text.len() <= MAX_TEXT_BYTES && text.len() > MAX_TEXT_BYTES - 4);
+        assert_eq!(f.hash, sha256_of(collapse_ws(&body).as_bytes()));
+        Ok(())
+    }
+
+    #[test]
+    fn fingerprint_file_reads_the_file() -> R {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("page.html");
+        let body = b"<p>On disk</p>";
+        std::fs::write(&path, body)?;
+        let f = fingerprint_file(&path, None, sha256_of(body), &IgnoreRules::default())?;
+        assert_eq!(
+            f.kind,
+            TextKind::Other,
+            "no type and no <html>: not sniffed as HTML"
+        );
+        let f = fingerprint_file(
+            &path,
+            Some("text/html"),
+            sha256_of(body),
+            &IgnoreRules::default(),
+        )?;
+        assert_eq!(text_of(&f)?, "On disk");
+        Ok(())
+    }
+
+    /// A one-page PDF with one line of text in Helvetica, offsets computed so the xref is valid.
+    pub(crate) fn minimal_pdf(text: &str) -> Vec<u8> {
+        let content = format!("BT /F1 12 Tf 72 720 Td ({text}) Tj ET");
+        let objects = [
+            "<< /Type /Catalog /Pages 2 0 R >>".to_string(),
+            "<< /Type /Pages /Kids [3 0 R] /Count 1 >>".to_string(),
+            "<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>".to_string(),
+            format!("<< /Length {} >>\nstream\n{content}\nendstream", content.len()),
+            "<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>".to_string(),
+        ];
+        let mut out = b"%PDF-1.4\n".to_vec();
+        let mut offsets = Vec::new();
+        for (i, obj) in objects.iter().enumerate() {
+            offsets.push(out.len());
+            out.extend_from_slice(format!("{} 0 obj\n{obj}\nendobj\n", i + 1).as_bytes());
+        }
+        let xref = out.len();
+        out.extend_from_slice(
+            format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+        );
+        for o in offsets {
+            out.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+        }
+        out.extend_from_slice(
+            format!(
+                "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+                objects.len() + 1
+            )
+            .as_bytes(),
+        );
+        out
+    }
+}

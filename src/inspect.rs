@@ -1,0 +1,249 @@
+//! What a fetched body says beyond its status: its content fingerprint, whether it is a
+//! soft-404 (a 200 that means "gone"), and how it differs from the resource's last good copy.
+//! Reads archived blobs; the only requests it makes are soft-404 probes, one per host and
+//! directory per run, through the same fetcher and politeness.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::OnceCell;
+use url::Url;
+
+use crate::archive::Archive;
+use crate::change::{
+    self, Fingerprint, IgnoreRules, Significance, Soft404Rule, TextKind, fingerprint_file,
+};
+use crate::config::{IgnoreRule, MAX_PAGE_PARSE_BYTES};
+use crate::extract;
+use crate::fetch::{Fetched, Fetcher, Outcome, Validators};
+use crate::model::Sha256;
+use crate::store::ResourceRecord;
+use crate::transition::ContentChange;
+
+/// Lines of unified diff kept in a report.
+const DIFF_LINES: usize = 24;
+
+/// What inspecting one fetch found.
+#[derive(Clone, Debug, Default)]
+pub struct Inspection {
+    pub fingerprint: Option<Sha256>,
+    pub soft_404: Option<Soft404Rule>,
+    /// Against the last good copy, when the raw bytes differ.
+    pub content: Option<ContentChange>,
+}
+
+/// Ignore rules compiled once, and the soft-404 probes of this run.
+pub struct Inspector {
+    archive: Archive,
+    rules: Vec<(IgnoreRule, IgnoreRules)>,
+    probes: Mutex<HashMap<String, Arc<OnceCell<Option<Fingerprint>>>>>,
+    token: String,
+}
+
+impl Inspector {
+    /// Compiles every ignore rule; a bad regex or selector is an error naming it.
+    pub fn new(archive: Archive, rules: &[IgnoreRule]) -> Result<Inspector, String> {
+        let compiled = rules
+            .iter()
+            .map(|r| IgnoreRules::new(&r.patterns, &r.selectors).map(|c| (r.clone(), c)))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Inspector {
+            archive,
+            rules: compiled,
+            probes: Mutex::new(HashMap::new()),
+            // One random token per run: a probe path that no site can have by design.
+            token: format!("{:016x}", fastrand::u64(..)),
+        })
+    }
+
+    /// The rules that apply to `url`, merged.
+    fn rules_for(&self, url: &str) -> IgnoreRules {
+        let mut patterns = Vec::new();
+        let mut selectors = Vec::new();
+        for (rule, compiled) in &self.rules {
+            if rule.applies_to(url) {
+                patterns.extend(compiled.patterns.iter().cloned());
+                selectors.extend(compiled.selectors.iter().cloned());
+            }
+        }
+        IgnoreRules {
+            patterns,
+            selectors,
+        }
+    }
+
+    /// Fingerprints a 2xx body, applies the soft-404 rules to HTML, and compares it with `prev`'s
+    /// good copy when the bytes differ.
+    pub async fn inspect(
+        &self,
+        fetcher: &Fetcher,
+        fetched: &Fetched,
+        prev: Option<&ResourceRecord>,
+    ) -> Inspection {
+        let Outcome::Body {
+            content_type, blob, ..
+        } = &fetched.outcome
+        else {
+            return Inspection::default();
+        };
+        let rules = self.rules_for(fetched.requested.as_str());
+        let path = self.archive.blob_path(&blob.sha256);
+        let Some(now) = self
+            .fingerprint(path, content_type.clone(), blob.sha256, rules.clone())
+            .await
+        else {
+            return Inspection::default();
+        };
+        let mut found = Inspection {
+            fingerprint: Some(now.hash),
+            ..Inspection::default()
+        };
+        if now.kind == TextKind::Html {
+            found.soft_404 = self.soft_404(fetcher, fetched, &now, &rules).await;
+        }
+        if let Some(prev) = prev
+            && let Some(old_sha) = prev.last_good_sha256
+            && old_sha != blob.sha256
+            && found.soft_404.is_none()
+        {
+            let old_path = self.archive.blob_path(&old_sha);
+            if let Some(old) = self
+                .fingerprint(
+                    old_path,
+                    prev.last_good_content_type.clone(),
+                    old_sha,
+                    rules,
+                )
+                .await
+            {
+                found.content = Some(compare(&old, &now));
+            }
+        }
+        found
+    }
+
+    async fn fingerprint(
+        &self,
+        path: std::path::PathBuf,
+        content_type: Option<String>,
+        raw: Sha256,
+        rules: IgnoreRules,
+    ) -> Option<Fingerprint> {
+        tokio::task::spawn_blocking(move || {
+            fingerprint_file(&path, content_type.as_deref(), raw, &rules)
+        })
+        .await
+        .ok()?
+        .ok()
+    }
+
+    /// The first soft-404 rule that fires, cheapest first.
+    async fn soft_404(
+        &self,
+        fetcher: &Fetcher,
+        fetched: &Fetched,
+        page: &Fingerprint,
+        rules: &IgnoreRules,
+    ) -> Option<Soft404Rule> {
+        if !fetched.redirects.is_empty()
+            && change::redirected_to_root(&fetched.requested, &fetched.final_url)
+        {
+            return Some(Soft404Rule::RedirectToRoot);
+        }
+        if let Outcome::Body {
+            blob, content_type, ..
+        } = &fetched.outcome
+        {
+            let path = self.archive.blob_path(&blob.sha256);
+            let ct = content_type.clone();
+            let heads =
+                tokio::task::spawn_blocking(move || -> Option<(Option<String>, Option<String>)> {
+                    use std::io::Read;
+                    let mut bytes = Vec::new();
+                    std::fs::File::open(path)
+                        .ok()?
+                        .take(MAX_PAGE_PARSE_BYTES)
+                        .read_to_end(&mut bytes)
+                        .ok()?;
+                    Some(change::title_and_heading(&extract::decode(
+                        &bytes,
+                        ct.as_deref(),
+                    )))
+                })
+                .await
+                .ok()
+                .flatten();
+            if let Some((title, heading)) = heads
+                && change::says_not_found(title.as_deref(), heading.as_deref())
+            {
+                return Some(Soft404Rule::SaysNotFound);
+            }
+        }
+        let probe = self.probe(fetcher, &fetched.final_url, rules).await?;
+        change::like_missing_page(page, &probe).then_some(Soft404Rule::LikeMissingPage)
+    }
+
+    /// What the host answers for a page that cannot exist beside `url`: fetched once per host
+    /// and directory per run. `None` when it answers anything but a 2xx HTML page.
+    async fn probe(
+        &self,
+        fetcher: &Fetcher,
+        url: &Url,
+        rules: &IgnoreRules,
+    ) -> Option<Fingerprint> {
+        // The root of a site has no siblings worth comparing against.
+        if url.path() == "/" {
+            return None;
+        }
+        let cell = {
+            let mut probes = self.probes.lock().unwrap_or_else(|p| p.into_inner());
+            probes.entry(change::probe_key(url)).or_default().clone()
+        };
+        cell.get_or_init(|| async {
+            let probe_url = change::probe_url(url, &self.token);
+            let fetched = fetcher.fetch(&probe_url, &Validators::default()).await;
+            match &fetched.outcome {
+                Outcome::Body {
+                    blob, content_type, ..
+                } => {
+                    let fp = self
+                        .fingerprint(
+                            self.archive.blob_path(&blob.sha256),
+                            content_type.clone(),
+                            blob.sha256,
+                            rules.clone(),
+                        )
+                        .await?;
+                    (fp.kind == TextKind::Html).then_some(fp)
+                }
+                _ => None,
+            }
+        })
+        .await
+        .clone()
+    }
+}
+
+/// How much `now` differs from `old`.
+fn compare(old: &Fingerprint, now: &Fingerprint) -> ContentChange {
+    let significance = change::significance(old, now);
+    let (similarity, diff) = match (&old.text, &now.text) {
+        (Some(a), Some(b)) => {
+            let diff = change::diff_excerpt(a, b, DIFF_LINES);
+            (change::similarity(a, b), (!diff.is_empty()).then_some(diff))
+        }
+        _ => (
+            if significance == Significance::BytesOnly {
+                1.0
+            } else {
+                0.0
+            },
+            None,
+        ),
+    };
+    ContentChange {
+        significance,
+        similarity,
+        diff,
+    }
+}

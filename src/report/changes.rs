@@ -1,0 +1,154 @@
+//! The change report: what is different over a window of runs, most urgent first, built from
+//! the store alone (no network). `linkward report` renders it in every format; `--notify` posts
+//! its JSON. The field names are a public contract, documented in the README.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::change::{Significance, Soft404Rule};
+use crate::model::{Reason, State};
+use crate::transition::{Change, ItemChanges};
+
+/// Version of the change report's JSON; bumped only on an incompatible change.
+pub const CHANGE_REPORT_VERSION: u32 = 1;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct ChangeReport {
+    pub version: u32,
+    pub generated: DateTime<Utc>,
+    pub window: Window,
+    pub summary: ChangeSummary,
+    /// Per seed: its page's own changes and its list's changes.
+    pub seeds: Vec<SeedChanges>,
+    /// Every event in the window, most urgent first (see `Urgency`), then by seed, section, title.
+    pub entries: Vec<Entry>,
+    /// Per resource, its state in every run of the window: the HTML report's health timeline.
+    pub timelines: Vec<Timeline>,
+    /// Share of reachable resources per run, oldest first: the HTML report's chart.
+    pub reachability: Vec<RunPoint>,
+}
+
+/// Which runs the report covers.
+#[derive(Clone, Debug, Serialize)]
+pub struct Window {
+    /// The run the window starts after (its checks are the baseline), if any.
+    pub baseline_run: Option<u64>,
+    /// The runs whose checks are reported, oldest first.
+    pub runs: Vec<RunRef>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RunRef {
+    pub id: u64,
+    pub started: DateTime<Utc>,
+}
+
+#[derive(Clone, Copy, Debug, Default, Serialize)]
+pub struct ChangeSummary {
+    pub newly_broken: u64,
+    pub soft_404: u64,
+    pub moved: u64,
+    pub changed: u64,
+    pub recovered: u64,
+    pub still_broken: u64,
+    pub failing: u64,
+    /// Items added to, removed from or re-linked on seed pages.
+    pub seed_changes: u64,
+}
+
+impl ChangeSummary {
+    /// Whether anything worth telling a maintainer happened (still-broken alone is not news).
+    pub fn anything(&self) -> bool {
+        self.newly_broken
+            + self.soft_404
+            + self.moved
+            + self.changed
+            + self.recovered
+            + self.seed_changes
+            > 0
+    }
+}
+
+/// Order of the report's sections, most urgent first.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Urgency {
+    /// Newly broken, soft-404s among them.
+    Broken,
+    /// A permanent redirect: update the link.
+    Moved,
+    /// Content changed.
+    Changed,
+    Recovered,
+    /// Broken for a while already.
+    StillBroken,
+    /// Failing, not yet confirmed broken.
+    Failing,
+}
+
+/// One event: a resource's transition in one run of the window.
+#[derive(Clone, Debug, Serialize)]
+pub struct Entry {
+    pub urgency: Urgency,
+    /// Stable across reports, for feed readers: `<url>#<run id>#<change>`.
+    pub id: String,
+    pub seed: Option<String>,
+    pub section: Option<String>,
+    pub title: Option<String>,
+    pub url: String,
+    pub run_id: u64,
+    pub checked_at: DateTime<Utc>,
+    pub change: Change,
+    pub state: State,
+    pub reason: Option<Reason>,
+    pub http_status: Option<u16>,
+    /// For a permanent redirect: the URL to put on the page instead.
+    pub update_to: Option<String>,
+    pub soft_404: Option<Soft404Rule>,
+    pub significance: Option<Significance>,
+    pub similarity: Option<f64>,
+    /// A short unified diff of the text, for content changes.
+    pub diff: Option<String>,
+    /// When the current failures began, and how many checks in a row failed.
+    pub broken_since: Option<DateTime<Utc>>,
+    pub failures: u32,
+}
+
+/// Changes to one seed in the window.
+#[derive(Clone, Debug, Serialize)]
+pub struct SeedChanges {
+    pub seed: String,
+    pub title: Option<String>,
+    pub page_url: Option<String>,
+    /// The seed page's own transitions (ids into `entries`).
+    pub page: Vec<String>,
+    pub items: ItemChanges,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Timeline {
+    pub url: String,
+    pub title: Option<String>,
+    pub seed: Option<String>,
+    pub section: Option<String>,
+    /// One cell per run of the window, oldest first; `None` where the URL was not checked.
+    pub cells: Vec<Option<Cell>>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Cell {
+    pub run_id: u64,
+    pub checked_at: DateTime<Utc>,
+    pub state: State,
+    pub http_status: Option<u16>,
+    pub reason: Option<Reason>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RunPoint {
+    pub run_id: u64,
+    pub started: DateTime<Utc>,
+    /// Reachable (ok or redirected) over checked, in [0, 1]; `None` when nothing was checked.
+    pub reachable_share: Option<f64>,
+    pub checked: u64,
+}

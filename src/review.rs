@@ -1,0 +1,318 @@
+//! Change reports from the store alone: picks a window of runs, turns their checks into events
+//! ordered by urgency, and gathers the timelines and the reachability chart. Never fetches.
+
+use std::collections::{BTreeMap, HashMap};
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::model::{Reason, State};
+use crate::report::changes::{
+    CHANGE_REPORT_VERSION, Cell, ChangeReport, ChangeSummary, Entry, RunPoint, RunRef, SeedChanges,
+    Timeline, Urgency, Window,
+};
+use crate::store::{CheckRecord, RunRecord, RunStatus, Store, StoreError};
+use crate::transition::{Change, ItemChanges, item_changes};
+
+/// Which runs a report covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum WindowSpec {
+    /// The latest run, against the one before it.
+    Latest,
+    /// The latest N runs.
+    Runs(usize),
+    /// Every run started at or after this time.
+    Since(DateTime<Utc>),
+}
+
+/// Parses `--since`: a date (`2026-11-01`), an RFC 3339 time, or an age (`7d`, `12h`, `2w`).
+pub fn parse_since(s: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    let s = s.trim();
+    if let Ok(date) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    let age = humantime::parse_duration(s).map_err(|_| {
+        format!("invalid --since {s:?}: use a date (2026-11-01) or an age (7d, 12h)")
+    })?;
+    let age =
+        chrono::Duration::from_std(age).map_err(|_| format!("--since {s:?} is too far back"))?;
+    Ok(now - age)
+}
+
+/// Where a URL was listed, as of the latest run that listed it.
+#[derive(Clone, Debug, Default)]
+struct Listing {
+    seed: Option<String>,
+    title: Option<String>,
+    section: Option<String>,
+}
+
+/// Builds the change report for `spec` from `store`.
+pub fn build(
+    store: &Store,
+    spec: WindowSpec,
+    now: DateTime<Utc>,
+) -> Result<ChangeReport, StoreError> {
+    let mut runs: Vec<RunRecord> = store
+        .runs()?
+        .into_iter()
+        .filter(|r| r.status != RunStatus::Running)
+        .collect();
+    runs.sort_by_key(|r| r.id);
+    let first = match spec {
+        WindowSpec::Latest => runs.len().saturating_sub(1),
+        WindowSpec::Runs(n) => runs.len().saturating_sub(n.max(1)),
+        WindowSpec::Since(t) => runs
+            .iter()
+            .position(|r| r.started >= t)
+            .unwrap_or(runs.len()),
+    };
+    let baseline = first.checked_sub(1).map(|i| runs[i].id);
+    let window: Vec<&RunRecord> = runs[first..].iter().collect();
+    let ids: Vec<u64> = window.iter().map(|r| r.id).collect();
+
+    let mut checks = store.checks_in_runs(&ids)?;
+    checks.sort_by(|a, b| (a.run_id, &a.url).cmp(&(b.run_id, &b.url)));
+
+    // Where each URL is listed: later runs overwrite earlier ones.
+    let mut listings: HashMap<String, Listing> = HashMap::new();
+    let mut seed_order: Vec<String> = Vec::new();
+    for run in &window {
+        for (seed, snap) in store.seeds_in_run(run.id)? {
+            if !seed_order.contains(&seed) {
+                seed_order.push(seed.clone());
+            }
+            if let Some(page) = &snap.page_url {
+                listings.insert(
+                    page.clone(),
+                    Listing {
+                        seed: Some(seed.clone()),
+                        title: snap.title.clone(),
+                        section: None,
+                    },
+                );
+            }
+            for item in snap.items {
+                if let Some(url) = item.url {
+                    listings.entry(url).or_insert(Listing {
+                        seed: Some(seed.clone()),
+                        title: Some(item.title),
+                        section: item.section,
+                    });
+                }
+            }
+        }
+    }
+
+    let mut entries = Vec::new();
+    // Standing conditions (still broken, failing, redirected) are told once, as of their latest check.
+    let mut standing: BTreeMap<(String, Urgency), Entry> = BTreeMap::new();
+    for check in &checks {
+        let Some((urgency, change)) = urgency_of(check) else {
+            continue;
+        };
+        let listing = listings.get(&check.url).cloned().unwrap_or_default();
+        let resource = store.resource(&check.url)?;
+        let entry = Entry {
+            urgency,
+            id: format!("{}#{}#{}", check.url, check.run_id, change.as_str()),
+            seed: listing.seed,
+            section: listing.section,
+            title: listing.title,
+            url: check.url.clone(),
+            run_id: check.run_id,
+            checked_at: check.checked_at,
+            change,
+            state: check.state,
+            reason: check.reason,
+            http_status: check.http_status,
+            update_to: (check.reason == Some(Reason::PermanentRedirect))
+                .then(|| check.final_url.clone())
+                .flatten(),
+            soft_404: check.soft_404,
+            significance: check.content.as_ref().map(|c| c.significance),
+            similarity: check.content.as_ref().map(|c| c.similarity),
+            diff: check.content.as_ref().and_then(|c| c.diff.clone()),
+            broken_since: (check.state == State::Broken)
+                .then(|| resource.and_then(|r| r.first_broken))
+                .flatten(),
+            failures: check.failures,
+        };
+        match urgency {
+            Urgency::StillBroken | Urgency::Failing | Urgency::Moved if change != Change::Moved => {
+                standing.insert((check.url.clone(), urgency), entry);
+            }
+            _ => entries.push(entry),
+        }
+    }
+    entries.extend(standing.into_values());
+    entries.sort_by(|a, b| {
+        (a.urgency, &a.seed, &a.section, &a.title, a.run_id)
+            .cmp(&(b.urgency, &b.seed, &b.section, &b.title, b.run_id))
+    });
+
+    let mut summary = ChangeSummary::default();
+    for e in &entries {
+        match e.urgency {
+            Urgency::Broken if e.soft_404.is_some() => summary.soft_404 += 1,
+            Urgency::Broken => summary.newly_broken += 1,
+            Urgency::Moved => summary.moved += 1,
+            Urgency::Changed => summary.changed += 1,
+            Urgency::Recovered => summary.recovered += 1,
+            Urgency::StillBroken => summary.still_broken += 1,
+            Urgency::Failing => summary.failing += 1,
+        }
+    }
+
+    let last = ids.last().copied();
+    let mut seeds = Vec::new();
+    for seed in &seed_order {
+        let now_snap = match last {
+            Some(id) => store.seed_at(seed, id)?,
+            None => None,
+        };
+        let Some(now_snap) = now_snap else { continue };
+        let before = match baseline {
+            Some(b) => store.seed_at(seed, b)?,
+            None => None,
+        };
+        let items = before.map_or_else(ItemChanges::default, |b| {
+            item_changes(&b.items, &now_snap.items)
+        });
+        summary.seed_changes += (items.added_to_page.len()
+            + items.removed_from_page.len()
+            + items.href_changed.len()) as u64;
+        let page = entries
+            .iter()
+            .filter(|e| now_snap.page_url.as_deref() == Some(e.url.as_str()))
+            .map(|e| e.id.clone())
+            .collect();
+        seeds.push(SeedChanges {
+            seed: seed.clone(),
+            title: now_snap.title,
+            page_url: now_snap.page_url,
+            page,
+            items,
+        });
+    }
+
+    let mut by_url: BTreeMap<&str, HashMap<u64, &CheckRecord>> = BTreeMap::new();
+    for c in &checks {
+        by_url
+            .entry(c.url.as_str())
+            .or_default()
+            .insert(c.run_id, c);
+    }
+    let mut timelines: Vec<Timeline> = by_url
+        .into_iter()
+        .map(|(url, per_run)| {
+            let listing = listings.get(url).cloned().unwrap_or_default();
+            Timeline {
+                url: url.to_owned(),
+                title: listing.title,
+                seed: listing.seed,
+                section: listing.section,
+                cells: ids
+                    .iter()
+                    .map(|id| {
+                        per_run.get(id).map(|c| Cell {
+                            run_id: *id,
+                            checked_at: c.checked_at,
+                            state: c.state,
+                            http_status: c.http_status,
+                            reason: c.reason,
+                        })
+                    })
+                    .collect(),
+            }
+        })
+        .collect();
+    timelines.sort_by(|a, b| (&a.seed, &a.section, &a.title).cmp(&(&b.seed, &b.section, &b.title)));
+
+    let reachability = window
+        .iter()
+        .map(|r| {
+            let s = &r.summary;
+            let checked = s.ok + s.redirected + s.broken;
+            RunPoint {
+                run_id: r.id,
+                started: r.started,
+                reachable_share: (checked > 0)
+                    .then(|| (s.ok + s.redirected) as f64 / checked as f64),
+                checked,
+            }
+        })
+        .collect();
+
+    Ok(ChangeReport {
+        version: CHANGE_REPORT_VERSION,
+        generated: now,
+        window: Window {
+            baseline_run: baseline,
+            runs: window
+                .iter()
+                .map(|r| RunRef {
+                    id: r.id,
+                    started: r.started,
+                })
+                .collect(),
+        },
+        summary,
+        seeds,
+        entries,
+        timelines,
+        reachability,
+    })
+}
+
+/// Which section of the report a check belongs in, if any, and the change it reports.
+fn urgency_of(check: &CheckRecord) -> Option<(Urgency, Change)> {
+    let change = check.change?;
+    let urgency = match change {
+        Change::NewlyBroken => Urgency::Broken,
+        // A first check that is already broken is news too (with --confirm 1).
+        Change::New if check.state == State::Broken => Urgency::Broken,
+        Change::StillBroken => Urgency::StillBroken,
+        Change::Failing => Urgency::Failing,
+        Change::Recovered => Urgency::Recovered,
+        Change::Changed => Urgency::Changed,
+        Change::Moved => Urgency::Moved,
+        // A permanent redirect stays actionable until the link is updated.
+        _ if check.reason == Some(Reason::PermanentRedirect) => Urgency::Moved,
+        _ => return None,
+    };
+    let change = if change == Change::New && urgency == Urgency::Broken {
+        Change::NewlyBroken
+    } else {
+        change
+    };
+    Some((urgency, change))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_takes_dates_times_and_ages() -> Result<(), String> {
+        let now = DateTime::parse_from_rfc3339("2026-11-29T06:00:00Z")
+            .map_err(|e| e.to_string())?
+            .with_timezone(&Utc);
+        assert_eq!(
+            parse_since("2026-11-01", now)?.to_rfc3339(),
+            "2026-11-01T00:00:00+00:00"
+        );
+        assert_eq!(
+            parse_since("7d", now)?.to_rfc3339(),
+            "2026-11-22T06:00:00+00:00"
+        );
+        assert_eq!(
+            parse_since("12h", now)?.to_rfc3339(),
+            "2026-11-28T18:00:00+00:00"
+        );
+        assert!(parse_since("last tuesday", now).is_err());
+        Ok(())
+    }
+}
