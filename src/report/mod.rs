@@ -5,6 +5,7 @@
 //! the README: fields may be added, existing ones keep their meaning.
 
 pub mod changes;
+pub mod formats;
 pub mod history;
 mod json;
 mod terminal;
