@@ -23,7 +23,9 @@ use crate::fetch::{Fetched, Fetcher, Outcome, Validators};
 use crate::inspect::{Inspection, Inspector};
 use crate::lock::ArchiveLock;
 use crate::model::{Kind, Reason, State, Summary};
+use crate::report::changes::ChangeReport;
 use crate::report::history::History;
+use crate::review::{self, WindowSpec};
 use crate::report::{JSON_VERSION, ResourceReport, RunInfo, RunReport, SeedReport};
 use crate::seed::{self, Listed, ListedTarget, Seed, SeedSource};
 use crate::store::{CheckRecord, ResourceRecord, RunRecord, RunStatus, Store};
@@ -157,13 +159,24 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
     })
 }
 
-/// One URL's record and checks, read from the archive's store (which must exist).
-pub fn history(archive_dir: &Path, url: &str) -> Result<History, Error> {
+/// Opens an existing archive's store for reading, holding its lock; never creates one.
+pub fn open_existing(archive_dir: &Path) -> Result<(ArchiveLock, Store), Error> {
     if !archive_dir.join("db").is_dir() {
         return Err(Error::NoArchive(archive_dir.to_path_buf()));
     }
-    let _lock = ArchiveLock::acquire(archive_dir)?;
-    let store = Store::open(archive_dir)?;
+    let lock = ArchiveLock::acquire(archive_dir)?;
+    Ok((lock, Store::open(archive_dir)?))
+}
+
+/// The change report over `window`, from the archive's store alone.
+pub fn change_report(archive_dir: &Path, window: WindowSpec) -> Result<ChangeReport, Error> {
+    let (_lock, store) = open_existing(archive_dir)?;
+    Ok(review::build(&store, window, Utc::now())?)
+}
+
+/// One URL's record and checks, read from the archive's store (which must exist).
+pub fn history(archive_dir: &Path, url: &str) -> Result<History, Error> {
+    let (_lock, store) = open_existing(archive_dir)?;
     // Accept the URL as typed: normalised the way listed links are.
     let key = Url::parse(url).map_or_else(|_| url.to_owned(), |u| u.to_string());
     Ok(History {

@@ -6,6 +6,8 @@ use std::time::Duration;
 use clap::{Parser, Subcommand, ValueEnum};
 
 use linkward::config::{self, Config, ConfigError, Format, Rate, Settings};
+use linkward::report::formats::ReportFormat;
+use linkward::review::{self, WindowSpec};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -28,6 +30,42 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Show one resource's timeline from the store (no network).
     History(HistoryArgs),
+    /// Write a change report for a window of runs, from the store (no network).
+    Report(ReportArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ReportArgs {
+    /// Archive folder to read.
+    #[arg(long, env = "LINKWARD_ARCHIVE", default_value = config::DEFAULT_ARCHIVE_DIR)]
+    pub archive: PathBuf,
+
+    /// Report format: markdown, html, json, junit or atom.
+    #[arg(long, default_value = "markdown")]
+    pub format: ReportFormat,
+
+    /// Cover every run since a date (2026-11-01) or an age (7d, 12h) [default: the latest run
+    /// against the one before].
+    #[arg(long, conflicts_with = "runs")]
+    pub since: Option<String>,
+
+    /// Cover the latest N runs.
+    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    pub runs: Option<usize>,
+
+    /// POST the JSON change report to this webhook when anything changed.
+    #[arg(long, env = "LINKWARD_NOTIFY")]
+    pub notify: Option<url::Url>,
+}
+
+impl ReportArgs {
+    pub fn window(&self) -> Result<WindowSpec, String> {
+        Ok(match (&self.since, self.runs) {
+            (Some(since), _) => WindowSpec::Since(review::parse_since(since, chrono::Utc::now())?),
+            (None, Some(n)) => WindowSpec::Runs(n),
+            (None, None) => WindowSpec::Latest,
+        })
+    }
 }
 
 #[derive(Debug, clap::Args)]
@@ -154,6 +192,11 @@ pub struct CheckArgs {
     #[arg(long, env = "LINKWARD_VERSIONS",
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=8))]
     pub versions: Option<usize>,
+
+    /// After the run, POST the JSON change report (latest run against the one before) to this
+    /// webhook when anything changed.
+    #[arg(long, env = "LINKWARD_NOTIFY")]
+    pub notify: Option<url::Url>,
 
     /// States that make the exit code 1, comma-separated (ok, redirected, broken, skipped, unresolved) [default: broken].
     #[arg(long, env = "LINKWARD_FAIL_ON", value_delimiter = ',', value_parser = parse_state)]

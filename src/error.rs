@@ -19,6 +19,8 @@ pub enum Error {
     Store(#[from] StoreError),
     #[error(transparent)]
     Lock(#[from] LockError),
+    #[error(transparent)]
+    Notify(#[from] crate::notify::NotifyError),
     #[error("ignore rules: {0}; fix the pattern or selector in linkward.toml or the manifest")]
     Ignore(String),
     #[error("could not build the HTTP client: {0}")]

@@ -13,6 +13,7 @@ pub mod fetch;
 pub mod inspect;
 pub mod lock;
 pub mod model;
+pub mod notify;
 pub mod report;
 pub mod review;
 pub mod seed;

@@ -6,6 +6,7 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
+use linkward::review::WindowSpec;
 use linkward::store::RunStatus;
 use tokio_util::sync::CancellationToken;
 
@@ -20,6 +21,8 @@ enum Exit {
     Failing = 1,
     /// Bad usage or a setup that cannot run (unreadable seed, bad flag, unusable archive).
     Usage = 2,
+    /// The run worked but the `--notify` webhook refused the report.
+    NotifyFailed = 3,
     /// Stopped by SIGINT or SIGTERM (128 + SIGINT, as shells report it).
     Interrupted = 130,
 }
@@ -71,7 +74,22 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Check(args) => check(*args),
         Command::Verify(args) => verify(args),
         Command::History(args) => history(args),
+        Command::Report(args) => report(args),
     }
+}
+
+fn report(args: cli::ReportArgs) -> anyhow::Result<Exit> {
+    let window = args.window().map_err(anyhow::Error::msg)?;
+    let report = linkward::check::change_report(&args.archive, window)?;
+    write_stdout(|out| linkward::report::formats::renderer(args.format).render(&report, out))?;
+    if let Some(url) = &args.notify {
+        let runtime = tokio::runtime::Runtime::new()?;
+        if let Err(e) = runtime.block_on(linkward::notify::notify(url, &report)) {
+            eprintln!("linkward: {e}");
+            return Ok(Exit::NotifyFailed);
+        }
+    }
+    Ok(Exit::Clean)
 }
 
 fn history(args: cli::HistoryArgs) -> anyhow::Result<Exit> {
@@ -81,6 +99,7 @@ fn history(args: cli::HistoryArgs) -> anyhow::Result<Exit> {
 }
 
 fn check(args: cli::CheckArgs) -> anyhow::Result<Exit> {
+    let notify = args.notify.clone();
     let config = args.into_config(std::io::stderr().is_terminal())?;
     let runtime = tokio::runtime::Runtime::new()?;
     let shutdown = CancellationToken::new();
@@ -90,6 +109,13 @@ fn check(args: cli::CheckArgs) -> anyhow::Result<Exit> {
     write_stdout(|out| linkward::report::reporter(config.format, color).render(&report, out))?;
     if report.run.status == RunStatus::Interrupted {
         return Ok(Exit::Interrupted);
+    }
+    if let Some(url) = &notify {
+        let changes = linkward::check::change_report(&config.archive_dir, WindowSpec::Latest)?;
+        if let Err(e) = runtime.block_on(linkward::notify::notify(url, &changes)) {
+            eprintln!("linkward: {e}");
+            return Ok(Exit::NotifyFailed);
+        }
     }
     let failing = config.fail_on.iter().any(|&s| report.summary.count(s) > 0);
     Ok(if failing { Exit::Failing } else { Exit::Clean })
