@@ -25,8 +25,8 @@ use crate::lock::ArchiveLock;
 use crate::model::{Kind, Reason, State, Summary};
 use crate::report::changes::ChangeReport;
 use crate::report::history::History;
-use crate::review::{self, WindowSpec};
 use crate::report::{JSON_VERSION, ResourceReport, RunInfo, RunReport, SeedReport};
+use crate::review::{self, WindowSpec};
 use crate::seed::{self, Listed, ListedTarget, Seed, SeedSource};
 use crate::store::{CheckRecord, ResourceRecord, RunRecord, RunStatus, Store};
 use crate::transition::{
