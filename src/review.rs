@@ -5,6 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::change::Significance;
 use crate::model::{Reason, State};
 use crate::report::changes::{
     CHANGE_REPORT_VERSION, Cell, ChangeReport, ChangeSummary, Entry, RunPoint, RunRef, SeedChanges,
@@ -277,6 +278,16 @@ fn urgency_of(check: &CheckRecord) -> Option<(Urgency, Change)> {
         Change::StillBroken => Urgency::StillBroken,
         Change::Failing => Urgency::Failing,
         Change::Recovered => Urgency::Recovered,
+        // Markup-only and volatile (dates, counters, ids) changes are kept in the history but
+        // are not news: a maintainer hears only about content that changed.
+        Change::Changed
+            if check
+                .content
+                .as_ref()
+                .is_some_and(|c| c.significance != Significance::Content) =>
+        {
+            return None;
+        }
         Change::Changed => Urgency::Changed,
         Change::Moved => Urgency::Moved,
         // A permanent redirect stays actionable until the link is updated.
