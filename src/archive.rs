@@ -225,13 +225,14 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn blobs_land_at_their_hash_and_are_stored_once() {
-        let dir = tempfile::tempdir().unwrap();
-        let archive = Archive::open(dir.path()).unwrap();
-        let mut w = archive.writer().unwrap();
-        w.write(b"hello ").await.unwrap();
-        w.write(b"world").await.unwrap();
-        let blob = w.finish().await.unwrap();
+    async fn blobs_land_at_their_hash_and_are_stored_once() -> Result<(), Box<dyn std::error::Error>>
+    {
+        let dir = tempfile::tempdir()?;
+        let archive = Archive::open(dir.path())?;
+        let mut w = archive.writer()?;
+        w.write(b"hello ").await?;
+        w.write(b"world").await?;
+        let blob = w.finish().await?;
         // sha256("hello world"), computed with coreutils.
         assert_eq!(
             blob.sha256.to_hex(),
@@ -242,17 +243,16 @@ mod tests {
             "blobs/sha256/b9/4d/b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"
         );
         assert_eq!(
-            std::fs::read(archive.blob_path(&blob.sha256)).unwrap(),
+            std::fs::read(archive.blob_path(&blob.sha256))?,
             b"hello world"
         );
 
-        let mut again = archive.writer().unwrap();
-        again.write(b"hello world").await.unwrap();
-        assert_eq!(again.finish().await.unwrap(), blob);
-        let temps = std::fs::read_dir(dir.path().join(TEMP_DIR))
-            .unwrap()
-            .count();
+        let mut again = archive.writer()?;
+        again.write(b"hello world").await?;
+        assert_eq!(again.finish().await?, blob);
+        let temps = std::fs::read_dir(dir.path().join(TEMP_DIR))?.count();
         assert_eq!(temps, 0, "no temp file is left behind");
+        Ok(())
     }
 
     #[tokio::test]
@@ -277,17 +277,13 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_abandoned_blob_leaves_nothing() {
-        let dir = tempfile::tempdir().unwrap();
-        let archive = Archive::open(dir.path()).unwrap();
-        let mut w = archive.writer().unwrap();
-        w.write(b"partial").await.unwrap();
+    async fn an_abandoned_blob_leaves_nothing() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let archive = Archive::open(dir.path())?;
+        let mut w = archive.writer()?;
+        w.write(b"partial").await?;
         drop(w);
-        assert_eq!(
-            std::fs::read_dir(dir.path().join(TEMP_DIR))
-                .unwrap()
-                .count(),
-            0
-        );
+        assert_eq!(std::fs::read_dir(dir.path().join(TEMP_DIR))?.count(), 0);
+        Ok(())
     }
 }

@@ -63,7 +63,7 @@ mod tests {
     use url::Url;
 
     fn fetched(redirects: &[u16], outcome: Outcome) -> Fetched {
-        let url = Url::parse("http://a.test/x").unwrap();
+        let url = Url::parse("http://a.test/x").expect("constant URL");
         Fetched {
             requested: url.clone(),
             final_url: url,

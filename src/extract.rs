@@ -267,7 +267,7 @@ mod tests {
     fn page(html: &str) -> Page {
         extract(
             html,
-            &Url::parse("http://example.org/ny/node/73?page=1").unwrap(),
+            &Url::parse("http://example.org/ny/node/73?page=1").expect("constant URL"),
         )
     }
 

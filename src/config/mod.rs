@@ -202,39 +202,38 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rates_in_the_forms_users_type() {
+    fn rates_in_the_forms_users_type() -> Result<(), Box<dyn std::error::Error>> {
         assert_eq!(
-            Rate::parse("2/s").unwrap().interval(),
+            Rate::parse("2/s")?.interval(),
             Some(Duration::from_millis(500))
         );
         assert_eq!(
-            Rate::parse("30/m").unwrap().interval(),
+            Rate::parse("30/m")?.interval(),
             Some(Duration::from_secs(2))
         );
         assert_eq!(
-            Rate::parse("1/5s").unwrap().interval(),
+            Rate::parse("1/5s")?.interval(),
             Some(Duration::from_secs(5))
         );
-        assert_eq!(Rate::parse("unlimited").unwrap(), Rate::Unlimited);
-        assert_eq!(Rate::parse("1/s").unwrap(), DEFAULT_PER_HOST_RATE);
+        assert_eq!(Rate::parse("unlimited")?, Rate::Unlimited);
+        assert_eq!(Rate::parse("1/s")?, DEFAULT_PER_HOST_RATE);
         for bad in ["fast", "0/s", "2", "2/x", "-1/s", "/s"] {
             assert!(Rate::parse(bad).is_err(), "{bad} should be refused");
         }
+        Ok(())
     }
 
     #[test]
-    fn durations_and_sizes() {
-        assert_eq!(parse_duration("8s").unwrap(), Duration::from_secs(8));
-        assert_eq!(parse_duration("2m").unwrap(), Duration::from_secs(120));
-        assert_eq!(
-            parse_duration("1500ms").unwrap(),
-            Duration::from_millis(1500)
-        );
-        assert_eq!(parse_duration("5").unwrap(), Duration::from_secs(5));
+    fn durations_and_sizes() -> Result<(), Box<dyn std::error::Error>> {
+        assert_eq!(parse_duration("8s")?, Duration::from_secs(8));
+        assert_eq!(parse_duration("2m")?, Duration::from_secs(120));
+        assert_eq!(parse_duration("1500ms")?, Duration::from_millis(1500));
+        assert_eq!(parse_duration("5")?, Duration::from_secs(5));
         assert!(parse_duration("soon").is_err());
-        assert_eq!(parse_size("512MiB").unwrap(), 512 * 1024 * 1024);
-        assert_eq!(parse_size("2GiB").unwrap(), 2 * 1024 * 1024 * 1024);
-        assert_eq!(parse_size("1000000").unwrap(), 1_000_000);
+        assert_eq!(parse_size("512MiB")?, 512 * 1024 * 1024);
+        assert_eq!(parse_size("2GiB")?, 2 * 1024 * 1024 * 1024);
+        assert_eq!(parse_size("1000000")?, 1_000_000);
         assert!(parse_size("big").is_err());
+        Ok(())
     }
 }

@@ -159,21 +159,20 @@ fn one_line(s: &str) -> String {
 mod tests {
     use super::*;
 
-    fn write(dir: &Path, text: &str) -> PathBuf {
+    fn write(dir: &Path, text: &str) -> std::io::Result<PathBuf> {
         let p = dir.join("seed.toml");
-        std::fs::write(&p, text).unwrap();
-        p
+        std::fs::write(&p, text)?;
+        Ok(p)
     }
 
     #[test]
-    fn the_bundled_manifest_loads() {
+    fn the_bundled_manifest_loads() -> Result<(), Box<dyn std::error::Error>> {
         let m = load(Path::new(concat!(
             env!("CARGO_MANIFEST_DIR"),
             "/seeds/unitar-ny-node-73.toml"
-        )))
-        .unwrap();
+        )))?;
         assert_eq!(
-            m.page_url.unwrap().as_str(),
+            m.page_url.ok_or("no page url")?.as_str(),
             "http://www.unitar.org/ny/node/73?page=1"
         );
         assert_eq!(m.items.len(), 26);
@@ -181,12 +180,13 @@ mod tests {
             m.items.iter().any(|i| i.urls.is_empty()),
             "items with no URL are kept"
         );
-        assert!(m.capture.unwrap().is_file());
+        assert!(m.capture.ok_or("no capture")?.is_file());
+        Ok(())
     }
 
     #[test]
-    fn problems_name_the_file_and_the_item() {
-        let dir = tempfile::tempdir().unwrap();
+    fn problems_name_the_file_and_the_item() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
         let cases = [
             ("format = 2\n[page]\ntitle = \"t\"\n", "format 2"),
             (
@@ -209,10 +209,14 @@ mod tests {
             ("format = 1\n[page]\ntitle = \"t\"\ntypo = 1\n", "typo"),
         ];
         for (text, want) in cases {
-            let err = load(&write(dir.path(), text)).unwrap_err().to_string();
+            let err = load(&write(dir.path(), text)?)
+                .err()
+                .ok_or(format!("{text:?} was accepted"))?
+                .to_string();
             assert!(err.contains(want), "{err:?} should mention {want:?}");
             assert!(err.contains("seed.toml"), "{err:?} should name the file");
             assert!(!err.contains('\n'), "{err:?} should be one line");
         }
+        Ok(())
     }
 }

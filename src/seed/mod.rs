@@ -294,7 +294,7 @@ mod tests {
             titles: vec![title.into()],
             section: None,
             note: None,
-            target: ListedTarget::Fetch(Url::parse(url).unwrap()),
+            target: ListedTarget::Fetch(Url::parse(url).expect("test URLs are valid")),
         }
     }
 

@@ -284,26 +284,22 @@ mod tests {
     }
 
     #[test]
-    fn history_is_per_url_and_in_run_order() {
-        let dir = tempfile::tempdir().unwrap();
-        let store = Store::open(dir.path()).unwrap();
+    fn history_is_per_url_and_in_run_order() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let store = Store::open(dir.path())?;
         for run in [1, 2, 10, 300] {
-            store
-                .record_check(&check("http://a/x", run, State::Ok))
-                .unwrap();
+            store.record_check(&check("http://a/x", run, State::Ok))?;
             // A URL that extends the first must not leak into its history.
-            store
-                .record_check(&check("http://a/xy", run, State::Ok))
-                .unwrap();
+            store.record_check(&check("http://a/xy", run, State::Ok))?;
         }
         let runs: Vec<u64> = store
-            .history("http://a/x")
-            .unwrap()
+            .history("http://a/x")?
             .iter()
             .map(|c| c.run_id)
             .collect();
         assert_eq!(runs, vec![1, 2, 10, 300]);
-        assert_eq!(store.resource("http://a/x").unwrap().unwrap().checks, 4);
+        assert_eq!(store.resource("http://a/x")?.ok_or("no record")?.checks, 4);
+        Ok(())
     }
 
     #[test]
@@ -334,35 +330,37 @@ mod tests {
     }
 
     #[test]
-    fn run_ids_grow_and_survive_reopening() {
-        let dir = tempfile::tempdir().unwrap();
+    fn run_ids_grow_and_survive_reopening() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
         {
-            let store = Store::open(dir.path()).unwrap();
+            let store = Store::open(dir.path())?;
             let mut a = RunRecord::default();
-            store.begin_run(&mut a).unwrap();
+            store.begin_run(&mut a)?;
             assert_eq!(a.id, 1);
         }
-        let store = Store::open(dir.path()).unwrap();
+        let store = Store::open(dir.path())?;
         let mut b = RunRecord::default();
-        store.begin_run(&mut b).unwrap();
+        store.begin_run(&mut b)?;
         assert_eq!(b.id, 2);
+        Ok(())
     }
 
     #[test]
-    fn an_unknown_format_is_refused() {
-        let dir = tempfile::tempdir().unwrap();
+    fn an_unknown_format_is_refused() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
         {
-            let db = sled::open(dir.path().join(DB_DIR)).unwrap();
-            db.open_tree("meta")
-                .unwrap()
-                .insert(FORMAT_KEY, &99u32.to_be_bytes())
-                .unwrap();
-            db.flush().unwrap();
+            let db = sled::open(dir.path().join(DB_DIR))?;
+            db.open_tree("meta")?
+                .insert(FORMAT_KEY, &99u32.to_be_bytes())?;
+            db.flush()?;
         }
-        let err = Store::open(dir.path()).err().unwrap();
+        let err = Store::open(dir.path())
+            .err()
+            .ok_or("a store of format 99 was opened")?;
         assert!(
             matches!(err, StoreError::UnknownFormat { found: 99, .. }),
             "{err}"
         );
+        Ok(())
     }
 }

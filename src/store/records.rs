@@ -181,7 +181,7 @@ mod tests {
     use super::*;
 
     fn at(secs: i64) -> DateTime<Utc> {
-        DateTime::from_timestamp(secs, 0).unwrap()
+        DateTime::from_timestamp(secs, 0).expect("small timestamps are valid")
     }
 
     #[test]
