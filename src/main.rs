@@ -140,7 +140,7 @@ async fn cancel_on_signal(token: CancellationToken) {
 
 fn verify(args: cli::VerifyArgs) -> anyhow::Result<Exit> {
     let runtime = tokio::runtime::Runtime::new()?;
-    let report = runtime.block_on(linkward::verify::run(&args.archive))?;
+    let report = runtime.block_on(linkward::verify::run_sampled(&args.archive, args.sample))?;
     write_stdout(|out| linkward::verify::render(&report, args.format.format(), out))?;
     Ok(if report.is_clean() {
         Exit::Clean
@@ -151,7 +151,8 @@ fn verify(args: cli::VerifyArgs) -> anyhow::Result<Exit> {
 
 /// Writes a report to stdout; a closed pipe (`| head`) is the reader's choice, not an error.
 fn write_stdout(render: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
+    // Buffered: reports are written line by line, and a write call per line is slow.
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     match render(&mut out).and_then(|()| out.flush()) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),

@@ -170,22 +170,34 @@ impl ItemChanges {
 /// Compares two runs' lists by title (tolerantly) and URL.
 pub fn item_changes(before: &[ListedItem], now: &[ListedItem]) -> ItemChanges {
     use crate::seed::matching::normalize;
-    let key = |i: &ListedItem| (normalize(&i.title), i.url.clone());
-    let before_keys: Vec<_> = before.iter().map(key).collect();
-    let now_keys: Vec<_> = now.iter().map(key).collect();
+    use std::collections::{HashMap, HashSet};
+    type Key = (String, Option<String>);
+    let key = |i: &ListedItem| -> Key { (normalize(&i.title), i.url.clone()) };
+    let before_keys: Vec<Key> = before.iter().map(key).collect();
+    let now_keys: Vec<Key> = now.iter().map(key).collect();
+    let now_set: HashSet<&Key> = now_keys.iter().collect();
+    // Indexes so that a seed listing thousands of links compares in linear time.
+    let mut exact: HashMap<&Key, Vec<usize>> = HashMap::new();
+    let mut by_title: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (j, k) in before_keys.iter().enumerate() {
+        exact.entry(k).or_default().push(j);
+        if !now_set.contains(k) {
+            by_title.entry(k.0.as_str()).or_default().push(j);
+        }
+    }
     let mut out = ItemChanges::default();
     let mut matched_before = vec![false; before.len()];
     for (i, item) in now.iter().enumerate() {
-        if let Some(j) = before_keys.iter().position(|k| *k == now_keys[i]) {
-            matched_before[j] = true;
+        if let Some(js) = exact.get(&now_keys[i]) {
+            for &j in js {
+                matched_before[j] = true;
+            }
             continue;
         }
         // Same title under another URL?
-        let same_title = (0..before.len()).find(|&j| {
-            !matched_before[j]
-                && before_keys[j].0 == now_keys[i].0
-                && !now_keys.contains(&before_keys[j])
-        });
+        let same_title = by_title
+            .get(now_keys[i].0.as_str())
+            .and_then(|js| js.iter().copied().find(|&j| !matched_before[j]));
         match same_title {
             Some(j) => {
                 matched_before[j] = true;
@@ -195,7 +207,7 @@ pub fn item_changes(before: &[ListedItem], now: &[ListedItem]) -> ItemChanges {
         }
     }
     for (j, item) in before.iter().enumerate() {
-        if !matched_before[j] && !now_keys.contains(&before_keys[j]) {
+        if !matched_before[j] && !now_set.contains(&before_keys[j]) {
             out.removed_from_page.push(item.clone());
         }
     }
