@@ -93,6 +93,18 @@ impl Archive {
             .count()
     }
 
+    /// A temp file under `tmp/` (removed when the path is dropped, or by the next run if this
+    /// one dies), for bytes that are not a blob: a raw body on its way into a WARC file.
+    pub fn temp_file(&self) -> Result<(tokio::fs::File, tempfile::TempPath), ArchiveError> {
+        let dir = self.root.join(TEMP_DIR);
+        let temp = tempfile::Builder::new()
+            .prefix(TEMP_PREFIX)
+            .tempfile_in(&dir)
+            .map_err(|source| ArchiveError::Write { path: dir, source })?;
+        let (file, path) = temp.into_parts();
+        Ok((tokio::fs::File::from_std(file), path))
+    }
+
     /// Starts a new blob: bytes go to a temp file and into a running sha256.
     pub fn writer(&self) -> Result<BlobWriter, ArchiveError> {
         let dir = self.root.join(TEMP_DIR);

@@ -32,6 +32,7 @@ use crate::store::{CheckRecord, ResourceRecord, RunRecord, RunStatus, Store};
 use crate::transition::{
     Before, Change, ItemChanges, ListedItem, Now, SeedSnapshot, item_changes, transition,
 };
+use crate::warc::{RunInfo as WarcRunInfo, WarcSink};
 
 /// A URL's check in this run and its record after it.
 #[derive(Clone, Debug)]
@@ -82,6 +83,16 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
         ..RunRecord::default()
     };
     store.begin_run(&mut run)?;
+    // Every HTTP exchange of the run also goes into the run's WARC file.
+    let warc = Arc::new(WarcSink::open(
+        &config.archive_dir,
+        &WarcRunInfo {
+            started: run.started,
+            run_id: run.id,
+            seeds: run.seeds.clone(),
+        },
+    )?);
+    let fetcher = fetcher.with_capture(warc.clone());
 
     let mut runner = Runner {
         fetcher,
@@ -145,6 +156,7 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
     };
     store.put_run(&run)?;
     store.flush().await?;
+    warc.finish()?;
     Ok(RunReport {
         version: JSON_VERSION,
         run: RunInfo {

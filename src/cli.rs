@@ -88,6 +88,10 @@ pub struct VerifyArgs {
     #[arg(long, env = "LINKWARD_ARCHIVE", default_value = config::DEFAULT_ARCHIVE_DIR)]
     pub archive: PathBuf,
 
+    /// Check a random P% of the blobs and WARC files (0 < P <= 100) instead of all of them.
+    #[arg(long, value_name = "P", value_parser = parse_sample)]
+    pub sample: Option<f64>,
+
     /// Output format.
     #[arg(long, value_enum, default_value = "terminal")]
     pub format: FormatArg,
@@ -248,5 +252,19 @@ impl CheckArgs {
             ignore: Vec::new(),
         };
         Ok(flags.over(file).into_config(self.seeds, progress))
+    }
+}
+
+/// `--sample P`: a percentage above 0 and at most 100.
+fn parse_sample(value: &str) -> Result<f64, String> {
+    let p: f64 = value
+        .trim()
+        .trim_end_matches('%')
+        .parse()
+        .map_err(|_| format!("{value:?} is not a percentage"))?;
+    if p > 0.0 && p <= 100.0 {
+        Ok(p)
+    } else {
+        Err(format!("{value} is not above 0 and at most 100"))
     }
 }

@@ -20,6 +20,8 @@ pub enum Error {
     #[error(transparent)]
     Lock(#[from] LockError),
     #[error(transparent)]
+    Warc(#[from] crate::warc::WarcError),
+    #[error(transparent)]
     Notify(#[from] crate::notify::NotifyError),
     #[error("ignore rules: {0}; fix the pattern or selector in linkward.toml or the manifest")]
     Ignore(String),

@@ -20,6 +20,7 @@ pub mod seed;
 pub mod store;
 pub mod transition;
 pub mod verify;
+pub mod warc;
 
 pub use config::Config;
 pub use error::Error;

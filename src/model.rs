@@ -146,6 +146,7 @@ pub enum Reason {
     /// robots.txt disallows linkward from fetching it; it was not requested.
     Robots,
     /// A 200 that really means "gone" (the rule that fired is in `soft_404`).
+    #[serde(rename = "soft-404")]
     Soft404,
     /// A failure that fits none of the above (the message goes to the log).
     Other,
@@ -256,5 +257,39 @@ impl Summary {
             State::Skipped => self.skipped,
             State::Unresolved => self.unresolved,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reasons_serialize_as_documented() -> Result<(), serde_json::Error> {
+        let all = [
+            Reason::PermanentRedirect,
+            Reason::TemporaryRedirect,
+            Reason::NotFound,
+            Reason::Gone,
+            Reason::HttpError,
+            Reason::Dns,
+            Reason::Connect,
+            Reason::Tls,
+            Reason::Timeout,
+            Reason::RedirectLoop,
+            Reason::TooManyRedirects,
+            Reason::Truncated,
+            Reason::TooLarge,
+            Reason::UnsupportedScheme,
+            Reason::NoUrl,
+            Reason::InvalidUrl,
+            Reason::Robots,
+            Reason::Soft404,
+            Reason::Other,
+        ];
+        for r in all {
+            assert_eq!(serde_json::to_string(&r)?, format!("\"{}\"", r.as_str()));
+        }
+        Ok(())
     }
 }

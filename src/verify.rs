@@ -3,6 +3,10 @@
 //! into memory); anything else there is `unexpected`. Every hash the store references (each
 //! check's `sha256`, each resource's `last_good_sha256`) must name an intact blob.
 //!
+//! Every WARC file under `warc/` is read record by record and each record's WARC-Block-Digest and
+//! WARC-Payload-Digest are recomputed from its content (a revisit's payload digest names another
+//! record's payload and is not checked against its own block).
+//!
 //! Invariants: verify holds the archive's lock for its whole walk, so no run writes blobs or records
 //! while it looks; it never modifies, moves or deletes what it finds; it never follows a symlink or
 //! opens anything but a regular file.
@@ -48,6 +52,33 @@ pub struct VerifyReport {
     pub missing: Vec<Missing>,
     /// Paths under `blobs/` that are not a blob at its content address, sorted.
     pub unexpected: Vec<String>,
+    /// With `--sample P`: the percentage of blobs and WARC files checked (the counts above are of
+    /// those checked; a reference to an unchecked blob that is there is not `missing`).
+    pub sampled: Option<f64>,
+    /// WARC files read under `warc/`.
+    pub warc_files: u64,
+    /// Records read in them.
+    pub warc_records: u64,
+    /// WARC records whose digests do not match their content, or files that could not be read
+    /// to the end; by file and offset.
+    pub warc: Vec<WarcProblem>,
+}
+
+/// A WARC record (or file) that does not hold what it says.
+#[derive(Debug, PartialEq, Serialize)]
+pub struct WarcProblem {
+    /// Relative to the archive dir, `/`-separated.
+    pub file: String,
+    /// Offset of the record's gzip member in the file.
+    pub offset: u64,
+    /// `block-digest`, `payload-digest`, or `unreadable` (the file cannot be read past `offset`).
+    pub problem: &'static str,
+    pub record_id: Option<String>,
+    pub target_uri: Option<String>,
+    /// The digest the record declares, or why the file could not be read.
+    pub expected: Option<String>,
+    /// The digest of what it holds.
+    pub actual: Option<String>,
 }
 
 /// A blob file whose bytes are not the ones its name promises.
@@ -80,13 +111,26 @@ pub struct Missing {
 impl VerifyReport {
     /// Nothing corrupt, missing or unexpected.
     pub fn is_clean(&self) -> bool {
-        self.corrupt.is_empty() && self.missing.is_empty() && self.unexpected.is_empty()
+        self.corrupt.is_empty()
+            && self.missing.is_empty()
+            && self.unexpected.is_empty()
+            && self.warc.is_empty()
     }
 }
 
 /// Verifies the archive at `archive_dir`. Problems found are in the report; an `Err` means the
 /// archive could not be looked at (not there, in use by a run, unreadable folders or store).
 pub async fn run(archive_dir: &Path) -> Result<VerifyReport, Error> {
+    run_sampled(archive_dir, None).await
+}
+
+/// Whether this file is among the `sample` percent checked.
+fn in_sample(sample: Option<f64>) -> bool {
+    sample.is_none_or(|p| fastrand::f64() * 100.0 < p)
+}
+
+/// [`run`], checking only a random `sample` percent of the blob and WARC files when given.
+pub async fn run_sampled(archive_dir: &Path, sample: Option<f64>) -> Result<VerifyReport, Error> {
     // Opening the store would create an empty one: there is nothing to verify without it.
     if !archive_dir.join(STORE_DIR).is_dir() {
         return Err(Error::NoArchive(archive_dir.to_path_buf()));
@@ -100,7 +144,15 @@ pub async fn run(archive_dir: &Path) -> Result<VerifyReport, Error> {
     let (files, unexpected) = tokio::task::spawn_blocking(move || walk(&root))
         .await
         .map_err(|e| verify_error(archive_dir, io::Error::other(e)))??;
-    let blobs = rehash(files).await?;
+    let (files, skipped): (Vec<BlobFile>, Vec<BlobFile>) =
+        files.into_iter().partition(|_| in_sample(sample));
+    let mut blobs = rehash(files).await?;
+    blobs.extend(skipped.into_iter().map(|f| Rehashed {
+        rel: f.rel,
+        name: f.name,
+        bytes: 0,
+        health: Health::Unchecked,
+    }));
 
     let mut ledger = tokio::task::spawn_blocking(move || -> Result<Ledger, Error> {
         let mut ledger = Ledger::default();
@@ -121,7 +173,111 @@ pub async fn run(archive_dir: &Path) -> Result<VerifyReport, Error> {
     .await
     .map_err(|e| verify_error(archive_dir, io::Error::other(e)))??;
     ledger.unexpected = unexpected;
-    Ok(ledger.report(blobs))
+    let mut report = ledger.report(blobs);
+    let root = archive.root().to_path_buf();
+    report.sampled = sample;
+    let warcs = tokio::task::spawn_blocking(move || verify_warcs(&root, sample))
+        .await
+        .map_err(|e| verify_error(archive_dir, io::Error::other(e)))??;
+    report.warc_files = warcs.files;
+    report.warc_records = warcs.records;
+    report.warc = warcs.problems;
+    Ok(report)
+}
+
+/// What reading the WARC files found.
+#[derive(Debug, Default)]
+struct WarcCheck {
+    files: u64,
+    records: u64,
+    problems: Vec<WarcProblem>,
+}
+
+/// Reads every finished WARC file under `warc/` (sorted by name) and rechecks each record's
+/// digests. A file a run is still writing (`.open`) is not looked at: no run holds the lock.
+fn verify_warcs(root: &Path, sample: Option<f64>) -> Result<WarcCheck, Error> {
+    let dir = root.join(crate::warc::WARC_DIR);
+    let mut out = WarcCheck::default();
+    let entries = match std::fs::read_dir(&dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(out),
+        Err(e) => return Err(verify_error(&dir, e)),
+    };
+    let mut files = Vec::new();
+    for entry in entries {
+        let entry = entry.map_err(|e| verify_error(&dir, e))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let file_type = entry
+            .file_type()
+            .map_err(|e| verify_error(&entry.path(), e))?;
+        if file_type.is_file() && name.ends_with(crate::warc::FILE_SUFFIX) && in_sample(sample) {
+            files.push((name, entry.path()));
+        }
+    }
+    files.sort();
+    for (name, path) in files {
+        let rel = format!("{}/{name}", crate::warc::WARC_DIR);
+        out.files += 1;
+        let mut records = 0;
+        let mut problems = Vec::new();
+        let read = crate::warc::read::read_records(&path, |record| {
+            records += 1;
+            problems.extend(record_problems(&rel, &record));
+        });
+        if let Err((offset, e)) = read {
+            problems.push(WarcProblem {
+                file: rel.clone(),
+                offset,
+                problem: "unreadable",
+                record_id: None,
+                target_uri: None,
+                expected: Some(e.to_string()),
+                actual: None,
+            });
+        }
+        out.records += records;
+        out.problems.extend(problems);
+    }
+    Ok(out)
+}
+
+/// The digests of `record` that do not match its content. Only `sha256:<hex>` digests (what
+/// linkward writes) can be rechecked; others are left alone.
+fn record_problems(file: &str, record: &crate::warc::read::ReadRecord) -> Vec<WarcProblem> {
+    let label = |digest: &[u8; 32]| format!("sha256:{}", hex::encode(digest));
+    let mut out = Vec::new();
+    let mut check = |problem: &'static str, declared: Option<&str>, actual: Option<&[u8; 32]>| {
+        let (Some(declared), Some(actual)) = (declared, actual) else {
+            return;
+        };
+        let Some(hex) = declared.strip_prefix("sha256:") else {
+            return;
+        };
+        if !hex.eq_ignore_ascii_case(&hex::encode(actual)) {
+            out.push(WarcProblem {
+                file: file.to_owned(),
+                offset: record.offset,
+                problem,
+                record_id: record.header("WARC-Record-ID").map(str::to_owned),
+                target_uri: record.header("WARC-Target-URI").map(str::to_owned),
+                expected: Some(declared.to_owned()),
+                actual: Some(label(actual)),
+            });
+        }
+    };
+    check(
+        "block-digest",
+        record.header("WARC-Block-Digest"),
+        Some(&record.block_sha256),
+    );
+    if record.header("WARC-Type") != Some("revisit") {
+        check(
+            "payload-digest",
+            record.header("WARC-Payload-Digest"),
+            record.payload_sha256.as_ref(),
+        );
+    }
+    out
 }
 
 fn verify_error(path: &Path, source: io::Error) -> Error {
@@ -182,6 +338,8 @@ fn blob_name(rel: &str) -> Option<Sha256> {
 #[derive(Debug, PartialEq)]
 enum Health {
     Intact,
+    /// Left out of a `--sample`d verify: there, not rehashed.
+    Unchecked,
     /// Holds other bytes (`actual`) or could not be read (`error`).
     Corrupt {
         actual: Option<Sha256>,
@@ -308,7 +466,7 @@ impl Ledger {
             .flat_map(|(key, runs)| runs.iter().map(move |&run| (key, Some(run))));
         for ((url, sha), run_id) in by_check.chain(only_last_good) {
             match health.get(sha) {
-                Some(Health::Intact) => {}
+                Some(Health::Intact | Health::Unchecked) => {}
                 Some(Health::Corrupt { .. }) => {
                     referrers.entry(*sha).or_default().insert(url.clone());
                 }
@@ -324,7 +482,7 @@ impl Ledger {
         let mut corrupt: Vec<Corrupt> = blobs
             .iter()
             .filter_map(|b| match &b.health {
-                Health::Intact => None,
+                Health::Intact | Health::Unchecked => None,
                 Health::Corrupt { actual, error } => Some(Corrupt {
                     path: b.rel.clone(),
                     expected: b.name,
@@ -339,13 +497,15 @@ impl Ledger {
             .collect();
         corrupt.sort_by(|a, b| a.path.cmp(&b.path));
 
+        let checked = || blobs.iter().filter(|b| b.health != Health::Unchecked);
         VerifyReport {
-            blobs: blobs.len() as u64,
-            bytes: blobs.iter().map(|b| b.bytes).sum(),
+            blobs: checked().count() as u64,
+            bytes: checked().map(|b| b.bytes).sum(),
             references: self.references,
             corrupt,
             missing,
             unexpected: self.unexpected,
+            ..VerifyReport::default()
         }
     }
 }
@@ -392,7 +552,25 @@ fn render_terminal(report: &VerifyReport, out: &mut dyn Write) -> io::Result<()>
             "unexpected  {path} (not a blob at its content address)"
         )?;
     }
-    writeln!(
+    for w in &report.warc {
+        let what = match w.problem {
+            "unreadable" => format!(
+                "cannot be read past here ({})",
+                w.expected.as_deref().unwrap_or("?")
+            ),
+            digest => format!(
+                "{digest} mismatch: says {}, holds {}",
+                w.expected.as_deref().unwrap_or("?"),
+                w.actual.as_deref().unwrap_or("?")
+            ),
+        };
+        let whose = w
+            .target_uri
+            .as_deref()
+            .map_or(String::new(), |u| format!(" (record of {u})"));
+        writeln!(out, "warc        {} at {}: {what}{whose}", w.file, w.offset)?;
+    }
+    write!(
         out,
         "verified {} blobs ({}), {} references: {} corrupt, {} missing, {} unexpected",
         report.blobs,
@@ -401,7 +579,17 @@ fn render_terminal(report: &VerifyReport, out: &mut dyn Write) -> io::Result<()>
         report.corrupt.len(),
         report.missing.len(),
         report.unexpected.len()
-    )
+    )?;
+    if report.warc_files > 0 || !report.warc.is_empty() {
+        write!(
+            out,
+            "; {} WARC files, {} records: {} problems",
+            report.warc_files,
+            report.warc_records,
+            report.warc.len()
+        )?;
+    }
+    writeln!(out)
 }
 
 /// `512 B`, `4.5 MiB`, `1.2 GiB`: binary units, one decimal past bytes.
@@ -529,6 +717,17 @@ mod tests {
     }
 
     #[test]
+    fn a_blob_left_out_of_a_sample_is_neither_counted_nor_missing() -> TestResult {
+        let skipped = sha(HELLO)?;
+        let mut ledger = Ledger::default();
+        ledger.check_ref(skipped, "http://a/ok", 1);
+        let report = ledger.report(vec![rehashed(skipped, Health::Unchecked)]);
+        assert_eq!((report.blobs, report.bytes), (0, 0));
+        assert!(report.is_clean(), "{report:?}");
+        Ok(())
+    }
+
+    #[test]
     fn a_clean_report_says_so_in_one_summary_line() -> TestResult {
         let report = VerifyReport {
             blobs: 123,
@@ -565,6 +764,7 @@ mod tests {
                 run_id: None,
             }],
             unexpected: vec!["blobs/stray".into()],
+            ..VerifyReport::default()
         };
         let mut out = Vec::new();
         render(&report, Format::Json, &mut out)?;
@@ -576,7 +776,8 @@ mod tests {
                 "corrupt": [{"path": format!("blobs/sha256/b9/4d/{HELLO}"), "expected": HELLO,
                              "actual": null, "urls": ["http://a/"], "error": "Permission denied"}],
                 "missing": [{"sha256": HELLO, "url": "http://a/", "run_id": null}],
-                "unexpected": ["blobs/stray"]
+                "unexpected": ["blobs/stray"],
+                "sampled": null, "warc_files": 0, "warc_records": 0, "warc": []
             })
         );
         Ok(())

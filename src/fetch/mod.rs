@@ -2,6 +2,7 @@
 //! content decoding into a running sha256 and a temp file in the archive, and every way a fetch
 //! can fail turned into a `Failure` value. `reqwest` types stay inside this module.
 
+pub mod capture;
 pub mod politeness;
 pub mod robots;
 
@@ -24,6 +25,7 @@ use url::Url;
 use crate::archive::{Archive, Blob};
 use crate::config::{Config, HostRule, ROBOTS_TTL};
 use crate::model::{Attempt, Hop};
+use capture::{Capture, CaptureSink, CapturedBody, CapturedRequest, CapturedResponse};
 use politeness::Politeness;
 use robots::{CachedRobots, RobotsCache, Rules};
 
@@ -192,6 +194,17 @@ pub struct Fetcher {
     host_headers: Vec<(HostRule, HeaderMap)>,
     archive: Archive,
     limits: Limits,
+    /// Where every exchange is handed (the run's WARC file); `None` captures nothing.
+    capture: Option<Arc<dyn CaptureSink>>,
+}
+
+/// An exchange whose response head is in, waiting for its body to be captured.
+struct Exchange {
+    url: Url,
+    date: DateTime<Utc>,
+    remote_ip: Option<std::net::IpAddr>,
+    request: CapturedRequest,
+    response: CapturedResponse,
 }
 
 /// One hop-by-hop walk to a final answer.
@@ -255,7 +268,113 @@ impl Fetcher {
                 max_retry_wait: config.max_retry_wait,
                 retry_backoff: config.retry_backoff,
             },
+            capture: None,
         })
+    }
+
+    /// Hands every HTTP exchange of every fetch (redirect hops, error answers, 304s, bodies) to
+    /// `sink`, with its raw body.
+    pub fn with_capture(mut self, sink: Arc<dyn CaptureSink>) -> Fetcher {
+        self.capture = Some(sink);
+        self
+    }
+
+    /// The exchange being made, when exchanges are captured.
+    fn exchange(
+        &self,
+        url: &Url,
+        date: DateTime<Utc>,
+        validators: &Validators,
+        response: &reqwest::Response,
+    ) -> Option<Exchange> {
+        self.capture.as_ref()?;
+        let mut sent = HeaderMap::new();
+        let mut validator = |name, value: &Option<String>| {
+            if let Some(v) = value.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
+                sent.insert(name, v);
+            }
+        };
+        validator(header::IF_NONE_MATCH, &validators.etag);
+        validator(header::IF_MODIFIED_SINCE, &validators.last_modified);
+        if let Some(extra) = self.extra_headers(url) {
+            for (name, value) in extra {
+                sent.append(name, value.clone());
+            }
+        }
+        Some(Exchange {
+            url: url.clone(),
+            date,
+            remote_ip: response.remote_addr().map(|a| a.ip()),
+            request: capture::request_head(url, USER_AGENT, &sent),
+            response: capture::response_head(
+                response.version(),
+                response.status(),
+                response.headers(),
+            ),
+        })
+    }
+
+    /// Hands an exchange to the sink on the blocking pool (it writes files).
+    async fn emit(&self, exchange: Exchange, body: CapturedBody) {
+        let Some(sink) = self.capture.clone() else {
+            return;
+        };
+        let capture = Capture {
+            target_uri: exchange.url,
+            date: exchange.date,
+            remote_ip: exchange.remote_ip,
+            request: exchange.request,
+            response: exchange.response,
+            body,
+        };
+        if let Err(e) = tokio::task::spawn_blocking(move || sink.capture(capture)).await {
+            tracing::warn!("capturing an exchange failed: {e}");
+        }
+    }
+
+    /// Captures an answer whose body is not kept (a redirect, an error, a 304): at most
+    /// `MAX_CAPTURED_ERROR_BODY` of it is read, within the fetch's time limits, for the capture
+    /// only (not counted as downloaded). Does nothing when exchanges are not captured.
+    async fn capture_unkept(
+        &self,
+        exchange: Option<Exchange>,
+        response: reqwest::Response,
+        deadline: Instant,
+    ) {
+        let Some(exchange) = exchange else {
+            return;
+        };
+        let mut bytes = Vec::new();
+        let mut truncated = false;
+        if exchange.response.status != 304 {
+            let mut stream = response.bytes_stream();
+            loop {
+                let idle = (Instant::now() + self.limits.idle_timeout).min(deadline);
+                match tokio::time::timeout_at(idle, stream.next()).await {
+                    Ok(Some(Ok(chunk))) => {
+                        let room = capture::MAX_CAPTURED_ERROR_BODY - bytes.len();
+                        if chunk.len() > room {
+                            bytes.extend_from_slice(&chunk[..room]);
+                            truncated = true;
+                            break;
+                        }
+                        bytes.extend_from_slice(&chunk);
+                    }
+                    Ok(None) => break,
+                    // What arrived before a stall or a broken connection is what was received.
+                    Ok(Some(Err(_))) | Err(_) => {
+                        truncated = true;
+                        break;
+                    }
+                }
+            }
+        }
+        let body = if bytes.is_empty() && !truncated {
+            CapturedBody::Empty
+        } else {
+            CapturedBody::Memory { bytes, truncated }
+        };
+        self.emit(exchange, body).await;
     }
 
     /// Status codes the URL's host rule accepts as ok.
@@ -376,23 +495,32 @@ impl Fetcher {
             if let Some(extra) = self.extra_headers(&current) {
                 request = request.headers(extra.clone());
             }
+            let sent_at = Utc::now();
             let response = match tokio::time::timeout_at(deadline, request.send()).await {
                 Err(_) => break failed(Failure::Timeout, None, "no response before the timeout"),
                 Ok(Err(e)) => break failed(classify_error(&e), None, error_chain(&e)),
                 Ok(Ok(r)) => r,
             };
             let status = response.status().as_u16();
+            let exchange = self.exchange(&current, sent_at, validators, &response);
             if status == 304 {
                 let h = response.headers();
-                break Outcome::NotModified {
+                let outcome = Outcome::NotModified {
                     etag: header_string(h, header::ETAG),
                     last_modified: header_string(h, header::LAST_MODIFIED),
                 };
+                self.capture_unkept(exchange, response, deadline).await;
+                break outcome;
             }
-            if response.status().is_redirection() {
-                let location = response.headers().get(header::LOCATION).map(|l| l.to_str());
+            if response.status().is_redirection()
+                && let Some(location) = response
+                    .headers()
+                    .get(header::LOCATION)
+                    .map(|l| l.to_str().map(str::to_owned))
+            {
+                self.capture_unkept(exchange, response, deadline).await;
                 match location {
-                    Some(Ok(loc)) => {
+                    Ok(loc) => {
                         let next = match current.join(loc.trim()) {
                             Ok(next) => next,
                             Err(e) => {
@@ -432,29 +560,29 @@ impl Fetcher {
                         spent += hop_start.elapsed();
                         continue;
                     }
-                    Some(Err(_)) => {
+                    Err(_) => {
                         break failed(
                             Failure::BadRedirect,
                             Some(status),
                             "Location is not valid text",
                         );
                     }
-                    // A 3xx with no Location (300, ...) is a final answer.
-                    None => {}
                 }
             }
+            // A 3xx with no Location (300, ...) is a final answer.
             let headers = response.headers();
             let content_type = header_string(headers, header::CONTENT_TYPE);
             if !response.status().is_success() {
                 let retry_after =
                     header_string(headers, header::RETRY_AFTER).and_then(|v| parse_retry_after(&v));
+                self.capture_unkept(exchange, response, deadline).await;
                 break Outcome::Status {
                     status,
                     content_type,
                     retry_after,
                 };
             }
-            let (outcome, raw) = self.read_body(response, deadline).await;
+            let (outcome, raw) = self.read_body(response, deadline, exchange).await;
             downloaded += raw;
             break outcome;
         };
@@ -565,20 +693,38 @@ impl Fetcher {
     }
 
     /// Streams a 2xx body through decoding into the archive, within the size and time limits.
-    async fn read_body(&self, response: reqwest::Response, deadline: Instant) -> (Outcome, u64) {
+    /// With an `exchange` to capture, the raw body is also kept for it (see `RawTee`) and the
+    /// exchange is handed to the sink once the body is archived whole.
+    async fn read_body(
+        &self,
+        response: reqwest::Response,
+        deadline: Instant,
+        exchange: Option<Exchange>,
+    ) -> (Outcome, u64) {
         let raw_bytes = Arc::new(AtomicU64::new(0));
-        let outcome = self
-            .read_body_counted(response, deadline, raw_bytes.clone())
+        let (outcome, raw_body) = self
+            .read_body_counted(response, deadline, raw_bytes.clone(), exchange.is_some())
             .await;
+        if let (Some(exchange), Outcome::Body { blob, .. }) = (exchange, &outcome) {
+            let body = match raw_body {
+                Some(temp) => CapturedBody::Temp(temp),
+                None if blob.bytes == 0 => CapturedBody::Empty,
+                None => CapturedBody::Blob(self.archive.blob_path(&blob.sha256)),
+            };
+            self.emit(exchange, body).await;
+        }
         (outcome, raw_bytes.load(Ordering::Relaxed))
     }
 
+    /// Reads the body; with `tee`, a content-encoded body's raw bytes also go to a temp file of
+    /// their own (returned), while an identity one needs none: its blob holds the raw bytes.
     async fn read_body_counted(
         &self,
         response: reqwest::Response,
         deadline: Instant,
         raw_bytes: Arc<AtomicU64>,
-    ) -> Outcome {
+        tee: bool,
+    ) -> (Outcome, Option<tempfile::TempPath>) {
         let status = response.status().as_u16();
         let headers = response.headers();
         let content_type = header_string(headers, header::CONTENT_TYPE);
@@ -590,88 +736,160 @@ impl Fetcher {
             .map(|e| e.trim().to_ascii_lowercase())
             .unwrap_or_default();
 
+        let mut tee = if tee && is_decoded(&encoding) {
+            match RawTee::new(&self.archive) {
+                Ok(t) => Some(t),
+                Err(e) => return (failed(Failure::Other, Some(status), e.to_string()), None),
+            }
+        } else {
+            None
+        };
+        let pending = tee.as_ref().map(|t| t.pending.clone());
         let counter = raw_bytes.clone();
         let raw = response
             .bytes_stream()
             .inspect_ok(move |chunk| {
                 counter.fetch_add(chunk.len() as u64, Ordering::Relaxed);
+                if let Some(pending) = &pending {
+                    pending
+                        .lock()
+                        .unwrap_or_else(|p| p.into_inner())
+                        .extend_from_slice(chunk);
+                }
             })
             .map_err(std::io::Error::other);
         let mut body = decoded(&encoding, StreamReader::new(raw));
 
         let mut writer = match self.archive.writer() {
             Ok(w) => w,
-            Err(e) => return failed(Failure::Other, Some(status), e.to_string()),
+            Err(e) => return (failed(Failure::Other, Some(status), e.to_string()), None),
         };
-        let mut buf = vec![0u8; CHUNK];
-        let truncated = |raw: u64| {
-            let expected = declared_len.map_or(String::new(), |n| format!(" of {n}"));
-            failed(
-                Failure::Truncated,
-                Some(status),
-                format!("body ended after {raw}{expected} bytes"),
-            )
-        };
-        loop {
-            let idle = (Instant::now() + self.limits.idle_timeout).min(deadline);
-            let n = match tokio::time::timeout_at(idle, body.read(&mut buf)).await {
-                Err(_) => {
-                    let why = if idle < deadline {
-                        "no body bytes for the idle timeout"
-                    } else {
-                        "the fetch timeout ran out while reading the body"
-                    };
-                    return failed(
-                        Failure::Timeout,
+        let outcome = 'read: {
+            let mut buf = vec![0u8; CHUNK];
+            let truncated = |raw: u64| {
+                let expected = declared_len.map_or(String::new(), |n| format!(" of {n}"));
+                failed(
+                    Failure::Truncated,
+                    Some(status),
+                    format!("body ended after {raw}{expected} bytes"),
+                )
+            };
+            loop {
+                let idle = (Instant::now() + self.limits.idle_timeout).min(deadline);
+                let n = match tokio::time::timeout_at(idle, body.read(&mut buf)).await {
+                    Err(_) => {
+                        let why = if idle < deadline {
+                            "no body bytes for the idle timeout"
+                        } else {
+                            "the fetch timeout ran out while reading the body"
+                        };
+                        break 'read failed(
+                            Failure::Timeout,
+                            Some(status),
+                            format!("{why} (after {} bytes)", writer.bytes()),
+                        );
+                    }
+                    Ok(Err(e)) => {
+                        let raw = raw_bytes.load(Ordering::Relaxed);
+                        // A network error mid-body is a truncation; otherwise the encoding is bad.
+                        let network = e
+                            .get_ref()
+                            .is_some_and(|inner| inner.is::<reqwest::Error>());
+                        break 'read if network || declared_len.is_some_and(|n| raw < n) {
+                            truncated(raw)
+                        } else {
+                            failed(
+                                Failure::Other,
+                                Some(status),
+                                format!("could not decode the {encoding} body: {e}"),
+                            )
+                        };
+                    }
+                    Ok(Ok(0)) => break,
+                    Ok(Ok(n)) => n,
+                };
+                if writer.bytes() + n as u64 > self.limits.max_size {
+                    break 'read failed(
+                        Failure::TooLarge,
                         Some(status),
-                        format!("{why} (after {} bytes)", writer.bytes()),
+                        format!("body larger than {} bytes", self.limits.max_size),
                     );
                 }
-                Ok(Err(e)) => {
-                    let raw = raw_bytes.load(Ordering::Relaxed);
-                    // A network error mid-body is a truncation; otherwise the encoding is bad.
-                    let network = e
-                        .get_ref()
-                        .is_some_and(|inner| inner.is::<reqwest::Error>());
-                    return if network || declared_len.is_some_and(|n| raw < n) {
-                        truncated(raw)
-                    } else {
-                        failed(
-                            Failure::Other,
-                            Some(status),
-                            format!("could not decode the {encoding} body: {e}"),
-                        )
-                    };
+                if let Err(e) = writer.write(&buf[..n]).await {
+                    break 'read failed(Failure::Other, Some(status), e.to_string());
                 }
-                Ok(Ok(0)) => break,
-                Ok(Ok(n)) => n,
-            };
-            if writer.bytes() + n as u64 > self.limits.max_size {
-                return failed(
-                    Failure::TooLarge,
-                    Some(status),
-                    format!("body larger than {} bytes", self.limits.max_size),
-                );
+                if let Some(tee) = &mut tee
+                    && let Err(e) = tee.drain().await
+                {
+                    break 'read failed(Failure::Other, Some(status), e.to_string());
+                }
             }
-            if let Err(e) = writer.write(&buf[..n]).await {
-                return failed(Failure::Other, Some(status), e.to_string());
+            let raw = raw_bytes.load(Ordering::Relaxed);
+            if declared_len.is_some_and(|n| raw < n) {
+                break 'read truncated(raw);
             }
-        }
-        let raw = raw_bytes.load(Ordering::Relaxed);
-        if declared_len.is_some_and(|n| raw < n) {
-            return truncated(raw);
-        }
-        match writer.finish().await {
-            Ok(blob) => Outcome::Body {
-                status,
-                content_type,
-                etag,
-                last_modified,
-                blob,
-            },
-            Err(e) => failed(Failure::Other, Some(status), e.to_string()),
-        }
+            if let Some(tee) = &mut tee
+                && let Err(e) = tee.finish().await
+            {
+                break 'read failed(Failure::Other, Some(status), e.to_string());
+            }
+            match writer.finish().await {
+                Ok(blob) => Outcome::Body {
+                    status,
+                    content_type,
+                    etag,
+                    last_modified,
+                    blob,
+                },
+                Err(e) => failed(Failure::Other, Some(status), e.to_string()),
+            }
+        };
+        let raw_body = match (&outcome, tee) {
+            (Outcome::Body { .. }, Some(tee)) => Some(tee.path),
+            _ => None,
+        };
+        (outcome, raw_body)
     }
+}
+
+/// The raw (still content-encoded) bytes of a body on their way to a temp file, beside the
+/// decoded ones going to the blob. Chunks are queued by the stream as they arrive and written
+/// after each decoded read, so at most a few chunks wait in memory.
+struct RawTee {
+    pending: Arc<Mutex<Vec<u8>>>,
+    file: tokio::fs::File,
+    path: tempfile::TempPath,
+}
+
+impl RawTee {
+    fn new(archive: &Archive) -> Result<RawTee, crate::archive::ArchiveError> {
+        let (file, path) = archive.temp_file()?;
+        Ok(RawTee {
+            pending: Arc::default(),
+            file,
+            path,
+        })
+    }
+
+    async fn drain(&mut self) -> std::io::Result<()> {
+        use tokio::io::AsyncWriteExt;
+        let chunk = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()));
+        if !chunk.is_empty() {
+            self.file.write_all(&chunk).await?;
+        }
+        Ok(())
+    }
+
+    async fn finish(&mut self) -> std::io::Result<()> {
+        use tokio::io::AsyncWriteExt;
+        self.drain().await?;
+        self.file.flush().await
+    }
+}
+
+/// Whether `decoded` changes the bytes of this Content-Encoding.
+fn is_decoded(encoding: &str) -> bool {
+    matches!(encoding, "gzip" | "x-gzip" | "br" | "deflate")
 }
 
 type BodyReader = Pin<Box<dyn AsyncRead + Send>>;

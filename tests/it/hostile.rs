@@ -350,6 +350,7 @@ fn content_disposition_file_names_are_ignored_and_nothing_lands_outside_the_hash
         h.evil_tag,
         h.evil_found
     );
+    let warc_name = regex::Regex::new(r"^linkward-\d{14}-\d{5}\.warc\.gz$").expect("regex");
     let mut stray = Vec::new();
     for e in &h.archive {
         let allowed = match e.path.split('/').collect::<Vec<_>>().as_slice() {
@@ -357,6 +358,9 @@ fn content_disposition_file_names_are_ignored_and_nothing_lands_outside_the_hash
             ["db", ..] => true,
             // The archive lock, part of the README's archive layout since it was added.
             ["lock"] => !e.is_dir,
+            // The run's WARC file, named by the run's start time, and the WARC payload index.
+            ["warc"] => e.is_dir,
+            ["warc", name] => !e.is_dir && (*name == "payloads.json" || warc_name.is_match(name)),
             ["blobs", "sha256", a] => e.is_dir && is_hex(a, 2),
             ["blobs", "sha256", a, b] => e.is_dir && is_hex(a, 2) && is_hex(b, 2),
             ["blobs", "sha256", a, b, name] => {

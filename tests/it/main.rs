@@ -13,3 +13,4 @@ mod safety;
 mod seeds;
 mod test_server;
 mod verify;
+mod warc;

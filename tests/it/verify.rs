@@ -88,7 +88,8 @@ async fn verify_after_a_check_finds_every_blob_intact_and_exits_0() {
         terminal.stdout.starts_with("verified 4 blobs (")
             && terminal
                 .stdout
-                .ends_with("8 references: 0 corrupt, 0 missing, 0 unexpected\n"),
+                .contains("8 references: 0 corrupt, 0 missing, 0 unexpected; 1 WARC files, ")
+            && terminal.stdout.ends_with(" records: 0 problems\n"),
         "{}",
         terminal.dump()
     );
