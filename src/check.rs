@@ -473,6 +473,7 @@ impl Runner {
             state: p.state,
             failures: p.failures,
             final_url: p.final_url.clone(),
+            redirect_targets: p.redirect_targets.clone(),
             good_fingerprint: p.last_good_fingerprint,
             good_sha256: p.last_good_sha256,
             recent_fingerprints: p
@@ -485,6 +486,7 @@ impl Runner {
         let now = Now {
             state: check.state,
             final_url: check.final_url.clone(),
+            redirect_targets: check.redirects.iter().map(|h| h.location.clone()).collect(),
             sha256: check.sha256,
             fingerprint: check.fingerprint,
         };

@@ -117,7 +117,10 @@ fn check(args: cli::CheckArgs) -> anyhow::Result<Exit> {
             return Ok(Exit::NotifyFailed);
         }
     }
-    let failing = config.fail_on.iter().any(|&s| report.summary.count(s) > 0);
+    // A resource failing fewer than --confirm times in a row is not broken yet: no alarm.
+    let failing = report.resources.iter().any(|r| {
+        config.fail_on.contains(&r.state) && r.change != Some(linkward::transition::Change::Failing)
+    });
     Ok(if failing { Exit::Failing } else { Exit::Clean })
 }
 

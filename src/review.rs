@@ -116,9 +116,27 @@ pub fn build(
         };
         let listing = listings.get(&check.url).cloned().unwrap_or_default();
         let resource = store.resource(&check.url)?;
+        // Standing conditions keep one id for as long as they last, so a feed reader shows a
+        // link that stays broken once, not once per run.
+        let id = match urgency {
+            Urgency::StillBroken | Urgency::Failing => format!(
+                "{}#broken-since#{}",
+                check.url,
+                resource
+                    .as_ref()
+                    .and_then(|r| r.first_broken)
+                    .map_or_else(|| check.run_id.to_string(), |t| t.timestamp().to_string())
+            ),
+            Urgency::Moved if change != Change::Moved => format!(
+                "{}#redirects-to#{}",
+                check.url,
+                check.final_url.as_deref().unwrap_or_default()
+            ),
+            _ => format!("{}#{}#{}", check.url, check.run_id, change.as_str()),
+        };
         let entry = Entry {
             urgency,
-            id: format!("{}#{}#{}", check.url, check.run_id, change.as_str()),
+            id,
             seed: listing.seed,
             section: listing.section,
             title: listing.title,
@@ -175,9 +193,12 @@ pub fn build(
             None => None,
         };
         let Some(now_snap) = now_snap else { continue };
-        let before = match baseline {
-            Some(b) => store.seed_at(seed, b)?,
-            None => None,
+        // Before the window, or, for a window that starts with the archive's first run, at its
+        // first run: changes made within the window are still reported.
+        let before = match (baseline, ids.first()) {
+            (Some(b), _) => store.seed_at(seed, b)?,
+            (None, Some(&first)) if Some(first) != last => store.seed_at(seed, first)?,
+            _ => None,
         };
         let items = before.map_or_else(ItemChanges::default, |b| {
             item_changes(&b.items, &now_snap.items)

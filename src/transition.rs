@@ -48,6 +48,8 @@ pub struct Before {
     /// Failures in a row up to and including the previous check.
     pub failures: u32,
     pub final_url: Option<String>,
+    /// The redirect targets the previous answer went through.
+    pub redirect_targets: Vec<String>,
     /// The last good copy's content fingerprint and raw hash.
     pub good_fingerprint: Option<Sha256>,
     pub good_sha256: Option<Sha256>,
@@ -61,6 +63,7 @@ pub struct Before {
 pub struct Now {
     pub state: State,
     pub final_url: Option<String>,
+    pub redirect_targets: Vec<String>,
     pub sha256: Option<Sha256>,
     pub fingerprint: Option<Sha256>,
 }
@@ -104,7 +107,13 @@ pub fn transition(before: Option<&Before>, now: &Now, confirm: u32) -> Transitio
         State::Broken => Change::StillBroken,
         State::Ok | State::Redirected if was_broken => Change::Recovered,
         State::Ok | State::Redirected => {
-            if b.final_url.is_some() && now.final_url.is_some() && b.final_url != now.final_url {
+            let moved_to =
+                b.final_url.is_some() && now.final_url.is_some() && b.final_url != now.final_url;
+            // Redirected before and now, through other targets: the listed link points somewhere new.
+            let rerouted = !b.redirect_targets.is_empty()
+                && !now.redirect_targets.is_empty()
+                && b.redirect_targets != now.redirect_targets;
+            if moved_to || rerouted {
                 Change::Moved
             } else if now.sha256.is_some() && now.sha256 != b.good_sha256 && b.good_sha256.is_some()
             {
@@ -239,6 +248,7 @@ mod tests {
             final_url: Some("http://a/x".into()),
             sha256: sha(sha_n),
             fingerprint: sha(fp_n),
+            redirect_targets: Vec::new(),
         }
     }
 
@@ -265,6 +275,15 @@ mod tests {
             ..ok_now(1, 101)
         };
         assert_eq!(transition(Some(&good(1)), &moved, 1).change, Change::Moved);
+        let via_a = Before {
+            redirect_targets: vec!["http://a/hop-a".into(), "http://a/x".into()],
+            ..good(1)
+        };
+        let via_b = Now {
+            redirect_targets: vec!["http://a/hop-b".into(), "http://a/x".into()],
+            ..ok_now(1, 101)
+        };
+        assert_eq!(transition(Some(&via_a), &via_b, 1).change, Change::Moved);
         let t = transition(Some(&good(1)), &broken(), 1);
         assert_eq!((t.change, t.failures), (Change::NewlyBroken, 1));
         let b1 = Before {

@@ -95,12 +95,20 @@ impl Reporter for Terminal {
 
 /// The end of `check`'s output: what is different since the previous run.
 fn changes_since_last_run(report: &RunReport, bold: &Style, out: &mut dyn Write) -> io::Result<()> {
+    use crate::change::Significance;
     use crate::transition::Change;
+    // Markup-only and volatile changes are history, not news: counted, not listed.
+    let minor = |r: &&crate::report::ResourceReport| {
+        r.change == Some(Change::Changed)
+            && r.significance.is_some_and(|s| s != Significance::Content)
+    };
     let notable: Vec<_> = report
         .resources
         .iter()
         .filter(|r| !matches!(r.change, None | Some(Change::Unchanged) | Some(Change::New)))
+        .filter(|r| !minor(r))
         .collect();
+    let minor_count = report.resources.iter().filter(|r| minor(r)).count();
     let new = report
         .resources
         .iter()
@@ -111,7 +119,7 @@ fn changes_since_last_run(report: &RunReport, bold: &Style, out: &mut dyn Write)
         .iter()
         .filter(|s| !s.changes.is_empty())
         .collect();
-    if notable.is_empty() && seed_changes.is_empty() {
+    if notable.is_empty() && seed_changes.is_empty() && minor_count == 0 {
         return Ok(());
     }
     writeln!(out, "{}", bold.apply_to("Since the last run"))?;
@@ -132,6 +140,12 @@ fn changes_since_last_run(report: &RunReport, bold: &Style, out: &mut dyn Write)
     }
     if new > 0 {
         writeln!(out, "  {new} resources checked for the first time")?;
+    }
+    if minor_count > 0 {
+        writeln!(
+            out,
+            "  {minor_count} resources changed only in markup or volatile tokens (dates, counters, ids)"
+        )?;
     }
     for s in seed_changes {
         for i in &s.changes.added_to_page {

@@ -86,6 +86,9 @@ pub struct ResourceRecord {
     /// Where the latest check that got an answer ended up, after redirects.
     #[serde(default)]
     pub final_url: Option<String>,
+    /// The redirect targets of that check, in order.
+    #[serde(default)]
+    pub redirect_targets: Vec<String>,
     /// The last good copy's content fingerprint.
     #[serde(default)]
     pub last_good_fingerprint: Option<Sha256>,
@@ -115,6 +118,7 @@ impl ResourceRecord {
             first_broken: None,
             failures: 0,
             final_url: None,
+            redirect_targets: Vec::new(),
             last_good_fingerprint: None,
             recent_fingerprints: Vec::new(),
             checks: 0,
@@ -126,6 +130,7 @@ impl ResourceRecord {
         rec.checks += 1;
         if check.final_url.is_some() {
             rec.final_url = check.final_url.clone();
+            rec.redirect_targets = check.redirects.iter().map(|h| h.location.clone()).collect();
         }
         if check.state.is_reachable() {
             if let Some(sha) = check.sha256 {

@@ -3,6 +3,7 @@
 
 pub mod json;
 pub mod linkward;
+pub mod scripted;
 pub mod seed_page;
 pub mod server;
 

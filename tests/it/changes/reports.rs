@@ -1,0 +1,270 @@
+//! `linkward report` from two real runs, in every format, snapshotted with times, hashes and
+//! ports masked; the Atom feed parses as Atom, with unique ids that stay the same when rendered
+//! again and in a wider window.
+
+use std::collections::BTreeSet;
+
+use regex::Regex;
+
+use super::{article, check, report_json, seed_html, store_command};
+use crate::common::{Behaviour, Linkward, TestServer, pdf};
+
+const ATOM_NS: &str = "http://www.w3.org/2005/Atom";
+
+fn page(extra: (&str, &str)) -> String {
+    seed_html(
+        "Migrants' participation in host countries",
+        &[
+            ("/r/summary.pdf", "Summary report"),
+            ("/r/photos.html", "Seminar photos"),
+            ("/r/programme.pdf", "Programme"),
+            ("/r/meeting.html", "Expert meeting"),
+            ("/r/note.pdf", "Information note"),
+            ("/r/background.pdf", "Background paper"),
+            extra,
+        ],
+    )
+}
+
+fn meeting(text: &str) -> String {
+    article(
+        "Expert meeting",
+        &[
+            "Panel one brings together mayors, community organisers and researchers.",
+            text,
+            "Registration closes one week before the meeting.",
+        ],
+    )
+}
+
+/// Two runs over a seed whose links do everything a report tells: newly broken, a soft 404, a
+/// permanent move, a content change, a recovery, a link still broken, and list changes.
+async fn two_runs() -> (TestServer, Linkward) {
+    let server = TestServer::start([
+        (
+            "/",
+            Behaviour::html(page(("/r/old-annex.pdf", "Old annex"))),
+        ),
+        (
+            "/r/summary.pdf",
+            Behaviour::ok("application/pdf", pdf("Summary")),
+        ),
+        (
+            "/r/photos.html",
+            Behaviour::html(article("Seminar photos", &["Photographs."])),
+        ),
+        (
+            "/r/programme.pdf",
+            Behaviour::ok("application/pdf", pdf("Programme")),
+        ),
+        (
+            "/r/programme-2007.pdf",
+            Behaviour::ok("application/pdf", pdf("Programme")),
+        ),
+        (
+            "/r/meeting.html",
+            Behaviour::html(meeting("The meeting is held on Tuesday in Geneva.")),
+        ),
+        ("/r/note.pdf", Behaviour::status(503, "text/plain", "busy")),
+        (
+            "/r/background.pdf",
+            Behaviour::status(404, "text/plain", "no"),
+        ),
+        (
+            "/r/old-annex.pdf",
+            Behaviour::ok("application/pdf", pdf("Old annex")),
+        ),
+        (
+            "/r/annex.pdf",
+            Behaviour::ok("application/pdf", pdf("Annex")),
+        ),
+    ])
+    .await;
+    let linkward = Linkward::new();
+    let seeds = [server.url("/")];
+    check(&linkward, &seeds, &[]).await;
+    server.set_route("/", Behaviour::html(page(("/r/annex.pdf", "Annex"))));
+    server.set_route("/r/summary.pdf", Behaviour::status(404, "text/plain", "no"));
+    server.set_route("/r/photos.html", Behaviour::redirect(302, "/"));
+    server.set_route(
+        "/r/programme.pdf",
+        Behaviour::redirect(301, "/r/programme-2007.pdf"),
+    );
+    server.set_route(
+        "/r/meeting.html",
+        Behaviour::html(meeting(
+            "The meeting is postponed to Thursday and moves to Vienna.",
+        )),
+    );
+    server.set_route("/r/note.pdf", Behaviour::ok("application/pdf", pdf("Note")));
+    check(&linkward, &seeds, &[]).await;
+    (server, linkward)
+}
+
+async fn render(linkward: &Linkward, format: &str, extra: &[&str]) -> String {
+    let mut args = vec!["--format", format];
+    args.extend_from_slice(extra);
+    let run = store_command(linkward, "report", &args).await;
+    assert_eq!(run.code, Some(0), "{}", run.dump());
+    assert!(run.stderr.trim().is_empty(), "{}", run.dump());
+    run.stdout
+}
+
+/// Masks what differs between runs of the suite: ports, times, dates and hashes.
+fn mask(text: &str) -> String {
+    let rules = [
+        (r"127\.0\.0\.1(:|%3A)\d+", "127.0.0.1${1}PORT"),
+        (
+            r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}| UTC)?",
+            "[TIME]",
+        ),
+        (r"\d{4}-\d{2}-\d{2}", "[DATE]"),
+        (r"\b[0-9a-f]{64}\b", "[SHA256]"),
+        // Ids of standing conditions carry when the failures began (Unix seconds).
+        (r"broken-since(#|%23)\d+", "broken-since${1}[EPOCH]"),
+    ];
+    rules.iter().fold(text.to_owned(), |acc, (re, to)| {
+        Regex::new(re)
+            .expect("mask regex")
+            .replace_all(&acc, *to)
+            .into_owned()
+    })
+}
+
+#[tokio::test]
+async fn the_report_in_every_format_matches_its_snapshot() {
+    let (_server, linkward) = two_runs().await;
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path("../snapshots");
+    settings.set_prepend_module_to_snapshot(false);
+    // Over both runs, the HTML timeline has a cell per run; it stays one self-contained file.
+    let html = mask(&render(&linkward, "html", &["--runs", "2"]).await);
+    for external in ["<script", " src=", "<link", "@import", "url("] {
+        assert!(!html.contains(external), "the HTML report uses {external}");
+    }
+    settings.bind(|| insta::assert_snapshot!("changes_report_html_two_runs", html));
+    for format in ["markdown", "html", "junit", "atom", "json"] {
+        let text = mask(&render(&linkward, format, &[]).await);
+        settings.bind(|| insta::assert_snapshot!(format!("changes_report_{format}"), text));
+    }
+}
+
+#[tokio::test]
+async fn the_junit_report_counts_what_it_lists() {
+    let (_server, linkward) = two_runs().await;
+    let xml = render(&linkward, "junit", &[]).await;
+    let doc = roxmltree::Document::parse(&xml).unwrap_or_else(|e| panic!("{e}:\n{xml}"));
+    let root = doc.root_element();
+    assert_eq!(root.tag_name().name(), "testsuites");
+    let cases: Vec<_> = root
+        .descendants()
+        .filter(|n| n.tag_name().name() == "testcase")
+        .collect();
+    let failures = cases
+        .iter()
+        .filter(|c| c.children().any(|f| f.tag_name().name() == "failure"))
+        .count();
+    assert_eq!(
+        root.attribute("tests"),
+        Some(cases.len().to_string().as_str())
+    );
+    assert_eq!(
+        root.attribute("failures"),
+        Some(failures.to_string().as_str())
+    );
+    // Newly broken, soft 404 and still broken fail; moved, changed and recovered pass.
+    assert_eq!(failures, 3, "{xml}");
+}
+
+#[tokio::test]
+async fn the_atom_feed_parses_with_unique_ids_that_are_stable() {
+    let (_server, linkward) = two_runs().await;
+    let json = report_json(&linkward, &[]).await;
+    let entries = json["entries"].as_array().expect("entries").len();
+    assert!(entries >= 6, "{json:#}");
+
+    let ids = |xml: &str| -> (String, Vec<String>) {
+        let doc = roxmltree::Document::parse(xml)
+            .unwrap_or_else(|e| panic!("the feed is not XML ({e}):\n{xml}"));
+        let feed = doc.root_element();
+        assert_eq!(feed.tag_name().name(), "feed");
+        assert_eq!(feed.tag_name().namespace(), Some(ATOM_NS));
+        let child = |node: roxmltree::Node<'_, '_>, name: &str| -> Option<String> {
+            node.children()
+                .find(|c| c.tag_name().name() == name && c.tag_name().namespace() == Some(ATOM_NS))
+                .and_then(|c| c.text())
+                .map(str::to_owned)
+        };
+        let feed_id = child(feed, "id").expect("feed id");
+        for required in ["title", "updated"] {
+            assert!(child(feed, required).is_some(), "feed {required}");
+        }
+        let ids = feed
+            .children()
+            .filter(|c| c.tag_name().name() == "entry")
+            .map(|e| {
+                for required in ["title", "updated"] {
+                    assert!(child(e, required).is_some(), "entry {required}:\n{xml}");
+                }
+                child(e, "id").expect("entry id")
+            })
+            .collect();
+        (feed_id, ids)
+    };
+    let atom = render(&linkward, "atom", &[]).await;
+    let (feed_id, first) = ids(&atom);
+    assert_eq!(first.len(), entries, "{atom}");
+    let unique: BTreeSet<&String> = first.iter().collect();
+    assert_eq!(unique.len(), first.len(), "ids repeat: {first:#?}");
+
+    // Rendered again, and over a window that also holds the first run: the same ids.
+    let again = ids(&render(&linkward, "atom", &[]).await);
+    assert_eq!(again, (feed_id.clone(), first.clone()));
+    let (wide_feed, wide) = ids(&render(&linkward, "atom", &["--runs", "2"]).await);
+    assert_eq!(wide_feed, feed_id);
+    for id in &first {
+        assert!(
+            wide.contains(id),
+            "{id} not in the wider window's feed: {wide:#?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn since_and_runs_choose_the_window() {
+    let (_server, linkward) = two_runs().await;
+    let runs = |report: &serde_json::Value| -> (Vec<u64>, serde_json::Value) {
+        let ids = report["window"]["runs"]
+            .as_array()
+            .expect("window runs")
+            .iter()
+            .filter_map(|r| r["id"].as_u64())
+            .collect();
+        (ids, report["window"]["baseline_run"].clone())
+    };
+    let none = serde_json::Value::Null;
+    assert_eq!(
+        runs(&report_json(&linkward, &[]).await),
+        (vec![2], 1.into())
+    );
+    assert_eq!(
+        runs(&report_json(&linkward, &["--runs", "1"]).await),
+        (vec![2], 1.into())
+    );
+    assert_eq!(
+        runs(&report_json(&linkward, &["--runs", "5"]).await),
+        (vec![1, 2], none.clone())
+    );
+    assert_eq!(
+        runs(&report_json(&linkward, &["--since", "7d"]).await),
+        (vec![1, 2], none)
+    );
+    let tomorrow = (chrono::Utc::now() + chrono::Duration::days(1))
+        .format("%Y-%m-%d")
+        .to_string();
+    let empty = report_json(&linkward, &["--since", &tomorrow]).await;
+    assert_eq!(runs(&empty).0, Vec::<u64>::new(), "{empty:#}");
+    assert_eq!(empty["entries"], serde_json::json!([]), "{empty:#}");
+    let bad = store_command(&linkward, "report", &["--since", "last tuesday"]).await;
+    bad.assert_usage_error();
+}
