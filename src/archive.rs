@@ -107,14 +107,9 @@ impl Archive {
 
     /// Starts a new blob: bytes go to a temp file and into a running sha256.
     pub fn writer(&self) -> Result<BlobWriter, ArchiveError> {
-        let dir = self.root.join(TEMP_DIR);
-        let temp = tempfile::Builder::new()
-            .prefix(TEMP_PREFIX)
-            .tempfile_in(&dir)
-            .map_err(|source| ArchiveError::Write { path: dir, source })?;
-        let (file, path) = temp.into_parts();
+        let (file, path) = self.temp_file()?;
         Ok(BlobWriter {
-            file: tokio::fs::File::from_std(file),
+            file,
             path,
             hasher: sha2::Sha256::new(),
             bytes: 0,
@@ -212,24 +207,46 @@ impl BlobWriter {
 async fn intact(path: &Path, sha: &Sha256, len: u64) -> bool {
     let path = path.to_path_buf();
     let sha = *sha;
-    tokio::task::spawn_blocking(move || -> io::Result<bool> {
-        if std::fs::metadata(&path)?.len() != len {
-            return Ok(false);
-        }
-        let mut file = std::fs::File::open(&path)?;
-        let mut hasher = sha2::Sha256::new();
-        let mut buf = vec![0u8; 64 * 1024];
-        loop {
-            let n = io::Read::read(&mut file, &mut buf)?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(&buf[..n]);
-        }
-        Ok(Sha256(hasher.finalize().into()) == sha)
+    tokio::task::spawn_blocking(move || {
+        std::fs::metadata(&path).is_ok_and(|m| m.len() == len)
+            && hash_file(&path).is_ok_and(|(h, n)| h == sha && n == len)
     })
     .await
-    .is_ok_and(|r| r.unwrap_or(false))
+    .unwrap_or(false)
+}
+
+/// Read size when streaming a file: the most of it held in memory at once.
+pub const FILE_CHUNK: usize = 64 * 1024;
+
+/// Streams a file's bytes into `each`, one chunk at a time; returns how many there were.
+pub fn for_each_chunk(
+    path: &Path,
+    mut each: impl FnMut(&[u8]) -> io::Result<()>,
+) -> io::Result<u64> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path)?;
+    let mut buf = vec![0u8; FILE_CHUNK];
+    let mut len = 0u64;
+    loop {
+        let n = match file.read(&mut buf) {
+            Ok(0) => return Ok(len),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        each(&buf[..n])?;
+        len += n as u64;
+    }
+}
+
+/// The sha256 and length of a file, streamed.
+pub fn hash_file(path: &Path) -> io::Result<(Sha256, u64)> {
+    let mut hasher = sha2::Sha256::new();
+    let len = for_each_chunk(path, |chunk| {
+        hasher.update(chunk);
+        Ok(())
+    })?;
+    Ok((Sha256(hasher.finalize().into()), len))
 }
 
 #[cfg(test)]

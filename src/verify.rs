@@ -12,22 +12,19 @@
 //! opens anything but a regular file.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::{self, Read, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 use futures_util::StreamExt;
 use serde::Serialize;
-use sha2::Digest;
 
-use crate::archive::Archive;
+use crate::archive::{Archive, hash_file};
 use crate::config::Format;
 use crate::error::Error;
 use crate::lock::ArchiveLock;
 use crate::model::Sha256;
 use crate::store::Store;
 
-/// Read size when rehashing a blob: memory stays flat whatever the blob's size.
-const HASH_BUFFER: usize = 64 * 1024;
 /// The folder under the archive root that holds blobs (see `Archive::relative_path`).
 const BLOBS_ROOT: &str = "blobs";
 /// The store's folder under the archive root: no store there means no archive to verify.
@@ -404,25 +401,6 @@ fn file_len(path: &Path) -> u64 {
     std::fs::metadata(path).map_or(0, |m| m.len())
 }
 
-/// The sha256 and length of a file, streamed through a fixed buffer.
-fn hash_file(path: &Path) -> io::Result<(Sha256, u64)> {
-    let mut file = std::fs::File::open(path)?;
-    let mut hasher = sha2::Sha256::new();
-    let mut buf = vec![0u8; HASH_BUFFER];
-    let mut bytes = 0u64;
-    loop {
-        let n = match file.read(&mut buf) {
-            Ok(0) => break,
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
-        };
-        hasher.update(&buf[..n]);
-        bytes += n as u64;
-    }
-    Ok((Sha256(hasher.finalize().into()), bytes))
-}
-
 /// The store's references, collected and then checked against the rehashed blobs.
 #[derive(Debug, Default)]
 struct Ledger {
@@ -652,12 +630,15 @@ mod tests {
     fn hashing_streams_a_file_larger_than_the_buffer() -> TestResult {
         let dir = tempfile::tempdir()?;
         let path = dir.path().join("big");
-        let body: Vec<u8> = (0..(3 * HASH_BUFFER + 17))
+        let body: Vec<u8> = (0..(3 * crate::archive::FILE_CHUNK + 17))
             .map(|i| (i % 251) as u8)
             .collect();
         std::fs::write(&path, &body)?;
         let (hash, bytes) = hash_file(&path)?;
-        assert_eq!(hash, Sha256(sha2::Sha256::digest(&body).into()));
+        assert_eq!(
+            hash,
+            Sha256(<sha2::Sha256 as sha2::Digest>::digest(&body).into())
+        );
         assert_eq!(bytes, body.len() as u64);
         Ok(())
     }

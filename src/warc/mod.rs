@@ -248,18 +248,10 @@ impl Writer {
         let status = c.response.status;
         let previous = self.index.latest.get(uri).cloned();
 
-        let mut head = format!(
-            "{} {} {}\r\n",
-            c.response.version, status, c.response.reason
-        )
-        .into_bytes();
-        for (name, value) in &c.response.headers {
-            head.extend_from_slice(name.as_bytes());
-            head.extend_from_slice(b": ");
-            head.extend_from_slice(value);
-            head.extend_from_slice(b"\r\n");
-        }
-        head.extend_from_slice(b"\r\n");
+        let head = http_head(
+            &format!("{} {} {}", c.response.version, status, c.response.reason),
+            &c.response.headers,
+        );
 
         let identical = (200..300).contains(&status)
             && payload_len > 0
@@ -326,15 +318,10 @@ impl Writer {
             }
         }
 
-        let mut request =
-            format!("{} {} HTTP/1.1\r\n", c.request.method, c.request.target).into_bytes();
-        for (name, value) in &c.request.headers {
-            request.extend_from_slice(name.as_bytes());
-            request.extend_from_slice(b": ");
-            request.extend_from_slice(value);
-            request.extend_from_slice(b"\r\n");
-        }
-        request.extend_from_slice(b"\r\n");
+        let request = http_head(
+            &format!("{} {} HTTP/1.1", c.request.method, c.request.target),
+            &c.request.headers,
+        );
         let mut header = Header::new("request", &record::record_id(), c.date);
         header.add("WARC-Target-URI", uri);
         if let Some(ip) = c.remote_ip {
@@ -419,6 +406,21 @@ fn salvage_open_files(dir: &Path) -> Result<(), WarcError> {
         tracing::info!("finalized {final_name}, left open by an interrupted run");
     }
     Ok(())
+}
+
+/// An HTTP message head as it goes into a record block: the first line, the headers, a blank line.
+fn http_head<N: AsRef<str>, V: AsRef<[u8]>>(first_line: &str, headers: &[(N, V)]) -> Vec<u8> {
+    let mut head = Vec::with_capacity(256);
+    head.extend_from_slice(first_line.as_bytes());
+    head.extend_from_slice(b"\r\n");
+    for (name, value) in headers {
+        head.extend_from_slice(name.as_ref().as_bytes());
+        head.extend_from_slice(b": ");
+        head.extend_from_slice(value.as_ref());
+        head.extend_from_slice(b"\r\n");
+    }
+    head.extend_from_slice(b"\r\n");
+    head
 }
 
 #[cfg(test)]
