@@ -156,6 +156,7 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
     };
     store.put_run(&run)?;
     store.flush().await?;
+    crate::index::refresh(&runner.archive, &store);
     warc.finish()?;
     Ok(RunReport {
         version: JSON_VERSION,

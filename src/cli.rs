@@ -32,6 +32,55 @@ pub enum Command {
     History(HistoryArgs),
     /// Write a change report for a window of runs, from the store (no network).
     Report(ReportArgs),
+    /// Write the archive out in a format other tools read.
+    #[command(subcommand)]
+    Export(ExportCommand),
+    /// Write out an archived version of a URL (the latest good copy, or the one at --at).
+    Get(GetArgs),
+    /// Rewrite the archive's offline index, ARCHIVE/index.html (check writes it after every run).
+    Index(IndexArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ExportCommand {
+    /// A BagIt 1.0 bag (RFC 8493) of the latest good copy of every listed document.
+    Bagit(BagitArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct BagitArgs {
+    /// Where to write the bag: a path that does not exist yet, or an empty folder.
+    pub out: PathBuf,
+
+    /// Archive folder to read.
+    #[arg(long, env = "LINKWARD_ARCHIVE", default_value = config::DEFAULT_ARCHIVE_DIR)]
+    pub archive: PathBuf,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct GetArgs {
+    /// The URL, as listed (or as shown in a report).
+    pub url: String,
+
+    /// Archive folder to read.
+    #[arg(long, env = "LINKWARD_ARCHIVE", default_value = config::DEFAULT_ARCHIVE_DIR)]
+    pub archive: PathBuf,
+
+    /// The good copy as of this date (2026-11-01: the end of that day, UTC) or RFC 3339 time
+    /// [default: the latest good copy].
+    #[arg(long, value_parser = linkward::export::get::parse_at)]
+    pub at: Option<chrono::DateTime<chrono::Utc>>,
+
+    /// Write to this file instead of stdout.
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct IndexArgs {
+    /// Archive folder whose index.html to rewrite.
+    #[arg(long, env = "LINKWARD_ARCHIVE", default_value = config::DEFAULT_ARCHIVE_DIR)]
+    pub archive: PathBuf,
 }
 
 #[derive(Debug, clap::Args)]

@@ -75,7 +75,62 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Verify(args) => verify(args),
         Command::History(args) => history(args),
         Command::Report(args) => report(args),
+        Command::Export(cli::ExportCommand::Bagit(args)) => export_bagit(args),
+        Command::Get(args) => get(args),
+        Command::Index(args) => index(args),
     }
+}
+
+fn export_bagit(args: cli::BagitArgs) -> anyhow::Result<Exit> {
+    let bag = linkward::export::bagit::export(&args.archive, &args.out)?;
+    write_stdout(|out| {
+        writeln!(
+            out,
+            "bagged {} files ({}) from run {} into {}; {} listed URLs have no archived copy",
+            bag.files,
+            bytesize::ByteSize(bag.bytes),
+            bag.run_id,
+            bag.out.display(),
+            bag.without_copy
+        )
+    })?;
+    Ok(Exit::Clean)
+}
+
+/// `get`: a URL with no archived copy (at that date) is a result (exit 1), not a setup error.
+fn get(args: cli::GetArgs) -> anyhow::Result<Exit> {
+    use linkward::export::get::{self, Lookup};
+    let version = match get::find(&args.archive, &args.url, args.at)? {
+        Lookup::Found(version) => version,
+        Lookup::Missing(miss) => {
+            eprintln!("linkward: {miss}");
+            return Ok(Exit::Failing);
+        }
+    };
+    match &args.output {
+        Some(path) => {
+            version.write_file(path)?;
+        }
+        None => {
+            let mut out = std::io::BufWriter::with_capacity(
+                linkward::archive::FILE_CHUNK,
+                std::io::stdout().lock(),
+            );
+            match version.copy_to(&mut out) {
+                Err(e) if e.is_broken_pipe() => {}
+                result => {
+                    result?;
+                }
+            }
+        }
+    }
+    Ok(Exit::Clean)
+}
+
+fn index(args: cli::IndexArgs) -> anyhow::Result<Exit> {
+    let path = linkward::index::regenerate(&args.archive)?;
+    write_stdout(|out| writeln!(out, "wrote {}", path.display()))?;
+    Ok(Exit::Clean)
 }
 
 fn report(args: cli::ReportArgs) -> anyhow::Result<Exit> {

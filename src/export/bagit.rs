@@ -233,7 +233,10 @@ pub fn export(archive_dir: &Path, out: &Path) -> Result<Summary, ExportError> {
         seeds.sort_by_key(|(id, _)| run.seeds.iter().position(|s| s == id));
         let mut copies = HashMap::new();
         for (_, snapshot) in &seeds {
-            let urls = snapshot.page_url.iter().chain(snapshot.items.iter().filter_map(|i| i.url.as_ref()));
+            let urls = snapshot
+                .page_url
+                .iter()
+                .chain(snapshot.items.iter().filter_map(|i| i.url.as_ref()));
             for url in urls {
                 if copies.contains_key(url) {
                     continue;
@@ -455,9 +458,21 @@ mod tests {
                 title: Some("Migrants' participation in host countries".into()),
                 page_url: Some("http://h/".into()),
                 items: vec![
-                    item("Programme (pdf)", Some("Related Documents"), Some("http://h/p.pdf")),
-                    item("Programme (PDF)", Some("Related Documents"), Some("http://h/p2")),
-                    item("Programme, again", Some("Related Documents"), Some("http://h/p.pdf")),
+                    item(
+                        "Programme (pdf)",
+                        Some("Related Documents"),
+                        Some("http://h/p.pdf"),
+                    ),
+                    item(
+                        "Programme (PDF)",
+                        Some("Related Documents"),
+                        Some("http://h/p2"),
+                    ),
+                    item(
+                        "Programme, again",
+                        Some("Related Documents"),
+                        Some("http://h/p.pdf"),
+                    ),
                     item("No copy", Some("Related Documents"), Some("http://h/gone")),
                     item("Unresolved", Some("Related Documents"), None),
                     item("Loose", None, Some("http://h/loose.txt")),
@@ -488,8 +503,15 @@ mod tests {
                 format!("{seed}/no-section-2/x.html"),
             ]
         );
-        assert_eq!(plan.without_copy, 1, "the gone URL; the unresolved item has no URL");
-        assert!(paths.iter().all(|p| !p.contains("..") && !p.starts_with('/')));
+        assert_eq!(
+            plan.without_copy, 1,
+            "the gone URL; the unresolved item has no URL"
+        );
+        assert!(
+            paths
+                .iter()
+                .all(|p| !p.contains("..") && !p.starts_with('/'))
+        );
     }
 
     #[test]
@@ -503,10 +525,16 @@ mod tests {
         let date = NaiveDate::from_ymd_opt(2026, 11, 29).ok_or("date")?;
         let text = bag_info_txt(&info, date, 1234, 5);
         assert!(text.contains("Source-Organization: linkward\n"), "{text}");
-        assert!(text.contains("External-Description: A page: its description\n"), "{text}");
+        assert!(
+            text.contains("External-Description: A page: its description\n"),
+            "{text}"
+        );
         assert!(text.contains("Bagging-Date: 2026-11-29\n"), "{text}");
         assert!(text.contains("Payload-Oxum: 1234.5\n"), "{text}");
-        assert!(text.contains(concat!("Bag-Software-Agent: linkward/", env!("CARGO_PKG_VERSION"))));
+        assert!(text.contains(concat!(
+            "Bag-Software-Agent: linkward/",
+            env!("CARGO_PKG_VERSION")
+        )));
         Ok(())
     }
 
@@ -524,7 +552,10 @@ mod tests {
         let tsv = linkward_manifest_tsv(&[e]);
         let lines: Vec<&str> = tsv.lines().collect();
         assert_eq!(lines.len(), 2);
-        assert_eq!(lines[1].split('\t').count(), LINKWARD_MANIFEST_COLUMNS.len());
+        assert_eq!(
+            lines[1].split('\t').count(),
+            LINKWARD_MANIFEST_COLUMNS.len()
+        );
         assert!(lines[1].ends_with("\t1970-01-01T00:00:00Z"), "{tsv}");
     }
 }

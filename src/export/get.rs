@@ -6,7 +6,7 @@ use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use url::Url;
 
 use super::{ExportError, copy_blob};
@@ -53,13 +53,14 @@ impl fmt::Display for Miss {
             ),
             Miss::NeverGood { url, checks } => write!(
                 f,
-                "{url} was never archived: none of its {checks} checks kept a good copy (see `linkward history {url}`)"
+                "{url} was never archived: it was checked {checks} time{}, never with a good copy kept (see `linkward history {url}`)",
+                if *checks == 1 { "" } else { "s" }
             ),
             Miss::NoneYet { url, at, first } => write!(
                 f,
                 "{url} has no archived copy at or before {}: its first good copy is from {}",
-                at.to_rfc3339(),
-                first.to_rfc3339()
+                at.to_rfc3339_opts(SecondsFormat::Secs, true),
+                first.to_rfc3339_opts(SecondsFormat::Secs, true)
             ),
         }
     }
@@ -87,17 +88,15 @@ pub fn find(
         return Ok(Lookup::Missing(Miss::Unknown { url: key }));
     }
     Ok(match pick(&history, at) {
-        Ok((check, sha256)) => {
-            Lookup::Found(Version {
-                blob: archive_dir.join(Archive::relative_path(&sha256)),
-                url: key,
-                sha256,
-                bytes: check.bytes,
-                content_type: check.content_type.clone(),
-                checked_at: check.checked_at,
-                run_id: check.run_id,
-            })
-        }
+        Ok((check, sha256)) => Lookup::Found(Version {
+            blob: archive_dir.join(Archive::relative_path(&sha256)),
+            url: key,
+            sha256,
+            bytes: check.bytes,
+            content_type: check.content_type.clone(),
+            checked_at: check.checked_at,
+            run_id: check.run_id,
+        }),
         Err(None) => Lookup::Missing(Miss::NeverGood { url: key, checks }),
         Err(Some(first)) => Lookup::Missing(Miss::NoneYet {
             url: key,

@@ -159,7 +159,10 @@ mod tests {
             slug("Migrants' participation in host countries", "x"),
             "migrants-participation-in-host-countries"
         );
-        assert_eq!(slug("Références — Année 2007", "x"), "references-annee-2007");
+        assert_eq!(
+            slug("Références — Année 2007", "x"),
+            "references-annee-2007"
+        );
         assert_eq!(slug("  ../../etc/passwd  ", "x"), "etc-passwd");
         assert_eq!(slug("..", "untitled"), "untitled");
         assert_eq!(slug("移民", "untitled"), "untitled");
@@ -172,7 +175,10 @@ mod tests {
                     the list of participants";
         let s = slug(long, "x");
         assert!(is_safe(&s), "{s}");
-        assert_eq!(s, "summary-report-pdf-on-the-seminar-discussions-and-outcomes");
+        assert_eq!(
+            s,
+            "summary-report-pdf-on-the-seminar-discussions-and-outcomes"
+        );
         let one_word = "a".repeat(200);
         assert_eq!(slug(&one_word, "x").len(), MAX_SLUG);
     }
@@ -196,16 +202,16 @@ mod tests {
 
     #[test]
     fn extensions_come_from_the_type_then_the_url() {
-        assert_eq!(
-            extension(Some("application/pdf"), "http://h/x.bin"),
-            "pdf"
-        );
+        assert_eq!(extension(Some("application/pdf"), "http://h/x.bin"), "pdf");
         assert_eq!(
             extension(Some("text/html; charset=utf-8"), "http://h/"),
             "html"
         );
         assert_eq!(
-            extension(Some("application/octet-stream"), "http://h/a/report.PDF?x=1"),
+            extension(
+                Some("application/octet-stream"),
+                "http://h/a/report.PDF?x=1"
+            ),
             "pdf"
         );
         assert_eq!(extension(None, "http://h/a/report.tar.gz"), "gz");

@@ -358,6 +358,8 @@ fn content_disposition_file_names_are_ignored_and_nothing_lands_outside_the_hash
             ["db", ..] => true,
             // The archive lock, part of the README's archive layout since it was added.
             ["lock"] => !e.is_dir,
+            // The offline index, rewritten whole after every run (fixed name, see the layout).
+            ["index.html"] => !e.is_dir,
             // The run's WARC file, named by the run's start time, and the WARC payload index.
             ["warc"] => e.is_dir,
             ["warc", name] => !e.is_dir && (*name == "payloads.json" || warc_name.is_match(name)),

@@ -1,6 +1,7 @@
 //! linkward's integration tests: one binary; `common/` holds the harness (local test servers and
 //! a runner for the built binary). Every server runs on 127.0.0.1 inside its test.
 
+mod bagit;
 mod changes;
 mod check;
 mod cli;
@@ -8,6 +9,7 @@ mod common;
 mod crash;
 mod history;
 mod hostile;
+mod index;
 mod outcomes;
 mod politeness;
 mod safety;

@@ -1,0 +1,563 @@
+//! The offline index, `ARCHIVE/index.html`: one self-contained page (inline CSS; no JavaScript,
+//! no external stylesheet, font or image) that lists every seed of the latest complete run and
+//! its items by section: title, note, state, when last checked, when last good, the sha256 of
+//! the good copy, a relative link to that copy under `blobs/`, and the original URL. It opens
+//! from `file://` with no network and no server, and moves with the archive folder.
+//!
+//! Written after every `check` run and by `linkward index`; gathering reads only the store,
+//! rendering is pure, and the file is replaced whole (temp file, then rename).
+
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+
+use crate::archive::Archive;
+use crate::check::open_existing;
+use crate::export::{latest_complete_run, manifest_of};
+use crate::model::{Reason, Sha256, State};
+use crate::store::{ResourceRecord, RunRecord, Store, StoreError};
+
+/// The index's file name in the archive folder.
+pub const INDEX_FILE: &str = "index.html";
+/// Hex digits of a sha256 shown in the table (the full one is in the cell's tooltip).
+const SHORT_HASH: usize = 12;
+
+#[derive(Debug, thiserror::Error)]
+pub enum IndexError {
+    /// The archive could not be opened (not there, in use, unreadable).
+    #[error(transparent)]
+    Open(#[from] Box<crate::Error>),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("could not write the index {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Everything the page shows, gathered from the store.
+#[derive(Clone, Debug, PartialEq)]
+pub struct IndexPage {
+    pub generated: DateTime<Utc>,
+    /// The run whose lists are shown: the latest complete one.
+    pub run: Option<RunRecord>,
+    /// The latest run, when it is not that one (interrupted, or still running).
+    pub later_run: Option<RunRecord>,
+    pub seeds: Vec<SeedEntry>,
+}
+
+/// One seed and what it listed.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SeedEntry {
+    pub id: String,
+    pub title: Option<String>,
+    pub description: Option<String>,
+    pub publisher: Option<String>,
+    /// The seed page itself, when it is a checked resource.
+    pub page: Option<Row>,
+    /// Sections in listing order; `None` is items listed under no heading.
+    pub sections: Vec<(Option<String>, Vec<Row>)>,
+}
+
+/// One listed item (one of its URLs) and what the store knows of it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Row {
+    pub title: String,
+    pub note: Option<String>,
+    pub url: Option<String>,
+    pub state: State,
+    pub reason: Option<Reason>,
+    pub http_status: Option<u16>,
+    pub last_checked: Option<DateTime<Utc>>,
+    pub last_good_at: Option<DateTime<Utc>>,
+    pub sha256: Option<Sha256>,
+    pub bytes: Option<u64>,
+    pub content_type: Option<String>,
+    /// The good copy's path relative to the archive folder, when the blob is there.
+    pub copy: Option<String>,
+}
+
+/// Writes `index.html` into the archive, replacing the previous one whole.
+pub fn write(archive: &Archive, store: &Store) -> Result<PathBuf, IndexError> {
+    let page = gather(archive, store, Utc::now())?;
+    let html = render(&page);
+    let path = archive.root().join(INDEX_FILE);
+    let write_error = |source| IndexError::Write {
+        path: path.clone(),
+        source,
+    };
+    let mut temp = tempfile::Builder::new()
+        .prefix(".index-")
+        .suffix(".html")
+        .tempfile_in(archive.root())
+        .map_err(write_error)?;
+    temp.write_all(html.as_bytes()).map_err(write_error)?;
+    temp.as_file().sync_all().map_err(write_error)?;
+    crate::export::get::set_mode(temp.path(), 0o644).map_err(write_error)?;
+    temp.persist(&path).map_err(|e| write_error(e.error))?;
+    Ok(path)
+}
+
+/// [`write`], for the end of a run: an index that cannot be written is worth a warning, never a
+/// failed run (the store and blobs are what matter, and `linkward index` can redo it).
+pub fn refresh(archive: &Archive, store: &Store) {
+    if let Err(e) = write(archive, store) {
+        tracing::warn!("{e}; `linkward index` writes it again");
+    }
+}
+
+/// `linkward index`: rewrites the index of an existing archive.
+pub fn regenerate(archive_dir: &Path) -> Result<PathBuf, IndexError> {
+    let (_lock, store) = open_existing(archive_dir).map_err(Box::new)?;
+    let archive = Archive::open(archive_dir).map_err(|e| Box::new(crate::Error::from(e)))?;
+    write(&archive, &store)
+}
+
+/// Reads what the page shows: the latest complete run's seeds and the latest record of each
+/// URL they list. Notes, publishers and descriptions come from the seed manifests when they can
+/// still be read (the store does not keep them).
+pub fn gather(
+    archive: &Archive,
+    store: &Store,
+    now: DateTime<Utc>,
+) -> Result<IndexPage, StoreError> {
+    let runs = store.runs()?;
+    let latest = runs.iter().max_by_key(|r| r.id).cloned();
+    let run = latest_complete_run(store)?;
+    let later_run = latest.filter(|l| run.as_ref().is_none_or(|r| r.id != l.id));
+    let mut seeds = Vec::new();
+    if let Some(run) = &run {
+        let mut listed = store.seeds_in_run(run.id)?;
+        listed.sort_by_key(|(id, _)| run.seeds.iter().position(|s| s == id));
+        for (id, snapshot) in listed {
+            let manifest = manifest_of(&id);
+            let notes: HashMap<(&str, Option<&str>), &str> = manifest
+                .iter()
+                .flat_map(|m| m.items.iter())
+                .filter_map(|i| {
+                    Some(((i.title.as_str(), i.section.as_deref()), i.note.as_deref()?))
+                })
+                .collect();
+            let row = |title: &str,
+                       section: Option<&str>,
+                       url: Option<&str>|
+             -> Result<Row, StoreError> {
+                let record = match url {
+                    Some(u) => store.resource(u)?,
+                    None => None,
+                };
+                let mut row = row_of(title, url, record.as_ref(), archive);
+                row.note = notes.get(&(title, section)).map(|n| (*n).to_owned());
+                Ok(row)
+            };
+            let title = snapshot.title.clone();
+            let info = manifest.as_ref().map(|m| &m.page);
+            let page = match &snapshot.page_url {
+                Some(u) => {
+                    let mut page = row(title.as_deref().unwrap_or(&id), None, Some(u))?;
+                    page.note = info.and_then(|p| p.note.clone());
+                    Some(page)
+                }
+                None => None,
+            };
+            let mut sections: Vec<(Option<String>, Vec<Row>)> = Vec::new();
+            for item in &snapshot.items {
+                let r = row(&item.title, item.section.as_deref(), item.url.as_deref())?;
+                match sections.iter_mut().find(|(s, _)| *s == item.section) {
+                    Some((_, rows)) => rows.push(r),
+                    None => sections.push((item.section.clone(), vec![r])),
+                }
+            }
+            seeds.push(SeedEntry {
+                title,
+                description: info.and_then(|p| p.description.clone()),
+                publisher: info.and_then(|p| p.publisher.clone()),
+                id,
+                page,
+                sections,
+            });
+        }
+    }
+    Ok(IndexPage {
+        generated: now,
+        run,
+        later_run,
+        seeds,
+    })
+}
+
+fn row_of(
+    title: &str,
+    url: Option<&str>,
+    record: Option<&ResourceRecord>,
+    archive: &Archive,
+) -> Row {
+    let state = match (url, record) {
+        (_, Some(r)) => r.state,
+        (None, None) => State::Unresolved,
+        (Some(u), None) if !(u.starts_with("http://") || u.starts_with("https://")) => {
+            State::Skipped
+        }
+        // Listed but not checked (yet): nothing is known of it.
+        (Some(_), None) => State::Unresolved,
+    };
+    let reason = match (url, record) {
+        (_, Some(r)) => r.reason,
+        (None, None) => Some(Reason::NoUrl),
+        (Some(_), None) if state == State::Skipped => Some(Reason::UnsupportedScheme),
+        (Some(_), None) => None,
+    };
+    let sha256 = record.and_then(|r| r.last_good_sha256);
+    Row {
+        title: title.to_owned(),
+        note: None,
+        url: url.map(str::to_owned),
+        state,
+        reason,
+        http_status: record.and_then(|r| r.http_status),
+        last_checked: record.map(|r| r.last_checked),
+        last_good_at: record.and_then(|r| r.last_good_at),
+        bytes: record.and_then(|r| r.last_good_bytes),
+        content_type: record.and_then(|r| r.last_good_content_type.clone()),
+        copy: sha256
+            .filter(|s| archive.contains(s))
+            .map(|s| Archive::relative_path(&s)),
+        sha256,
+    }
+}
+
+const STYLE: &str = "
+*{box-sizing:border-box}
+body{font:14px/1.45 -apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetica,Arial,sans-serif;color:#1f2328;background:#fff;margin:0}
+main{max-width:1280px;margin:0 auto;padding:24px 28px 48px}
+h1{font-size:24px;margin:0 0 4px}
+h2{font-size:19px;margin:32px 0 4px;padding:0 0 4px 10px;border-left:5px solid #0969da}
+h3{font-size:15px;margin:20px 0 6px;color:#424a53}
+a{color:#0969da;text-decoration:none}
+a:hover{text-decoration:underline}
+.sub,.muted,footer{color:#57606a}
+.sub{margin:0 0 6px;font-size:13px}
+.warn{margin:10px 0;padding:8px 12px;background:#fff8c5;border:1px solid #d4a72c;border-radius:6px}
+.counts{margin:10px 0 0;padding:0;list-style:none}
+.counts li{display:inline-block;margin:0 6px 6px 0}
+.seedinfo{margin:2px 0 0;font-size:13px;color:#57606a}
+.seedinfo p{margin:2px 0}
+table{border-collapse:collapse;width:100%;table-layout:fixed;font-size:13px}
+col.c-title{width:31%}col.c-state{width:12%}col.c-date{width:10%}col.c-copy{width:14%}col.c-url{width:23%}
+th{text-align:left;font-weight:600;color:#57606a;border-bottom:2px solid #d0d7de;padding:4px 8px}
+td{vertical-align:top;border-bottom:1px solid #eaeef2;padding:6px 8px;overflow-wrap:anywhere}
+tr.page td{background:#f6f8fa}
+.title{font-weight:600}
+.note{margin-top:3px;font-size:12px;color:#57606a}
+.url{font-size:12px;word-break:break-all}
+.none{color:#8c959f;font-style:italic}
+.date{white-space:nowrap;font-variant-numeric:tabular-nums}
+code{font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
+.badge{display:inline-block;font-size:12px;font-weight:600;padding:1px 8px;border-radius:10px;color:#fff;background:#6e7781}
+.s-ok{background:#1a7f37}.s-redirected{background:#9a6700}.s-broken{background:#cf222e}.s-skipped{background:#6e7781}.s-unresolved{background:#8250df}
+.reason{display:block;margin-top:2px;font-size:12px;color:#57606a}
+footer{margin-top:36px;font-size:12px;border-top:1px solid #d0d7de;padding-top:8px}
+@media print{main{max-width:none;padding:0}a{color:#1f2328}}
+";
+
+/// The page. Pure; every text from the store or a server is escaped, and the only links are
+/// relative ones to the archive's own blobs and the listed URLs themselves.
+pub fn render(page: &IndexPage) -> String {
+    let mut h = String::with_capacity(16 * 1024);
+    let _ = writeln!(
+        h,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <meta name=\"generator\" content=\"linkward/{}\">\n\
+         <title>linkward archive index</title>\n<style>{STYLE}</style>\n</head>\n<body>\n<main>",
+        env!("CARGO_PKG_VERSION")
+    );
+    h.push_str("<h1>Archive index</h1>\n");
+    match &page.run {
+        Some(run) => {
+            let _ = writeln!(
+                h,
+                "<p class=\"sub\">Run {} &middot; started {} &middot; finished {} &middot; {} seed{}</p>",
+                run.id,
+                time(&run.started),
+                run.finished.as_ref().map_or_else(|| "—".to_owned(), time),
+                page.seeds.len(),
+                if page.seeds.len() == 1 { "" } else { "s" }
+            );
+        }
+        None => h.push_str("<p class=\"warn\">No run has completed yet: nothing to list.</p>\n"),
+    }
+    if let Some(later) = &page.later_run {
+        let _ = writeln!(
+            h,
+            "<p class=\"warn\">Run {} (started {}) did not complete: the lists below are from the \
+             last complete run; states and copies are the latest known.</p>",
+            later.id,
+            time(&later.started)
+        );
+    }
+    counts(&mut h, page);
+    for seed in &page.seeds {
+        seed_section(&mut h, seed);
+    }
+    let _ = writeln!(
+        h,
+        "<footer>Generated {} by linkward {}. Local copies are relative links into this archive \
+         folder (<code>blobs/sha256/</code>); they open without a network. States and dates are \
+         each URL&rsquo;s latest check.</footer>\n</main>\n</body>\n</html>",
+        time(&page.generated),
+        env!("CARGO_PKG_VERSION")
+    );
+    h
+}
+
+fn counts(h: &mut String, page: &IndexPage) {
+    let mut n: HashMap<State, usize> = HashMap::new();
+    for row in page
+        .seeds
+        .iter()
+        .flat_map(|s| s.sections.iter().flat_map(|(_, rows)| rows))
+    {
+        *n.entry(row.state).or_default() += 1;
+    }
+    if n.is_empty() {
+        return;
+    }
+    h.push_str("<ul class=\"counts\">");
+    for state in State::ALL {
+        if let Some(k) = n.get(&state) {
+            let _ = write!(
+                h,
+                "<li><span class=\"badge s-{s}\">{k} {s}</span></li>",
+                s = state.as_str()
+            );
+        }
+    }
+    h.push_str("</ul>\n");
+}
+
+fn seed_section(h: &mut String, seed: &SeedEntry) {
+    let _ = writeln!(
+        h,
+        "<section class=\"seed\">\n<h2>{}</h2>",
+        esc(seed.title.as_deref().unwrap_or(&seed.id))
+    );
+    h.push_str("<div class=\"seedinfo\">");
+    let _ = write!(h, "<p>Seed <code>{}</code>", esc(&seed.id));
+    if let Some(p) = &seed.publisher {
+        let _ = write!(h, " &middot; {}", esc(p));
+    }
+    h.push_str("</p>");
+    if let Some(d) = &seed.description {
+        let _ = write!(h, "<p>{}</p>", esc(d));
+    }
+    h.push_str("</div>\n");
+    if let Some(page) = &seed.page {
+        table_start(h, None);
+        row_html(h, page, true);
+        h.push_str("</tbody></table>\n");
+    }
+    for (section, rows) in &seed.sections {
+        table_start(h, Some(section.as_deref().unwrap_or("Not under a heading")));
+        for r in rows {
+            row_html(h, r, false);
+        }
+        h.push_str("</tbody></table>\n");
+    }
+    h.push_str("</section>\n");
+}
+
+fn table_start(h: &mut String, section: Option<&str>) {
+    if let Some(s) = section {
+        let _ = writeln!(h, "<h3>{}</h3>", esc(s));
+    }
+    h.push_str(
+        "<table><colgroup><col class=\"c-title\"><col class=\"c-state\"><col class=\"c-date\">\
+         <col class=\"c-date\"><col class=\"c-copy\"><col class=\"c-url\"></colgroup>\n\
+         <thead><tr><th>Title</th><th>State</th><th>Last checked</th><th>Last good</th>\
+         <th>Local copy</th><th>Original URL</th></tr></thead><tbody>\n",
+    );
+}
+
+fn row_html(h: &mut String, r: &Row, is_page: bool) {
+    let _ = write!(h, "<tr{}>", if is_page { " class=\"page\"" } else { "" });
+    // Title and note.
+    let _ = write!(h, "<td><div class=\"title\">{}</div>", esc(&r.title));
+    if is_page {
+        h.push_str("<div class=\"note\">The seed page itself</div>");
+    }
+    if let Some(n) = &r.note {
+        let _ = write!(h, "<div class=\"note\">{}</div>", esc(n));
+    }
+    h.push_str("</td>");
+    // State and reason.
+    let _ = write!(
+        h,
+        "<td><span class=\"badge s-{s}\">{s}</span>",
+        s = r.state.as_str()
+    );
+    let reason = match (r.reason, r.http_status) {
+        (Some(Reason::HttpError), Some(code)) => Some(format!("http-error ({code})")),
+        (Some(reason), _) => Some(reason.as_str().to_owned()),
+        (None, _) => None,
+    };
+    if let Some(reason) = reason {
+        let _ = write!(h, "<span class=\"reason\">{}</span>", esc(&reason));
+    }
+    h.push_str("</td>");
+    // Dates.
+    for t in [&r.last_checked, &r.last_good_at] {
+        match t {
+            Some(t) => {
+                let _ = write!(
+                    h,
+                    "<td class=\"date\" title=\"{}\">{}</td>",
+                    t.to_rfc3339(),
+                    day(t)
+                );
+            }
+            None => h.push_str("<td class=\"none\">never</td>"),
+        }
+    }
+    // The local copy.
+    match (&r.sha256, &r.copy) {
+        (Some(sha), Some(path)) => {
+            let hex = sha.to_hex();
+            let kind = r
+                .content_type
+                .as_deref()
+                .map(|t| format!(" type=\"{}\"", esc(t.split(';').next().unwrap_or(t).trim())))
+                .unwrap_or_default();
+            let size = r
+                .bytes
+                .map(|b| format!(" <span class=\"muted\">{}</span>", bytesize::ByteSize(b)))
+                .unwrap_or_default();
+            let _ = write!(
+                h,
+                "<td><a href=\"{}\"{kind} title=\"sha256 {hex}\"><code>{}</code></a>{size}</td>",
+                esc(path),
+                &hex[..SHORT_HASH]
+            );
+        }
+        (Some(sha), None) => {
+            let hex = sha.to_hex();
+            let _ = write!(
+                h,
+                "<td title=\"sha256 {hex}\"><code>{}</code> <span class=\"none\">missing from the archive</span></td>",
+                &hex[..SHORT_HASH]
+            );
+        }
+        (None, _) => h.push_str("<td class=\"none\">no copy</td>"),
+    }
+    // The original URL.
+    match &r.url {
+        Some(u) if u.starts_with("http://") || u.starts_with("https://") => {
+            let _ = write!(
+                h,
+                "<td class=\"url\"><a href=\"{0}\" rel=\"noreferrer\">{0}</a></td>",
+                esc(u)
+            );
+        }
+        Some(u) => {
+            let _ = write!(h, "<td class=\"url\">{}</td>", esc(u));
+        }
+        None => h.push_str("<td class=\"none\">unresolved — no URL</td>"),
+    }
+    h.push_str("</tr>\n");
+}
+
+fn time(t: &DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d %H:%M UTC").to_string()
+}
+
+fn day(t: &DateTime<Utc>) -> String {
+    t.format("%Y-%m-%d").to_string()
+}
+
+/// Escapes text for HTML content and double- or single-quoted attributes; drops control
+/// characters other than tab and newline.
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            '\t' | '\n' => out.push(c),
+            c if c.is_control() => {}
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(title: &str, url: Option<&str>, state: State) -> Row {
+        Row {
+            title: title.into(),
+            note: None,
+            url: url.map(Into::into),
+            state,
+            reason: None,
+            http_status: None,
+            last_checked: None,
+            last_good_at: None,
+            sha256: None,
+            bytes: None,
+            content_type: None,
+            copy: None,
+        }
+    }
+
+    fn page(rows: Vec<Row>) -> IndexPage {
+        IndexPage {
+            generated: DateTime::from_timestamp(0, 0).unwrap_or_default(),
+            run: Some(RunRecord {
+                id: 7,
+                ..RunRecord::default()
+            }),
+            later_run: None,
+            seeds: vec![SeedEntry {
+                id: "seeds/s.toml".into(),
+                title: Some("A <seed>".into()),
+                description: None,
+                publisher: None,
+                page: None,
+                sections: vec![(Some("Related Documents".into()), rows)],
+            }],
+        }
+    }
+
+    #[test]
+    fn text_is_escaped_and_nothing_is_executable_or_fetched() {
+        let sha = Sha256([0xab; 32]);
+        let mut evil = row(
+            "<script>alert(1)</script>",
+            Some("https://h/x?a=\"><img src=x>"),
+            State::Ok,
+        );
+        evil.note = Some("note & <b>".into());
+        evil.sha256 = Some(sha);
+        evil.copy = Some(Archive::relative_path(&sha));
+        evil.content_type = Some("application/pdf\"><script>".into());
+        let html = render(&page(vec![evil, row("Unlisted", None, State::Unresolved)]));
+        assert!(!html.to_ascii_lowercase().contains("<script"), "{html}");
+        assert!(!html.contains("<img"), "{html}");
+        assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+        assert!(html.contains("note &amp; &lt;b&gt;"));
+        assert!(html.contains(&format!("href=\"blobs/sha256/ab/ab/{}\"", sha.to_hex())));
+        assert!(html.contains(&format!("title=\"sha256 {}\"", sha.to_hex())));
+        assert!(html.contains("unresolved — no URL"));
+        assert!(html.contains("Run 7"));
+        assert!(html.contains("A &lt;seed&gt;"));
+    }
+}

@@ -1,0 +1,271 @@
+//! The offline index: after every `check`, `ARCHIVE/index.html` lists every item of every seed,
+//! links each good copy by a relative path that resolves to its blob, and needs nothing from a
+//! network (no script, no external asset); `linkward index` rewrites it; a run whose index cannot
+//! be written still succeeds.
+
+use std::collections::BTreeSet;
+use std::ffi::OsStr;
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::common::json::resource;
+use crate::common::{Behaviour, Linkward, TestServer, pdf, sha256_hex};
+
+const PROGRAMME: &str = "/docs/programme.pdf";
+const SUMMARY: &str = "/docs/summary.pdf";
+const GONE: &str = "/docs/gone.pdf";
+
+const TITLES: [&str; 4] = [
+    "Programme (pdf) of the seminar",
+    "Summary report (pdf) on the seminar's discussions & outcomes",
+    "Information note (pdf) on the seminar organization and objectives",
+    "Background paper <draft>",
+];
+const NOTE: &str = "mirror (low confidence): found on a partner site";
+
+async fn site() -> TestServer {
+    let server = TestServer::start([
+        (
+            PROGRAMME,
+            Behaviour::ok("application/pdf", pdf("Programme")),
+        ),
+        (SUMMARY, Behaviour::ok("application/pdf", pdf("Summary"))),
+    ])
+    .await;
+    server.set_route(
+        "/",
+        Behaviour::html(format!(
+            "<title>Seminar</title><h2>Related Documents</h2>\
+             <p><a href=\"{PROGRAMME}\">Programme (pdf) of the seminar</a></p>"
+        )),
+    );
+    server
+}
+
+fn manifest(server: &TestServer) -> String {
+    format!(
+        r#"format = 1
+
+[page]
+title = "Migrants' participation in host countries"
+url = "{page}"
+
+[[item]]
+section = "Related Documents"
+title = "{t0}"
+note = "{NOTE}"
+urls = ["{programme}"]
+
+[[item]]
+section = "Related Documents"
+title = "{t1}"
+urls = ["{summary}"]
+
+[[item]]
+section = "Related Documents"
+title = "{t2}"
+urls = []
+
+[[item]]
+section = "Background"
+title = "{t3}"
+urls = ["{gone}"]
+"#,
+        page = server.url("/"),
+        t0 = TITLES[0],
+        t1 = TITLES[1],
+        t2 = TITLES[2],
+        t3 = TITLES[3],
+        programme = server.url(PROGRAMME),
+        summary = server.url(SUMMARY),
+        gone = server.url(GONE),
+    )
+}
+
+/// Text as it appears in HTML once escaped.
+fn escaped(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+        .replace('\'', "&#39;")
+}
+
+/// Every value of `attr="..."` in `html`.
+fn attribute_values(html: &str, attr: &str) -> Vec<String> {
+    let needle = format!(" {attr}=\"");
+    html.match_indices(&needle)
+        .map(|(i, _)| {
+            let rest = &html[i + needle.len()..];
+            rest[..rest.find('"').expect("closing quote")].replace("&amp;", "&")
+        })
+        .collect()
+}
+
+/// Asserts the page needs nothing but itself: no script, no external (or any) asset.
+fn assert_self_contained(html: &str) {
+    let lower = html.to_ascii_lowercase();
+    for bad in [
+        "<script",
+        "javascript:",
+        "<link",
+        "<img",
+        "<iframe",
+        "<object",
+        "<embed",
+        " src=",
+        "@import",
+        "url(",
+    ] {
+        assert!(!lower.contains(bad), "index.html contains {bad:?}");
+    }
+}
+
+/// The relative links of the page (everything but the listed URLs themselves); each must stay
+/// inside the archive and name an intact blob.
+fn local_links(archive: &Path, html: &str) -> BTreeSet<String> {
+    let mut local = BTreeSet::new();
+    for href in attribute_values(html, "href") {
+        if href.starts_with("http://") || href.starts_with("https://") {
+            continue;
+        }
+        assert!(
+            !href.starts_with('/') && !href.contains("..") && !href.contains(':'),
+            "not a relative link inside the archive: {href:?}"
+        );
+        let file = archive.join(&href);
+        let bytes = std::fs::read(&file).unwrap_or_else(|e| panic!("{href} does not resolve: {e}"));
+        let name = href.rsplit('/').next().expect("a file name");
+        assert_eq!(sha256_hex(&bytes), name, "{href} is an intact blob");
+        local.insert(href);
+    }
+    local
+}
+
+async fn check(linkward: &Linkward, seed: &Path) -> Value {
+    let run = linkward.check(&[seed], &[]).await;
+    assert_eq!(
+        run.code,
+        Some(1),
+        "the dead link makes exit 1\n{}",
+        run.dump()
+    );
+    run.json()
+}
+
+fn read_index(archive: &Path) -> String {
+    std::fs::read_to_string(archive.join("index.html")).expect("index.html after check")
+}
+
+#[tokio::test]
+async fn check_writes_a_self_contained_index_with_every_item_and_relative_links_to_its_copies() {
+    let server = site().await;
+    let linkward = Linkward::new();
+    let seed = linkward.write_file("seeds/site.toml", &manifest(&server));
+    let report = check(&linkward, &seed).await;
+    let html = read_index(linkward.archive());
+
+    assert_self_contained(&html);
+    for title in TITLES {
+        assert!(html.contains(&escaped(title)), "index lacks {title:?}");
+    }
+    assert!(html.contains(&escaped(NOTE)), "index lacks the note");
+    assert!(html.contains(&escaped("Migrants' participation in host countries")));
+    assert!(html.contains("unresolved — no URL"));
+    assert!(html.contains("Run 1 "), "the header names the run");
+    for path in [PROGRAMME, SUMMARY, GONE] {
+        assert!(html.contains(&server.url(path)), "original URL of {path}");
+    }
+
+    let links = local_links(linkward.archive(), &html);
+    let expected: BTreeSet<String> = ["/", PROGRAMME, SUMMARY]
+        .iter()
+        .map(|p| {
+            let r = resource(&report, &server.url(p));
+            let archived = r["archived"].as_str().unwrap_or_else(|| panic!("{r:#}"));
+            let sha = r["last_good_sha256"].as_str().expect("a good copy");
+            assert!(
+                html.contains(&format!("title=\"sha256 {sha}\"")),
+                "the full sha256 of {p} is shown"
+            );
+            archived.to_owned()
+        })
+        .collect();
+    assert_eq!(links, expected, "one relative link per good copy");
+}
+
+#[tokio::test]
+async fn the_index_follows_each_run_and_linkward_index_rewrites_it() {
+    let server = site().await;
+    let linkward = Linkward::new();
+    let seed = linkward.write_file("seeds/site.toml", &manifest(&server));
+    let first = check(&linkward, &seed).await;
+    server.set_route(
+        SUMMARY,
+        Behaviour::status(500, "text/html", "<h1>oops</h1>"),
+    );
+    check(&linkward, &seed).await;
+    let html = read_index(linkward.archive());
+    assert!(html.contains("Run 2 "), "the latest run");
+    assert!(
+        html.contains("http-error (500)"),
+        "the summary is broken now"
+    );
+    // Broken now, but its last good copy is still linked.
+    let archived = resource(&first, &server.url(SUMMARY))["archived"]
+        .as_str()
+        .expect("run 1 kept the summary")
+        .to_owned();
+    assert!(local_links(linkward.archive(), &html).contains(&archived));
+
+    std::fs::remove_file(linkward.archive().join("index.html")).expect("rm index.html");
+    let run = linkward
+        .run([
+            OsStr::new("index"),
+            OsStr::new("--archive"),
+            linkward.archive().as_os_str(),
+        ])
+        .await;
+    assert_eq!(run.code, Some(0), "{}", run.dump());
+    let again = read_index(linkward.archive());
+    assert_self_contained(&again);
+    assert!(again.contains("Run 2 ") && again.contains(&escaped(TITLES[1])));
+
+    let no_archive = Linkward::new();
+    let missing = no_archive.archive().join("nothing-here");
+    let run = no_archive
+        .run([
+            OsStr::new("index"),
+            OsStr::new("--archive"),
+            missing.as_os_str(),
+        ])
+        .await;
+    run.assert_usage_error();
+    assert!(!missing.exists(), "index never creates an archive");
+}
+
+#[tokio::test]
+async fn a_run_whose_index_cannot_be_written_still_succeeds() {
+    let server = site().await;
+    let linkward = Linkward::new();
+    let seed = linkward.write_file("seeds/site.toml", &manifest(&server));
+    // A non-empty folder where the index goes: the rename onto it fails.
+    let blocker = linkward.archive().join("index.html");
+    std::fs::create_dir_all(blocker.join("x")).expect("mkdir");
+    let run = linkward.check(&[&seed], &[]).await;
+    assert_eq!(run.code, Some(1), "as without the blocker\n{}", run.dump());
+    run.json();
+    assert!(
+        run.stderr.contains("index"),
+        "a warning names the index\n{}",
+        run.dump()
+    );
+    assert!(blocker.join("x").is_dir());
+    let leftovers: Vec<String> = std::fs::read_dir(linkward.archive())
+        .expect("ls")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".index-"))
+        .collect();
+    assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
+}
