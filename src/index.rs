@@ -18,7 +18,7 @@ use crate::archive::Archive;
 use crate::check::open_existing;
 use crate::export::{latest_complete_run, manifest_of};
 use crate::model::{Reason, Sha256, State};
-use crate::store::{ResourceRecord, RunRecord, Store, StoreError};
+use crate::store::{ResourceRecord, RunRecord, Store, StoreError, VerificationRecord};
 
 /// The index's file name in the archive folder.
 pub const INDEX_FILE: &str = "index.html";
@@ -47,6 +47,8 @@ pub struct IndexPage {
     pub run: Option<RunRecord>,
     /// The latest run, when it is not that one (interrupted, or still running).
     pub later_run: Option<RunRecord>,
+    /// The latest `linkward verify`, if any.
+    pub last_verified: Option<VerificationRecord>,
     pub seeds: Vec<SeedEntry>,
 }
 
@@ -186,6 +188,7 @@ pub fn gather(
         generated: now,
         run,
         later_run,
+        last_verified: store.last_verification()?,
         seeds,
     })
 }
@@ -290,6 +293,23 @@ pub fn render(page: &IndexPage) -> String {
             );
         }
         None => h.push_str("<p class=\"warn\">No run has completed yet: nothing to list.</p>\n"),
+    }
+    match &page.last_verified {
+        Some(v) => {
+            let scope = v.sampled.map_or_else(String::new, |p| format!(" (a {p}% sample)"));
+            let outcome = if v.clean {
+                format!("intact: {} blobs, {} WARC records{scope}", v.blobs, v.warc_records)
+            } else {
+                format!("{} problems found{scope}; run <code>linkward verify</code> for the list", v.problems)
+            };
+            let _ = writeln!(
+                h,
+                "<p class=\"{}\">Last verified {}: {outcome}</p>",
+                if v.clean { "sub" } else { "warn" },
+                time(&v.at)
+            );
+        }
+        None => h.push_str("<p class=\"sub\">Last verified: never (<code>linkward verify</code> rehashes every copy)</p>\n"),
     }
     if let Some(later) = &page.later_run {
         let _ = writeln!(

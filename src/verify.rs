@@ -23,7 +23,7 @@ use crate::config::Format;
 use crate::error::Error;
 use crate::lock::ArchiveLock;
 use crate::model::Sha256;
-use crate::store::Store;
+use crate::store::{Store, VerificationRecord};
 
 /// The folder under the archive root that holds blobs (see `Archive::relative_path`).
 const BLOBS_ROOT: &str = "blobs";
@@ -151,7 +151,9 @@ pub async fn run_sampled(archive_dir: &Path, sample: Option<f64>) -> Result<Veri
         health: Health::Unchecked,
     }));
 
+    let reader = store.clone();
     let mut ledger = tokio::task::spawn_blocking(move || -> Result<Ledger, Error> {
+        let store = reader;
         let mut ledger = Ledger::default();
         for check in store.all_checks() {
             let check = check?;
@@ -179,6 +181,22 @@ pub async fn run_sampled(archive_dir: &Path, sample: Option<f64>) -> Result<Veri
     report.warc_files = warcs.files;
     report.warc_records = warcs.records;
     report.warc = warcs.problems;
+    // Kept so the index can say when the archive was last proven intact, and shown at once.
+    store.put_verification(&VerificationRecord {
+        at: chrono::Utc::now(),
+        clean: report.is_clean(),
+        blobs: report.blobs,
+        bytes: report.bytes,
+        references: report.references,
+        warc_records: report.warc_records,
+        problems: (report.corrupt.len()
+            + report.missing.len()
+            + report.unexpected.len()
+            + report.warc.len()) as u64,
+        sampled: report.sampled,
+    })?;
+    store.flush().await?;
+    crate::index::refresh(&archive, &store);
     Ok(report)
 }
 

@@ -1,8 +1,8 @@
 //! The history store, the only module that touches sled. It lives at `<archive>/db` and holds
-//! six trees: `meta` (the format version), `resources` (latest record per URL), `checks` (every
+//! seven trees: `meta` (the format version), `resources` (latest record per URL), `checks` (every
 //! check, keyed `url \0 run-id` so one prefix scan gives a URL's history in order), `runs`,
-//! `robots` (each origin's last robots.txt answer) and `seed_lists` (what each seed listed in
-//! each run, keyed `seed \0 run-id`).
+//! `robots` (each origin's last robots.txt answer), `seed_lists` (what each seed listed in
+//! each run, keyed `seed \0 run-id`) and `verifications` (each `verify` outcome, by time).
 //! Values are JSON so that a future format can still read them. sled's own file lock keeps two
 //! runs from sharing one store.
 
@@ -10,7 +10,7 @@ mod records;
 
 use std::path::{Path, PathBuf};
 
-pub use records::{CheckRecord, ResourceRecord, RunRecord, RunStatus};
+pub use records::{CheckRecord, ResourceRecord, RunRecord, RunStatus, VerificationRecord};
 
 use crate::fetch::robots::{CachedRobots, RobotsCache};
 use crate::transition::SeedSnapshot;
@@ -47,6 +47,7 @@ pub struct Store {
     runs: sled::Tree,
     robots: sled::Tree,
     seed_lists: sled::Tree,
+    verifications: sled::Tree,
 }
 
 impl Store {
@@ -87,6 +88,7 @@ impl Store {
             runs: db.open_tree("runs")?,
             robots: db.open_tree("robots")?,
             seed_lists: db.open_tree("seed_lists")?,
+            verifications: db.open_tree("verifications")?,
             db,
         })
     }
@@ -214,6 +216,20 @@ impl Store {
                     Ok(None)
                 }
             }
+            None => Ok(None),
+        }
+    }
+
+    /// Keeps the outcome of a verify run (keyed by time, so the last one is the latest).
+    pub fn put_verification(&self, v: &VerificationRecord) -> Result<(), StoreError> {
+        let key = v.at.timestamp_micros().to_be_bytes();
+        self.verifications.insert(key, serde_json::to_vec(v)?)?;
+        Ok(())
+    }
+
+    pub fn last_verification(&self) -> Result<Option<VerificationRecord>, StoreError> {
+        match self.verifications.last()? {
+            Some((_, v)) => Ok(Some(serde_json::from_slice(&v)?)),
             None => Ok(None),
         }
     }

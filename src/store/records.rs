@@ -240,3 +240,19 @@ mod tests {
         assert_eq!(rec.first_broken, None);
     }
 }
+
+/// The outcome of one `linkward verify`, kept so the index can say when the archive was last
+/// proven intact.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct VerificationRecord {
+    pub at: DateTime<Utc>,
+    pub clean: bool,
+    pub blobs: u64,
+    pub bytes: u64,
+    pub references: u64,
+    pub warc_records: u64,
+    /// Corrupt, missing and unexpected blobs plus WARC digest problems.
+    pub problems: u64,
+    /// `--sample P`, when only a share was checked.
+    pub sampled: Option<f64>,
+}

@@ -93,6 +93,12 @@ async fn verify_after_a_check_finds_every_blob_intact_and_exits_0() {
         "{}",
         terminal.dump()
     );
+    // Each verify is kept, and the offline index says when the archive was last proven intact.
+    let index = std::fs::read_to_string(linkward.archive().join("index.html")).expect("index.html");
+    assert!(
+        index.contains("Last verified") && index.contains("intact: 4 blobs"),
+        "the index does not show the clean verify"
+    );
 }
 
 #[tokio::test]
@@ -128,6 +134,11 @@ async fn an_overwritten_blob_is_reported_corrupt_by_path_and_exits_1() {
         .find(|l| l.contains(&path))
         .unwrap_or_else(|| panic!("no line names {path}\n{}", terminal.dump()));
     assert!(line.starts_with("corrupt"), "{line}");
+    let index = std::fs::read_to_string(linkward.archive().join("index.html")).expect("index.html");
+    assert!(
+        index.contains("Last verified") && index.contains("1 problems found"),
+        "the index does not show the failed verify"
+    );
     assert!(
         terminal
             .stdout
