@@ -546,6 +546,7 @@ mod tests {
                 ..RunRecord::default()
             }),
             later_run: None,
+            last_verified: None,
             seeds: vec![SeedEntry {
                 id: "seeds/s.toml".into(),
                 title: Some("A <seed>".into()),
