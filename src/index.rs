@@ -18,6 +18,8 @@ use crate::archive::Archive;
 use crate::check::open_existing;
 use crate::export::{latest_complete_run, manifest_of};
 use crate::model::{Reason, Sha256, State};
+// One escaping and one date style for every HTML linkward writes.
+use crate::report::formats::{day, escape_xml as esc, minute as time};
 use crate::store::{ResourceRecord, RunRecord, Store, StoreError, VerificationRecord};
 
 /// The index's file name in the archive folder.
@@ -490,32 +492,6 @@ fn row_html(h: &mut String, r: &Row, is_page: bool) {
     h.push_str("</tr>\n");
 }
 
-fn time(t: &DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M UTC").to_string()
-}
-
-fn day(t: &DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d").to_string()
-}
-
-/// Escapes text for HTML content and double- or single-quoted attributes; drops control
-/// characters other than tab and newline.
-fn esc(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            '\t' | '\n' => out.push(c),
-            c if c.is_control() => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
 
 #[cfg(test)]
 mod tests {

@@ -106,19 +106,19 @@ fn kebab<T: Serialize>(value: &T) -> String {
 }
 
 /// `2026-11-29 06:43 UTC`.
-fn minute(t: &DateTime<Utc>) -> String {
+pub(crate) fn minute(t: &DateTime<Utc>) -> String {
     t.format("%Y-%m-%d %H:%M UTC").to_string()
 }
 
 /// `2026-11-29`.
-fn day(t: &DateTime<Utc>) -> String {
+pub(crate) fn day(t: &DateTime<Utc>) -> String {
     t.format("%Y-%m-%d").to_string()
 }
 
 /// Escapes text for XML and HTML, in content and in double- or single-quoted attributes.
 /// Characters XML 1.0 forbids (C0 controls other than tab, newline, carriage return) are dropped:
 /// they could only make the document unparsable.
-fn escape_xml(s: &str) -> String {
+pub(crate) fn escape_xml(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
