@@ -492,7 +492,6 @@ fn row_html(h: &mut String, r: &Row, is_page: bool) {
     h.push_str("</tr>\n");
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
