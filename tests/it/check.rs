@@ -247,14 +247,7 @@ async fn mailto_and_javascript_links_are_skipped_and_never_requested() {
 async fn the_server_receives_exactly_one_request_set_for_the_page() {
     let page = SeedPageRun::new().await;
 
-    let requested: BTreeSet<String> = page
-        .server
-        .requests()
-        .into_iter()
-        .map(|r| r.path)
-        // robots.txt and the soft-404 probes (one per host and directory) are linkward's own.
-        .filter(|p| p != "/robots.txt" && !p.contains("/linkward-probe-"))
-        .collect();
+    let requested = page.server.document_paths();
     let expected: BTreeSet<String> = [
         PAGE,
         INFO_NOTE,

@@ -7,7 +7,6 @@
 //! Seeds are saved HTML files listing absolute links, so the only requests a server sees are
 //! robots.txt and the links themselves.
 
-use std::path::PathBuf;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -15,19 +14,6 @@ use serde_json::Value;
 use crate::common::json::{assert_archived, assert_kept, assert_state, resource};
 use crate::common::server::Request;
 use crate::common::{Behaviour, Linkward, TestServer, pdf, sha256_hex};
-
-/// A saved seed page (in linkward's working directory) listing `urls` as links.
-fn seed_listing(linkward: &Linkward, urls: &[String]) -> PathBuf {
-    let links: String = urls
-        .iter()
-        .enumerate()
-        .map(|(i, u)| format!("<p><a href=\"{u}\">Document {i}</a></p>\n"))
-        .collect();
-    linkward.write_file(
-        "seed.html",
-        &format!("<html><body><h2>Related Documents</h2>\n{links}</body></html>\n"),
-    )
-}
 
 fn pdf_at(path: &str) -> (String, Behaviour) {
     (
@@ -79,13 +65,10 @@ async fn robots_disallowed_link_is_skipped_and_never_requested() {
     ])
     .await;
     let linkward = Linkward::new();
-    let seed = seed_listing(
-        &linkward,
-        &[
-            server.url("/private/minutes.pdf"),
-            server.url("/public/report.pdf"),
-        ],
-    );
+    let seed = linkward.seed_listing(&[
+        server.url("/private/minutes.pdf"),
+        server.url("/public/report.pdf"),
+    ]);
 
     let run = linkward.check(&[&seed], &[]).await;
 
@@ -131,7 +114,7 @@ async fn robots_txt_is_cached_across_runs_and_not_requested_again() {
         server.url("/private/minutes.pdf"),
         server.url("/public/report.pdf"),
     ];
-    let seed = seed_listing(&linkward, &urls);
+    let seed = linkward.seed_listing(&urls);
 
     let first = linkward.check(&[&seed], &[]).await;
     assert_eq!(first.code, Some(0), "{}", first.dump());
@@ -174,10 +157,7 @@ async fn robots_txt_answering_500_allows_every_link_and_is_not_cached() {
         format!("http://127.0.0.1:{port}/gone.pdf")
     };
     let linkward = Linkward::new();
-    let seed = seed_listing(
-        &linkward,
-        &[server.url("/private/minutes.pdf"), dead.clone()],
-    );
+    let seed = linkward.seed_listing(&[server.url("/private/minutes.pdf"), dead.clone()]);
 
     let first = linkward.check(&[&seed], &[]).await;
 
@@ -211,7 +191,7 @@ async fn ignore_robots_never_requests_robots_txt() {
     let server =
         TestServer::start([robots("User-agent: *\nDisallow: /\n"), pdf_at("/doc.pdf")]).await;
     let linkward = Linkward::new();
-    let seed = seed_listing(&linkward, &[server.url("/doc.pdf")]);
+    let seed = linkward.seed_listing(&[server.url("/doc.pdf")]);
 
     let run = linkward.check(&[&seed], &["--ignore-robots"]).await;
 
@@ -235,7 +215,7 @@ async fn crawl_delay_spaces_requests_to_its_host() {
     ])
     .await;
     let linkward = Linkward::new();
-    let seed = seed_listing(&linkward, &[server.url("/a.pdf"), server.url("/b.pdf")]);
+    let seed = linkward.seed_listing(&[server.url("/a.pdf"), server.url("/b.pdf")]);
 
     let run = linkward.check(&[&seed], &[]).await;
 
@@ -258,7 +238,7 @@ async fn per_host_rate_spaces_consecutive_requests() {
     let docs = ["/1.pdf", "/2.pdf", "/3.pdf", "/4.pdf"];
     let server = TestServer::start(docs.map(pdf_at)).await;
     let linkward = Linkward::new();
-    let seed = seed_listing(&linkward, &docs.map(|d| server.url(d)));
+    let seed = linkward.seed_listing(&docs.map(|d| server.url(d)));
 
     let run = linkward
         .check(
@@ -301,7 +281,7 @@ async fn second_run_sends_validators_and_a_304_keeps_the_archived_copy() {
     .await;
     let linkward = Linkward::new();
     let url = server.url("/programme.pdf");
-    let seed = seed_listing(&linkward, std::slice::from_ref(&url));
+    let seed = linkward.seed_listing(std::slice::from_ref(&url));
 
     let first = linkward.check(&[&seed], &[]).await;
     assert_eq!(first.code, Some(0), "{}", first.dump());
@@ -371,7 +351,7 @@ async fn retry_after_is_waited_out_before_the_retry() {
     .await;
     let linkward = Linkward::new();
     let url = server.url("/busy.pdf");
-    let seed = seed_listing(&linkward, std::slice::from_ref(&url));
+    let seed = linkward.seed_listing(std::slice::from_ref(&url));
 
     // A backoff far shorter than the Retry-After: only obeying the server makes the gap 1 s.
     let run = linkward
@@ -414,7 +394,7 @@ async fn retry_after_longer_than_max_retry_wait_is_not_waited_for() {
     .await;
     let linkward = Linkward::new();
     let url = server.url("/busy.pdf");
-    let seed = seed_listing(&linkward, std::slice::from_ref(&url));
+    let seed = linkward.seed_listing(std::slice::from_ref(&url));
 
     let run = linkward
         .check(
@@ -458,7 +438,7 @@ async fn bad_gateway_then_ok_is_retried_after_a_backoff() {
     .await;
     let linkward = Linkward::new();
     let url = server.url("/flaky.pdf");
-    let seed = seed_listing(&linkward, std::slice::from_ref(&url));
+    let seed = linkward.seed_listing(std::slice::from_ref(&url));
 
     let run = linkward
         .check(&[&seed], &["--retries", "2", "--retry-backoff", "100ms"])
@@ -494,7 +474,7 @@ async fn persistent_503_is_retried_with_growing_backoff_then_broken() {
     .await;
     let linkward = Linkward::new();
     let url = server.url("/down.pdf");
-    let seed = seed_listing(&linkward, std::slice::from_ref(&url));
+    let seed = linkward.seed_listing(std::slice::from_ref(&url));
 
     let run = linkward
         .check(&[&seed], &["--retries", "2", "--retry-backoff", "50ms"])
@@ -562,10 +542,7 @@ async fn retry_after_pauses_its_whole_host_but_not_other_hosts() {
     ])
     .await;
     let linkward = Linkward::new();
-    let seed = seed_listing(
-        &linkward,
-        &[a.url("/busy.pdf"), a.url("/later"), b.url("/later")],
-    );
+    let seed = linkward.seed_listing(&[a.url("/busy.pdf"), a.url("/later"), b.url("/later")]);
 
     let run = linkward
         .check(
@@ -644,14 +621,11 @@ headers = { "X-Not-For-This-Host" = "no" }
 accept-status = [404]
 "#,
     );
-    let seed = seed_listing(
-        &linkward,
-        &[
-            server.url("/members-only.pdf"),
-            server.url("/open.pdf"),
-            server.url("/missing.pdf"),
-        ],
-    );
+    let seed = linkward.seed_listing(&[
+        server.url("/members-only.pdf"),
+        server.url("/open.pdf"),
+        server.url("/missing.pdf"),
+    ]);
 
     let run = linkward.check(&[&seed], &[]).await;
 
@@ -694,7 +668,7 @@ accept-status = [404]
 #[tokio::test]
 async fn bad_value_in_linkward_toml_exits_2_naming_the_file_and_key() {
     let linkward = Linkward::new();
-    let seed = seed_listing(&linkward, &["http://127.0.0.1:9/never.pdf".to_string()]);
+    let seed = linkward.seed_listing(&["http://127.0.0.1:9/never.pdf".to_string()]);
 
     linkward.write_file("linkward.toml", "retries = \"many\"\n");
     let run = linkward.check(&[&seed], &[]).await;

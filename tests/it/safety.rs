@@ -3,7 +3,6 @@
 //! completed, reports the run as interrupted with exit 130, and leaves the archive ready for the
 //! next run.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
@@ -11,19 +10,6 @@ use serde_json::Value;
 use crate::common::json::{assert_kept, assert_state, resource, resources};
 use crate::common::linkward::{finish, send_signal};
 use crate::common::{Behaviour, Linkward, TestServer, pdf};
-
-/// A saved seed page (in linkward's working directory) listing `urls` as links.
-fn seed_listing(linkward: &Linkward, urls: &[String]) -> PathBuf {
-    let links: String = urls
-        .iter()
-        .enumerate()
-        .map(|(i, u)| format!("<p><a href=\"{u}\">Document {i}</a></p>\n"))
-        .collect();
-    linkward.write_file(
-        "seed.html",
-        &format!("<html><body><h2>Related Documents</h2>\n{links}</body></html>\n"),
-    )
-}
 
 /// Waits until the server has received a request for each of `paths`.
 async fn until_requested(server: &TestServer, paths: &[&str]) {
@@ -54,7 +40,7 @@ async fn second_check_on_an_archive_in_use_exits_2_naming_the_first_run() {
     .await;
     let linkward = Linkward::new();
     let url = server.url("/slow.pdf");
-    let seed = seed_listing(&linkward, std::slice::from_ref(&url));
+    let seed = linkward.seed_listing(std::slice::from_ref(&url));
     let first = linkward.spawn_check(&[&seed], &["--timeout", "10s"]);
     let first_pid = first.id().expect("first run is running");
     // The lock is taken before anything is fetched: once the link is requested, it is held.
@@ -106,7 +92,7 @@ async fn signal_mid_run_keeps_completed_checks(signal: &str) {
         server.url("/quick-2.pdf"),
         server.url("/stuck.pdf"),
     ];
-    let seed = seed_listing(&linkward, &urls);
+    let seed = linkward.seed_listing(&urls);
     let child = linkward.spawn_check(&[&seed], &["--timeout", "30s", "--idle-timeout", "30s"]);
     until_requested(&server, &["/quick-1.pdf", "/quick-2.pdf", "/stuck.pdf"]).await;
     // The quick answers are a few hundred bytes: give linkward a moment to record them.

@@ -51,13 +51,7 @@ async fn local_html_file_seed_checks_its_links_against_its_base_href() {
     let embed = resource(&report, &server.url("/embed/map.html"));
     assert_eq!(embed["kind"], "embed", "{embed:#}");
     assert_state(embed, "ok", None);
-    let requested: BTreeSet<String> = server
-        .requests()
-        .into_iter()
-        .map(|r| r.path)
-        // robots.txt and the soft-404 probes (one per host and directory) are linkward's own.
-        .filter(|p| p != "/robots.txt" && !p.contains("/linkward-probe-"))
-        .collect();
+    let requested = server.document_paths();
     let expected: BTreeSet<String> = [
         "/docs/programme.pdf",
         "/docs/summary.pdf",

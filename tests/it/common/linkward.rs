@@ -159,13 +159,21 @@ impl Linkward {
 
     /// Runs `linkward check <seeds> --archive <archive> <FAST_FLAGS> <extra>`.
     pub async fn check<S: AsRef<OsStr>>(&self, seeds: &[S], extra: &[&str]) -> Run {
-        let mut args: Vec<std::ffi::OsString> = vec!["check".into()];
-        args.extend(seeds.iter().map(|s| s.as_ref().to_os_string()));
-        args.push("--archive".into());
-        args.push(self.archive.path().into());
-        args.extend(FAST_FLAGS.iter().map(Into::into));
-        args.extend(extra.iter().map(Into::into));
-        self.run(args).await
+        self.run(self.check_args(seeds, extra)).await
+    }
+
+    /// A saved seed page (in linkward's working directory) listing `urls` as links under
+    /// "Related Documents".
+    pub fn seed_listing(&self, urls: &[String]) -> std::path::PathBuf {
+        let links: String = urls
+            .iter()
+            .enumerate()
+            .map(|(i, u)| format!("<p><a href=\"{u}\">Document {i}</a></p>\n"))
+            .collect();
+        self.write_file(
+            "seed.html",
+            &format!("<html><body><h2>Related Documents</h2>\n{links}</body></html>\n"),
+        )
     }
 }
 

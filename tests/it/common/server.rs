@@ -187,6 +187,16 @@ impl TestServer {
             .collect()
     }
 
+    /// The distinct paths requested, leaving out linkward's own requests: robots.txt and the
+    /// soft-404 probes (one per host and directory).
+    pub fn document_paths(&self) -> std::collections::BTreeSet<String> {
+        self.requests()
+            .into_iter()
+            .map(|r| r.path)
+            .filter(|p| p != "/robots.txt" && !p.contains("/linkward-probe-"))
+            .collect()
+    }
+
     /// How many requests (any method) were made for exactly `path`.
     pub fn count(&self, path: &str) -> usize {
         self.requests_to(path).len()
