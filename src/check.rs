@@ -25,7 +25,8 @@ use crate::lock::ArchiveLock;
 use crate::model::{Kind, Reason, State, Summary};
 use crate::report::changes::ChangeReport;
 use crate::report::history::History;
-use crate::report::{JSON_VERSION, ResourceReport, RunInfo, RunReport, SeedReport};
+use crate::report::{JSON_VERSION, RecoveredCopy, ResourceReport, RunInfo, RunReport, SeedReport};
+use crate::rescue::{ArchiveLookup, Archives, Recovered, RecoveredLink};
 use crate::review::{self, WindowSpec};
 use crate::seed::{self, Listed, ListedTarget, Seed, SeedSource};
 use crate::store::{CheckRecord, ResourceRecord, RunRecord, RunStatus, Store};
@@ -49,6 +50,9 @@ struct SeedPlan {
     page_title: Option<String>,
     entries: Vec<Listed>,
     diff: seed::PageDiff,
+    /// The page's snapshot, when it was recovered from a web archive.
+    page_lookup: Option<ArchiveLookup>,
+    recovered_links: Vec<RecoveredLink>,
 }
 
 /// Runs `check` with `config` and returns the report. Broken links are in the report; an
@@ -107,6 +111,9 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
         },
         inspector,
         progress: progress_bar(config.progress),
+        archives: Archives::new(config, store.clone()),
+        rescue: config.rescue,
+        recovered: 0,
     };
     let interrupted = tokio::select! {
         done = runner.work(seeds, config.concurrency) => { done?; false }
@@ -123,6 +130,15 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
     for r in &resources {
         summary.add(r.state);
     }
+    summary.snapshots_found = resources
+        .iter()
+        .filter(|r| {
+            r.archive_lookup
+                .as_ref()
+                .is_some_and(|l| l.snapshot.is_some())
+        })
+        .count() as u64;
+    summary.recovered = runner.recovered;
     for checked in runner.results.values() {
         summary.bytes_downloaded += checked.check.downloaded;
         if checked.check.not_modified {
@@ -222,6 +238,12 @@ struct Runner {
     judge: Judge,
     inspector: Inspector,
     progress: ProgressBar,
+    /// The web archives asked about broken resources; `None` when none is configured.
+    archives: Option<Archives>,
+    /// Recover the closest snapshot of a broken resource we hold no good copy of.
+    rescue: bool,
+    /// Snapshots recovered in this run.
+    recovered: u64,
 }
 
 /// How checks are judged against their history.
@@ -248,7 +270,175 @@ impl Runner {
                 _ => None,
             })
             .collect();
-        self.fetch_all(urls, concurrency).await
+        self.fetch_all(urls, concurrency).await?;
+        self.consult_archives(concurrency).await
+    }
+
+    /// Asks the web archives about every broken resource not asked yet in this run, and with
+    /// `--rescue` recovers the closest snapshot of those we hold no good copy of.
+    async fn consult_archives(&mut self, concurrency: usize) -> Result<(), Error> {
+        let Some(archives) = &self.archives else {
+            return Ok(());
+        };
+        let mut todo = Vec::new();
+        let mut seen = HashSet::new();
+        for plan in &self.plans {
+            let date = seed_date(&plan.seed);
+            let urls = plan
+                .page
+                .iter()
+                .cloned()
+                .chain(plan.entries.iter().filter_map(|e| {
+                    matches!(e.target, ListedTarget::Fetch(_))
+                        .then(|| e.target.url())
+                        .flatten()
+                }));
+            for url in urls {
+                let Some(checked) = self.results.get(&url) else {
+                    continue;
+                };
+                if checked.check.state != State::Broken
+                    || checked.check.archive_lookup.is_some()
+                    || !seen.insert(url.clone())
+                {
+                    continue;
+                }
+                let target = date.or(checked.resource.last_good_at);
+                let held = self.holds_copy(&checked.resource);
+                todo.push((url, target, held));
+            }
+        }
+        if todo.is_empty() {
+            return Ok(());
+        }
+        self.progress.set_message("asking web archives");
+        let fetcher = &self.fetcher;
+        let inspector = &self.inspector;
+        let rescue = self.rescue;
+        let mut stream = futures_util::stream::iter(todo)
+            .map(|(url, target, held)| async move {
+                let mut lookup = archives.lookup(fetcher, &url, target).await;
+                let mut recovered = None;
+                if rescue
+                    && !held
+                    && let Some(snapshot) = &lookup.snapshot
+                {
+                    match archives.recover(fetcher, inspector, snapshot).await {
+                        Ok(r) => recovered = Some(r),
+                        Err(e) => lookup.notes.push(format!("{}: {e}", snapshot.archive)),
+                    }
+                }
+                (url, lookup, recovered)
+            })
+            .buffer_unordered(concurrency.max(1));
+        while let Some((url, lookup, recovered)) = stream.next().await {
+            Self::keep_lookup(
+                &self.store,
+                &mut self.results,
+                &mut self.recovered,
+                &url,
+                lookup,
+                recovered,
+            )?;
+        }
+        Ok(())
+    }
+
+    /// Whether we hold a good copy of the resource, fetched live or recovered before.
+    fn holds_copy(&self, resource: &ResourceRecord) -> bool {
+        let live = resource
+            .last_good_sha256
+            .is_some_and(|sha| self.archive.contains_sized(&sha, resource.last_good_bytes));
+        let recovered = resource
+            .recovered
+            .as_ref()
+            .is_some_and(|r| self.archive.contains_sized(&r.sha256, Some(r.bytes)));
+        live || recovered
+    }
+
+    /// Records what the archives said about `url` (and the copy recovered) on its check of this
+    /// run and, for a recovered copy, on its resource record.
+    fn keep_lookup(
+        store: &Store,
+        results: &mut HashMap<String, Checked>,
+        count: &mut u64,
+        url: &str,
+        lookup: ArchiveLookup,
+        recovered: Option<Recovered>,
+    ) -> Result<(), Error> {
+        let Some(checked) = results.get_mut(url) else {
+            return Ok(());
+        };
+        checked.check.archive_lookup = Some(lookup);
+        if let Some(r) = recovered {
+            if let Some(resource) = store.put_recovered(url, &r)? {
+                checked.resource = resource;
+            }
+            checked.check.recovered = Some(r);
+            *count += 1;
+        }
+        store.update_check(&checked.check)?;
+        Ok(())
+    }
+
+    /// A seed page that is gone, or whose capture kept no links: its snapshot closest to the
+    /// seed's date is recovered (or the copy recovered before is reused), its links are matched
+    /// to the items' titles, and the matches are returned to be checked.
+    async fn recover_seed_page(
+        &mut self,
+        m: &seed::manifest::LoadedManifest,
+        page_key: &str,
+        date: Option<chrono::DateTime<Utc>>,
+    ) -> Result<(Option<ArchiveLookup>, Vec<RecoveredLink>), Error> {
+        let Some(archives) = &self.archives else {
+            return Ok((None, Vec::new()));
+        };
+        let Some(page_url) = &m.page_url else {
+            return Ok((None, Vec::new()));
+        };
+        let mut lookup = archives.lookup(&self.fetcher, page_key, date).await;
+        let mut fresh = None;
+        let mut copy = None;
+        if let Some(snapshot) = &lookup.snapshot {
+            let before = self
+                .results
+                .get(page_key)
+                .and_then(|c| c.resource.recovered.clone());
+            match before.filter(|r| {
+                r.memento_url == snapshot.url
+                    && self.archive.contains_sized(&r.sha256, Some(r.bytes))
+            }) {
+                Some(r) => copy = Some(r),
+                None => match archives
+                    .recover(&self.fetcher, &self.inspector, snapshot)
+                    .await
+                {
+                    Ok(r) => {
+                        copy = Some(r.clone());
+                        fresh = Some(r);
+                    }
+                    Err(e) => lookup.notes.push(format!("{}: {e}", snapshot.archive)),
+                },
+            }
+        }
+        let mut links = Vec::new();
+        if let (Some(copy), Some(snapshot)) = (&copy, &lookup.snapshot) {
+            let bytes = read_capped(&self.archive.blob_path(&copy.sha256)).await?;
+            let page = extract::extract(
+                &extract::decode(&bytes, copy.content_type.as_deref()),
+                page_url,
+            );
+            links = crate::rescue::seedpage::match_links(&page, &m.items, snapshot);
+        }
+        Self::keep_lookup(
+            &self.store,
+            &mut self.results,
+            &mut self.recovered,
+            page_key,
+            lookup.clone(),
+            fresh,
+        )?;
+        Ok((Some(lookup), links))
     }
 
     /// The validators of the good copy we hold, if its blob is really there: a 304 must never
@@ -281,6 +471,8 @@ impl Runner {
                     page_title: extracted.title,
                     entries,
                     diff: seed::PageDiff::default(),
+                    page_lookup: None,
+                    recovered_links: Vec::new(),
                     seed,
                 })
             }
@@ -292,6 +484,8 @@ impl Runner {
                     page_title: extracted.title,
                     entries,
                     diff: seed::PageDiff::default(),
+                    page_lookup: None,
+                    recovered_links: Vec::new(),
                     seed,
                 })
             }
@@ -322,8 +516,13 @@ impl Runner {
                         }));
                     }
                 }
+                let captured_links = entries
+                    .iter()
+                    .any(|e| e.note.as_deref() == Some("listed in the capture"));
                 let mut page = None;
                 let mut diff = seed::PageDiff::default();
+                let mut page_lookup = None;
+                let mut recovered_links = Vec::new();
                 if let Some(url) = &m.page_url {
                     let (page_key, extracted) = self.page_from_url(url).await?;
                     let live = seed::dedupe(seed::from_page(&extracted));
@@ -336,6 +535,14 @@ impl Runner {
                             entries.iter().filter_map(|e| e.target.url()).collect();
                         diff = seed::compare(&listed_titles, &listed_urls, &live);
                     }
+                    if !live_ok || (live.is_empty() && !captured_links) {
+                        let (lookup, links) = self
+                            .recover_seed_page(m, &page_key, seed_date(&seed))
+                            .await?;
+                        page_lookup = lookup;
+                        entries.extend(links.iter().filter_map(recovered_entry));
+                        recovered_links = links;
+                    }
                     entries.extend(live);
                     page = Some(page_key);
                 }
@@ -344,6 +551,8 @@ impl Runner {
                     page_title: Some(m.page.title.clone()),
                     entries: seed::dedupe(entries),
                     diff,
+                    page_lookup,
+                    recovered_links,
                     seed,
                 })
             }
@@ -594,6 +803,8 @@ impl Runner {
             similarity: check.content.as_ref().map(|c| c.similarity),
             diff: check.content.as_ref().and_then(|c| c.diff.clone()),
             not_modified: check.not_modified,
+            archive_lookup: check.archive_lookup.clone(),
+            recovered: resource.recovered.as_ref().map(RecoveredCopy::of),
             note,
             error: check.error.clone(),
         }
@@ -618,8 +829,36 @@ impl Runner {
             missing_from_page: plan.diff.missing_from_page.clone(),
             new_on_page: plan.diff.new_on_page.clone(),
             changes: ItemChanges::default(),
+            page_lookup: plan.page_lookup.clone(),
+            recovered_links: plan.recovered_links.clone(),
         }
     }
+}
+
+/// The date a seed's items are looked up at in web archives: the manifest's page date.
+fn seed_date(seed: &Seed) -> Option<chrono::DateTime<Utc>> {
+    let SeedSource::Manifest(m) = &seed.source else {
+        return None;
+    };
+    let day = chrono::NaiveDate::parse_from_str(m.page.date.as_deref()?.trim(), "%Y-%m-%d").ok()?;
+    Some(crate::rescue::wayback::day_start(day))
+}
+
+/// A URL recovered from a seed page's snapshot, as a listed entry to check.
+fn recovered_entry(link: &RecoveredLink) -> Option<Listed> {
+    let url = Url::parse(&link.url).ok()?;
+    Some(Listed {
+        kind: Kind::Item,
+        title: link.title.clone(),
+        titles: vec![link.title.clone()],
+        section: link.section.clone(),
+        note: Some(format!(
+            "original URL recovered from {} ({})",
+            link.memento_url,
+            link.memento_datetime.format("%Y-%m-%d")
+        )),
+        target: ListedTarget::Fetch(url),
+    })
 }
 
 /// What a seed listed, for comparing runs: one item per title it was listed under.
@@ -684,6 +923,8 @@ fn unchecked_blank(
         similarity: None,
         diff: None,
         not_modified: false,
+        archive_lookup: None,
+        recovered: None,
         note: None,
         error: None,
     }

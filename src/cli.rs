@@ -251,6 +251,26 @@ pub struct CheckArgs {
     #[arg(long, env = "LINKWARD_NOTIFY")]
     pub notify: Option<url::Url>,
 
+    /// Wayback availability API asked for the snapshot of each broken resource closest to its
+    /// date, or 'off' [default: https://archive.org/wayback/available].
+    #[arg(long, env = "LINKWARD_WAYBACK", value_parser = config::Endpoint::parse)]
+    pub wayback: Option<config::Endpoint>,
+
+    /// Memento TimeGate (RFC 7089) asked as well: a URL the resource's URL is appended to
+    /// (e.g. https://web.archive.org/web/); repeat or comma-separate for several [default: none].
+    #[arg(long, env = "LINKWARD_TIMEGATE", value_delimiter = ',', value_parser = config::Endpoint::parse)]
+    pub timegate: Option<Vec<config::Endpoint>>,
+
+    /// Download the closest snapshot of each broken resource we hold no good copy of into the
+    /// archive, marked as recovered from a web archive.
+    #[arg(long, env = "LINKWARD_RESCUE", num_args = 0..=1, default_missing_value = "true",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub rescue: Option<bool>,
+
+    /// How long an archive's "no snapshot" answer is trusted before it is asked again [default: 7d].
+    #[arg(long, env = "LINKWARD_LOOKUP_CACHE", value_parser = config::parse_duration)]
+    pub lookup_cache: Option<Duration>,
+
     /// States that make the exit code 1, comma-separated (ok, redirected, broken, skipped, unresolved) [default: broken].
     #[arg(long, env = "LINKWARD_FAIL_ON", value_delimiter = ',', value_parser = parse_state)]
     pub fail_on: Option<Vec<linkward::State>>,
@@ -297,6 +317,10 @@ impl CheckArgs {
             fail_on: self.fail_on,
             confirm: self.confirm,
             versions: self.versions,
+            wayback: self.wayback,
+            timegate: self.timegate,
+            rescue: self.rescue,
+            lookup_cache: self.lookup_cache,
             hosts: Vec::new(),
             ignore: Vec::new(),
         };

@@ -17,6 +17,7 @@ pub mod lock;
 pub mod model;
 pub mod notify;
 pub mod report;
+pub mod rescue;
 pub mod review;
 pub mod seed;
 pub mod store;

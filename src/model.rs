@@ -235,6 +235,12 @@ pub struct Summary {
     /// Bytes of unchanged bodies not downloaded again thanks to a 304 Not Modified.
     #[serde(default)]
     pub bytes_saved: u64,
+    /// Broken resources a web archive holds a usable snapshot of.
+    #[serde(default)]
+    pub snapshots_found: u64,
+    /// Snapshots recovered into the archive in this run (`--rescue`, seed pages).
+    #[serde(default)]
+    pub recovered: u64,
 }
 
 impl Summary {

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::{Config, Format, Rate, parse_duration, parse_size};
+use super::{Config, Endpoint, Format, Rate, parse_duration, parse_size};
 use crate::model::State;
 
 #[derive(Debug, thiserror::Error)]
@@ -93,6 +93,10 @@ pub struct Settings {
     pub fail_on: Option<Vec<State>>,
     pub confirm: Option<u32>,
     pub versions: Option<usize>,
+    pub wayback: Option<Endpoint>,
+    pub timegate: Option<Vec<Endpoint>>,
+    pub rescue: Option<bool>,
+    pub lookup_cache: Option<Duration>,
     pub hosts: Vec<HostRule>,
     pub ignore: Vec<IgnoreRule>,
 }
@@ -123,6 +127,10 @@ impl Settings {
             fail_on: self.fail_on.or(lower.fail_on),
             confirm: self.confirm.or(lower.confirm),
             versions: self.versions.or(lower.versions),
+            wayback: self.wayback.or(lower.wayback),
+            timegate: self.timegate.or(lower.timegate),
+            rescue: self.rescue.or(lower.rescue),
+            lookup_cache: self.lookup_cache.or(lower.lookup_cache),
             hosts,
             ignore,
         }
@@ -154,6 +162,12 @@ impl Settings {
             ignore: self.ignore,
             fail_on: self.fail_on.unwrap_or(d.fail_on),
             progress,
+            wayback: self.wayback.map_or(d.wayback, |e| e.0),
+            timegates: self
+                .timegate
+                .map_or(d.timegates, |v| v.into_iter().filter_map(|e| e.0).collect()),
+            rescue: self.rescue.unwrap_or(d.rescue),
+            lookup_cache: self.lookup_cache.unwrap_or(d.lookup_cache),
         }
     }
 
@@ -241,6 +255,23 @@ impl Settings {
                 .map_err(key("fail-on"))?,
             confirm: raw.confirm,
             versions: raw.versions,
+            wayback: raw
+                .wayback
+                .as_deref()
+                .map(Endpoint::parse)
+                .transpose()
+                .map_err(key("wayback"))?,
+            timegate: raw
+                .timegate
+                .map(|v| {
+                    v.iter()
+                        .map(|s| Endpoint::parse(s))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .transpose()
+                .map_err(key("timegate"))?,
+            rescue: raw.rescue,
+            lookup_cache: duration(raw.lookup_cache, "lookup-cache")?,
             hosts,
             ignore: raw.ignore,
         })
@@ -269,6 +300,10 @@ struct FileToml {
     fail_on: Option<Vec<String>>,
     confirm: Option<u32>,
     versions: Option<usize>,
+    wayback: Option<String>,
+    timegate: Option<Vec<String>>,
+    rescue: Option<bool>,
+    lookup_cache: Option<String>,
     #[serde(default)]
     hosts: BTreeMap<String, HostToml>,
     #[serde(default)]

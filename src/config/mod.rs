@@ -119,6 +119,29 @@ pub fn parse_size(s: &str) -> Result<u64, String> {
         .map_err(|_| format!("invalid size {s:?}: use e.g. 512MiB, 2GiB, 1000000"))
 }
 
+/// How long an archive's "no snapshot" answer is trusted before asking again.
+pub const DEFAULT_LOOKUP_CACHE: Duration = Duration::from_secs(7 * 24 * 3600);
+
+/// A web archive endpoint given by the user, or `off`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Endpoint(pub Option<url::Url>);
+
+impl Endpoint {
+    /// An http(s) URL, or `off` / `none` for no endpoint.
+    pub fn parse(s: &str) -> Result<Endpoint, String> {
+        let s = s.trim();
+        if s.eq_ignore_ascii_case("off") || s.eq_ignore_ascii_case("none") || s.is_empty() {
+            return Ok(Endpoint(None));
+        }
+        let url = url::Url::parse(s)
+            .map_err(|e| format!("{s:?} is not a URL ({e}); give an http(s) URL or 'off'"))?;
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(format!("{s:?} is not an http(s) URL; give one or 'off'"));
+        }
+        Ok(Endpoint(Some(url)))
+    }
+}
+
 /// Output format of `check`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
@@ -159,6 +182,14 @@ pub struct Config {
     pub fail_on: Vec<State>,
     /// Show a progress bar (the binary decides: only when stderr is a terminal).
     pub progress: bool,
+    /// The Wayback availability API asked for snapshots of broken resources; `None`: not asked.
+    pub wayback: Option<url::Url>,
+    /// Memento TimeGates asked as well, in order.
+    pub timegates: Vec<url::Url>,
+    /// Download the closest snapshot of a broken resource we hold no good copy of.
+    pub rescue: bool,
+    /// How long a "no snapshot" answer is trusted.
+    pub lookup_cache: Duration,
 }
 
 impl Default for Config {
@@ -186,6 +217,10 @@ impl Default for Config {
             ignore: Vec::new(),
             fail_on: vec![State::Broken],
             progress: false,
+            wayback: url::Url::parse(crate::rescue::wayback::DEFAULT_ENDPOINT).ok(),
+            timegates: Vec::new(),
+            rescue: false,
+            lookup_cache: DEFAULT_LOOKUP_CACHE,
         }
     }
 }
@@ -194,6 +229,11 @@ impl Config {
     /// The rule for `host` (no port), if any.
     pub fn host_rule(&self, host: &str) -> Option<&HostRule> {
         rule_for(&self.hosts, host)
+    }
+
+    /// Whether any web archive is asked about broken resources.
+    pub fn looks_up_archives(&self) -> bool {
+        self.wayback.is_some() || !self.timegates.is_empty()
     }
 }
 

@@ -185,6 +185,14 @@ struct RobotsState {
     origins: Mutex<HashMap<String, Arc<OnceCell<Arc<Rules>>>>>,
 }
 
+/// An API's answer, read whole (it is small by construction: see `Fetcher::query`).
+#[derive(Debug)]
+pub struct Answer {
+    pub status: u16,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
 /// The HTTP client, per-host politeness and robots.txt, and the archive bodies go to.
 pub struct Fetcher {
     client: reqwest::Client,
@@ -377,6 +385,58 @@ impl Fetcher {
         self.emit(exchange, body).await;
     }
 
+    /// One request to an API (a web archive's availability API or TimeGate): through the host's
+    /// politeness, within --timeout, redirects not followed, the body read up to `max_body`
+    /// bytes (0: not read at all). Not captured: these are questions about a resource, not
+    /// copies of it.
+    pub async fn query(
+        &self,
+        url: &Url,
+        headers: HeaderMap,
+        max_body: usize,
+    ) -> Result<Answer, String> {
+        let _permit = self.politeness.acquire(url).await;
+        let deadline = Instant::now() + self.limits.timeout;
+        let mut request = self.client.get(url.clone()).headers(headers);
+        if let Some(extra) = self.extra_headers(url) {
+            request = request.headers(extra.clone());
+        }
+        let response = match tokio::time::timeout_at(deadline, request.send()).await {
+            Err(_) => return Err(format!("no answer within {:?}", self.limits.timeout)),
+            Ok(Err(e)) => return Err(error_chain(&e)),
+            Ok(Ok(r)) => r,
+        };
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let mut body = Vec::new();
+        if max_body > 0 {
+            let mut stream = response.bytes_stream();
+            loop {
+                match tokio::time::timeout_at(deadline, stream.next()).await {
+                    Err(_) => {
+                        return Err(format!(
+                            "answer not complete within {:?}",
+                            self.limits.timeout
+                        ));
+                    }
+                    Ok(None) => break,
+                    Ok(Some(Err(e))) => return Err(error_chain(&e)),
+                    Ok(Some(Ok(chunk))) => {
+                        if body.len() + chunk.len() > max_body {
+                            return Err(format!("answer larger than {max_body} bytes"));
+                        }
+                        body.extend_from_slice(&chunk);
+                    }
+                }
+            }
+        }
+        Ok(Answer {
+            status,
+            headers,
+            body,
+        })
+    }
+
     /// Status codes the URL's host rule accepts as ok.
     pub fn accepted_statuses(&self, url: &Url) -> &[u16] {
         let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
@@ -390,6 +450,17 @@ impl Fetcher {
     /// sending `validators` so an unchanged body is not downloaded again. Never fails: every
     /// problem is an `Outcome::Failed`.
     pub async fn fetch(&self, url: &Url, validators: &Validators) -> Fetched {
+        self.fetch_with(url, validators, true).await
+    }
+
+    /// Fetches a memento from a web archive like `fetch`, but without consulting robots.txt:
+    /// archives publish mementos for replay by tools, and the original site's rules were
+    /// applied when the capture was made.
+    pub async fn fetch_memento(&self, url: &Url) -> Fetched {
+        self.fetch_with(url, &Validators::default(), false).await
+    }
+
+    async fn fetch_with(&self, url: &Url, validators: &Validators, obey_robots: bool) -> Fetched {
         let started = Utc::now();
         let clock = Instant::now();
         let mut attempts = Vec::new();
@@ -397,7 +468,7 @@ impl Fetcher {
         loop {
             let attempt_started = Utc::now();
             let attempt_clock = Instant::now();
-            let walk = self.walk(url, validators).await;
+            let walk = self.walk(url, validators, obey_robots).await;
             downloaded += walk.downloaded;
             let (result, detail) = walk.outcome.describe();
             let mut attempt = Attempt {
@@ -470,7 +541,7 @@ impl Fetcher {
     }
 
     /// One attempt: request, follow redirects, read the final body.
-    async fn walk(&self, url: &Url, validators: &Validators) -> Walk {
+    async fn walk(&self, url: &Url, validators: &Validators, obey_robots: bool) -> Walk {
         let mut current = url.clone();
         let mut seen = HashSet::from([url.clone()]);
         let mut redirects = Vec::new();
@@ -479,7 +550,7 @@ impl Fetcher {
         let mut spent = Duration::ZERO;
         let mut downloaded = 0;
         let outcome = loop {
-            if !self.robots_rules(&current).await.allowed(&current) {
+            if obey_robots && !self.robots_rules(&current).await.allowed(&current) {
                 break Outcome::Disallowed;
             }
             let _permit = self.politeness.acquire(&current).await;

@@ -18,6 +18,7 @@ use serde::Serialize;
 use crate::change::{Significance, Soft404Rule};
 use crate::config::Format;
 use crate::model::{Hop, Kind, Reason, Sha256, State, Summary};
+use crate::rescue::{ArchiveLookup, Recovered, RecoveredLink};
 use crate::store::RunStatus;
 use crate::transition::{Change, ItemChanges};
 
@@ -56,6 +57,30 @@ pub struct SeedReport {
     pub new_on_page: Vec<String>,
     /// The list against the seed's previous run: added to / removed from the page, href changed.
     pub changes: ItemChanges,
+    /// When the page is gone or its capture has no links: the snapshot of the page web archives
+    /// were asked for (null when they were not asked).
+    pub page_lookup: Option<ArchiveLookup>,
+    /// Original URLs of listed items found in that snapshot, with their evidence; each is
+    /// checked in the run like a listed URL.
+    pub recovered_links: Vec<RecoveredLink>,
+}
+
+/// A copy recovered from a web archive that our archive holds.
+#[derive(Clone, Debug, Serialize)]
+pub struct RecoveredCopy {
+    #[serde(flatten)]
+    pub copy: Recovered,
+    /// Path, relative to the archive dir, of the blob holding it.
+    pub archived: String,
+}
+
+impl RecoveredCopy {
+    pub fn of(copy: &Recovered) -> RecoveredCopy {
+        RecoveredCopy {
+            archived: crate::archive::Archive::relative_path(&copy.sha256),
+            copy: copy.clone(),
+        }
+    }
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -96,6 +121,11 @@ pub struct ResourceReport {
     pub diff: Option<String>,
     /// The server answered 304 Not Modified: the archived copy is current and was not downloaded.
     pub not_modified: bool,
+    /// For a broken resource: the snapshot closest to its date in the web archives asked, or
+    /// that none exists (null when no archive was asked).
+    pub archive_lookup: Option<ArchiveLookup>,
+    /// The copy recovered from a web archive that the archive holds (null when none).
+    pub recovered: Option<RecoveredCopy>,
     pub note: Option<String>,
     /// What went wrong, in the network layer's words (absent when nothing did).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -46,6 +46,21 @@ pub struct Item {
     pub note: Option<String>,
     #[serde(default)]
     pub urls: Vec<String>,
+    /// Written by `linkward seed recover`: where the item's original URL was found.
+    pub recovered: Option<RecoveredEvidence>,
+}
+
+/// The evidence for a URL recovered from a snapshot of the seed page.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecoveredEvidence {
+    pub url: String,
+    pub link_text: Option<String>,
+    pub archive: Option<String>,
+    /// The snapshot of the seed page the link was found in.
+    pub memento: String,
+    /// RFC 3339.
+    pub memento_datetime: Option<String>,
 }
 
 /// A manifest that passed validation, with its URLs parsed and its capture located.

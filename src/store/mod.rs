@@ -1,8 +1,9 @@
 //! The history store, the only module that touches sled. It lives at `<archive>/db` and holds
-//! seven trees: `meta` (the format version), `resources` (latest record per URL), `checks` (every
+//! eight trees: `meta` (the format version), `resources` (latest record per URL), `checks` (every
 //! check, keyed `url \0 run-id` so one prefix scan gives a URL's history in order), `runs`,
 //! `robots` (each origin's last robots.txt answer), `seed_lists` (what each seed listed in
-//! each run, keyed `seed \0 run-id`) and `verifications` (each `verify` outcome, by time).
+//! each run, keyed `seed \0 run-id`), `verifications` (each `verify` outcome, by time) and
+//! `lookups` (web archives' answers, keyed `archive \0 url`).
 //! Values are JSON so that a future format can still read them. sled's own file lock keeps two
 //! runs from sharing one store.
 
@@ -10,13 +11,20 @@ mod records;
 
 use std::path::{Path, PathBuf};
 
-pub use records::{CheckRecord, ResourceRecord, RunRecord, RunStatus, VerificationRecord};
+pub use records::{
+    CachedLookup, CheckRecord, ResourceRecord, RunRecord, RunStatus, VerificationRecord,
+};
 
 use crate::fetch::robots::{CachedRobots, RobotsCache};
 use crate::transition::SeedSnapshot;
 
 /// The on-disk format this build reads and writes. Bump it on any incompatible change.
-pub const STORE_FORMAT: u32 = 1;
+/// Format 2 added the `lookups` tree and recovered copies on resource records; a format-1 store
+/// is upgraded in place (nothing to convert), and older builds then refuse it rather than drop
+/// the recovered copies when they rewrite a record.
+pub const STORE_FORMAT: u32 = 2;
+/// Formats this build upgrades to `STORE_FORMAT` when it opens them.
+const UPGRADABLE_FORMATS: [u32; 1] = [1];
 
 const DB_DIR: &str = "db";
 /// sled's page cache: records are read once or twice per URL per run, so a small cache costs
@@ -48,6 +56,7 @@ pub struct Store {
     robots: sled::Tree,
     seed_lists: sled::Tree,
     verifications: sled::Tree,
+    lookups: sled::Tree,
 }
 
 impl Store {
@@ -74,7 +83,13 @@ impl Store {
                 let found = <[u8; 4]>::try_from(v.as_ref())
                     .map(u32::from_be_bytes)
                     .unwrap_or(u32::MAX);
-                if found != STORE_FORMAT {
+                if UPGRADABLE_FORMATS.contains(&found) {
+                    tracing::info!(
+                        "upgrading the store at {} from format {found} to {STORE_FORMAT}",
+                        path.display()
+                    );
+                    meta.insert(FORMAT_KEY, &STORE_FORMAT.to_be_bytes())?;
+                } else if found != STORE_FORMAT {
                     return Err(StoreError::UnknownFormat { path, found });
                 }
             }
@@ -89,6 +104,7 @@ impl Store {
             robots: db.open_tree("robots")?,
             seed_lists: db.open_tree("seed_lists")?,
             verifications: db.open_tree("verifications")?,
+            lookups: db.open_tree("lookups")?,
             db,
         })
     }
@@ -137,6 +153,50 @@ impl Store {
         self.resources
             .insert(check.url.as_bytes(), serde_json::to_vec(&next)?)?;
         Ok(next)
+    }
+
+    /// Rewrites a check already recorded (what the archives said about it came later); the
+    /// resource record is not folded again.
+    pub fn update_check(&self, check: &CheckRecord) -> Result<(), StoreError> {
+        self.checks.insert(
+            check_key(&check.url, check.run_id),
+            serde_json::to_vec(check)?,
+        )?;
+        Ok(())
+    }
+
+    /// Keeps a copy recovered from a web archive on the URL's record (which must exist).
+    pub fn put_recovered(
+        &self,
+        url: &str,
+        recovered: &crate::rescue::Recovered,
+    ) -> Result<Option<ResourceRecord>, StoreError> {
+        let Some(mut rec) = self.resource(url)? else {
+            return Ok(None);
+        };
+        rec.recovered = Some(recovered.clone());
+        self.resources
+            .insert(url.as_bytes(), serde_json::to_vec(&rec)?)?;
+        Ok(Some(rec))
+    }
+
+    /// An archive's cached answer about `url`.
+    pub fn lookup(&self, archive: &str, url: &str) -> Result<Option<CachedLookup>, StoreError> {
+        match self.lookups.get(lookup_key(archive, url))? {
+            Some(v) => Ok(Some(serde_json::from_slice(&v)?)),
+            None => Ok(None),
+        }
+    }
+
+    pub fn put_lookup(
+        &self,
+        archive: &str,
+        url: &str,
+        answer: &CachedLookup,
+    ) -> Result<(), StoreError> {
+        self.lookups
+            .insert(lookup_key(archive, url), serde_json::to_vec(answer)?)?;
+        Ok(())
     }
 
     pub fn resource(&self, url: &str) -> Result<Option<ResourceRecord>, StoreError> {
@@ -279,6 +339,14 @@ fn check_key(url: &str, run_id: u64) -> Vec<u8> {
     key
 }
 
+fn lookup_key(archive: &str, url: &str) -> Vec<u8> {
+    let mut key = Vec::with_capacity(archive.len() + url.len() + 1);
+    key.extend_from_slice(archive.as_bytes());
+    key.push(0);
+    key.extend_from_slice(url.as_bytes());
+    key
+}
+
 fn key_u64(k: &[u8]) -> u64 {
     <[u8; 8]>::try_from(k).map(u64::from_be_bytes).unwrap_or(0)
 }
@@ -365,6 +433,22 @@ mod tests {
         let mut b = RunRecord::default();
         store.begin_run(&mut b)?;
         assert_eq!(b.id, 2);
+        Ok(())
+    }
+
+    #[test]
+    fn a_format_1_store_is_upgraded() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        {
+            let db = sled::open(dir.path().join(DB_DIR))?;
+            db.open_tree("meta")?
+                .insert(FORMAT_KEY, &1u32.to_be_bytes())?;
+            db.flush()?;
+        }
+        drop(Store::open(dir.path())?);
+        let db = sled::open(dir.path().join(DB_DIR))?;
+        let format = db.open_tree("meta")?.get(FORMAT_KEY)?.ok_or("no format")?;
+        assert_eq!(format.as_ref(), &STORE_FORMAT.to_be_bytes());
         Ok(())
     }
 

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::change::Soft404Rule;
 use crate::model::{Attempt, Hop, Reason, Sha256, State, Summary};
+use crate::rescue::{ArchiveLookup, Recovered, Snapshot};
 use crate::transition::{Change, ContentChange};
 
 /// Distinct good versions whose fingerprints a resource record remembers, newest first; enough
@@ -57,6 +58,12 @@ pub struct CheckRecord {
     /// For a changed resource: significance, similarity and a diff against the last good copy.
     #[serde(default)]
     pub content: Option<ContentChange>,
+    /// For a broken resource: the closest snapshot web archives hold, or that none exists.
+    #[serde(default)]
+    pub archive_lookup: Option<ArchiveLookup>,
+    /// A copy recovered from a web archive in this run.
+    #[serde(default)]
+    pub recovered: Option<Recovered>,
 }
 
 /// The latest known facts about one URL, across runs.
@@ -96,6 +103,9 @@ pub struct ResourceRecord {
     #[serde(default)]
     pub recent_fingerprints: Vec<Sha256>,
     pub checks: u64,
+    /// The latest copy recovered from a web archive, kept apart from the copies fetched live.
+    #[serde(default)]
+    pub recovered: Option<Recovered>,
 }
 
 impl ResourceRecord {
@@ -122,6 +132,7 @@ impl ResourceRecord {
             last_good_fingerprint: None,
             recent_fingerprints: Vec::new(),
             checks: 0,
+            recovered: None,
         });
         rec.last_checked = check.checked_at;
         rec.state = check.state;
@@ -157,6 +168,17 @@ impl ResourceRecord {
         }
         rec
     }
+}
+
+/// One archive's answer about one URL, kept so a daily run does not ask the same question
+/// every day.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CachedLookup {
+    pub asked_at: DateTime<Utc>,
+    /// The date the closest snapshot was asked for; `None`: the latest.
+    pub target: Option<DateTime<Utc>>,
+    /// The closest capture, usable or not; `None`: the archive has none.
+    pub snapshot: Option<Snapshot>,
 }
 
 /// Whether a run got to its end.

@@ -144,6 +144,9 @@ impl Linkward {
                 command.env_remove(var);
             }
         }
+        // Broken links would otherwise be looked up in the public Wayback Machine: tests that
+        // exercise the archives point --wayback / --timegate at a local server.
+        command.env("LINKWARD_WAYBACK", "off");
         for var in [
             "HTTP_PROXY",
             "http_proxy",

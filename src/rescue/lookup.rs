@@ -1,0 +1,281 @@
+//! Asking web archives about a URL (through the fetcher, so politeness applies to them like any
+//! host), caching their answers in the store, and recovering a snapshot in its original form.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use url::Url;
+
+use super::{ArchiveLookup, Recovered, Snapshot, WAYBACK, memento, wayback};
+use crate::config::Config;
+use crate::fetch::{Fetcher, Outcome};
+use crate::inspect::Inspector;
+use crate::store::{CachedLookup, Store};
+
+/// How long a usable snapshot found is trusted: the capture closest to a past date rarely
+/// changes, and rescuing it needs no second lookup.
+const FOUND_TTL: Duration = Duration::from_secs(30 * 24 * 3600);
+/// Largest availability answer read; the real ones are a few hundred bytes.
+const MAX_ANSWER: usize = 1024 * 1024;
+
+/// One archive to ask.
+#[derive(Clone, Debug)]
+enum Source {
+    Wayback(Url),
+    TimeGate(Url),
+}
+
+impl Source {
+    /// The name answers are reported under.
+    fn name(&self) -> String {
+        match self {
+            Source::Wayback(_) => WAYBACK.into(),
+            Source::TimeGate(gate) => gate.to_string(),
+        }
+    }
+
+    /// The cache key: the endpoint itself, so a changed endpoint is asked afresh.
+    fn key(&self) -> String {
+        match self {
+            Source::Wayback(u) => format!("wayback {u}"),
+            Source::TimeGate(u) => format!("timegate {u}"),
+        }
+    }
+}
+
+/// The web archives a run asks, and the store their answers are cached in.
+pub struct Archives {
+    sources: Vec<Source>,
+    store: Store,
+    no_snapshot_ttl: Duration,
+}
+
+impl Archives {
+    /// `None` when the configuration names no archive.
+    pub fn new(config: &Config, store: Store) -> Option<Archives> {
+        let mut sources: Vec<Source> = config
+            .wayback
+            .iter()
+            .cloned()
+            .map(Source::Wayback)
+            .collect();
+        sources.extend(config.timegates.iter().cloned().map(Source::TimeGate));
+        (!sources.is_empty()).then_some(Archives {
+            sources,
+            store,
+            no_snapshot_ttl: config.lookup_cache,
+        })
+    }
+
+    /// Asks every archive (or its cached answer) for the snapshot of `url` closest to `target`
+    /// (`None`: the latest); never fails: an archive that cannot answer is a note.
+    pub async fn lookup(
+        &self,
+        fetcher: &Fetcher,
+        url: &str,
+        target: Option<DateTime<Utc>>,
+    ) -> ArchiveLookup {
+        let asked_for = target.unwrap_or_else(Utc::now);
+        let mut usable = Vec::new();
+        let mut notes = Vec::new();
+        let mut cached = true;
+        for source in &self.sources {
+            let name = source.name();
+            let answer = match self.cached(source, url, target) {
+                Some(snapshot) => Ok(snapshot),
+                None => {
+                    cached = false;
+                    let asked = match source {
+                        Source::Wayback(endpoint) => {
+                            ask_wayback(fetcher, endpoint, url, asked_for).await
+                        }
+                        Source::TimeGate(gate) => ask_timegate(fetcher, gate, url, asked_for).await,
+                    };
+                    if let Ok(snapshot) = &asked {
+                        let answer = CachedLookup {
+                            asked_at: Utc::now(),
+                            target,
+                            snapshot: snapshot.clone(),
+                        };
+                        // A cache write that fails costs one more question next run.
+                        if let Err(e) = self.store.put_lookup(&source.key(), url, &answer) {
+                            tracing::warn!("could not cache {name}'s answer about {url}: {e}");
+                        }
+                    }
+                    asked
+                }
+            };
+            match answer {
+                Ok(Some(s)) if s.is_usable() => usable.push(s),
+                Ok(Some(s)) => notes.push(format!(
+                    "{name}: the closest capture ({}) is itself an HTTP {}",
+                    s.datetime.format("%Y-%m-%d"),
+                    s.status.unwrap_or(0)
+                )),
+                Ok(None) => notes.push(format!("{name}: no snapshot")),
+                Err(e) => notes.push(format!("{name}: {e}")),
+            }
+        }
+        let snapshot = usable
+            .into_iter()
+            .min_by_key(|s| (s.datetime - asked_for).num_seconds().unsigned_abs());
+        ArchiveLookup {
+            target: asked_for,
+            snapshot,
+            cached,
+            notes,
+        }
+    }
+
+    /// A cached answer to the same question (the same target date, or both "the latest"),
+    /// while it is fresh.
+    fn cached(
+        &self,
+        source: &Source,
+        url: &str,
+        target: Option<DateTime<Utc>>,
+    ) -> Option<Option<Snapshot>> {
+        let hit = self.store.lookup(&source.key(), url).ok()??;
+        let ttl = match &hit.snapshot {
+            Some(s) if s.is_usable() => FOUND_TTL,
+            _ => self.no_snapshot_ttl,
+        };
+        let fresh = (Utc::now() - hit.asked_at)
+            .to_std()
+            .is_ok_and(|age| age < ttl);
+        (fresh && hit.target == target).then_some(hit.snapshot)
+    }
+
+    /// Downloads `snapshot` in its original form into the archive. Only a complete 2xx body
+    /// that is not a "not found" page counts: anything else is an error saying what came back.
+    pub async fn recover(
+        &self,
+        fetcher: &Fetcher,
+        inspector: &Inspector,
+        snapshot: &Snapshot,
+    ) -> Result<Recovered, String> {
+        let memento = Url::parse(&snapshot.url).map_err(|e| format!("memento URL: {e}"))?;
+        let original = wayback::original_form(&memento);
+        let fetched = fetcher.fetch_memento(&original).await;
+        let found = inspector.inspect(fetcher, &fetched, None).await;
+        match &fetched.outcome {
+            Outcome::Body { .. } if found.soft_404.is_some() => Err(format!(
+                "the snapshot is a \"not found\" page ({})",
+                found.soft_404.map(|r| r.to_string()).unwrap_or_default()
+            )),
+            Outcome::Body {
+                content_type, blob, ..
+            } => Ok(Recovered {
+                sha256: blob.sha256,
+                bytes: blob.bytes,
+                content_type: content_type.clone(),
+                archive: snapshot.archive.clone(),
+                memento_url: snapshot.url.clone(),
+                fetched_url: original.to_string(),
+                memento_datetime: snapshot.datetime,
+                recovered_at: Utc::now(),
+            }),
+            Outcome::Status { status, .. } => Err(format!("the snapshot answered HTTP {status}")),
+            Outcome::NotModified { .. } => Err("the snapshot answered 304".into()),
+            Outcome::Failed { detail, .. } => {
+                Err(format!("the snapshot could not be fetched: {detail}"))
+            }
+            Outcome::Disallowed => Err("the snapshot was not requested".into()),
+        }
+    }
+}
+
+async fn ask_wayback(
+    fetcher: &Fetcher,
+    endpoint: &Url,
+    url: &str,
+    target: DateTime<Utc>,
+) -> Result<Option<Snapshot>, String> {
+    let question = wayback::availability_url(endpoint, url, target);
+    let answer = fetcher
+        .query(&question, HeaderMap::new(), MAX_ANSWER)
+        .await?;
+    if answer.status != 200 {
+        return Err(format!(
+            "the availability API answered HTTP {}",
+            answer.status
+        ));
+    }
+    wayback::parse_availability(&answer.body)
+}
+
+/// RFC 7089 datetime negotiation: the TimeGate redirects to the memento closest to
+/// `Accept-Datetime` (or is the memento itself, saying so with `Memento-Datetime`).
+async fn ask_timegate(
+    fetcher: &Fetcher,
+    gate: &Url,
+    url: &str,
+    target: DateTime<Utc>,
+) -> Result<Option<Snapshot>, String> {
+    let question = memento::timegate_url(gate, url).map_err(|e| format!("TimeGate URL: {e}"))?;
+    let mut headers = HeaderMap::new();
+    let date = HeaderValue::from_str(&memento::http_date(target)).map_err(|e| e.to_string())?;
+    headers.insert("accept-datetime", date);
+    let answer = fetcher.query(&question, headers, 0).await?;
+    let named = |h: &HeaderMap| {
+        h.get("memento-datetime")
+            .and_then(|v| v.to_str().ok())
+            .and_then(memento::parse_http_date)
+    };
+    match answer.status {
+        300..=399 => {
+            let location = answer
+                .headers
+                .get(header::LOCATION)
+                .and_then(|v| v.to_str().ok())
+                .ok_or_else(|| {
+                    format!(
+                        "the TimeGate answered HTTP {} without a Location",
+                        answer.status
+                    )
+                })?;
+            let memento = question
+                .join(location.trim())
+                .map_err(|e| format!("the TimeGate's Location {location:?}: {e}"))?;
+            let linked = answer
+                .headers
+                .get_all(header::LINK)
+                .iter()
+                .filter_map(|v| v.to_str().ok())
+                .find_map(|l| memento::link_datetime(l, &memento, &question));
+            let (datetime, status) = match linked {
+                Some(d) => (d, None),
+                None => {
+                    // The memento says its own datetime; its body is not needed for that.
+                    let head = fetcher.query(&memento, HeaderMap::new(), 0).await?;
+                    let d = named(&head.headers)
+                        .ok_or_else(|| format!("the memento {memento} has no Memento-Datetime"))?;
+                    (
+                        d,
+                        (!(300..400).contains(&head.status)).then_some(head.status),
+                    )
+                }
+            };
+            Ok(Some(Snapshot {
+                archive: gate.to_string(),
+                url: memento.to_string(),
+                datetime,
+                status,
+            }))
+        }
+        200..=299 => match named(&answer.headers) {
+            Some(datetime) => Ok(Some(Snapshot {
+                archive: gate.to_string(),
+                url: question.to_string(),
+                datetime,
+                status: Some(answer.status),
+            })),
+            None => Err(
+                "the TimeGate answered without a memento (no Location, no Memento-Datetime)".into(),
+            ),
+        },
+        404 => Ok(None),
+        status => Err(format!("the TimeGate answered HTTP {status}")),
+    }
+}

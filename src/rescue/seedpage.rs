@@ -1,0 +1,212 @@
+//! Seed page recovery: the links of a seed page's snapshot matched to the titles the seed lists,
+//! and those recovered URLs written into the manifest with their evidence.
+
+use std::io::Write;
+use std::path::Path;
+
+use url::Url;
+
+use super::{RecoveredLink, Snapshot, wayback};
+use crate::extract::{Page, Target};
+use crate::seed::SeedError;
+use crate::seed::manifest::LoadedItem;
+use crate::seed::matching::same_title;
+
+/// For each item, the first link of the snapshot whose text names it. A link that still points
+/// into the archive (`…/web/<ts>/<url>`) is unwrapped to the original URL it stands for.
+pub fn match_links(page: &Page, items: &[LoadedItem], snapshot: &Snapshot) -> Vec<RecoveredLink> {
+    let archive_host = Url::parse(&snapshot.url)
+        .ok()
+        .and_then(|u| u.host_str().map(str::to_owned));
+    let mut out = Vec::new();
+    for item in items {
+        let found = page.links.iter().find_map(|link| match &link.target {
+            Target::Http(u) if same_title(&item.title, &link.title) => Some((u, &link.title)),
+            _ => None,
+        });
+        let Some((url, text)) = found else {
+            continue;
+        };
+        let url = match (&archive_host, url.host_str()) {
+            (Some(a), Some(h)) if a == h => {
+                wayback::unwrap_memento(url).unwrap_or_else(|| url.clone())
+            }
+            _ => url.clone(),
+        };
+        out.push(RecoveredLink {
+            title: item.title.clone(),
+            section: item.section.clone(),
+            url: url.to_string(),
+            link_text: text.clone(),
+            archive: snapshot.archive.clone(),
+            memento_url: snapshot.url.clone(),
+            memento_datetime: snapshot.datetime,
+        });
+    }
+    out
+}
+
+/// Writes each recovered URL into its item of the manifest at `path`: first among the item's
+/// `urls`, with a `recovered` table keeping the evidence (the memento and its date). Comments
+/// and layout are kept; the file is replaced whole (temp file + rename). Returns how many items
+/// changed.
+pub fn write_manifest(path: &Path, links: &[RecoveredLink]) -> Result<usize, SeedError> {
+    let bad = |msg: String| SeedError::Manifest {
+        path: path.to_path_buf(),
+        msg,
+    };
+    let text = std::fs::read_to_string(path).map_err(|source| SeedError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
+        bad(e
+            .to_string()
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" "))
+    })?;
+    let mut changed = 0;
+    if let Some(items) = doc
+        .get_mut("item")
+        .and_then(toml_edit::Item::as_array_of_tables_mut)
+    {
+        for item in items.iter_mut() {
+            let title = item
+                .get("title")
+                .and_then(|t| t.as_str())
+                .unwrap_or_default()
+                .to_owned();
+            let section = item
+                .get("section")
+                .and_then(|t| t.as_str())
+                .map(str::to_owned);
+            let Some(link) = links
+                .iter()
+                .find(|l| l.title == title && (l.section.is_none() || l.section == section))
+            else {
+                continue;
+            };
+            let urls = item
+                .entry("urls")
+                .or_insert_with(|| toml_edit::value(toml_edit::Array::new()));
+            let Some(urls) = urls.as_array_mut() else {
+                return Err(bad(format!("item {title:?}: urls is not a list")));
+            };
+            if !urls.iter().any(|u| u.as_str() == Some(link.url.as_str())) {
+                urls.insert(0, link.url.as_str());
+            }
+            let mut evidence = toml_edit::InlineTable::new();
+            evidence.insert("url", link.url.as_str().into());
+            evidence.insert("link_text", link.link_text.as_str().into());
+            evidence.insert("archive", link.archive.as_str().into());
+            evidence.insert("memento", link.memento_url.as_str().into());
+            evidence.insert(
+                "memento_datetime",
+                link.memento_datetime.to_rfc3339().as_str().into(),
+            );
+            item.insert("recovered", toml_edit::value(evidence));
+            changed += 1;
+        }
+    }
+    if changed > 0 {
+        replace_file(path, doc.to_string().as_bytes()).map_err(|source| SeedError::Read {
+            path: path.to_path_buf(),
+            source,
+        })?;
+    }
+    Ok(changed)
+}
+
+/// Writes beside `path` and renames over it, so an interrupted write leaves the old manifest.
+fn replace_file(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)?;
+    tmp.write_all(bytes)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::extract;
+
+    fn snapshot() -> Snapshot {
+        Snapshot {
+            archive: "wayback".into(),
+            url: "http://archive.test/web/20070504000000/http://www.unitar.org/ny/node/73".into(),
+            datetime: chrono::DateTime::from_timestamp(1_178_236_800, 0).unwrap_or_default(),
+            status: Some(200),
+        }
+    }
+
+    fn item(title: &str) -> LoadedItem {
+        LoadedItem {
+            section: Some("Related Documents".into()),
+            title: title.into(),
+            note: None,
+            urls: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn links_matched_to_titles_and_unwrapped() -> Result<(), url::ParseError> {
+        let html = r#"<h2>Related Documents</h2>
+            <p><a href="/docs/barriga.pdf">Migrant Integration from an International Perspective</a> (IOM)</p>
+            <p><a href="http://archive.test/web/20070101000000/http://www.unesco.org/qa.pdf">Global Agendas and Regional Frameworks</a></p>
+            <p><a href="/other">Something else entirely</a></p>"#;
+        let base = Url::parse("http://www.unitar.org/ny/node/73")?;
+        let page = extract::extract(html, &base);
+        let items = [
+            item("Migrant Integration from an International Perspective"),
+            item("Global Agendas and Regional Frameworks"),
+            item("Settlement, Labour Market and Business Integration"),
+        ];
+        let found = match_links(&page, &items, &snapshot());
+        let urls: Vec<&str> = found.iter().map(|l| l.url.as_str()).collect();
+        assert_eq!(
+            urls,
+            [
+                "http://www.unitar.org/docs/barriga.pdf",
+                "http://www.unesco.org/qa.pdf"
+            ]
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn the_manifest_gains_urls_and_evidence_and_keeps_its_comments()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("seed.toml");
+        std::fs::write(
+            &path,
+            "# kept comment\nformat = 1\n[page]\ntitle = \"T\"\n\n[[item]]\nsection = \"Related Documents\"\ntitle = \"A\"\nurls = []\n\n[[item]]\ntitle = \"B\"\nurls = [\"http://b.test/\"]\n",
+        )?;
+        let link = RecoveredLink {
+            title: "A".into(),
+            section: Some("Related Documents".into()),
+            url: "http://a.test/a.pdf".into(),
+            link_text: "A (pdf)".into(),
+            archive: "wayback".into(),
+            memento_url: snapshot().url,
+            memento_datetime: snapshot().datetime,
+        };
+        assert_eq!(write_manifest(&path, &[link])?, 1);
+        let text = std::fs::read_to_string(&path)?;
+        assert!(text.starts_with("# kept comment\n"), "{text}");
+        let loaded = crate::seed::manifest::load(&path)?;
+        assert_eq!(loaded.items[0].urls[0].as_str(), "http://a.test/a.pdf");
+        assert_eq!(loaded.items[1].urls.len(), 1);
+        assert!(
+            text.contains("memento = \"http://archive.test/web/20070504000000/"),
+            "{text}"
+        );
+        Ok(())
+    }
+}

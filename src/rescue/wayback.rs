@@ -1,0 +1,207 @@
+//! The Wayback Machine's side of a lookup, pure: the availability API's URL and answer, 14-digit
+//! timestamps, and a memento's original (`id_`) form.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use serde::Deserialize;
+use url::Url;
+
+use super::{Snapshot, WAYBACK};
+
+/// The public availability API, asked when nothing else is configured.
+pub const DEFAULT_ENDPOINT: &str = "https://archive.org/wayback/available";
+
+/// `endpoint?url=…&timestamp=YYYYMMDDhhmmss`.
+pub fn availability_url(endpoint: &Url, url: &str, target: DateTime<Utc>) -> Url {
+    let mut q = endpoint.clone();
+    q.query_pairs_mut()
+        .append_pair("url", url)
+        .append_pair("timestamp", &timestamp(target));
+    q
+}
+
+/// The 14-digit form archives use.
+pub fn timestamp(at: DateTime<Utc>) -> String {
+    at.format("%Y%m%d%H%M%S").to_string()
+}
+
+/// A Wayback timestamp of 4 to 14 digits; missing parts are the start of the period.
+pub fn parse_timestamp(ts: &str) -> Option<DateTime<Utc>> {
+    if !(4..=14).contains(&ts.len()) || !ts.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    // Month and day pad with 01, the time with 0.
+    const START: &str = "00000101000000";
+    let full = format!("{ts}{}", &START[ts.len()..]);
+    NaiveDateTime::parse_from_str(&full, "%Y%m%d%H%M%S")
+        .ok()
+        .map(|n| n.and_utc())
+}
+
+/// A day as a target date: its first second, UTC.
+pub fn day_start(day: NaiveDate) -> DateTime<Utc> {
+    day.and_hms_opt(0, 0, 0)
+        .map_or_else(Utc::now, |n| n.and_utc())
+}
+
+#[derive(Deserialize)]
+struct Answer {
+    archived_snapshots: Option<Snapshots>,
+}
+
+#[derive(Deserialize)]
+struct Snapshots {
+    closest: Option<Closest>,
+}
+
+#[derive(Deserialize)]
+struct Closest {
+    #[serde(default = "yes")]
+    available: bool,
+    url: String,
+    timestamp: String,
+    status: Option<String>,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Reads an availability answer: `Ok(None)` when the archive has no snapshot, an error naming
+/// what is wrong when the answer is not the API's JSON.
+pub fn parse_availability(body: &[u8]) -> Result<Option<Snapshot>, String> {
+    let answer: Answer =
+        serde_json::from_slice(body).map_err(|e| format!("malformed availability answer: {e}"))?;
+    let Some(closest) = answer.archived_snapshots.and_then(|s| s.closest) else {
+        return Ok(None);
+    };
+    if !closest.available {
+        return Ok(None);
+    }
+    let datetime = parse_timestamp(&closest.timestamp).ok_or_else(|| {
+        format!(
+            "malformed availability answer: timestamp {:?}",
+            closest.timestamp
+        )
+    })?;
+    let url = Url::parse(&closest.url)
+        .map_err(|e| format!("malformed availability answer: url {:?}: {e}", closest.url))?;
+    Ok(Some(Snapshot {
+        archive: WAYBACK.into(),
+        url: url.to_string(),
+        datetime,
+        status: closest
+            .status
+            .as_deref()
+            .and_then(|s| s.trim().parse().ok()),
+    }))
+}
+
+/// The memento in its original form: `…/web/<ts>id_/<url>` serves the bytes the archive
+/// captured, without its banner and rewritten links. A URL not in that shape is returned as is.
+pub fn original_form(memento: &Url) -> Url {
+    let path = memento.path();
+    let Some(rest) = path.strip_prefix("/web/") else {
+        return memento.clone();
+    };
+    let end = rest.find('/').unwrap_or(rest.len());
+    let (stamp, tail) = rest.split_at(end);
+    let digits: String = stamp.chars().take_while(char::is_ascii_digit).collect();
+    let modifier = &stamp[digits.len()..];
+    // A modifier is two letters and an underscore (`id_`, `im_`, `if_`…) or nothing.
+    let is_modifier = modifier.is_empty()
+        || (modifier.len() == 3
+            && modifier.ends_with('_')
+            && modifier[..2].bytes().all(|b| b.is_ascii_lowercase()));
+    if digits.is_empty() || !is_modifier || tail.is_empty() {
+        return memento.clone();
+    }
+    let mut out = memento.clone();
+    out.set_path(&format!("/web/{digits}id_{tail}"));
+    out
+}
+
+/// The original URL inside an archive's memento URL (`…/web/<ts>[mod_]/<url>`), for links of a
+/// recovered page that still point into the archive.
+pub fn unwrap_memento(link: &Url) -> Option<Url> {
+    let s = link.as_str();
+    let at = s.find("/web/")?;
+    let rest = &s[at + 5..];
+    let slash = rest.find('/')?;
+    let stamp = &rest[..slash];
+    if !stamp.starts_with(|c: char| c.is_ascii_digit()) {
+        return None;
+    }
+    let inner = &rest[slash + 1..];
+    let inner = if inner.starts_with("http://") || inner.starts_with("https://") {
+        inner.to_owned()
+    } else {
+        format!("http://{inner}")
+    };
+    Url::parse(&inner).ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn availability_answers() -> Result<(), String> {
+        let found = br#"{"url": "example.com/a.pdf", "archived_snapshots": {"closest": {"status": "200", "available": true, "url": "http://web.archive.org/web/20070504101112/http://example.com/a.pdf", "timestamp": "20070504101112"}}}"#;
+        let snap = parse_availability(found)?.ok_or("a snapshot")?;
+        assert_eq!(snap.status, Some(200));
+        assert_eq!(snap.datetime.to_rfc3339(), "2007-05-04T10:11:12+00:00");
+        assert!(snap.is_usable());
+        let none = br#"{"url": "example.com/a.pdf", "archived_snapshots": {}}"#;
+        assert_eq!(parse_availability(none)?, None);
+        let gone = br#"{"archived_snapshots": {"closest": {"status": "404", "available": true, "url": "http://a/web/2007/http://b/", "timestamp": "2007"}}}"#;
+        assert!(!parse_availability(gone)?.ok_or("a snapshot")?.is_usable());
+        for bad in [
+            &b"<html>busy</html>"[..],
+            b"{\"archived_snapshots\": {\"closest\": {\"url\": \"x\"}}}",
+            b"",
+        ] {
+            assert!(parse_availability(bad).is_err());
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn original_forms() -> Result<(), url::ParseError> {
+        let m = Url::parse(
+            "http://web.archive.org/web/20070504101112/http://example.com/a%20b.pdf?x=1",
+        )?;
+        assert_eq!(
+            original_form(&m).as_str(),
+            "http://web.archive.org/web/20070504101112id_/http://example.com/a%20b.pdf?x=1"
+        );
+        let im = Url::parse("http://127.0.0.1:9/web/2007im_/http://example.com/")?;
+        assert_eq!(
+            original_form(&im).as_str(),
+            "http://127.0.0.1:9/web/2007id_/http://example.com/"
+        );
+        let other = Url::parse("http://arquivo.pt/wayback/20070504/http://example.com/")?;
+        assert_eq!(original_form(&other), other);
+        assert_eq!(
+            unwrap_memento(&Url::parse(
+                "http://web.archive.org/web/2007/http://example.com/x"
+            )?)
+            .map(|u| u.to_string()),
+            Some("http://example.com/x".into())
+        );
+        Ok(())
+    }
+
+    #[test]
+    fn timestamps() {
+        assert_eq!(
+            parse_timestamp("2007").map(|d| d.to_rfc3339()),
+            Some("2007-01-01T00:00:00+00:00".into())
+        );
+        assert_eq!(
+            parse_timestamp("200705").map(|d| d.to_rfc3339()),
+            Some("2007-05-01T00:00:00+00:00".into())
+        );
+        assert!(parse_timestamp("20071399").is_none());
+        assert!(parse_timestamp("abc").is_none());
+    }
+}
