@@ -26,6 +26,7 @@ use crate::model::{Kind, Reason, State, Summary};
 use crate::report::changes::ChangeReport;
 use crate::report::history::History;
 use crate::report::{JSON_VERSION, RecoveredCopy, ResourceReport, RunInfo, RunReport, SeedReport};
+use crate::rescue::seedpage::Tools;
 use crate::rescue::{ArchiveLookup, Archives, Recovered, RecoveredLink};
 use crate::review::{self, WindowSpec};
 use crate::seed::{self, Listed, ListedTarget, Seed, SeedSource};
@@ -185,6 +186,67 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
         summary,
         seeds,
         resources,
+    })
+}
+
+/// `linkward seed recover`: the snapshot of the manifest's page closest to its date, its links
+/// matched to the items' titles, and (unless `dry_run`) the matches written into the manifest.
+/// The snapshot is kept in the archive like any recovered copy.
+pub async fn recover_seed(
+    config: &Config,
+    manifest: &Path,
+    dry_run: bool,
+) -> Result<crate::rescue::seedpage::SeedRecovery, Error> {
+    let m = seed::manifest::load(manifest)?;
+    let Some(page_url) = m.page_url.clone() else {
+        return Err(Error::NoPageUrl(manifest.to_path_buf()));
+    };
+    let archive = Archive::open(&config.archive_dir)?;
+    let _lock = ArchiveLock::acquire(&config.archive_dir)?;
+    let store = Store::open(&config.archive_dir)?;
+    let Some(archives) = Archives::new(config, store.clone()) else {
+        return Err(Error::NoWebArchive);
+    };
+    let inspector = Inspector::new(archive.clone(), &m.ignore).map_err(Error::Ignore)?;
+    let robots_cache: Arc<dyn RobotsCache> = Arc::new(store.clone());
+    let fetcher = Fetcher::new(config, archive.clone(), robots_cache).map_err(Error::Client)?;
+    let held = store.resource(page_url.as_str())?.and_then(|r| r.recovered);
+    let seed = Seed {
+        id: manifest.display().to_string(),
+        source: SeedSource::Manifest(Box::new(m.clone())),
+    };
+    let tools = Tools {
+        archives: &archives,
+        fetcher: &fetcher,
+        inspector: &inspector,
+        archive: &archive,
+    };
+    let found =
+        crate::rescue::seedpage::recover_page(tools, &page_url, &m.items, seed_date(&seed), held)
+            .await;
+    if let Some(fresh) = &found.fresh {
+        store.put_recovered(page_url.as_str(), fresh)?;
+    }
+    store.flush().await?;
+    let written = if dry_run || found.links.is_empty() {
+        0
+    } else {
+        crate::rescue::seedpage::write_manifest(manifest, &found.links)?
+    };
+    let unmatched = m
+        .items
+        .iter()
+        .filter(|i| !found.links.iter().any(|l| l.title == i.title))
+        .map(|i| i.title.clone())
+        .collect();
+    Ok(crate::rescue::seedpage::SeedRecovery {
+        manifest: manifest.to_path_buf(),
+        page_url: page_url.to_string(),
+        lookup: found.lookup,
+        recovered: found.copy.as_ref().map(RecoveredCopy::of),
+        links: found.links,
+        unmatched,
+        written,
     })
 }
 
@@ -382,63 +444,38 @@ impl Runner {
     }
 
     /// A seed page that is gone, or whose capture kept no links: its snapshot closest to the
-    /// seed's date is recovered (or the copy recovered before is reused), its links are matched
-    /// to the items' titles, and the matches are returned to be checked.
+    /// seed's date is recovered (or the copy recovered before is reused), and its links matched
+    /// to the items' titles are returned, to be checked.
     async fn recover_seed_page(
         &mut self,
         m: &seed::manifest::LoadedManifest,
         page_key: &str,
         date: Option<chrono::DateTime<Utc>>,
     ) -> Result<(Option<ArchiveLookup>, Vec<RecoveredLink>), Error> {
-        let Some(archives) = &self.archives else {
+        let (Some(archives), Some(page_url)) = (&self.archives, &m.page_url) else {
             return Ok((None, Vec::new()));
         };
-        let Some(page_url) = &m.page_url else {
-            return Ok((None, Vec::new()));
+        let held = self
+            .results
+            .get(page_key)
+            .and_then(|c| c.resource.recovered.clone());
+        let tools = Tools {
+            archives,
+            fetcher: &self.fetcher,
+            inspector: &self.inspector,
+            archive: &self.archive,
         };
-        let mut lookup = archives.lookup(&self.fetcher, page_key, date).await;
-        let mut fresh = None;
-        let mut copy = None;
-        if let Some(snapshot) = &lookup.snapshot {
-            let before = self
-                .results
-                .get(page_key)
-                .and_then(|c| c.resource.recovered.clone());
-            match before.filter(|r| {
-                r.memento_url == snapshot.url
-                    && self.archive.contains_sized(&r.sha256, Some(r.bytes))
-            }) {
-                Some(r) => copy = Some(r),
-                None => match archives
-                    .recover(&self.fetcher, &self.inspector, snapshot)
-                    .await
-                {
-                    Ok(r) => {
-                        copy = Some(r.clone());
-                        fresh = Some(r);
-                    }
-                    Err(e) => lookup.notes.push(format!("{}: {e}", snapshot.archive)),
-                },
-            }
-        }
-        let mut links = Vec::new();
-        if let (Some(copy), Some(snapshot)) = (&copy, &lookup.snapshot) {
-            let bytes = read_capped(&self.archive.blob_path(&copy.sha256)).await?;
-            let page = extract::extract(
-                &extract::decode(&bytes, copy.content_type.as_deref()),
-                page_url,
-            );
-            links = crate::rescue::seedpage::match_links(&page, &m.items, snapshot);
-        }
+        let found =
+            crate::rescue::seedpage::recover_page(tools, page_url, &m.items, date, held).await;
         Self::keep_lookup(
             &self.store,
             &mut self.results,
             &mut self.recovered,
             page_key,
-            lookup.clone(),
-            fresh,
+            found.lookup.clone(),
+            found.fresh,
         )?;
-        Ok((Some(lookup), links))
+        Ok((Some(found.lookup), found.links))
     }
 
     /// The validators of the good copy we hold, if its blob is really there: a 304 must never

@@ -39,6 +39,65 @@ pub enum Command {
     Get(GetArgs),
     /// Rewrite the archive's offline index, ARCHIVE/index.html (check writes it after every run).
     Index(IndexArgs),
+    /// Work on seed manifests.
+    #[command(subcommand)]
+    Seed(SeedCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum SeedCommand {
+    /// Find the manifest's page in web archives (the snapshot closest to its date), match the
+    /// snapshot's links to the items' titles, and write the recovered URLs into the manifest
+    /// with their evidence.
+    Recover(SeedRecoverArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SeedRecoverArgs {
+    /// The seed manifest (.toml) to recover links for; it is rewritten in place.
+    pub manifest: PathBuf,
+
+    /// Show what would be written; leave the manifest as it is.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value = "terminal")]
+    pub format: FormatArg,
+
+    /// Configuration file [default: ./linkward.toml when it exists].
+    #[arg(long, env = "LINKWARD_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Archive folder the page's snapshot is kept in [default: archive].
+    #[arg(long, env = "LINKWARD_ARCHIVE")]
+    pub archive: Option<PathBuf>,
+
+    /// Wayback availability API, or 'off' [default: https://archive.org/wayback/available].
+    #[arg(long, env = "LINKWARD_WAYBACK", value_parser = config::Endpoint::parse)]
+    pub wayback: Option<config::Endpoint>,
+
+    /// Memento TimeGate(s) asked as well [default: none].
+    #[arg(long, env = "LINKWARD_TIMEGATE", value_delimiter = ',', value_parser = config::Endpoint::parse)]
+    pub timegate: Option<Vec<config::Endpoint>>,
+
+    /// Time allowed for one request [default: 60s].
+    #[arg(long, env = "LINKWARD_TIMEOUT", value_parser = positive_duration)]
+    pub timeout: Option<Duration>,
+}
+
+impl SeedRecoverArgs {
+    pub fn into_config(self) -> Result<Config, ConfigError> {
+        let file = config_file(self.config.as_deref())?;
+        let flags = Settings {
+            archive: self.archive,
+            wayback: self.wayback,
+            timegate: self.timegate,
+            timeout: self.timeout,
+            ..Settings::default()
+        };
+        Ok(flags.over(file).into_config(Vec::new(), false))
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -291,13 +350,7 @@ fn positive_duration(s: &str) -> Result<Duration, String> {
 impl CheckArgs {
     /// Flags and environment over the configuration file over the defaults.
     pub fn into_config(self, progress: bool) -> Result<Config, ConfigError> {
-        let file = match &self.config {
-            Some(path) => Settings::from_file(path)?,
-            None if Path::new(config::DEFAULT_CONFIG_FILE).is_file() => {
-                Settings::from_file(Path::new(config::DEFAULT_CONFIG_FILE))?
-            }
-            None => Settings::default(),
-        };
+        let file = config_file(self.config.as_deref())?;
         let flags = Settings {
             archive: self.archive,
             seeds_dir: self.seeds_dir,
@@ -325,6 +378,17 @@ impl CheckArgs {
             ignore: Vec::new(),
         };
         Ok(flags.over(file).into_config(self.seeds, progress))
+    }
+}
+
+/// The configuration file named, else ./linkward.toml when it exists, else nothing.
+fn config_file(named: Option<&Path>) -> Result<Settings, ConfigError> {
+    match named {
+        Some(path) => Settings::from_file(path),
+        None if Path::new(config::DEFAULT_CONFIG_FILE).is_file() => {
+            Settings::from_file(Path::new(config::DEFAULT_CONFIG_FILE))
+        }
+        None => Ok(Settings::default()),
     }
 }
 

@@ -31,6 +31,10 @@ pub enum Error {
     NoSeeds(PathBuf),
     #[error("no linkward archive at {}: pass the folder `linkward check` archived into with --archive", .0.display())]
     NoArchive(PathBuf),
+    #[error("the manifest {} has no [page] url: there is no page to look up in web archives; add the page's URL", .0.display())]
+    NoPageUrl(PathBuf),
+    #[error("no web archive to ask: --wayback is off and no --timegate is given; give one of them")]
+    NoWebArchive,
     #[error("could not read {} while verifying the archive: {source}", path.display())]
     Verify {
         path: PathBuf,

@@ -78,6 +78,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Export(cli::ExportCommand::Bagit(args)) => export_bagit(args),
         Command::Get(args) => get(args),
         Command::Index(args) => index(args),
+        Command::Seed(cli::SeedCommand::Recover(args)) => seed_recover(args),
     }
 }
 
@@ -125,6 +126,20 @@ fn get(args: cli::GetArgs) -> anyhow::Result<Exit> {
         }
     }
     Ok(Exit::Clean)
+}
+
+/// `seed recover`: finding no link to recover is a result (exit 1), not a setup error.
+fn seed_recover(args: cli::SeedRecoverArgs) -> anyhow::Result<Exit> {
+    let (manifest, dry_run, format) = (args.manifest.clone(), args.dry_run, args.format.format());
+    let config = args.into_config()?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    let found = runtime.block_on(linkward::check::recover_seed(&config, &manifest, dry_run))?;
+    write_stdout(|out| found.render(format, out))?;
+    Ok(if found.links.is_empty() {
+        Exit::Failing
+    } else {
+        Exit::Clean
+    })
 }
 
 fn index(args: cli::IndexArgs) -> anyhow::Result<Exit> {

@@ -6,11 +6,159 @@ use std::path::Path;
 
 use url::Url;
 
-use super::{RecoveredLink, Snapshot, wayback};
-use crate::extract::{Page, Target};
+use chrono::{DateTime, Utc};
+
+use super::{ArchiveLookup, Archives, Recovered, RecoveredLink, Snapshot, wayback};
+use crate::archive::Archive;
+use crate::config::MAX_PAGE_PARSE_BYTES;
+use crate::extract::{self, Page, Target};
+use crate::fetch::Fetcher;
+use crate::inspect::Inspector;
 use crate::seed::SeedError;
 use crate::seed::manifest::LoadedItem;
 use crate::seed::matching::same_title;
+
+/// What `linkward seed recover` found, and what it wrote.
+#[derive(Debug, serde::Serialize)]
+pub struct SeedRecovery {
+    pub manifest: std::path::PathBuf,
+    pub page_url: String,
+    pub lookup: ArchiveLookup,
+    /// The page's snapshot as kept in the archive.
+    pub recovered: Option<crate::report::RecoveredCopy>,
+    pub links: Vec<RecoveredLink>,
+    /// Titles of the items no link of the snapshot names.
+    pub unmatched: Vec<String>,
+    /// Items of the manifest rewritten (0 with --dry-run).
+    pub written: usize,
+}
+
+impl SeedRecovery {
+    /// Terminal or JSON, like the other commands.
+    pub fn render(
+        &self,
+        format: crate::config::Format,
+        out: &mut dyn Write,
+    ) -> std::io::Result<()> {
+        if format == crate::config::Format::Json {
+            serde_json::to_writer_pretty(&mut *out, self)?;
+            return writeln!(out);
+        }
+        writeln!(out, "{} ({})", self.manifest.display(), self.page_url)?;
+        match &self.lookup.snapshot {
+            Some(s) => writeln!(
+                out,
+                "  snapshot {} of {} ({})",
+                s.url,
+                s.datetime.format("%Y-%m-%d %H:%M:%S UTC"),
+                s.archive
+            )?,
+            None => writeln!(out, "  no snapshot of the page in the web archives asked")?,
+        }
+        for note in &self.lookup.notes {
+            writeln!(out, "  note: {note}")?;
+        }
+        for l in &self.links {
+            writeln!(out, "  recovered  {}  <-  {:?}", l.url, l.title)?;
+        }
+        for t in &self.unmatched {
+            writeln!(out, "  not found  {t:?}")?;
+        }
+        writeln!(
+            out,
+            "{} of {} items recovered; {} written into the manifest",
+            self.links.len(),
+            self.links.len() + self.unmatched.len(),
+            self.written
+        )
+    }
+}
+
+/// What recovering a seed page found.
+pub struct PageRecovery {
+    pub lookup: ArchiveLookup,
+    /// The copy recovered in this call (`None` when none was, or the one held was reused).
+    pub fresh: Option<Recovered>,
+    /// The copy the links were read from.
+    pub copy: Option<Recovered>,
+    pub links: Vec<RecoveredLink>,
+}
+
+/// What recovering a page works with: the archives asked, the fetcher and inspector of the
+/// run, and the archive the copy goes to.
+#[derive(Clone, Copy)]
+pub struct Tools<'a> {
+    pub archives: &'a Archives,
+    pub fetcher: &'a Fetcher,
+    pub inspector: &'a Inspector,
+    pub archive: &'a Archive,
+}
+
+/// Looks up the snapshot of the page at `page_url` closest to `date`, recovers it (or reuses
+/// `held`, a copy recovered before from the same memento), and matches its links to `items`.
+pub async fn recover_page(
+    with: Tools<'_>,
+    page_url: &Url,
+    items: &[LoadedItem],
+    date: Option<DateTime<Utc>>,
+    held: Option<Recovered>,
+) -> PageRecovery {
+    let Tools {
+        archives,
+        fetcher,
+        inspector,
+        archive,
+    } = with;
+    let mut lookup = archives.lookup(fetcher, page_url.as_str(), date).await;
+    let mut fresh = None;
+    let mut copy = None;
+    if let Some(snapshot) = &lookup.snapshot {
+        let held = held.filter(|r| {
+            r.memento_url == snapshot.url && archive.contains_sized(&r.sha256, Some(r.bytes))
+        });
+        match held {
+            Some(r) => copy = Some(r),
+            None => match archives.recover(fetcher, inspector, snapshot).await {
+                Ok(r) => {
+                    copy = Some(r.clone());
+                    fresh = Some(r);
+                }
+                Err(e) => lookup.notes.push(format!("{}: {e}", snapshot.archive)),
+            },
+        }
+    }
+    let mut links = Vec::new();
+    if let (Some(copy), Some(snapshot)) = (&copy, &lookup.snapshot) {
+        match read_capped(&archive.blob_path(&copy.sha256)) {
+            Ok(bytes) => {
+                let page = extract::extract(
+                    &extract::decode(&bytes, copy.content_type.as_deref()),
+                    page_url,
+                );
+                links = match_links(&page, items, snapshot);
+            }
+            Err(e) => lookup
+                .notes
+                .push(format!("the recovered page could not be read: {e}")),
+        }
+    }
+    PageRecovery {
+        lookup,
+        fresh,
+        copy,
+        links,
+    }
+}
+
+/// At most `MAX_PAGE_PARSE_BYTES` of a page: enough for any real page's links.
+fn read_capped(path: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)?
+        .take(MAX_PAGE_PARSE_BYTES)
+        .read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
 
 /// For each item, the first link of the snapshot whose text names it. A link that still points
 /// into the archive (`…/web/<ts>/<url>`) is unwrapped to the original URL it stands for.
