@@ -577,6 +577,11 @@ impl Runner {
                             .recover_seed_page(m, &page_key, seed_date(&seed))
                             .await?;
                         page_lookup = lookup;
+                        // An item whose URL was recovered is no longer one without a URL.
+                        entries.retain(|e| {
+                            e.target != ListedTarget::NoUrl
+                                || !links.iter().any(|l| l.title == e.title)
+                        });
                         entries.extend(links.iter().filter_map(recovered_entry));
                         recovered_links = links;
                     }

@@ -193,6 +193,18 @@ pub struct Answer {
     pub body: Vec<u8>,
 }
 
+/// Why an API request got no usable answer.
+#[derive(Debug, thiserror::Error)]
+pub enum QueryError {
+    /// No answer at all (DNS, connection, no response before the timeout): the host is likely
+    /// down for every question.
+    #[error("{0}")]
+    Unanswered(String),
+    /// An answer began but could not be read whole.
+    #[error("{0}")]
+    Failed(String),
+}
+
 /// The HTTP client, per-host politeness and robots.txt, and the archive bodies go to.
 pub struct Fetcher {
     client: reqwest::Client,
@@ -394,7 +406,7 @@ impl Fetcher {
         url: &Url,
         headers: HeaderMap,
         max_body: usize,
-    ) -> Result<Answer, String> {
+    ) -> Result<Answer, QueryError> {
         let _permit = self.politeness.acquire(url).await;
         let deadline = Instant::now() + self.limits.timeout;
         let mut request = self.client.get(url.clone()).headers(headers);
@@ -402,8 +414,13 @@ impl Fetcher {
             request = request.headers(extra.clone());
         }
         let response = match tokio::time::timeout_at(deadline, request.send()).await {
-            Err(_) => return Err(format!("no answer within {:?}", self.limits.timeout)),
-            Ok(Err(e)) => return Err(error_chain(&e)),
+            Err(_) => {
+                return Err(QueryError::Unanswered(format!(
+                    "no answer within {:?}",
+                    self.limits.timeout
+                )));
+            }
+            Ok(Err(e)) => return Err(QueryError::Unanswered(error_chain(&e))),
             Ok(Ok(r)) => r,
         };
         let status = response.status().as_u16();
@@ -414,16 +431,18 @@ impl Fetcher {
             loop {
                 match tokio::time::timeout_at(deadline, stream.next()).await {
                     Err(_) => {
-                        return Err(format!(
+                        return Err(QueryError::Failed(format!(
                             "answer not complete within {:?}",
                             self.limits.timeout
-                        ));
+                        )));
                     }
                     Ok(None) => break,
-                    Ok(Some(Err(e))) => return Err(error_chain(&e)),
+                    Ok(Some(Err(e))) => return Err(QueryError::Failed(error_chain(&e))),
                     Ok(Some(Ok(chunk))) => {
                         if body.len() + chunk.len() > max_body {
-                            return Err(format!("answer larger than {max_body} bytes"));
+                            return Err(QueryError::Failed(format!(
+                                "answer larger than {max_body} bytes"
+                            )));
                         }
                         body.extend_from_slice(&chunk);
                     }

@@ -1,6 +1,8 @@
 //! Asking web archives about a URL (through the fetcher, so politeness applies to them like any
 //! host), caching their answers in the store, and recovering a snapshot in its original form.
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -9,7 +11,7 @@ use url::Url;
 
 use super::{ArchiveLookup, Recovered, Snapshot, WAYBACK, memento, wayback};
 use crate::config::Config;
-use crate::fetch::{Fetcher, Outcome};
+use crate::fetch::{Fetcher, Outcome, QueryError};
 use crate::inspect::Inspector;
 use crate::store::{CachedLookup, Store};
 
@@ -49,6 +51,9 @@ pub struct Archives {
     sources: Vec<Source>,
     store: Store,
     no_snapshot_ttl: Duration,
+    /// Archives that did not answer at all in this run (by cache key), with why: not asked
+    /// again, so an unreachable archive costs one timeout per run, not one per broken link.
+    down: Mutex<HashMap<String, String>>,
 }
 
 impl Archives {
@@ -65,6 +70,7 @@ impl Archives {
             sources,
             store,
             no_snapshot_ttl: config.lookup_cache,
+            down: Mutex::new(HashMap::new()),
         })
     }
 
@@ -86,22 +92,30 @@ impl Archives {
                 Some(snapshot) => Ok(snapshot),
                 None => {
                     cached = false;
+                    if let Some(why) = self.is_down(source) {
+                        notes.push(format!("{name}: not asked again in this run ({why})"));
+                        continue;
+                    }
                     let asked = match source {
                         Source::Wayback(endpoint) => {
                             ask_wayback(fetcher, endpoint, url, asked_for).await
                         }
                         Source::TimeGate(gate) => ask_timegate(fetcher, gate, url, asked_for).await,
                     };
-                    if let Ok(snapshot) = &asked {
-                        let answer = CachedLookup {
-                            asked_at: Utc::now(),
-                            target,
-                            snapshot: snapshot.clone(),
-                        };
-                        // A cache write that fails costs one more question next run.
-                        if let Err(e) = self.store.put_lookup(&source.key(), url, &answer) {
-                            tracing::warn!("could not cache {name}'s answer about {url}: {e}");
+                    match &asked {
+                        Ok(snapshot) => {
+                            let answer = CachedLookup {
+                                asked_at: Utc::now(),
+                                target,
+                                snapshot: snapshot.clone(),
+                            };
+                            // A cache write that fails costs one more question next run.
+                            if let Err(e) = self.store.put_lookup(&source.key(), url, &answer) {
+                                tracing::warn!("could not cache {name}'s answer about {url}: {e}");
+                            }
                         }
+                        Err(QueryError::Unanswered(why)) => self.mark_down(source, why),
+                        Err(QueryError::Failed(_)) => {}
                     }
                     asked
                 }
@@ -126,6 +140,16 @@ impl Archives {
             cached,
             notes,
         }
+    }
+
+    fn is_down(&self, source: &Source) -> Option<String> {
+        let down = self.down.lock().unwrap_or_else(|p| p.into_inner());
+        down.get(&source.key()).cloned()
+    }
+
+    fn mark_down(&self, source: &Source, why: &str) {
+        let mut down = self.down.lock().unwrap_or_else(|p| p.into_inner());
+        down.entry(source.key()).or_insert_with(|| why.to_owned());
     }
 
     /// A cached answer to the same question (the same target date, or both "the latest"),
@@ -191,18 +215,18 @@ async fn ask_wayback(
     endpoint: &Url,
     url: &str,
     target: DateTime<Utc>,
-) -> Result<Option<Snapshot>, String> {
+) -> Result<Option<Snapshot>, QueryError> {
     let question = wayback::availability_url(endpoint, url, target);
     let answer = fetcher
         .query(&question, HeaderMap::new(), MAX_ANSWER)
         .await?;
     if answer.status != 200 {
-        return Err(format!(
+        return Err(QueryError::Failed(format!(
             "the availability API answered HTTP {}",
             answer.status
-        ));
+        )));
     }
-    wayback::parse_availability(&answer.body)
+    wayback::parse_availability(&answer.body).map_err(QueryError::Failed)
 }
 
 /// RFC 7089 datetime negotiation: the TimeGate redirects to the memento closest to
@@ -212,10 +236,13 @@ async fn ask_timegate(
     gate: &Url,
     url: &str,
     target: DateTime<Utc>,
-) -> Result<Option<Snapshot>, String> {
-    let question = memento::timegate_url(gate, url).map_err(|e| format!("TimeGate URL: {e}"))?;
+) -> Result<Option<Snapshot>, QueryError> {
+    let failed = QueryError::Failed;
+    let question =
+        memento::timegate_url(gate, url).map_err(|e| failed(format!("TimeGate URL: {e}")))?;
     let mut headers = HeaderMap::new();
-    let date = HeaderValue::from_str(&memento::http_date(target)).map_err(|e| e.to_string())?;
+    let date =
+        HeaderValue::from_str(&memento::http_date(target)).map_err(|e| failed(e.to_string()))?;
     headers.insert("accept-datetime", date);
     let answer = fetcher.query(&question, headers, 0).await?;
     let named = |h: &HeaderMap| {
@@ -230,14 +257,14 @@ async fn ask_timegate(
                 .get(header::LOCATION)
                 .and_then(|v| v.to_str().ok())
                 .ok_or_else(|| {
-                    format!(
+                    failed(format!(
                         "the TimeGate answered HTTP {} without a Location",
                         answer.status
-                    )
+                    ))
                 })?;
             let memento = question
                 .join(location.trim())
-                .map_err(|e| format!("the TimeGate's Location {location:?}: {e}"))?;
+                .map_err(|e| failed(format!("the TimeGate's Location {location:?}: {e}")))?;
             let linked = answer
                 .headers
                 .get_all(header::LINK)
@@ -249,8 +276,9 @@ async fn ask_timegate(
                 None => {
                     // The memento says its own datetime; its body is not needed for that.
                     let head = fetcher.query(&memento, HeaderMap::new(), 0).await?;
-                    let d = named(&head.headers)
-                        .ok_or_else(|| format!("the memento {memento} has no Memento-Datetime"))?;
+                    let d = named(&head.headers).ok_or_else(|| {
+                        failed(format!("the memento {memento} has no Memento-Datetime"))
+                    })?;
                     (
                         d,
                         (!(300..400).contains(&head.status)).then_some(head.status),
@@ -271,11 +299,11 @@ async fn ask_timegate(
                 datetime,
                 status: Some(answer.status),
             })),
-            None => Err(
+            None => Err(failed(
                 "the TimeGate answered without a memento (no Location, no Memento-Datetime)".into(),
-            ),
+            )),
         },
         404 => Ok(None),
-        status => Err(format!("the TimeGate answered HTTP {status}")),
+        status => Err(failed(format!("the TimeGate answered HTTP {status}"))),
     }
 }
