@@ -200,6 +200,10 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "P", value_parser = parse_sample)]
     pub sample: Option<f64>,
 
+    /// Rehash the blobs and check the store's references only; do not re-read the WARC files.
+    #[arg(long)]
+    pub blobs_only: bool,
+
     /// Output format.
     #[arg(long, value_enum, default_value = "terminal")]
     pub format: FormatArg,

@@ -80,6 +80,22 @@ impl Inspector {
         fetched: &Fetched,
         prev: Option<&ResourceRecord>,
     ) -> Inspection {
+        self.inspect_with(fetcher, fetched, prev, true).await
+    }
+
+    /// [`Inspector::inspect`] for a memento from a web archive: no probe is sent to the
+    /// archive (its answer for a made-up sibling says nothing about the original site).
+    pub async fn inspect_memento(&self, fetcher: &Fetcher, fetched: &Fetched) -> Inspection {
+        self.inspect_with(fetcher, fetched, None, false).await
+    }
+
+    async fn inspect_with(
+        &self,
+        fetcher: &Fetcher,
+        fetched: &Fetched,
+        prev: Option<&ResourceRecord>,
+        probe: bool,
+    ) -> Inspection {
         let Outcome::Body {
             content_type, blob, ..
         } = &fetched.outcome
@@ -99,7 +115,7 @@ impl Inspector {
             ..Inspection::default()
         };
         if now.kind == TextKind::Html {
-            found.soft_404 = self.soft_404(fetcher, fetched, &now, &rules).await;
+            found.soft_404 = self.soft_404(fetcher, fetched, &now, &rules, probe).await;
         }
         if let Some(prev) = prev
             && let Some(old_sha) = prev.last_good_sha256
@@ -144,6 +160,7 @@ impl Inspector {
         fetched: &Fetched,
         page: &Fingerprint,
         rules: &IgnoreRules,
+        probe: bool,
     ) -> Option<Soft404Rule> {
         if !fetched.redirects.is_empty()
             && change::redirected_to_root(&fetched.requested, &fetched.final_url)
@@ -178,6 +195,9 @@ impl Inspector {
             {
                 return Some(Soft404Rule::SaysNotFound);
             }
+        }
+        if !probe {
+            return None;
         }
         let probe = self.probe(fetcher, &fetched.final_url, rules).await?;
         change::like_missing_page(page, &probe).then_some(Soft404Rule::LikeMissingPage)

@@ -213,7 +213,11 @@ async fn cancel_on_signal(token: CancellationToken) {
 
 fn verify(args: cli::VerifyArgs) -> anyhow::Result<Exit> {
     let runtime = tokio::runtime::Runtime::new()?;
-    let report = runtime.block_on(linkward::verify::run_sampled(&args.archive, args.sample))?;
+    let report = runtime.block_on(linkward::verify::run_with(
+        &args.archive,
+        args.sample,
+        !args.blobs_only,
+    ))?;
     write_stdout(|out| linkward::verify::render(&report, args.format.format(), out))?;
     Ok(if report.is_clean() {
         Exit::Clean

@@ -128,6 +128,16 @@ fn in_sample(sample: Option<f64>) -> bool {
 
 /// [`run`], checking only a random `sample` percent of the blob and WARC files when given.
 pub async fn run_sampled(archive_dir: &Path, sample: Option<f64>) -> Result<VerifyReport, Error> {
+    run_with(archive_dir, sample, true).await
+}
+
+/// [`run_sampled`], reading the WARC files again only when `warc` is true (`--blobs-only` skips
+/// them: the blobs hold every good body, and a WARC file is a second copy).
+pub async fn run_with(
+    archive_dir: &Path,
+    sample: Option<f64>,
+    warc: bool,
+) -> Result<VerifyReport, Error> {
     // Opening the store would create an empty one: there is nothing to verify without it.
     if !archive_dir.join(STORE_DIR).is_dir() {
         return Err(Error::NoArchive(archive_dir.to_path_buf()));
@@ -160,11 +170,18 @@ pub async fn run_sampled(archive_dir: &Path, sample: Option<f64>) -> Result<Veri
             if let Some(sha) = check.sha256 {
                 ledger.check_ref(sha, &check.url, check.run_id);
             }
+            if let Some(r) = &check.recovered {
+                ledger.check_ref(r.sha256, &check.url, check.run_id);
+            }
         }
         for resource in store.all_resources() {
             let resource = resource?;
             if let Some(sha) = resource.last_good_sha256 {
                 ledger.resource_ref(sha, &resource.url);
+            }
+            // A copy recovered from a web archive may be the only one we have: it must be there.
+            if let Some(r) = &resource.recovered {
+                ledger.resource_ref(r.sha256, &resource.url);
             }
         }
         Ok(ledger)
@@ -175,9 +192,13 @@ pub async fn run_sampled(archive_dir: &Path, sample: Option<f64>) -> Result<Veri
     let mut report = ledger.report(blobs);
     let root = archive.root().to_path_buf();
     report.sampled = sample;
-    let warcs = tokio::task::spawn_blocking(move || verify_warcs(&root, sample))
-        .await
-        .map_err(|e| verify_error(archive_dir, io::Error::other(e)))??;
+    let warcs = if warc {
+        tokio::task::spawn_blocking(move || verify_warcs(&root, sample))
+            .await
+            .map_err(|e| verify_error(archive_dir, io::Error::other(e)))??
+    } else {
+        WarcCheck::default()
+    };
     report.warc_files = warcs.files;
     report.warc_records = warcs.records;
     report.warc = warcs.problems;

@@ -182,7 +182,7 @@ impl Archives {
         let memento = Url::parse(&snapshot.url).map_err(|e| format!("memento URL: {e}"))?;
         let original = wayback::original_form(&memento);
         let fetched = fetcher.fetch_memento(&original).await;
-        let found = inspector.inspect(fetcher, &fetched, None).await;
+        let found = inspector.inspect_memento(fetcher, &fetched).await;
         match &fetched.outcome {
             Outcome::Body { .. } if found.soft_404.is_some() => Err(format!(
                 "the snapshot is a \"not found\" page ({})",

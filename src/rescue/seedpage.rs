@@ -241,9 +241,14 @@ pub fn write_manifest(path: &Path, links: &[RecoveredLink]) -> Result<usize, See
             let Some(urls) = urls.as_array_mut() else {
                 return Err(bad(format!("item {title:?}: urls is not a list")));
             };
-            if !urls.iter().any(|u| u.as_str() == Some(link.url.as_str())) {
-                urls.insert(0, link.url.as_str());
+            // The original URL leads: it is what the page listed.
+            let listed = urls
+                .iter()
+                .position(|u| u.as_str() == Some(link.url.as_str()));
+            if let Some(at) = listed {
+                urls.remove(at);
             }
+            urls.insert(0, link.url.as_str());
             let mut evidence = toml_edit::InlineTable::new();
             evidence.insert("url", link.url.as_str().into());
             evidence.insert("link_text", link.link_text.as_str().into());

@@ -12,6 +12,7 @@ mod hostile;
 mod index;
 mod outcomes;
 mod politeness;
+mod rescue;
 mod safety;
 mod seeds;
 mod test_server;

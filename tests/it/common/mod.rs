@@ -1,6 +1,7 @@
 //! The shared harness: local test servers, a runner for the built binary, the seed-page replica
 //! and helpers over the JSON report.
 
+pub mod archive_server;
 pub mod json;
 pub mod linkward;
 pub mod scripted;
