@@ -377,6 +377,46 @@ mod tests {
     }
 
     #[test]
+    fn web_archive_keys() -> Result<(), String> {
+        let defaults = Settings::default().into_config(Vec::new(), false);
+        assert_eq!(
+            defaults.wayback.as_ref().map(url::Url::as_str),
+            Some(crate::rescue::wayback::DEFAULT_ENDPOINT)
+        );
+        assert!(defaults.timegates.is_empty() && !defaults.rescue);
+        let file = Settings::from_toml(
+            r#"
+            wayback = "off"
+            timegate = ["http://127.0.0.1:9/timegate/", "off"]
+            rescue = true
+            lookup-cache = "2d"
+            "#,
+        )?;
+        let config = file.clone().into_config(Vec::new(), false);
+        assert_eq!(config.wayback, None);
+        assert_eq!(config.timegates.len(), 1);
+        assert!(config.rescue && config.looks_up_archives());
+        assert_eq!(config.lookup_cache, Duration::from_secs(2 * 24 * 3600));
+        // A flag (or LINKWARD_WAYBACK) wins over the file.
+        let flags = Settings {
+            wayback: Some(Endpoint::parse("http://127.0.0.1:9/wayback/available")?),
+            ..Settings::default()
+        };
+        assert!(
+            flags
+                .over(file)
+                .into_config(Vec::new(), false)
+                .wayback
+                .is_some()
+        );
+        for bad in ["wayback = \"ftp://x/\"", "timegate = [\"not a url\"]"] {
+            let err = Settings::from_toml(bad).err().unwrap_or_default();
+            assert!(err.contains("wayback") || err.contains("timegate"), "{err}");
+        }
+        Ok(())
+    }
+
+    #[test]
     fn file_errors_name_the_key() {
         for (text, want) in [
             ("per-host-rate = \"fast\"", "per-host-rate"),
