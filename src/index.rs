@@ -1,8 +1,10 @@
 //! The offline index, `ARCHIVE/index.html`: one self-contained page (inline CSS; no JavaScript,
 //! no external stylesheet, font or image) that lists every seed of the latest complete run and
 //! its items by section: title, note, state, when last checked, when last good, the sha256 of
-//! the good copy, a relative link to that copy under `blobs/`, and the original URL. It opens
-//! from `file://` with no network and no server, and moves with the archive folder.
+//! the good copy, a relative link to that copy under `blobs/`, and the original URL. A copy
+//! recovered from a web archive is linked too, after the live one and marked as such with its
+//! archive, snapshot date and memento URL, so it is never taken for what the live URL served.
+//! It opens from `file://` with no network and no server, and moves with the archive folder.
 //!
 //! Written after every `check` run and by `linkward index`; gathering reads only the store,
 //! rendering is pure, and the file is replaced whole (temp file, then rename).
@@ -18,8 +20,10 @@ use crate::archive::Archive;
 use crate::check::open_existing;
 use crate::export::{latest_complete_run, manifest_of};
 use crate::model::{Reason, Sha256, State};
+use crate::report::formats::webarchive;
 // One escaping and one date style for every HTML linkward writes.
 use crate::report::formats::{day, escape_xml as esc, minute as time};
+use crate::rescue::Recovered;
 use crate::store::{ResourceRecord, RunRecord, Store, StoreError, VerificationRecord};
 
 /// The index's file name in the archive folder.
@@ -83,6 +87,10 @@ pub struct Row {
     pub content_type: Option<String>,
     /// The good copy's path relative to the archive folder, when the blob is there.
     pub copy: Option<String>,
+    /// The latest copy recovered from a web archive, kept apart from the live good copy.
+    pub recovered: Option<Recovered>,
+    /// Its path relative to the archive folder, when the blob is there.
+    pub recovered_copy: Option<String>,
 }
 
 /// Writes `index.html` into the archive, replacing the previous one whole.
@@ -217,6 +225,7 @@ fn row_of(
         (Some(_), None) => None,
     };
     let sha256 = record.and_then(|r| r.last_good_sha256);
+    let recovered = record.and_then(|r| r.recovered.clone());
     Row {
         title: title.to_owned(),
         note: None,
@@ -232,6 +241,11 @@ fn row_of(
             .filter(|s| archive.contains(s))
             .map(|s| Archive::relative_path(&s)),
         sha256,
+        recovered_copy: recovered
+            .as_ref()
+            .filter(|r| archive.contains(&r.sha256))
+            .map(|r| Archive::relative_path(&r.sha256)),
+        recovered,
     }
 }
 
@@ -252,7 +266,7 @@ a:hover{text-decoration:underline}
 .seedinfo{margin:2px 0 0;font-size:13px;color:#57606a}
 .seedinfo p{margin:2px 0}
 table{border-collapse:collapse;width:100%;table-layout:fixed;font-size:13px}
-col.c-title{width:31%}col.c-state{width:12%}col.c-date{width:10%}col.c-copy{width:14%}col.c-url{width:23%}
+col.c-title{width:28%}col.c-state{width:12%}col.c-date{width:10%}col.c-copy{width:17%}col.c-url{width:23%}
 th{text-align:left;font-weight:600;color:#57606a;border-bottom:2px solid #d0d7de;padding:4px 8px}
 td{vertical-align:top;border-bottom:1px solid #eaeef2;padding:6px 8px;overflow-wrap:anywhere}
 tr.page td{background:#f6f8fa}
@@ -263,6 +277,10 @@ tr.page td{background:#f6f8fa}
 .date{white-space:nowrap;font-variant-numeric:tabular-nums}
 code{font:12px ui-monospace,SFMono-Regular,Menlo,Consolas,monospace}
 .badge{display:inline-block;font-size:12px;font-weight:600;padding:1px 8px;border-radius:10px;color:#fff;background:#6e7781}
+.s-web-archive{background:#1b7c83}
+.recovered{margin-top:4px}
+.live+.recovered{border-top:1px dashed #d0d7de;padding-top:4px}
+.prov{font-size:11px;color:#57606a;word-break:break-all}
 .s-ok{background:#1a7f37}.s-redirected{background:#9a6700}.s-broken{background:#cf222e}.s-skipped{background:#6e7781}.s-unresolved{background:#8250df}
 .reason{display:block;margin-top:2px;font-size:12px;color:#57606a}
 footer{margin-top:36px;font-size:12px;border-top:1px solid #d0d7de;padding-top:8px}
@@ -270,7 +288,8 @@ footer{margin-top:36px;font-size:12px;border-top:1px solid #d0d7de;padding-top:8
 ";
 
 /// The page. Pure; every text from the store or a server is escaped, and the only links are
-/// relative ones to the archive's own blobs and the listed URLs themselves.
+/// relative ones to the archive's own blobs, the listed URLs themselves and the http(s) mementos
+/// copies were recovered from.
 pub fn render(page: &IndexPage) -> String {
     let mut h = String::with_capacity(16 * 1024);
     let _ = writeln!(
@@ -329,8 +348,9 @@ pub fn render(page: &IndexPage) -> String {
     let _ = writeln!(
         h,
         "<footer>Generated {} by linkward {}. Local copies are relative links into this archive \
-         folder (<code>blobs/sha256/</code>); they open without a network. States and dates are \
-         each URL&rsquo;s latest check.</footer>\n</main>\n</body>\n</html>",
+         folder (<code>blobs/sha256/</code>); they open without a network. A copy marked \
+         <em>web archive</em> was recovered from a web archive&rsquo;s snapshot (linked), not \
+         fetched from the live URL. States and dates are each URL&rsquo;s latest check.</footer>\n</main>\n</body>\n</html>",
         time(&page.generated),
         env!("CARGO_PKG_VERSION")
     );
@@ -339,12 +359,16 @@ pub fn render(page: &IndexPage) -> String {
 
 fn counts(h: &mut String, page: &IndexPage) {
     let mut n: HashMap<State, usize> = HashMap::new();
+    let mut only_recovered = 0;
     for row in page
         .seeds
         .iter()
         .flat_map(|s| s.sections.iter().flat_map(|(_, rows)| rows))
     {
         *n.entry(row.state).or_default() += 1;
+        if row.sha256.is_none() && row.recovered.is_some() {
+            only_recovered += 1;
+        }
     }
     if n.is_empty() {
         return;
@@ -358,6 +382,12 @@ fn counts(h: &mut String, page: &IndexPage) {
                 s = state.as_str()
             );
         }
+    }
+    if only_recovered > 0 {
+        let _ = write!(
+            h,
+            "<li><span class=\"badge s-web-archive\">{only_recovered} kept only as a web archive copy</span></li>"
+        );
     }
     h.push_str("</ul>\n");
 }
@@ -445,36 +475,30 @@ fn row_html(h: &mut String, r: &Row, is_page: bool) {
             None => h.push_str("<td class=\"none\">never</td>"),
         }
     }
-    // The local copy.
-    match (&r.sha256, &r.copy) {
-        (Some(sha), Some(path)) => {
-            let hex = sha.to_hex();
-            let kind = r
-                .content_type
-                .as_deref()
-                .map(|t| format!(" type=\"{}\"", esc(t.split(';').next().unwrap_or(t).trim())))
-                .unwrap_or_default();
-            let size = r
-                .bytes
-                .map(|b| format!(" <span class=\"muted\">{}</span>", bytesize::ByteSize(b)))
-                .unwrap_or_default();
+    // The local copies: the live one first, then one recovered from a web archive, each marked.
+    match (&r.sha256, &r.copy, &r.recovered) {
+        (Some(sha), Some(path), _) => {
             let _ = write!(
                 h,
-                "<td><a href=\"{}\"{kind} title=\"sha256 {hex}\"><code>{}</code></a>{size}</td>",
-                esc(path),
-                &hex[..SHORT_HASH]
+                "<td><div class=\"live\">{}</div>",
+                blob_link(sha, path, r.content_type.as_deref(), r.bytes, "")
             );
         }
-        (Some(sha), None) => {
+        (Some(sha), None, _) => {
             let hex = sha.to_hex();
             let _ = write!(
                 h,
-                "<td title=\"sha256 {hex}\"><code>{}</code> <span class=\"none\">missing from the archive</span></td>",
+                "<td><div class=\"live\" title=\"sha256 {hex}\"><code>{}</code> <span class=\"none\">missing from the archive</span></div>",
                 &hex[..SHORT_HASH]
             );
         }
-        (None, _) => h.push_str("<td class=\"none\">no copy</td>"),
+        (None, _, Some(_)) => h.push_str("<td><div class=\"live none\">no live copy</div>"),
+        (None, _, None) => h.push_str("<td class=\"none\">no copy"),
     }
+    if let Some(rec) = &r.recovered {
+        recovered_html(h, rec, r.recovered_copy.as_deref());
+    }
+    h.push_str("</td>");
     // The original URL.
     match &r.url {
         Some(u) if u.starts_with("http://") || u.starts_with("https://") => {
@@ -490,6 +514,66 @@ fn row_html(h: &mut String, r: &Row, is_page: bool) {
         None => h.push_str("<td class=\"none\">unresolved — no URL</td>"),
     }
     h.push_str("</tr>\n");
+}
+
+/// A relative link to a blob: its short hash, the full one in the tooltip, its size.
+fn blob_link(
+    sha: &Sha256,
+    path: &str,
+    content_type: Option<&str>,
+    bytes: Option<u64>,
+    tip: &str,
+) -> String {
+    let hex = sha.to_hex();
+    let kind = content_type
+        .map(|t| format!(" type=\"{}\"", esc(t.split(';').next().unwrap_or(t).trim())))
+        .unwrap_or_default();
+    let size = bytes
+        .map(|b| format!(" <span class=\"muted\">{}</span>", bytesize::ByteSize(b)))
+        .unwrap_or_default();
+    format!(
+        "<a href=\"{}\"{kind} title=\"sha256 {hex}{tip}\"><code>{}</code></a>{size}",
+        esc(path),
+        &hex[..SHORT_HASH]
+    )
+}
+
+/// A copy recovered from a web archive: marked as such, linked when its blob is there, with
+/// where it came from (archive, snapshot date, memento) so it is never taken for the live copy.
+fn recovered_html(h: &mut String, rec: &Recovered, path: Option<&str>) {
+    h.push_str("<div class=\"recovered\"><span class=\"badge s-web-archive\">web archive</span> ");
+    match path {
+        Some(path) => h.push_str(&blob_link(
+            &rec.sha256,
+            path,
+            rec.content_type.as_deref(),
+            Some(rec.bytes),
+            ", recovered from a web archive",
+        )),
+        None => {
+            let hex = rec.sha256.to_hex();
+            let _ = write!(
+                h,
+                "<code title=\"sha256 {hex}\">{}</code> <span class=\"none\">missing from the archive</span>",
+                &hex[..SHORT_HASH]
+            );
+        }
+    }
+    let memento = if webarchive::linkable(&rec.memento_url) {
+        format!(
+            "<a href=\"{0}\" rel=\"noreferrer\">{0}</a>",
+            esc(&rec.memento_url)
+        )
+    } else {
+        esc(&rec.memento_url)
+    };
+    let _ = write!(
+        h,
+        "<div class=\"prov\" title=\"snapshot taken {}; recovered {}\">{}: {memento}</div></div>",
+        rec.memento_datetime.to_rfc3339(),
+        rec.recovered_at.to_rfc3339(),
+        esc(&webarchive::recovered_from(rec))
+    );
 }
 
 #[cfg(test)]
@@ -510,6 +594,23 @@ mod tests {
             bytes: None,
             content_type: None,
             copy: None,
+            recovered: None,
+            recovered_copy: None,
+        }
+    }
+
+    fn recovered(b: u8, memento: &str) -> Recovered {
+        let when = |s| DateTime::from_timestamp(s, 0).unwrap_or_default();
+        Recovered {
+            sha256: Sha256([b; 32]),
+            bytes: 2048,
+            content_type: Some("application/pdf".into()),
+            archive: "wayback".into(),
+            memento_url: memento.into(),
+            fetched_url: memento.into(),
+            // 2007-05-04 10:11:12 UTC.
+            memento_datetime: when(1_178_273_472),
+            recovered_at: when(1_764_396_000),
         }
     }
 
@@ -555,5 +656,41 @@ mod tests {
         assert!(html.contains("unresolved — no URL"));
         assert!(html.contains("Run 7"));
         assert!(html.contains("A &lt;seed&gt;"));
+    }
+
+    #[test]
+    fn a_recovered_copy_is_linked_marked_and_never_before_the_live_one() {
+        const MEMENTO: &str = "https://web.archive.org/web/20070504101112/https://h/p.pdf";
+        let live = Sha256([0x11; 32]);
+        let mut both = row("Both", Some("https://h/both.pdf"), State::Ok);
+        both.sha256 = Some(live);
+        both.copy = Some(Archive::relative_path(&live));
+        both.recovered = Some(recovered(0x22, MEMENTO));
+        both.recovered_copy = Some(Archive::relative_path(&Sha256([0x22; 32])));
+        let mut only = row("Only", Some("https://h/p.pdf"), State::Broken);
+        only.recovered = Some(recovered(0x33, MEMENTO));
+        only.recovered_copy = Some(Archive::relative_path(&Sha256([0x33; 32])));
+        let mut hostile = row("Hostile", Some("https://h/x.pdf"), State::Broken);
+        hostile.recovered = Some(recovered(0x44, "javascript:alert(1)"));
+        let html = render(&page(vec![both, only, hostile]));
+
+        let href = |b: u8| format!("href=\"{}\"", Archive::relative_path(&Sha256([b; 32])));
+        let at = |needle: &str| html.find(needle).unwrap_or(usize::MAX);
+        assert!(at(&href(0x11)) < at(&href(0x22)), "live copy first\n{html}");
+        assert!(
+            at(&href(0x33)) < usize::MAX,
+            "the recovered-only copy is linked"
+        );
+        let marked = "recovered from wayback snapshot of 2007-05-04 10:11 UTC: \
+                      <a href=\"https://web.archive.org/web/20070504101112/https://h/p.pdf\" rel=\"noreferrer\">";
+        assert_eq!(html.matches(marked).count(), 2, "{html}");
+        assert_eq!(html.matches(">web archive</span> <a").count(), 2);
+        assert!(html.contains("no live copy"));
+        assert!(html.contains("2 kept only as a web archive copy"), "{html}");
+        // A memento that is not a web URL is text, and a blob that is not there is not linked.
+        assert!(!html.contains("href=\"javascript:"), "{html}");
+        assert!(html.contains(": javascript:alert(1)</div>"));
+        assert!(!html.contains(&href(0x44)));
+        assert!(html.contains("missing from the archive"));
     }
 }

@@ -1,12 +1,14 @@
 //! Change reports from the store alone: picks a window of runs, turns their checks into events
-//! ordered by urgency, and gathers the timelines and the reachability chart. Never fetches.
+//! ordered by urgency (a broken one with what web archives said of it and the copy recovered
+//! from one), and gathers the timelines and the reachability chart. Never fetches.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::change::Significance;
 use crate::model::{Reason, State};
+use crate::report::RecoveredCopy;
 use crate::report::changes::{
     CHANGE_REPORT_VERSION, Cell, ChangeReport, ChangeSummary, Entry, RunPoint, RunRef, SeedChanges,
     Timeline, Urgency, Window,
@@ -134,6 +136,7 @@ pub fn build(
             ),
             _ => format!("{}#{}#{}", check.url, check.run_id, change.as_str()),
         };
+        let broken = check.state == State::Broken;
         let entry = Entry {
             urgency,
             id,
@@ -154,10 +157,17 @@ pub fn build(
             significance: check.content.as_ref().map(|c| c.significance),
             similarity: check.content.as_ref().map(|c| c.similarity),
             diff: check.content.as_ref().and_then(|c| c.diff.clone()),
-            broken_since: (check.state == State::Broken)
-                .then(|| resource.and_then(|r| r.first_broken))
+            broken_since: broken
+                .then(|| resource.as_ref().and_then(|r| r.first_broken))
                 .flatten(),
             failures: check.failures,
+            archive_lookup: broken.then(|| check.archive_lookup.clone()).flatten(),
+            // The copy held now, not only one recovered in this check: a maintainer replacing
+            // the link wants to know a copy exists, whenever it was saved.
+            recovered: broken
+                .then(|| resource.as_ref().and_then(|r| r.recovered.as_ref()))
+                .flatten()
+                .map(RecoveredCopy::of),
         };
         match urgency {
             Urgency::StillBroken | Urgency::Failing | Urgency::Moved if change != Change::Moved => {
@@ -184,6 +194,24 @@ pub fn build(
             Urgency::Failing => summary.failing += 1,
         }
     }
+    // Per link, not per entry: a link newly broken then still broken in one window is one
+    // snapshot found.
+    let with_snapshot: HashSet<&str> = entries
+        .iter()
+        .filter(|e| {
+            e.archive_lookup
+                .as_ref()
+                .is_some_and(|l| l.snapshot.is_some())
+        })
+        .map(|e| e.url.as_str())
+        .collect();
+    let with_copy: HashSet<&str> = entries
+        .iter()
+        .filter(|e| e.recovered.is_some())
+        .map(|e| e.url.as_str())
+        .collect();
+    summary.snapshots_found = with_snapshot.len() as u64;
+    summary.recovered_copies = with_copy.len() as u64;
 
     let last = ids.last().copied();
     let mut seeds = Vec::new();

@@ -3,7 +3,13 @@
 //! `data/<seed>/<section>/<title>.<ext>` (and `data/<seed>/seed-page.<ext>`), each part a safe
 //! slug (see `slug`), so nothing in the bag is named by a server. Besides the required tag files
 //! the bag carries `linkward-manifest.tsv`: each payload file's URL, sha256, title, section,
-//! seed and the time of its copy.
+//! seed and the time of its copy, then its origin and, for a web archive's, its provenance.
+//!
+//! A document never fetched live but recovered from a web archive is bagged as that copy, named
+//! `<title>.web-archive.<ext>`, with origin `web-archive`, its archive, memento URL, the URL
+//! fetched, the snapshot's date and when it was recovered in the manifest, and counted in
+//! `bag-info.txt`. A document with a live good copy is bagged as that copy alone: the live copy is
+//! what the link served, a snapshot is a third party's capture of it, often years older.
 //!
 //! Invariants: the bag is built in a folder beside OUT and renamed into place only when whole, so
 //! OUT is either absent or a complete bag; blobs are streamed (never held whole in memory) and
@@ -22,12 +28,14 @@ use super::{ExportError, copy_blob, latest_complete_run, manifest_of};
 use crate::archive::{Archive, FILE_CHUNK};
 use crate::check::open_existing;
 use crate::model::Sha256;
+use crate::rescue::Recovered;
 use crate::transition::SeedSnapshot;
 
 /// Our own tag file: what each payload file is a copy of.
 pub const LINKWARD_MANIFEST: &str = "linkward-manifest.tsv";
-/// Its columns, in order (its first line).
-pub const LINKWARD_MANIFEST_COLUMNS: [&str; 7] = [
+/// Its columns, in order (its first line). Columns are only ever added at the end, so a reader
+/// of an older bag's columns reads a newer bag the same.
+pub const LINKWARD_MANIFEST_COLUMNS: [&str; 13] = [
     "path",
     "url",
     "sha256",
@@ -35,7 +43,19 @@ pub const LINKWARD_MANIFEST_COLUMNS: [&str; 7] = [
     "section",
     "seed",
     "last_good_at",
+    "origin",
+    "archive",
+    "memento_url",
+    "fetched_url",
+    "memento_datetime",
+    "recovered_at",
 ];
+/// `origin` of a copy fetched from the listed URL itself.
+pub const ORIGIN_LIVE: &str = "live";
+/// `origin` of a copy recovered from a web archive.
+pub const ORIGIN_WEB_ARCHIVE: &str = "web-archive";
+/// What sits between a recovered copy's name and its extension.
+const WEB_ARCHIVE_MARK: &str = "web-archive";
 /// The file name of a seed's own page in its folder (a section folder has no dot in its name,
 /// so the two cannot meet).
 const SEED_PAGE_NAME: &str = "seed-page";
@@ -48,8 +68,40 @@ const DEFAULT_ORGANIZATION: &str = "linkward";
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GoodCopy {
     pub sha256: Sha256,
+    /// When it was fetched live; `None` for a recovered copy, which never was.
     pub at: Option<DateTime<Utc>>,
     pub content_type: Option<String>,
+    /// `None`: fetched live; otherwise recovered from a web archive, with its provenance.
+    pub recovered: Option<Recovered>,
+}
+
+impl GoodCopy {
+    /// The live good copy when there is one, else the copy recovered from a web archive.
+    pub fn of(record: &crate::store::ResourceRecord) -> Option<GoodCopy> {
+        if let Some(sha256) = record.last_good_sha256 {
+            return Some(GoodCopy {
+                sha256,
+                at: record.last_good_at,
+                content_type: record.last_good_content_type.clone(),
+                recovered: None,
+            });
+        }
+        record.recovered.as_ref().map(|r| GoodCopy {
+            sha256: r.sha256,
+            at: None,
+            content_type: r.content_type.clone(),
+            recovered: Some(r.clone()),
+        })
+    }
+
+    /// The extension its file gets: a recovered copy's says so (`web-archive.pdf`).
+    fn extension(&self, url: &str) -> String {
+        let ext = slug::extension(self.content_type.as_deref(), url);
+        match self.recovered {
+            Some(_) => format!("{WEB_ARCHIVE_MARK}.{ext}"),
+            None => ext,
+        }
+    }
 }
 
 /// One payload file of the bag.
@@ -63,6 +115,8 @@ pub struct Entry {
     pub section: Option<String>,
     pub seed: String,
     pub last_good_at: Option<DateTime<Utc>>,
+    /// `None`: the live copy; otherwise where the copy recovered from a web archive came from.
+    pub recovered: Option<Recovered>,
 }
 
 /// What a bag holds: its payload files, and the listed URLs left out for having no good copy.
@@ -81,10 +135,13 @@ pub struct Summary {
     pub bytes: u64,
     /// Listed URLs with no good copy in the archive (not in the bag).
     pub without_copy: usize,
+    /// Payload files that are copies recovered from a web archive.
+    pub web_archive_copies: usize,
 }
 
-/// Lays out the payload: every seed's page and listed URLs that have a good copy, in listing
-/// order; a URL listed twice in one seed is bagged once (under its first title). Pure.
+/// Lays out the payload: every seed's page and listed URLs that have a good copy (live, or
+/// recovered from a web archive when none was fetched live), in listing order; a URL listed twice
+/// in one seed is bagged once (under its first title). Pure.
 pub fn plan(seeds: &[(String, SeedSnapshot)], copies: &HashMap<String, GoodCopy>) -> Plan {
     let mut out = Plan::default();
     let mut seed_names = Names::default();
@@ -98,7 +155,7 @@ pub fn plan(seeds: &[(String, SeedSnapshot)], copies: &HashMap<String, GoodCopy>
         if let Some(page) = &snapshot.page_url
             && let Some(copy) = copies.get(page)
         {
-            let ext = slug::extension(copy.content_type.as_deref(), page);
+            let ext = copy.extension(page);
             let name = in_seed.unique(SEED_PAGE_NAME, Some(&ext));
             bagged.insert(page.as_str());
             out.entries.push(Entry {
@@ -109,6 +166,7 @@ pub fn plan(seeds: &[(String, SeedSnapshot)], copies: &HashMap<String, GoodCopy>
                 section: None,
                 seed: seed_id.clone(),
                 last_good_at: copy.at,
+                recovered: copy.recovered.clone(),
             });
         }
         for item in &snapshot.items {
@@ -125,7 +183,7 @@ pub fn plan(seeds: &[(String, SeedSnapshot)], copies: &HashMap<String, GoodCopy>
                 let base = section.map_or(NO_SECTION.to_owned(), |s| slug::slug(s, NO_SECTION));
                 (in_seed.unique(&base, None), Names::default())
             });
-            let ext = slug::extension(copy.content_type.as_deref(), url);
+            let ext = copy.extension(url);
             let name = names.unique(&slug::slug(&item.title, "untitled"), Some(&ext));
             out.entries.push(Entry {
                 path: format!("data/{seed_dir}/{section_dir}/{name}"),
@@ -135,6 +193,7 @@ pub fn plan(seeds: &[(String, SeedSnapshot)], copies: &HashMap<String, GoodCopy>
                 section: item.section.clone(),
                 seed: seed_id.clone(),
                 last_good_at: copy.at,
+                recovered: copy.recovered.clone(),
             });
         }
     }
@@ -148,6 +207,8 @@ pub struct BagInfo {
     pub descriptions: Vec<String>,
     pub identifiers: Vec<String>,
     pub run_id: u64,
+    /// Payload files recovered from a web archive rather than fetched live.
+    pub web_archive_copies: usize,
 }
 
 /// `bag-info.txt`. Values are folded onto one line each.
@@ -168,12 +229,24 @@ pub fn bag_info_txt(info: &BagInfo, date: NaiveDate, bytes: u64, files: u64) -> 
     for i in &info.identifiers {
         field("External-Identifier", i);
     }
+    let recovered = match info.web_archive_copies {
+        0 => String::new(),
+        n => format!(
+            "; {n} of them, never fetched live, are copies recovered from a web archive \
+             (origin web-archive in {LINKWARD_MANIFEST}, with their memento URLs)"
+        ),
+    };
     field(
         "Internal-Sender-Description",
         &format!(
-            "The latest good copy of every document listed in linkward run {}",
+            "The latest good copy of every document listed in linkward run {}{recovered}",
             info.run_id
         ),
+    );
+    // Stated even when 0: a reader need not wonder whether an older linkward wrote the bag.
+    field(
+        "Linkward-Web-Archive-Copies",
+        &info.web_archive_copies.to_string(),
     );
     field("Bagging-Date", &date.format("%Y-%m-%d").to_string());
     field("Payload-Oxum", &format!("{bytes}.{files}"));
@@ -188,11 +261,17 @@ pub fn bag_info_txt(info: &BagInfo, date: NaiveDate, bytes: u64, files: u64) -> 
 pub fn linkward_manifest_tsv(entries: &[Entry]) -> String {
     let mut t = LINKWARD_MANIFEST_COLUMNS.join("\t");
     t.push('\n');
+    let time = |t: &DateTime<Utc>| t.to_rfc3339_opts(SecondsFormat::Secs, true);
     for e in entries {
-        let at = e
-            .last_good_at
-            .map(|a| a.to_rfc3339_opts(SecondsFormat::Secs, true))
-            .unwrap_or_default();
+        let at = e.last_good_at.as_ref().map(time).unwrap_or_default();
+        let r = e.recovered.as_ref();
+        let origin = if r.is_some() {
+            ORIGIN_WEB_ARCHIVE
+        } else {
+            ORIGIN_LIVE
+        };
+        let memento_at = r.map(|r| time(&r.memento_datetime)).unwrap_or_default();
+        let recovered_at = r.map(|r| time(&r.recovered_at)).unwrap_or_default();
         let fields = [
             e.path.as_str(),
             e.url.as_str(),
@@ -201,6 +280,12 @@ pub fn linkward_manifest_tsv(entries: &[Entry]) -> String {
             e.section.as_deref().unwrap_or(""),
             e.seed.as_str(),
             &at,
+            origin,
+            r.map_or("", |r| r.archive.as_str()),
+            r.map_or("", |r| r.memento_url.as_str()),
+            r.map_or("", |r| r.fetched_url.as_str()),
+            &memento_at,
+            &recovered_at,
         ];
         let fields: Vec<String> = fields.iter().map(|f| tsv_field(f)).collect();
         t.push_str(&fields.join("\t"));
@@ -241,21 +326,19 @@ pub fn export(archive_dir: &Path, out: &Path) -> Result<Summary, ExportError> {
                 if copies.contains_key(url) {
                     continue;
                 }
-                if let Some(r) = store.resource(url)?
-                    && let Some(sha256) = r.last_good_sha256
-                {
-                    copies.insert(
-                        url.clone(),
-                        GoodCopy {
-                            sha256,
-                            at: r.last_good_at,
-                            content_type: r.last_good_content_type,
-                        },
-                    );
+                if let Some(copy) = store.resource(url)?.as_ref().and_then(GoodCopy::of) {
+                    copies.insert(url.clone(), copy);
                 }
             }
         }
-        (plan(&seeds, &copies), bag_info(&seeds, run.id))
+        let plan = plan(&seeds, &copies);
+        let mut info = bag_info(&seeds, run.id);
+        info.web_archive_copies = plan
+            .entries
+            .iter()
+            .filter(|e| e.recovered.is_some())
+            .count();
+        (plan, info)
     };
 
     let staging = Staging::beside(out)?;
@@ -310,6 +393,7 @@ pub fn export(archive_dir: &Path, out: &Path) -> Result<Summary, ExportError> {
         files,
         bytes,
         without_copy: plan.without_copy,
+        web_archive_copies: info.web_archive_copies,
     })
 }
 
@@ -447,6 +531,21 @@ mod tests {
             sha256: Sha256([b; 32]),
             at: None,
             content_type: Some(content_type.into()),
+            recovered: None,
+        }
+    }
+
+    fn recovered(b: u8, url: &str) -> Recovered {
+        let at = |s| DateTime::from_timestamp(s, 0).unwrap_or_default();
+        Recovered {
+            sha256: Sha256([b; 32]),
+            bytes: 10,
+            content_type: Some("application/pdf".into()),
+            archive: "wayback".into(),
+            memento_url: format!("http://a/web/20070504101112/{url}"),
+            fetched_url: format!("http://a/web/20070504101112id_/{url}"),
+            memento_datetime: at(1_178_273_472),
+            recovered_at: at(1_764_396_000),
         }
     }
 
@@ -521,6 +620,7 @@ mod tests {
             descriptions: vec!["A page:\n  its description".into()],
             identifiers: vec!["http://h/".into()],
             run_id: 4,
+            web_archive_copies: 0,
         };
         let date = NaiveDate::from_ymd_opt(2026, 11, 29).ok_or("date")?;
         let text = bag_info_txt(&info, date, 1234, 5);
@@ -531,6 +631,24 @@ mod tests {
         );
         assert!(text.contains("Bagging-Date: 2026-11-29\n"), "{text}");
         assert!(text.contains("Payload-Oxum: 1234.5\n"), "{text}");
+        assert!(text.contains("Linkward-Web-Archive-Copies: 0\n"), "{text}");
+        assert!(!text.contains("web archive"), "{text}");
+        let text = bag_info_txt(
+            &BagInfo {
+                web_archive_copies: 2,
+                ..info
+            },
+            date,
+            1234,
+            5,
+        );
+        assert!(text.contains("Linkward-Web-Archive-Copies: 2\n"), "{text}");
+        assert!(
+            text.contains(
+                "; 2 of them, never fetched live, are copies recovered from a web archive"
+            ),
+            "{text}"
+        );
         assert!(text.contains(concat!(
             "Bag-Software-Agent: linkward/",
             env!("CARGO_PKG_VERSION")
@@ -548,6 +666,7 @@ mod tests {
             section: None,
             seed: "s.toml".into(),
             last_good_at: DateTime::from_timestamp(0, 0),
+            recovered: None,
         };
         let tsv = linkward_manifest_tsv(&[e]);
         let lines: Vec<&str> = tsv.lines().collect();
@@ -556,6 +675,98 @@ mod tests {
             lines[1].split('\t').count(),
             LINKWARD_MANIFEST_COLUMNS.len()
         );
-        assert!(lines[1].ends_with("\t1970-01-01T00:00:00Z"), "{tsv}");
+        assert!(
+            lines[1].ends_with("\t1970-01-01T00:00:00Z\tlive\t\t\t\t\t"),
+            "{tsv}"
+        );
+    }
+
+    #[test]
+    fn a_recovered_copy_is_bagged_only_without_a_live_one_and_says_where_it_came_from() {
+        let seeds = vec![(
+            "seeds/s.toml".to_owned(),
+            SeedSnapshot {
+                title: Some("Seminar".into()),
+                page_url: Some("http://h/".into()),
+                items: vec![
+                    item("Programme", Some("Docs"), Some("http://h/p.pdf")),
+                    item("Programme", Some("Docs"), Some("http://h/p2.pdf")),
+                    item("Gone", Some("Docs"), Some("http://h/gone.pdf")),
+                ],
+            },
+        )];
+        // The store's records: the page was only ever recovered; p.pdf is live now though a copy
+        // was recovered while it was down; p2.pdf was only recovered; gone.pdf has nothing.
+        let record = |url: &str, live: Option<u8>, rec: Option<u8>| {
+            let mut r = crate::store::ResourceRecord::apply(
+                None,
+                &crate::store::CheckRecord {
+                    url: url.into(),
+                    state: crate::model::State::Broken,
+                    ..Default::default()
+                },
+            );
+            r.last_good_sha256 = live.map(|b| Sha256([b; 32]));
+            r.last_good_content_type = Some("application/pdf".into());
+            r.recovered = rec.map(|b| recovered(b, url));
+            r
+        };
+        let copies: HashMap<String, GoodCopy> = [
+            record("http://h/", None, Some(1)),
+            record("http://h/p.pdf", Some(2), Some(3)),
+            record("http://h/p2.pdf", None, Some(4)),
+            record("http://h/gone.pdf", None, None),
+        ]
+        .iter()
+        .filter_map(|r| Some((r.url.clone(), GoodCopy::of(r)?)))
+        .collect();
+        let plan = plan(&seeds, &copies);
+        let rows: Vec<(&str, u8, bool)> = plan
+            .entries
+            .iter()
+            .map(|e| (e.path.as_str(), e.sha256.0[0], e.recovered.is_some()))
+            .collect();
+        assert_eq!(
+            rows,
+            vec![
+                ("data/seminar/seed-page.web-archive.pdf", 1, true),
+                ("data/seminar/docs/programme.pdf", 2, false),
+                ("data/seminar/docs/programme.web-archive.pdf", 4, true),
+            ]
+        );
+        assert_eq!(plan.without_copy, 1);
+
+        let tsv = linkward_manifest_tsv(&plan.entries);
+        let header: Vec<&str> = tsv.lines().next().unwrap_or_default().split('\t').collect();
+        assert_eq!(header[..7], LINKWARD_MANIFEST_COLUMNS[..7]);
+        let row = |path: &str| -> Vec<String> {
+            tsv.lines()
+                .find(|l| l.starts_with(path))
+                .map(|l| l.split('\t').map(String::from).collect())
+                .unwrap_or_default()
+        };
+        let col = |name: &str| {
+            LINKWARD_MANIFEST_COLUMNS
+                .iter()
+                .position(|c| *c == name)
+                .unwrap_or(usize::MAX)
+        };
+        let live = row("data/seminar/docs/programme.pdf");
+        assert_eq!(live[col("origin")], ORIGIN_LIVE);
+        assert_eq!(live[col("memento_url")], "");
+        let rec = row("data/seminar/docs/programme.web-archive.pdf");
+        assert_eq!(rec[col("origin")], ORIGIN_WEB_ARCHIVE);
+        assert_eq!(rec[col("last_good_at")], "", "never good live");
+        assert_eq!(rec[col("archive")], "wayback");
+        assert_eq!(
+            rec[col("memento_url")],
+            "http://a/web/20070504101112/http://h/p2.pdf"
+        );
+        assert_eq!(
+            rec[col("fetched_url")],
+            "http://a/web/20070504101112id_/http://h/p2.pdf"
+        );
+        assert_eq!(rec[col("memento_datetime")], "2007-05-04T10:11:12Z");
+        assert_eq!(rec[col("recovered_at")], "2025-11-29T06:00:00Z");
     }
 }

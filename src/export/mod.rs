@@ -1,5 +1,6 @@
 //! Reading documents back out of the archive: `export bagit` (a BagIt bag of the latest good copy
-//! of everything the latest complete run listed) and `get` (any archived version of one URL).
+//! of everything the latest complete run listed, or of the copy recovered from a web archive when
+//! none was fetched live, marked as such) and `get` (any archived version of one URL).
 //! Both only read: the store (under the archive's lock, released before any bytes are copied,
 //! since blobs never change once written) and the blob files, streamed and rehashed on the way
 //! out, so a damaged copy is refused instead of passed on.

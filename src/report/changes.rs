@@ -1,12 +1,15 @@
 //! The change report: what is different over a window of runs, most urgent first, built from
-//! the store alone (no network). `linkward report` renders it in every format; `--notify` posts
-//! its JSON. The field names are a public contract, documented in the README.
+//! the store alone (no network), with what web archives hold of each broken link. `linkward
+//! report` renders it in every format; `--notify` posts its JSON. The field names are a public
+//! contract, documented in the README: fields may be added, existing ones keep their meaning.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::change::{Significance, Soft404Rule};
 use crate::model::{Reason, State};
+use crate::report::RecoveredCopy;
+use crate::rescue::ArchiveLookup;
 use crate::transition::{Change, ItemChanges};
 
 /// Version of the change report's JSON; bumped only on an incompatible change.
@@ -54,10 +57,17 @@ pub struct ChangeSummary {
     pub failing: u64,
     /// Items added to, removed from or re-linked on seed pages.
     pub seed_changes: u64,
+    /// Links broken in an entry (newly, still, failing) that a web archive holds a usable
+    /// snapshot of; each link counted once.
+    pub snapshots_found: u64,
+    /// Links broken in an entry that our archive holds a copy recovered from a web archive of;
+    /// each counted once. Not to be confused with `recovered`: links that work again.
+    pub recovered_copies: u64,
 }
 
 impl ChangeSummary {
-    /// Whether anything worth telling a maintainer happened (still-broken alone is not news).
+    /// Whether anything worth telling a maintainer happened (still-broken alone is not news, nor
+    /// are snapshots of links already counted as broken).
     pub fn anything(&self) -> bool {
         self.newly_broken
             + self.soft_404
@@ -112,6 +122,12 @@ pub struct Entry {
     /// When the current failures began, and how many checks in a row failed.
     pub broken_since: Option<DateTime<Utc>>,
     pub failures: u32,
+    /// For a broken resource: what web archives said in this check, the snapshot closest to the
+    /// seed's date or that none exists (null when no archive was asked).
+    pub archive_lookup: Option<ArchiveLookup>,
+    /// For a broken resource: the latest copy recovered from a web archive that our archive
+    /// holds, with its provenance and its blob's path (null when none). Never the live copy.
+    pub recovered: Option<RecoveredCopy>,
 }
 
 /// Changes to one seed in the window.

@@ -1,12 +1,18 @@
 //! The terminal report: grouped by seed and section, one line per resource (state, HTTP
-//! status, title) with its URL beneath, then a one-line summary. Colour only when asked.
+//! status, title) with its URL beneath and, for a broken one, what web archives hold of it; the
+//! links recovered from a lost seed page's snapshot; then a one-line summary. Colour only when
+//! asked.
 
 use std::io::{self, Write};
 
 use console::Style;
 
-use super::{Reporter, RunReport};
+use super::formats::{minute, webarchive};
+use super::{Reporter, ResourceReport, RunReport, SeedReport};
 use crate::model::{Kind, State};
+
+/// The indent of the lines under a resource's first line (state column, status column).
+const UNDER: &str = "                                      ";
 
 pub struct Terminal {
     pub color: bool,
@@ -67,6 +73,7 @@ impl Reporter for Terminal {
                 if let Some(last) = r.redirects.last() {
                     writeln!(out, "    {:<28}      -> {}", "", last.location)?;
                 }
+                web_archives(r, report, out)?;
             }
             if !seed.missing_from_page.is_empty() {
                 writeln!(out, "  {}", bold.apply_to("no longer on the live page"))?;
@@ -80,17 +87,112 @@ impl Reporter for Terminal {
                     writeln!(out, "    + {u}")?;
                 }
             }
+            page_snapshot(seed, &bold, out)?;
             writeln!(out)?;
         }
         changes_since_last_run(report, &bold, out)?;
         let s = &report.summary;
         let elapsed = (report.run.finished - report.run.started).num_milliseconds() as f64 / 1000.0;
+        let mut rescued = Vec::new();
+        if s.snapshots_found > 0 {
+            rescued.push(plural(
+                s.snapshots_found,
+                "snapshot found",
+                "snapshots found",
+            ));
+        }
+        if s.recovered > 0 {
+            rescued.push(plural(s.recovered, "copy recovered", "copies recovered"));
+        }
+        let rescued = if rescued.is_empty() {
+            String::new()
+        } else {
+            format!("; web archives: {}", rescued.join(", "))
+        };
         writeln!(
             out,
-            "run {}: {} listed, {} ok, {} redirected, {} broken, {} skipped, {} unresolved in {elapsed:.1} s",
+            "run {}: {} listed, {} ok, {} redirected, {} broken, {} skipped, {} unresolved in {elapsed:.1} s{rescued}",
             report.run.id, s.total, s.ok, s.redirected, s.broken, s.skipped, s.unresolved
         )
     }
+}
+
+fn plural(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Under a broken resource: the closest snapshot web archives hold, or that none exists, and
+/// the copy recovered from one that our archive holds (said to be older when it is).
+fn web_archives(r: &ResourceReport, report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
+    if let Some(lookup) = &r.archive_lookup {
+        let cached = if lookup.cached { ", cached answer" } else { "" };
+        match &lookup.snapshot {
+            Some(s) => writeln!(
+                out,
+                "{UNDER}closest snapshot: {} ({}{cached})",
+                s.url,
+                webarchive::snapshot_label(s)
+            )?,
+            None => writeln!(out, "{UNDER}{}{cached}", webarchive::absence(lookup))?,
+        }
+        if lookup.snapshot.is_some() {
+            for note in webarchive::notes(lookup) {
+                writeln!(out, "{UNDER}note: {note}")?;
+            }
+        }
+    }
+    // A live resource's recovered copy is history, not news: `history` and the index show it.
+    if r.state == State::Broken
+        && let Some(copy) = &r.recovered
+    {
+        let earlier = if copy.copy.recovered_at < report.run.started {
+            format!(" (kept since {})", minute(&copy.copy.recovered_at))
+        } else {
+            String::new()
+        };
+        writeln!(
+            out,
+            "{UNDER}{} → {}{earlier}",
+            webarchive::recovered_from(&copy.copy),
+            copy.archived
+        )?;
+    }
+    Ok(())
+}
+
+/// Under a seed whose page is gone: the links its snapshot gave back, matched to the titles the
+/// seed lists (each is checked above like any listed link).
+fn page_snapshot(seed: &SeedReport, bold: &Style, out: &mut dyn Write) -> io::Result<()> {
+    let Some(lookup) = &seed.page_lookup else {
+        return Ok(());
+    };
+    match &lookup.snapshot {
+        Some(s) => {
+            writeln!(
+                out,
+                "  {}",
+                bold.apply_to(format!(
+                    "links recovered from the page's snapshot ({})",
+                    webarchive::snapshot_label(s)
+                ))
+            )?;
+            if seed.recovered_links.is_empty() {
+                writeln!(out, "    none of the listed titles is linked in it")?;
+            }
+            for l in &seed.recovered_links {
+                writeln!(out, "    {} ← {}", l.url, l.title)?;
+            }
+        }
+        None => {
+            writeln!(out, "  {}", bold.apply_to("the page's snapshot"))?;
+            writeln!(
+                out,
+                "    {}: its links could not be recovered",
+                webarchive::absence(lookup)
+            )?;
+        }
+    }
+    Ok(())
 }
 
 /// The end of `check`'s output: what is different since the previous run.
@@ -165,4 +267,199 @@ fn changes_since_last_run(report: &RunReport, bold: &Style, out: &mut dyn Write)
         }
     }
     writeln!(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::{DateTime, TimeZone, Utc};
+
+    use super::*;
+    use crate::model::{Reason, Sha256, Summary};
+    use crate::report::{RecoveredCopy, RunInfo};
+    use crate::rescue::{ArchiveLookup, Recovered, RecoveredLink, Snapshot};
+    use crate::store::RunStatus;
+    use crate::transition::ItemChanges;
+
+    const SEED: &str = "seeds/s.toml";
+    const MEMENTO: &str = "http://archive.example/web/20070504101112/http://h/p.pdf";
+
+    fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32) -> DateTime<Utc> {
+        Utc.with_ymd_and_hms(y, mo, d, h, mi, 12)
+            .single()
+            .unwrap_or_default()
+    }
+
+    fn broken(url: &str, title: &str) -> ResourceReport {
+        ResourceReport {
+            url: Some(url.into()),
+            title: Some(title.into()),
+            titles: Vec::new(),
+            section: Some("Docs".into()),
+            seed: SEED.into(),
+            kind: Kind::Item,
+            state: State::Broken,
+            reason: Some(Reason::NotFound),
+            http_status: Some(404),
+            final_url: None,
+            redirects: Vec::new(),
+            sha256: None,
+            last_good_sha256: None,
+            bytes: None,
+            content_type: None,
+            archived: None,
+            checked_at: None,
+            elapsed_ms: None,
+            attempts: 1,
+            change: None,
+            failures: 1,
+            soft_404: None,
+            significance: None,
+            similarity: None,
+            diff: None,
+            not_modified: false,
+            archive_lookup: None,
+            recovered: None,
+            note: None,
+            error: None,
+        }
+    }
+
+    fn lookup(snapshot: Option<&str>, notes: &[&str]) -> ArchiveLookup {
+        ArchiveLookup {
+            target: at(2007, 5, 1, 0, 0),
+            snapshot: snapshot.map(|url| Snapshot {
+                archive: "wayback".into(),
+                url: url.into(),
+                datetime: at(2007, 5, 4, 10, 11),
+                status: Some(200),
+            }),
+            cached: false,
+            notes: notes.iter().map(|n| (*n).to_owned()).collect(),
+        }
+    }
+
+    fn copy(recovered_at: DateTime<Utc>) -> RecoveredCopy {
+        RecoveredCopy::of(&Recovered {
+            sha256: Sha256([0xef; 32]),
+            bytes: 99,
+            content_type: None,
+            archive: "wayback".into(),
+            memento_url: MEMENTO.into(),
+            fetched_url: MEMENTO.into(),
+            memento_datetime: at(2007, 5, 4, 10, 11),
+            recovered_at,
+        })
+    }
+
+    fn report(resources: Vec<ResourceReport>, seed: SeedReport, summary: Summary) -> RunReport {
+        RunReport {
+            version: 1,
+            run: RunInfo {
+                id: 3,
+                started: at(2026, 11, 29, 6, 0),
+                finished: at(2026, 11, 29, 6, 1),
+                status: RunStatus::Complete,
+            },
+            summary,
+            seeds: vec![seed],
+            resources,
+        }
+    }
+
+    fn seed() -> SeedReport {
+        SeedReport {
+            seed: SEED.into(),
+            title: Some("Seminar".into()),
+            page_url: Some("http://h/".into()),
+            state: State::Broken,
+            listed: 3,
+            missing_from_page: Vec::new(),
+            new_on_page: Vec::new(),
+            changes: ItemChanges::default(),
+            page_lookup: None,
+            recovered_links: Vec::new(),
+        }
+    }
+
+    fn render(report: &RunReport) -> String {
+        let mut out = Vec::new();
+        let rendered = Terminal { color: false }.render(report, &mut out);
+        assert!(rendered.is_ok());
+        String::from_utf8_lossy(&out).into_owned()
+    }
+
+    #[test]
+    fn a_broken_resource_shows_its_closest_snapshot_or_why_there_is_none() {
+        let mut found = broken("http://h/p.pdf", "Programme");
+        found.archive_lookup = Some(lookup(Some(MEMENTO), &["http://tg/: no snapshot"]));
+        found.recovered = Some(copy(at(2026, 11, 29, 6, 0)));
+        let mut kept = broken("http://h/q.pdf", "Older");
+        kept.archive_lookup = Some(lookup(
+            Some(MEMENTO),
+            &["wayback: the snapshot answered HTTP 502"],
+        ));
+        kept.recovered = Some(copy(at(2026, 11, 20, 6, 0)));
+        let mut none = broken("http://h/r.pdf", "Nowhere");
+        none.archive_lookup = Some(lookup(None, &["wayback: no snapshot"]));
+        let summary = Summary {
+            total: 3,
+            broken: 3,
+            snapshots_found: 2,
+            recovered: 1,
+            ..Summary::default()
+        };
+        let text = render(&report(vec![found, kept, none], seed(), summary));
+        let blob = format!("blobs/sha256/ef/ef/{}", Sha256([0xef; 32]).to_hex());
+        for line in [
+            format!("{UNDER}closest snapshot: {MEMENTO} (wayback, 2007-05-04 10:11 UTC)"),
+            format!("{UNDER}recovered from wayback snapshot of 2007-05-04 10:11 UTC → {blob}"),
+            format!("{UNDER}note: wayback: the snapshot answered HTTP 502"),
+            format!(
+                "{UNDER}recovered from wayback snapshot of 2007-05-04 10:11 UTC → {blob} (kept since 2026-11-20 06:00 UTC)"
+            ),
+            format!("{UNDER}no snapshot in wayback"),
+        ] {
+            assert!(text.lines().any(|l| l == line), "no {line:?} in\n{text}");
+        }
+        assert!(
+            !text.contains("http://tg/"),
+            "a plain \"no snapshot\" beside a snapshot is noise"
+        );
+        assert!(
+            text.contains(
+                "unresolved in 60.0 s; web archives: 2 snapshots found, 1 copy recovered\n"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_lost_seed_page_lists_the_links_its_snapshot_gave_back() {
+        let mut s = seed();
+        s.page_lookup = Some(lookup(Some(MEMENTO), &[]));
+        s.recovered_links = vec![RecoveredLink {
+            title: "Programme".into(),
+            section: Some("Docs".into()),
+            url: "http://h/p.pdf".into(),
+            link_text: "Programme (pdf)".into(),
+            archive: "wayback".into(),
+            memento_url: MEMENTO.into(),
+            memento_datetime: at(2007, 5, 4, 10, 11),
+        }];
+        let text = render(&report(Vec::new(), s, Summary::default()));
+        assert!(text.contains(
+            "  links recovered from the page's snapshot (wayback, 2007-05-04 10:11 UTC)\n    http://h/p.pdf ← Programme\n"
+        ), "{text}");
+        assert!(
+            text.ends_with("unresolved in 60.0 s\n"),
+            "nothing to add: {text}"
+        );
+
+        let mut gone = seed();
+        gone.page_lookup = Some(lookup(None, &["wayback: no snapshot"]));
+        let text = render(&report(Vec::new(), gone, Summary::default()));
+        assert!(text.contains(
+            "  the page's snapshot\n    no snapshot in wayback: its links could not be recovered\n"
+        ), "{text}");
+    }
 }

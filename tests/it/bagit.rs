@@ -1,7 +1,8 @@
 //! Reading documents back out of an archive written by `check`: `export bagit` makes a BagIt 1.0
 //! bag of the latest good copy of every listed document that validates (checked here in Rust, and
-//! by the Library of Congress' bagit.py when it is installed), refuses an OUT that is in use, and
-//! `get` writes the version that was good at a date.
+//! by the Library of Congress' bagit.py when it is installed), holds a copy recovered from a
+//! (fake, local) web archive only for a document never fetched live, marked with its provenance,
+//! refuses an OUT that is in use, and `get` writes the version that was good at a date.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::ffi::OsStr;
@@ -9,6 +10,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest as _, Sha512};
 
+use crate::common::archive_server::{ArchiveServer, Availability, Memento};
 use crate::common::linkward::Run;
 use crate::common::{Behaviour, Linkward, TestServer, noise, pdf, sha256_hex};
 
@@ -276,6 +278,7 @@ fn linkward_rows(bag: &Path) -> BTreeMap<String, BTreeMap<String, String>> {
     let text = std::fs::read_to_string(bag.join("linkward-manifest.tsv")).expect("tsv");
     let mut lines = text.lines();
     let header: Vec<&str> = lines.next().expect("a header line").split('\t').collect();
+    // The first seven columns keep their places; provenance columns only ever come after.
     assert_eq!(
         header,
         [
@@ -285,7 +288,13 @@ fn linkward_rows(bag: &Path) -> BTreeMap<String, BTreeMap<String, String>> {
             "title",
             "section",
             "seed",
-            "last_good_at"
+            "last_good_at",
+            "origin",
+            "archive",
+            "memento_url",
+            "fetched_url",
+            "memento_datetime",
+            "recovered_at",
         ]
     );
     lines
@@ -346,6 +355,8 @@ async fn bag_holds_the_latest_good_copy_of_every_listed_document_and_validates()
         }
         assert!(row["seed"].ends_with("site.toml"), "{row:?}");
         assert!(row["last_good_at"].ends_with('Z'), "{row:?}");
+        assert_eq!(row["origin"], "live", "{row:?}");
+        assert_eq!(row["memento_url"], "", "{row:?}");
     }
     let seed_dir = "data/migrants-participation-in-host-countries";
     let path = |url: &str| rows[&server.url(url)]["path"].clone();
@@ -403,6 +414,119 @@ async fn bag_holds_the_latest_good_copy_of_every_listed_document_and_validates()
         vec![format!("linkward/{}", env!("CARGO_PKG_VERSION"))]
     );
     assert!(run.stdout.contains("bagged 6 files"), "{}", run.dump());
+}
+
+/// The capture of the dead link a fake web archive holds.
+const MEMENTO_TS: &str = "20070504101112";
+
+fn archived_gone() -> Vec<u8> {
+    pdf("Summary report, as a web archive captured it in 2007")
+}
+
+/// A web archive holding a capture of the dead link, and the flags that ask it and rescue.
+async fn archive_holding_gone(server: &TestServer) -> (ArchiveServer, Vec<String>) {
+    let archive = ArchiveServer::start().await;
+    let gone = server.url(GONE);
+    archive.set_availability(&gone, Availability::closest(MEMENTO_TS, "200"));
+    archive.add_memento(
+        MEMENTO_TS,
+        &gone,
+        Memento::ok("application/pdf", archived_gone()),
+    );
+    let flags = vec!["--wayback".into(), archive.endpoint(), "--rescue".into()];
+    (archive, flags)
+}
+
+fn bag_info_field(bag: &Path, label: &str) -> Vec<String> {
+    read_tags(&bag.join("bag-info.txt"))
+        .into_iter()
+        .filter(|(l, _)| l == label)
+        .map(|(_, v)| v)
+        .collect()
+}
+
+#[tokio::test]
+async fn a_copy_recovered_from_a_web_archive_is_bagged_marked_and_only_without_a_live_one() {
+    let server = site().await;
+    let (archive, flags) = archive_holding_gone(&server).await;
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let linkward = Linkward::new();
+    let seed = linkward.write_file("seeds/site.toml", &manifest(&server));
+    let run = linkward.check(&[&seed], &flags).await;
+    assert_eq!(run.code, Some(1), "the link is still dead\n{}", run.dump());
+    let out = tempfile::tempdir().expect("temp dir");
+
+    let bag = out.path().join("rescued");
+    let run = export(&linkward, &bag).await;
+    assert_eq!(run.code, Some(0), "{}", run.dump());
+    assert_valid_bag(&bag);
+    assert_bagit_py_accepts(&bag);
+    assert!(
+        run.stdout.contains("bagged 7 files") && run.stdout.contains("0 listed URLs have no"),
+        "{}",
+        run.dump()
+    );
+    let rows = linkward_rows(&bag);
+    let gone_url = server.url(GONE);
+    let gone = &rows[&gone_url];
+    // Listed under the summary's title, beside its live copy: the name says which is which.
+    let seed_dir = "data/migrants-participation-in-host-countries/related-documents";
+    let title = "summary-report-pdf-on-the-seminar-discussions-outcomes";
+    assert_eq!(gone["path"], format!("{seed_dir}/{title}.web-archive.pdf"));
+    assert_eq!(
+        rows[&server.url(SUMMARY)]["path"],
+        format!("{seed_dir}/{title}.pdf")
+    );
+    let bytes = std::fs::read(bag.join(&gone["path"])).expect("the recovered copy");
+    assert!(bytes == archived_gone(), "the bag holds the archived bytes");
+    assert_eq!(gone["sha256"], sha256_hex(&bytes));
+    assert_eq!(gone["origin"], "web-archive");
+    assert_eq!(gone["archive"], "wayback");
+    assert_eq!(
+        gone["memento_url"],
+        archive.memento_url(MEMENTO_TS, &gone_url)
+    );
+    assert_eq!(
+        gone["fetched_url"],
+        archive.original_url(MEMENTO_TS, &gone_url)
+    );
+    assert_eq!(gone["memento_datetime"], "2007-05-04T10:11:12Z");
+    assert!(gone["recovered_at"].ends_with('Z'), "{gone:?}");
+    assert_eq!(gone["last_good_at"], "", "never good live: {gone:?}");
+    for (url, row) in &rows {
+        if url != &gone_url {
+            assert_eq!(row["origin"], "live", "{row:?}");
+            assert!(!row["path"].contains("web-archive"), "{row:?}");
+        }
+    }
+    assert_eq!(bag_info_field(&bag, "Linkward-Web-Archive-Copies"), ["1"]);
+    let description = bag_info_field(&bag, "Internal-Sender-Description").join("\n");
+    assert!(
+        description
+            .contains("1 of them, never fetched live, are copies recovered from a web archive"),
+        "{description}"
+    );
+
+    // The link comes back: the bag holds its live copy alone, and says there is no other.
+    let back = pdf("Summary report, back online");
+    server.set_route(GONE, Behaviour::ok("application/pdf", back.clone()));
+    let run = linkward.check(&[&seed], &flags).await;
+    assert_eq!(run.code, Some(0), "{}", run.dump());
+    let bag = out.path().join("live");
+    let run = export(&linkward, &bag).await;
+    assert_eq!(run.code, Some(0), "{}", run.dump());
+    assert_valid_bag(&bag);
+    assert_bagit_py_accepts(&bag);
+    let rows = linkward_rows(&bag);
+    let gone = &rows[&gone_url];
+    assert_eq!(gone["origin"], "live");
+    assert_eq!(gone["path"], format!("{seed_dir}/{title}-2.pdf"));
+    assert!(std::fs::read(bag.join(&gone["path"])).expect("live copy") == back);
+    assert!(
+        rows.values()
+            .all(|r| r["origin"] == "live" && r["memento_url"].is_empty())
+    );
+    assert_eq!(bag_info_field(&bag, "Linkward-Web-Archive-Copies"), ["0"]);
 }
 
 #[tokio::test]

@@ -1,7 +1,9 @@
 //! The offline index: after every `check`, `ARCHIVE/index.html` lists every item of every seed,
 //! links each good copy by a relative path that resolves to its blob, and needs nothing from a
 //! network (no script, no external asset); `linkward index` rewrites it; a run whose index cannot
-//! be written still succeeds.
+//! be written still succeeds. A copy recovered from a (fake, local) web archive is linked too,
+//! marked with its archive, date and memento, after the live copy when there is one; and the
+//! other views of the same archive (`check`'s terminal report, `report`, `history`) say the same.
 
 use std::collections::BTreeSet;
 use std::ffi::OsStr;
@@ -9,6 +11,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
+use crate::common::archive_server::{ArchiveServer, Availability, Memento};
 use crate::common::json::resource;
 use crate::common::{Behaviour, Linkward, TestServer, pdf, sha256_hex};
 
@@ -268,4 +271,210 @@ async fn a_run_whose_index_cannot_be_written_still_succeeds() {
         .filter(|n| n.starts_with(".index-"))
         .collect();
     assert!(leftovers.is_empty(), "temp files left: {leftovers:?}");
+}
+
+/// The capture of the gone document the fake archive holds, and its date as linkward shows it.
+const MEMENTO_TS: &str = "20070504101112";
+const MEMENTO_WHEN: &str = "2007-05-04 10:11 UTC";
+
+fn archived_background() -> Vec<u8> {
+    pdf("Background paper, as a web archive captured it in 2007")
+}
+
+/// A web archive holding a capture of the gone document, and the flags that ask it and rescue.
+async fn archive_holding_gone(server: &TestServer) -> (ArchiveServer, Vec<String>) {
+    let archive = ArchiveServer::start().await;
+    let gone = server.url(GONE);
+    archive.set_availability(&gone, Availability::closest(MEMENTO_TS, "200"));
+    archive.add_memento(
+        MEMENTO_TS,
+        &gone,
+        Memento::ok("application/pdf", archived_background()),
+    );
+    let flags = vec!["--wayback".into(), archive.endpoint(), "--rescue".into()];
+    (archive, flags)
+}
+
+/// The table row of the index whose title cell holds `title` (escaped).
+fn row_of<'a>(html: &'a str, title: &str) -> &'a str {
+    let cell = format!("<div class=\"title\">{}</div>", escaped(title));
+    html.split("<tr")
+        .find(|row| row.contains(&cell))
+        .unwrap_or_else(|| panic!("no row titled {title:?}"))
+}
+
+#[tokio::test]
+async fn a_copy_recovered_from_a_web_archive_is_linked_and_marked_after_any_live_copy() {
+    let server = site().await;
+    let (archive, flags) = archive_holding_gone(&server).await;
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let linkward = Linkward::new();
+    let seed = linkward.write_file("seeds/site.toml", &manifest(&server));
+    let run = linkward.check(&[&seed], &flags).await;
+    assert_eq!(run.code, Some(1), "still a dead link\n{}", run.dump());
+    let report = run.json();
+    let gone = resource(&report, &server.url(GONE));
+    let recovered = gone["recovered"]["archived"]
+        .as_str()
+        .unwrap_or_else(|| panic!("the snapshot was recovered: {gone:#}"))
+        .to_owned();
+    let memento = archive.memento_url(MEMENTO_TS, &server.url(GONE));
+
+    let html = read_index(linkward.archive());
+    assert_self_contained(&html);
+    let links = local_links(linkward.archive(), &html);
+    assert!(links.contains(&recovered), "{links:?}");
+    let name = recovered.rsplit('/').next().expect("a file name");
+    assert_eq!(name, sha256_hex(&archived_background()));
+    let marked = format!(
+        "recovered from wayback snapshot of {MEMENTO_WHEN}: <a href=\"{}\" rel=\"noreferrer\">",
+        escaped(&memento)
+    );
+    let row = row_of(&html, TITLES[3]);
+    assert!(row.contains("no live copy"), "{row}");
+    assert!(row.contains(&marked), "{row}");
+    assert!(row.contains(&format!("href=\"{recovered}\"")), "{row}");
+    assert!(html.contains("1 kept only as a web archive copy"));
+    // Items with a live copy carry no web archive mark.
+    assert!(!row_of(&html, TITLES[0]).contains("web archive"));
+
+    // The document is back: its live copy comes first, the recovered one stays, still marked.
+    let back = pdf("Background paper, back online");
+    server.set_route(GONE, Behaviour::ok("application/pdf", back.clone()));
+    let run = linkward.check(&[&seed], &flags).await;
+    let live = resource(&run.json(), &server.url(GONE))["archived"]
+        .as_str()
+        .unwrap_or_else(|| panic!("a live copy\n{}", run.dump()))
+        .to_owned();
+    assert!(live.ends_with(&sha256_hex(&back)));
+    let html = read_index(linkward.archive());
+    let row = row_of(&html, TITLES[3]);
+    let (at_live, at_recovered) = (
+        row.find(&format!("href=\"{live}\"")),
+        row.find(&format!("href=\"{recovered}\"")),
+    );
+    assert!(
+        at_live.is_some() && at_recovered.is_some() && at_live < at_recovered,
+        "live copy first, then the recovered one: {row}"
+    );
+    assert!(
+        row.contains(&marked) && !row.contains("no live copy"),
+        "{row}"
+    );
+    assert!(!html.contains("kept only as a web archive copy"));
+    local_links(linkward.archive(), &html);
+}
+
+#[tokio::test]
+async fn the_terminal_report_history_and_change_report_say_what_the_archive_holds() {
+    let server = site().await;
+    let (archive, flags) = archive_holding_gone(&server).await;
+    let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
+    let linkward = Linkward::new();
+    let seed = linkward.write_file("seeds/site.toml", &manifest(&server));
+    let first = linkward.check(&[&seed], &flags).await;
+    let report = first.json();
+    let gone_url = server.url(GONE);
+    let recovered = resource(&report, &gone_url)["recovered"]["archived"]
+        .as_str()
+        .unwrap_or_else(|| panic!("recovered\n{}", first.dump()))
+        .to_owned();
+    let memento = archive.memento_url(MEMENTO_TS, &gone_url);
+
+    // A second run, in the terminal: the answer is cached and the copy is the first run's.
+    let args: Vec<std::ffi::OsString> = linkward
+        .check_args(&[&seed], &flags)
+        .into_iter()
+        .map(|a| if a == "json" { "terminal".into() } else { a })
+        .collect();
+    let second = linkward.run(args).await;
+    assert_eq!(second.code, Some(1), "{}", second.dump());
+    let lines: Vec<&str> = second.stdout.lines().map(str::trim).collect();
+    let has = |line: &str| lines.iter().any(|l| l == &line);
+    assert!(
+        has(&format!(
+            "closest snapshot: {memento} (wayback, {MEMENTO_WHEN}, cached answer)"
+        )),
+        "{}",
+        second.dump()
+    );
+    assert!(
+        lines.iter().any(|l| l.starts_with(&format!(
+            "recovered from wayback snapshot of {MEMENTO_WHEN} → {recovered} (kept since "
+        ))),
+        "{}",
+        second.dump()
+    );
+    assert!(
+        second.stdout.contains("; web archives: 1 snapshot found\n"),
+        "{}",
+        second.dump()
+    );
+
+    let history = linkward
+        .run([
+            OsStr::new("history"),
+            OsStr::new(&gone_url),
+            OsStr::new("--archive"),
+            linkward.archive().as_os_str(),
+        ])
+        .await;
+    assert_eq!(history.code, Some(0), "{}", history.dump());
+    let lines: Vec<&str> = history.stdout.lines().map(str::trim).collect();
+    let has = |line: &str| lines.iter().any(|l| l == &line);
+    let recovered_from = format!("recovered from wayback snapshot of {MEMENTO_WHEN}");
+    for line in [
+        recovered_from.as_str(),
+        &format!("memento:   {memento}"),
+        &format!("fetched:   {}", archive.original_url(MEMENTO_TS, &gone_url)),
+        "last good copy: never",
+        &format!("web archive copy: {recovered_from}"),
+    ] {
+        assert!(has(line), "no {line:?}\n{}", history.dump());
+    }
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.starts_with(&format!(
+                "closest snapshot: {memento} (wayback, {MEMENTO_WHEN}, asked for "
+            )))
+            .count(),
+        2,
+        "one lookup per check\n{}",
+        history.dump()
+    );
+
+    let report = |format: &'static str| {
+        linkward.run([
+            OsStr::new("report"),
+            OsStr::new("--archive"),
+            linkward.archive().as_os_str(),
+            OsStr::new("--format"),
+            OsStr::new(format),
+            OsStr::new("--runs"),
+            OsStr::new("2"),
+        ])
+    };
+    let markdown = report("markdown").await;
+    assert_eq!(markdown.code, Some(0), "{}", markdown.dump());
+    for line in [
+        format!("  - closest snapshot: [{memento}]({memento}) (wayback, {MEMENTO_WHEN})"),
+        format!("  - copy {recovered_from}, kept as `{recovered}`"),
+    ] {
+        assert!(
+            markdown.stdout.lines().any(|l| l == line),
+            "no {line:?}\n{}",
+            markdown.dump()
+        );
+    }
+    let json = report("json").await.json();
+    let entry = json["entries"]
+        .as_array()
+        .and_then(|e| e.iter().find(|e| e["url"] == gone_url.as_str()))
+        .unwrap_or_else(|| panic!("no entry for the gone link: {json:#}"));
+    assert_eq!(entry["archive_lookup"]["snapshot"]["url"], memento.as_str());
+    assert_eq!(entry["recovered"]["archived"], recovered.as_str());
+    assert_eq!(entry["recovered"]["memento_url"], memento.as_str());
+    assert_eq!(json["summary"]["snapshots_found"], 1);
+    assert_eq!(json["summary"]["recovered_copies"], 1);
 }

@@ -4,7 +4,9 @@
 //! (`urn:linkward:report:<seed>:<seed>...`, not from the window, which moves every run), and each
 //! entry's from `Entry.id` (`urn:linkward:entry:` + the id percent-encoded), which names the URL,
 //! the run and the change. An entry's `updated` is when it was checked, never when the report was
-//! made, so re-rendering a window yields the same entries.
+//! made, so re-rendering a window yields the same entries. A broken link's entry says what web
+//! archives hold of it (the closest snapshot, or that none exists, and a recovered copy) in its
+//! summary and content.
 
 use std::io::{self, Write};
 
@@ -83,6 +85,7 @@ impl ChangeRenderer for Atom {
 
 fn entry(out: &mut dyn Write, e: &Entry) -> io::Result<()> {
     let facts = outline::facts(e);
+    let archived = outline::web_archive_lines(e);
     writeln!(out, "  <entry>")?;
     writeln!(out, "    <id>{}</id>", esc(&entry_id(e)))?;
     writeln!(out, "    <title>{}</title>", esc(&outline::headline(e)))?;
@@ -97,7 +100,8 @@ fn entry(out: &mut dyn Write, e: &Entry) -> io::Result<()> {
         e.change.as_str(),
         esc(outline::label(e))
     )?;
-    writeln!(out, "    <summary>{}</summary>", esc(&facts.join(" · ")))?;
+    let summary: Vec<&str> = facts.iter().chain(&archived).map(String::as_str).collect();
+    writeln!(out, "    <summary>{}</summary>", esc(&summary.join(" · ")))?;
 
     // The content is HTML, escaped once as HTML and once more as the XML text that carries it.
     let mut html = String::new();
@@ -123,6 +127,30 @@ fn entry(out: &mut dyn Write, e: &Entry) -> io::Result<()> {
             r#"<p><strong>Update the link to <a href="{0}">{0}</a></strong></p>"#,
             esc(to)
         ));
+    }
+    if let Some(w) = outline::web_archive(e) {
+        html.push_str("<p>Web archives:</p><ul>");
+        if let Some((url, label)) = &w.snapshot {
+            html.push_str(&format!(
+                "<li>closest snapshot: {} ({})</li>",
+                super::html::memento_link(url),
+                esc(label)
+            ));
+        }
+        if let Some(absence) = &w.absence {
+            html.push_str(&format!("<li>{}</li>", esc(absence)));
+        }
+        for note in &w.notes {
+            html.push_str(&format!("<li>note: {}</li>", esc(note)));
+        }
+        if let Some((text, path)) = &w.copy {
+            html.push_str(&format!(
+                "<li>{}, kept as <code>{}</code></li>",
+                esc(text),
+                esc(path)
+            ));
+        }
+        html.push_str("</ul>");
     }
     if let Some(diff) = e.diff.as_deref().filter(|d| !d.trim().is_empty()) {
         html.push_str(&format!("<pre>{}</pre>", esc(diff.trim_end())));

@@ -3,14 +3,15 @@
 //! are the links the report is about). Colours that carry meaning are SVG `fill` attributes, so
 //! they survive a mail client that drops `<style>`.
 //!
-//! It says what the markdown report says (same `Outline`), plus a health timeline per link (a
-//! cell per run, coloured by state, with a tooltip) and a chart of the share of reachable links
-//! per run.
+//! It says what the markdown report says (same `Outline`, web archives' snapshots and recovered
+//! copies included), plus a health timeline per link (a cell per run, coloured by state, with a
+//! tooltip) and a chart of the share of reachable links per run.
 
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::outline::{self, Outline};
+use super::webarchive;
 use super::{ChangeRenderer, escape_xml as esc, minute};
 use crate::model::State;
 use crate::report::changes::{Cell, ChangeReport, Entry, RunPoint, Timeline, Urgency};
@@ -39,6 +40,9 @@ ul.entries>li{padding:8px 10px;margin:6px 0;border:1px solid #d0d7de;border-radi
 .fact{display:inline-block;font-size:12px;padding:1px 7px;margin:3px 4px 0 0;border-radius:10px;background:#eaeef2}
 .fact.lead{color:#fff}
 .update{margin-top:6px;font-weight:600}
+ul.archive{margin:6px 0 0;padding-left:18px;font-size:13px}
+ul.archive a{word-break:break-all}
+ul.archive .when{color:#57606a}
 pre.diff{font:12px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;background:#f6f8fa;border:1px solid #d0d7de;border-radius:6px;padding:8px 10px;margin:8px 0 0;overflow-x:auto;white-space:pre-wrap;word-break:break-all}
 pre.diff span{display:block}
 .add{background:#dafbe1;color:#116329}
@@ -227,6 +231,33 @@ fn entry(h: &mut String, e: &Entry) {
             esc(to)
         );
     }
+    if let Some(w) = outline::web_archive(e) {
+        h.push_str("\n<ul class=\"archive\">");
+        if let Some((url, label)) = &w.snapshot {
+            let _ = write!(
+                h,
+                "<li>closest snapshot: {} <span class=\"when\">({})</span></li>",
+                memento_link(url),
+                esc(label)
+            );
+        }
+        if let Some(absence) = &w.absence {
+            let _ = write!(h, "<li>{}</li>", esc(absence));
+        }
+        for note in &w.notes {
+            let _ = write!(h, "<li>note: {}</li>", esc(note));
+        }
+        // The report travels alone (a mail attachment): the blob's path is text, not a link.
+        if let Some((text, path)) = &w.copy {
+            let _ = write!(
+                h,
+                "<li>{}, kept as <code>{}</code></li>",
+                esc(text),
+                esc(path)
+            );
+        }
+        h.push_str("</ul>");
+    }
     if let Some(diff) = e.diff.as_deref().filter(|d| !d.trim().is_empty()) {
         h.push_str("\n<pre class=\"diff\">");
         for line in diff.trim_end_matches('\n').lines() {
@@ -246,6 +277,15 @@ fn entry(h: &mut String, e: &Entry) {
         h.push_str("</pre>");
     }
     h.push_str("\n</li>\n");
+}
+
+/// The memento as a link when it is a web URL, as text otherwise.
+pub(super) fn memento_link(url: &str) -> String {
+    if webarchive::linkable(url) {
+        format!("<a href=\"{0}\">{0}</a>", esc(url))
+    } else {
+        esc(url)
+    }
 }
 
 fn listed_block<'a>(

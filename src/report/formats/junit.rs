@@ -5,7 +5,9 @@
 //! soft 404), `<skipped>` when it is failing but not yet confirmed broken, or when it was not
 //! checked at all (robots, unsupported scheme); otherwise it passes. When the resource was
 //! checked again after its latest entry (an unchanged run produces no entry), that later check
-//! decides. Suite and root attributes count exactly the testcases written.
+//! decides. A failure's text ends with what web archives hold of the link (the closest snapshot
+//! or that none exists, and a recovered copy). Suite and root attributes count exactly the
+//! testcases written.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -242,6 +244,7 @@ fn outcome(url: &str, latest: Option<&Entry>, last_cell: Option<&Cell>) -> Outco
         State::Broken => {
             let mut detail = vec![format!("{}: {}", outline::label(e), name(e)), e.url.clone()];
             detail.extend(outline::facts(e));
+            detail.extend(outline::web_archive_lines(e));
             Outcome::Failure {
                 kind: e.change.as_str().to_string(),
                 message,

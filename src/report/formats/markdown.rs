@@ -1,11 +1,14 @@
 //! The markdown change report, to paste into an issue or a mail: a title with the window, a
-//! one-line summary, the sections most urgent first grouped by seed and section, then the seeds'
-//! own changes. Every piece of text from a page is escaped, so a title cannot inject markup.
+//! one-line summary, the sections most urgent first grouped by seed and section (a broken link
+//! with its closest snapshot in web archives, or that there is none, and the copy recovered from
+//! one), then the seeds' own changes. Every piece of text from a page or an archive is escaped,
+//! so a title cannot inject markup.
 
 use std::io::{self, Write};
 
 use super::ChangeRenderer;
 use super::outline::{self, Outline};
+use super::webarchive;
 use crate::report::changes::{ChangeReport, Entry};
 use crate::transition::ListedItem;
 
@@ -97,6 +100,26 @@ fn entry(out: &mut dyn Write, e: &Entry) -> io::Result<()> {
     }
     if let Some(to) = &e.update_to {
         writeln!(out, "  **Update the link to {}**", link(to, to))?;
+    }
+    // A nested list, so each fact about the archives renders on a line of its own.
+    if let Some(w) = outline::web_archive(e) {
+        if let Some((url, label)) = &w.snapshot {
+            let shown = if webarchive::linkable(url) {
+                link(url, url)
+            } else {
+                escape(url)
+            };
+            writeln!(out, "  - closest snapshot: {shown} ({})", escape(label))?;
+        }
+        if let Some(absence) = &w.absence {
+            writeln!(out, "  - {}", escape(absence))?;
+        }
+        for note in &w.notes {
+            writeln!(out, "  - note: {}", escape(note))?;
+        }
+        if let Some((text, path)) = &w.copy {
+            writeln!(out, "  - {}, kept as `{}`", escape(text), path)?;
+        }
     }
     if let Some(diff) = e.diff.as_deref().filter(|d| !d.trim().is_empty()) {
         let fence = fence(diff);

@@ -4,6 +4,8 @@
 //!
 //! `outline` holds what the human formats (markdown, html) share: the order of the sections, the
 //! grouping by seed and section, and the wording of each entry's facts, so the two say the same.
+//! `webarchive` words what web archives said about a lost resource for every human output of
+//! linkward, these formats and the terminal, history and index alike.
 
 mod atom;
 mod html;
@@ -13,6 +15,7 @@ mod markdown;
 mod outline;
 #[cfg(test)]
 mod tests;
+pub(crate) mod webarchive;
 
 use std::fmt;
 use std::io::{self, Write};

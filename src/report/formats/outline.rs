@@ -1,9 +1,11 @@
-//! What the human formats (markdown, html) say, in plain text and in order: the title, the
-//! summary line, the sections most urgent first, each grouped by seed then section, and the seeds'
-//! own changes. Renderers only add markup and escaping, so the two formats cannot drift apart.
+//! What the human formats (markdown, html, and the text of atom and junit) say, in plain text
+//! and in order: the title, the summary line, the sections most urgent first, each grouped by
+//! seed then section, what web archives hold of each broken link, and the seeds' own changes.
+//! Renderers only add markup and escaping, so the formats cannot drift apart.
 
 use std::collections::BTreeMap;
 
+use super::webarchive;
 use super::{day, kebab, minute};
 use crate::report::changes::{ChangeReport, ChangeSummary, Entry, SeedChanges, Urgency, Window};
 use crate::transition::ItemChanges;
@@ -227,13 +229,33 @@ pub(super) fn summary_text(s: &ChangeSummary) -> String {
     ]
     .into_iter()
     .filter(|(n, _, _)| *n > 0)
-    .map(|(n, one, many)| format!("{n} {}", if n == 1 { one } else { many }))
+    .map(|(n, one, many)| count(n, one, many))
     .collect();
-    if parts.is_empty() {
+    let mut text = if parts.is_empty() {
         String::from("Nothing changed.")
     } else {
         format!("{}.", parts.join(", "))
+    };
+    let archived: Vec<String> = [
+        (s.snapshots_found, "snapshot found", "snapshots found"),
+        (
+            s.recovered_copies,
+            "recovered copy held",
+            "recovered copies held",
+        ),
+    ]
+    .into_iter()
+    .filter(|(n, _, _)| *n > 0)
+    .map(|(n, one, many)| count(n, one, many))
+    .collect();
+    if !archived.is_empty() {
+        text.push_str(&format!(" Web archives: {}.", archived.join(", ")));
     }
+    text
+}
+
+fn count(n: u64, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
 }
 
 /// What a maintainer reads first: the title it is listed under, else its URL.
@@ -315,6 +337,61 @@ pub(super) fn facts(e: &Entry) -> Vec<String> {
         minute(&e.checked_at),
         e.run_id
     ));
+    out
+}
+
+/// What web archives hold of a broken entry, in pieces each format can link and mark up.
+pub(super) struct WebArchive<'a> {
+    /// The closest snapshot's URL, and `wayback, 2007-05-04 10:11 UTC`.
+    pub snapshot: Option<(&'a str, String)>,
+    /// `no snapshot in wayback`, when no archive has one.
+    pub absence: Option<String>,
+    /// What else the archives said next to a snapshot found (a recovery that failed, an error).
+    pub notes: Vec<String>,
+    /// `recovered from wayback snapshot of ...`, and the path of its blob in the archive.
+    pub copy: Option<(String, &'a str)>,
+}
+
+/// `None` when no archive was asked about the entry and no copy was recovered.
+pub(super) fn web_archive(e: &Entry) -> Option<WebArchive<'_>> {
+    if e.archive_lookup.is_none() && e.recovered.is_none() {
+        return None;
+    }
+    let lookup = e.archive_lookup.as_ref();
+    let snapshot = lookup.and_then(|l| l.snapshot.as_ref());
+    Some(WebArchive {
+        snapshot: snapshot.map(|s| (s.url.as_str(), webarchive::snapshot_label(s))),
+        absence: lookup
+            .filter(|l| l.snapshot.is_none())
+            .map(webarchive::absence),
+        notes: lookup
+            .filter(|l| l.snapshot.is_some())
+            .map(webarchive::notes)
+            .unwrap_or_default(),
+        copy: e.recovered.as_ref().map(|r| {
+            (
+                format!("copy {}", webarchive::recovered_from(&r.copy)),
+                r.archived.as_str(),
+            )
+        }),
+    })
+}
+
+/// [`web_archive`] as plain lines, for the formats that carry text only (a feed's summary, a
+/// JUnit failure).
+pub(super) fn web_archive_lines(e: &Entry) -> Vec<String> {
+    let Some(w) = web_archive(e) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    if let Some((url, label)) = &w.snapshot {
+        out.push(format!("closest snapshot: {url} ({label})"));
+    }
+    out.extend(w.absence);
+    out.extend(w.notes.iter().map(|n| format!("note: {n}")));
+    if let Some((text, path)) = &w.copy {
+        out.push(format!("{text}, kept as {path}"));
+    }
     out
 }
 

@@ -1,7 +1,8 @@
 //! Every format against one fixture report covering every urgency, a soft 404, a permanent
-//! redirect, a content change with a diff, seed list changes, timelines and three runs; and
-//! against an empty report. Times and hashes are fixed in the fixture, so the snapshots need no
-//! masking.
+//! redirect, a content change with a diff, seed list changes, timelines, three runs, and web
+//! archives' answers (a snapshot with a recovered copy, none with an archive's error, a snapshot
+//! whose recovery failed); and against an empty report. Times and hashes are fixed in the
+//! fixture, so the snapshots need no masking.
 
 use std::collections::HashSet;
 use std::error::Error;
@@ -10,11 +11,13 @@ use chrono::{DateTime, TimeZone, Utc};
 
 use super::{ReportFormat, renderer};
 use crate::change::{Significance, Soft404Rule};
-use crate::model::{Reason, State};
+use crate::model::{Reason, Sha256, State};
+use crate::report::RecoveredCopy;
 use crate::report::changes::{
     CHANGE_REPORT_VERSION, Cell, ChangeReport, ChangeSummary, Entry, RunPoint, RunRef, SeedChanges,
     Timeline, Urgency, Window,
 };
+use crate::rescue::{ArchiveLookup, Recovered, Snapshot};
 use crate::transition::{Change, ItemChanges, ListedItem};
 
 type TestResult = Result<(), Box<dyn Error>>;
@@ -56,6 +59,36 @@ fn entry(urgency: Urgency, change: Change, url: &str, run_id: u64) -> Entry {
         diff: None,
         broken_since: None,
         failures: 0,
+        archive_lookup: None,
+        recovered: None,
+    }
+}
+
+const PROGRAMME_MEMENTO: &str =
+    "https://web.archive.org/web/20070504101112/https://www.unitar.org/ny/programme.pdf";
+
+/// What the archives said about `url`, asked for its seed's date (1 May 2007).
+fn lookup(snapshot: Option<Snapshot>, notes: &[&str]) -> ArchiveLookup {
+    ArchiveLookup {
+        target: Utc
+            .with_ymd_and_hms(2007, 5, 1, 0, 0, 0)
+            .single()
+            .unwrap_or_default(),
+        snapshot,
+        cached: false,
+        notes: notes.iter().map(|n| (*n).to_owned()).collect(),
+    }
+}
+
+fn snapshot(url: &str) -> Snapshot {
+    Snapshot {
+        archive: "wayback".into(),
+        url: url.into(),
+        datetime: Utc
+            .with_ymd_and_hms(2007, 5, 4, 10, 11, 12)
+            .single()
+            .unwrap_or_default(),
+        status: Some(200),
     }
 }
 
@@ -105,6 +138,17 @@ fn fixture() -> ChangeReport {
         http_status: Some(404),
         broken_since: Some(run_time(43) + chrono::Duration::seconds(42)),
         failures: 1,
+        archive_lookup: Some(lookup(Some(snapshot(PROGRAMME_MEMENTO)), &[])),
+        recovered: Some(RecoveredCopy::of(&Recovered {
+            sha256: Sha256([0xab; 32]),
+            bytes: 48_213,
+            content_type: Some("application/pdf".into()),
+            archive: "wayback".into(),
+            memento_url: PROGRAMME_MEMENTO.into(),
+            fetched_url: PROGRAMME_MEMENTO.replace("/20070504101112/", "/20070504101112id_/"),
+            memento_datetime: snapshot(PROGRAMME_MEMENTO).datetime,
+            recovered_at: run_time(43) + chrono::Duration::seconds(50),
+        })),
         ..entry(
             Urgency::Broken,
             Change::NewlyBroken,
@@ -183,6 +227,14 @@ fn fixture() -> ChangeReport {
         http_status: None,
         broken_since: Some(at(1, 6, 0)),
         failures: 9,
+        // An error message with markup in it, which every format must show as text.
+        archive_lookup: Some(lookup(
+            None,
+            &[
+                "wayback: no snapshot",
+                "http://timetravel.example/timegate/: the TimeGate answered HTTP 503 <b>busy</b>",
+            ],
+        )),
         ..entry(
             Urgency::StillBroken,
             Change::StillBroken,
@@ -198,6 +250,12 @@ fn fixture() -> ChangeReport {
         reason: Some(Reason::Timeout),
         http_status: None,
         failures: 1,
+        archive_lookup: Some(lookup(
+            Some(snapshot(
+                "https://web.archive.org/web/20070504101112/https://example.org/gallery/",
+            )),
+            &["wayback: the snapshot answered HTTP 502"],
+        )),
         ..entry(
             Urgency::Failing,
             Change::Failing,
@@ -353,6 +411,8 @@ fn fixture() -> ChangeReport {
             still_broken: 1,
             failing: 1,
             seed_changes: 3,
+            snapshots_found: 2,
+            recovered_copies: 1,
         },
         seeds: vec![
             SeedChanges {
@@ -494,6 +554,83 @@ fn json_snapshot() -> TestResult {
 #[test]
 fn junit_snapshot() -> TestResult {
     insta::assert_snapshot!("junit", render(ReportFormat::Junit, &fixture())?);
+    Ok(())
+}
+
+#[test]
+fn every_format_says_what_web_archives_hold_of_a_broken_link() -> TestResult {
+    let report = fixture();
+    let blob = format!("blobs/sha256/ab/ab/{}", Sha256([0xab; 32]).to_hex());
+    let recovered = "copy recovered from wayback snapshot of 2007-05-04 10:11 UTC";
+
+    let md = render(ReportFormat::Markdown, &report)?;
+    assert!(md.contains(&format!(
+        "  - closest snapshot: [{PROGRAMME_MEMENTO}]({PROGRAMME_MEMENTO}) (wayback, 2007-05-04 10:11 UTC)"
+    )));
+    assert!(md.contains(&format!("  - {recovered}, kept as `{blob}`")));
+    assert!(md.contains(
+        "  - no snapshot in wayback (http://timetravel.example/timegate/: the TimeGate answered HTTP 503 \\<b\\>busy\\</b\\>)"
+    ));
+    assert!(md.contains("  - note: wayback: the snapshot answered HTTP 502"));
+    assert!(md.contains("Web archives: 2 snapshots found, 1 recovered copy held."));
+
+    let html = render(ReportFormat::Html, &report)?;
+    assert!(html.contains(&format!(
+        "closest snapshot: <a href=\"{PROGRAMME_MEMENTO}\">{PROGRAMME_MEMENTO}</a>"
+    )));
+    assert!(html.contains(&format!("{recovered}, kept as <code>{blob}</code>")));
+    assert!(html.contains("HTTP 503 &lt;b&gt;busy&lt;/b&gt;"));
+    assert!(!html.contains("<b>busy"));
+
+    let json: serde_json::Value = serde_json::from_str(&render(ReportFormat::Json, &report)?)?;
+    assert_eq!(json["summary"]["snapshots_found"], 2);
+    assert_eq!(json["summary"]["recovered_copies"], 1);
+    let programme = &json["entries"][0];
+    assert_eq!(
+        programme["archive_lookup"]["snapshot"]["url"],
+        PROGRAMME_MEMENTO
+    );
+    assert_eq!(programme["recovered"]["archived"], blob.as_str());
+    assert_eq!(programme["recovered"]["memento_url"], PROGRAMME_MEMENTO);
+    assert_eq!(programme["recovered"]["archive"], "wayback");
+    // Entries no archive was asked about say so with nulls, like every optional field.
+    assert!(json["entries"][1]["archive_lookup"].is_null());
+    assert!(json["entries"][1]["recovered"].is_null());
+
+    let atom = render(ReportFormat::Atom, &report)?;
+    let doc = roxmltree::Document::parse(&atom)?;
+    let summaries: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.tag_name().name() == "summary")
+        .filter_map(|n| n.text())
+        .collect();
+    assert!(summaries.iter().any(|s| s.contains(&format!(
+        "closest snapshot: {PROGRAMME_MEMENTO} (wayback, 2007-05-04 10:11 UTC) · {recovered}, kept as {blob}"
+    ))));
+    let contents: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.tag_name().name() == "content")
+        .filter_map(|n| n.text())
+        .collect();
+    assert!(contents.iter().any(|c| c.contains(&format!(
+        "<li>closest snapshot: <a href=\"{PROGRAMME_MEMENTO}\">"
+    ))));
+
+    let junit = render(ReportFormat::Junit, &report)?;
+    let doc = roxmltree::Document::parse(&junit)?;
+    let failures: Vec<&str> = doc
+        .descendants()
+        .filter(|n| n.tag_name().name() == "failure")
+        .filter_map(|n| n.text())
+        .collect();
+    assert!(failures.iter().any(|f| f.contains(&format!(
+        "closest snapshot: {PROGRAMME_MEMENTO} (wayback, 2007-05-04 10:11 UTC)\n{recovered}, kept as {blob}"
+    ))));
+    assert!(
+        failures
+            .iter()
+            .any(|f| f.contains("no snapshot in wayback ("))
+    );
     Ok(())
 }
 
