@@ -87,11 +87,12 @@ fn export_bagit(args: cli::BagitArgs) -> anyhow::Result<Exit> {
     write_stdout(|out| {
         writeln!(
             out,
-            "bagged {} files ({}) from run {} into {}; {} listed URLs have no archived copy",
+            "bagged {} files ({}) from run {} into {}; {} recovered from web archives; {} listed URLs have no archived copy",
             bag.files,
             bytesize::ByteSize(bag.bytes),
             bag.run_id,
             bag.out.display(),
+            bag.web_archive_copies,
             bag.without_copy
         )
     })?;
