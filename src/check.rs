@@ -381,14 +381,8 @@ impl Runner {
             .map(|(url, target, held)| async move {
                 let mut lookup = archives.lookup(fetcher, &url, target).await;
                 let mut recovered = None;
-                if rescue
-                    && !held
-                    && let Some(snapshot) = &lookup.snapshot
-                {
-                    match archives.recover(fetcher, inspector, snapshot).await {
-                        Ok(r) => recovered = Some(r),
-                        Err(e) => lookup.notes.push(format!("{}: {e}", snapshot.archive)),
-                    }
+                if rescue && !held {
+                    recovered = archives.recover_any(fetcher, inspector, &mut lookup).await;
                 }
                 (url, lookup, recovered)
             })
@@ -433,9 +427,7 @@ impl Runner {
         };
         checked.check.archive_lookup = Some(lookup);
         if let Some(r) = recovered {
-            if let Some(resource) = store.put_recovered(url, &r)? {
-                checked.resource = resource;
-            }
+            checked.resource = store.put_recovered(url, &r)?;
             checked.check.recovered = Some(r);
             *count += 1;
         }

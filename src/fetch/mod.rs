@@ -200,9 +200,12 @@ pub enum QueryError {
     /// down for every question.
     #[error("{0}")]
     Unanswered(String),
-    /// An answer began but could not be read whole.
+    /// An answer began but could not be read whole, or was an error.
     #[error("{0}")]
     Failed(String),
+    /// Not sent: no longer wanted once a slot was free.
+    #[error("not asked")]
+    NotAsked,
 }
 
 /// The HTTP client, per-host politeness and robots.txt, and the archive bodies go to.
@@ -406,10 +409,24 @@ impl Fetcher {
         url: &Url,
         headers: HeaderMap,
         max_body: usize,
+        still_wanted: &(dyn Fn() -> bool + Sync),
     ) -> Result<Answer, QueryError> {
+        if !matches!(url.scheme(), "http" | "https") {
+            return Err(QueryError::Failed(format!("{url} is not an http(s) URL")));
+        }
         let _permit = self.politeness.acquire(url).await;
+        // The wait for a slot can be long: the answer may no longer be wanted by then (another
+        // question found the host down).
+        if !still_wanted() {
+            return Err(QueryError::NotAsked);
+        }
         let deadline = Instant::now() + self.limits.timeout;
-        let mut request = self.client.get(url.clone()).headers(headers);
+        // Answers are read as they come: our decoding (see `decoded`) is for bodies we archive.
+        let mut request = self
+            .client
+            .get(url.clone())
+            .headers(headers)
+            .header(header::ACCEPT_ENCODING, "identity");
         if let Some(extra) = self.extra_headers(url) {
             request = request.headers(extra.clone());
         }
@@ -420,9 +437,26 @@ impl Fetcher {
                     self.limits.timeout
                 )));
             }
+            Ok(Err(e)) if e.is_builder() => return Err(QueryError::Failed(error_chain(&e))),
             Ok(Err(e)) => return Err(QueryError::Unanswered(error_chain(&e))),
             Ok(Ok(r)) => r,
         };
+        if matches!(response.status().as_u16(), 429 | 503) {
+            // The host asks everyone to wait: so do the questions still queued for it.
+            let wait = response
+                .headers()
+                .get(header::RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_retry_after)
+                .unwrap_or(self.limits.retry_backoff)
+                .min(self.limits.max_retry_wait);
+            self.politeness.pause(url, wait);
+            return Err(QueryError::Failed(format!(
+                "{} answered HTTP {} (asked to wait {wait:?})",
+                url.host_str().unwrap_or_default(),
+                response.status().as_u16()
+            )));
+        }
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let mut body = Vec::new();

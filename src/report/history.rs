@@ -180,6 +180,7 @@ mod tests {
         };
         let first = CheckRecord {
             archive_lookup: Some(ArchiveLookup {
+                candidates: Vec::new(),
                 target: at(2007, 5, 1, 0, 0, 0),
                 snapshot: None,
                 cached: false,
@@ -192,6 +193,7 @@ mod tests {
         };
         let second = CheckRecord {
             archive_lookup: Some(ArchiveLookup {
+                candidates: Vec::new(),
                 target: at(2007, 5, 1, 0, 0, 0),
                 snapshot: Some(Snapshot {
                     archive: "wayback".into(),

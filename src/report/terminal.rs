@@ -326,6 +326,7 @@ mod tests {
 
     fn lookup(snapshot: Option<&str>, notes: &[&str]) -> ArchiveLookup {
         ArchiveLookup {
+            candidates: Vec::new(),
             target: at(2007, 5, 1, 0, 0),
             snapshot: snapshot.map(|url| Snapshot {
                 archive: "wayback".into(),

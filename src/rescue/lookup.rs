@@ -96,11 +96,14 @@ impl Archives {
                         notes.push(format!("{name}: not asked again in this run ({why})"));
                         continue;
                     }
+                    let wanted = || self.is_down(source).is_none();
                     let asked = match source {
                         Source::Wayback(endpoint) => {
-                            ask_wayback(fetcher, endpoint, url, asked_for).await
+                            ask_wayback(fetcher, endpoint, url, asked_for, &wanted).await
                         }
-                        Source::TimeGate(gate) => ask_timegate(fetcher, gate, url, asked_for).await,
+                        Source::TimeGate(gate) => {
+                            ask_timegate(fetcher, gate, url, asked_for, &wanted).await
+                        }
                     };
                     match &asked {
                         Ok(snapshot) => {
@@ -115,7 +118,7 @@ impl Archives {
                             }
                         }
                         Err(QueryError::Unanswered(why)) => self.mark_down(source, why),
-                        Err(QueryError::Failed(_)) => {}
+                        Err(QueryError::Failed(_) | QueryError::NotAsked) => {}
                     }
                     asked
                 }
@@ -128,17 +131,20 @@ impl Archives {
                     s.status.unwrap_or(0)
                 )),
                 Ok(None) => notes.push(format!("{name}: no snapshot")),
+                Err(QueryError::NotAsked) => notes.push(format!(
+                    "{name}: not asked again in this run ({})",
+                    self.is_down(source).unwrap_or_default()
+                )),
                 Err(e) => notes.push(format!("{name}: {e}")),
             }
         }
-        let snapshot = usable
-            .into_iter()
-            .min_by_key(|s| (s.datetime - asked_for).num_seconds().unsigned_abs());
+        usable.sort_by_key(|s| (s.datetime - asked_for).num_seconds().unsigned_abs());
         ArchiveLookup {
             target: asked_for,
-            snapshot,
+            snapshot: usable.first().cloned(),
             cached,
             notes,
+            candidates: usable,
         }
     }
 
@@ -169,6 +175,52 @@ impl Archives {
             .to_std()
             .is_ok_and(|age| age < ttl);
         (fresh && hit.target == target).then_some(hit.snapshot)
+    }
+
+    /// Recovers the closest usable snapshot of `lookup` that can be had, trying the next
+    /// closest when one fails; the lookup's `snapshot` becomes the one recovered and its notes
+    /// say why others were not. A snapshot that failed is not downloaded again before
+    /// `--lookup-cache` has passed.
+    pub async fn recover_any(
+        &self,
+        fetcher: &Fetcher,
+        inspector: &Inspector,
+        lookup: &mut ArchiveLookup,
+    ) -> Option<Recovered> {
+        for snapshot in lookup.candidates.clone() {
+            let key = format!("rescue-failed {}", snapshot.archive);
+            if let Ok(Some(failed)) = self.store.lookup(&key, &snapshot.url)
+                && (Utc::now() - failed.asked_at)
+                    .to_std()
+                    .is_ok_and(|age| age < self.no_snapshot_ttl)
+            {
+                lookup.notes.push(format!(
+                    "{}: {} could not be recovered on {}; not tried again yet",
+                    snapshot.archive,
+                    snapshot.url,
+                    failed.asked_at.format("%Y-%m-%d")
+                ));
+                continue;
+            }
+            match self.recover(fetcher, inspector, &snapshot).await {
+                Ok(r) => {
+                    lookup.snapshot = Some(snapshot);
+                    return Some(r);
+                }
+                Err(e) => {
+                    lookup.notes.push(format!("{}: {e}", snapshot.archive));
+                    let failed = CachedLookup {
+                        asked_at: Utc::now(),
+                        target: None,
+                        snapshot: Some(snapshot.clone()),
+                    };
+                    if let Err(e) = self.store.put_lookup(&key, &snapshot.url, &failed) {
+                        tracing::warn!("could not remember a failed rescue: {e}");
+                    }
+                }
+            }
+        }
+        None
     }
 
     /// Downloads `snapshot` in its original form into the archive. Only a complete 2xx body
@@ -215,10 +267,11 @@ async fn ask_wayback(
     endpoint: &Url,
     url: &str,
     target: DateTime<Utc>,
+    wanted: &(dyn Fn() -> bool + Sync),
 ) -> Result<Option<Snapshot>, QueryError> {
     let question = wayback::availability_url(endpoint, url, target);
     let answer = fetcher
-        .query(&question, HeaderMap::new(), MAX_ANSWER)
+        .query(&question, HeaderMap::new(), MAX_ANSWER, wanted)
         .await?;
     if answer.status != 200 {
         return Err(QueryError::Failed(format!(
@@ -236,6 +289,7 @@ async fn ask_timegate(
     gate: &Url,
     url: &str,
     target: DateTime<Utc>,
+    wanted: &(dyn Fn() -> bool + Sync),
 ) -> Result<Option<Snapshot>, QueryError> {
     let failed = QueryError::Failed;
     let question =
@@ -244,7 +298,7 @@ async fn ask_timegate(
     let date =
         HeaderValue::from_str(&memento::http_date(target)).map_err(|e| failed(e.to_string()))?;
     headers.insert("accept-datetime", date);
-    let answer = fetcher.query(&question, headers, 0).await?;
+    let answer = fetcher.query(&question, headers, 0, wanted).await?;
     let named = |h: &HeaderMap| {
         h.get("memento-datetime")
             .and_then(|v| v.to_str().ok())
@@ -264,7 +318,13 @@ async fn ask_timegate(
                 })?;
             let memento = question
                 .join(location.trim())
-                .map_err(|e| failed(format!("the TimeGate's Location {location:?}: {e}")))?;
+                .ok()
+                .filter(|u| matches!(u.scheme(), "http" | "https"))
+                .ok_or_else(|| {
+                    failed(format!(
+                        "the TimeGate's Location {location:?} is not an http(s) URL"
+                    ))
+                })?;
             let linked = answer
                 .headers
                 .get_all(header::LINK)
@@ -275,7 +335,7 @@ async fn ask_timegate(
                 Some(d) => (d, None),
                 None => {
                     // The memento says its own datetime; its body is not needed for that.
-                    let head = fetcher.query(&memento, HeaderMap::new(), 0).await?;
+                    let head = fetcher.query(&memento, HeaderMap::new(), 0, wanted).await?;
                     let d = named(&head.headers).ok_or_else(|| {
                         failed(format!("the memento {memento} has no Memento-Datetime"))
                     })?;

@@ -51,6 +51,10 @@ pub struct ArchiveLookup {
     /// answer), each starting with the archive's name.
     #[serde(default)]
     pub notes: Vec<String>,
+    /// Every usable snapshot found, closest first (`snapshot` is the first): a rescue that
+    /// fails on one tries the next. Not kept or reported.
+    #[serde(skip)]
+    pub candidates: Vec<Snapshot>,
 }
 
 /// A copy of a resource recovered from a web archive and kept in our own archive.

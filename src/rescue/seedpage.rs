@@ -118,13 +118,10 @@ pub async fn recover_page(
         });
         match held {
             Some(r) => copy = Some(r),
-            None => match archives.recover(fetcher, inspector, snapshot).await {
-                Ok(r) => {
-                    copy = Some(r.clone());
-                    fresh = Some(r);
-                }
-                Err(e) => lookup.notes.push(format!("{}: {e}", snapshot.archive)),
-            },
+            None => {
+                fresh = archives.recover_any(fetcher, inspector, &mut lookup).await;
+                copy.clone_from(&fresh);
+            }
         }
     }
     let mut links = Vec::new();

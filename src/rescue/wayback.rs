@@ -84,7 +84,14 @@ pub fn parse_availability(body: &[u8]) -> Result<Option<Snapshot>, String> {
         )
     })?;
     let url = Url::parse(&closest.url)
-        .map_err(|e| format!("malformed availability answer: url {:?}: {e}", closest.url))?;
+        .ok()
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+        .ok_or_else(|| {
+            format!(
+                "malformed availability answer: url {:?} is not an http(s) URL",
+                closest.url
+            )
+        })?;
     Ok(Some(Snapshot {
         archive: WAYBACK.into(),
         url: url.to_string(),
@@ -96,28 +103,35 @@ pub fn parse_availability(body: &[u8]) -> Result<Option<Snapshot>, String> {
     }))
 }
 
-/// The memento in its original form: `…/web/<ts>id_/<url>` serves the bytes the archive
-/// captured, without its banner and rewritten links. A URL not in that shape is returned as is.
+/// The memento in its original form: `…/<ts>id_/<url>` serves the bytes the archive captured,
+/// without its banner and rewritten links. The timestamp is the path segment of 4 to 14 digits
+/// (with an optional two-letter modifier such as `im_`) that the original URL follows, wherever
+/// it is (`/web/<ts>/` at the Wayback Machine, `/<collection>/<ts>/` in pywb). A URL in no such
+/// shape is returned as is.
 pub fn original_form(memento: &Url) -> Url {
     let path = memento.path();
-    let Some(rest) = path.strip_prefix("/web/") else {
-        return memento.clone();
-    };
-    let end = rest.find('/').unwrap_or(rest.len());
-    let (stamp, tail) = rest.split_at(end);
-    let digits: String = stamp.chars().take_while(char::is_ascii_digit).collect();
-    let modifier = &stamp[digits.len()..];
-    // A modifier is two letters and an underscore (`id_`, `im_`, `if_`…) or nothing.
-    let is_modifier = modifier.is_empty()
-        || (modifier.len() == 3
-            && modifier.ends_with('_')
-            && modifier[..2].bytes().all(|b| b.is_ascii_lowercase()));
-    if digits.is_empty() || !is_modifier || tail.is_empty() {
-        return memento.clone();
+    let mut offset = 0;
+    for segment in path.split('/') {
+        let start = offset;
+        offset += segment.len() + 1;
+        let digits = segment.bytes().take_while(u8::is_ascii_digit).count();
+        let modifier = &segment[digits..];
+        let is_modifier = modifier.is_empty()
+            || (modifier.len() == 3
+                && modifier.ends_with('_')
+                && modifier[..2].bytes().all(|b| b.is_ascii_lowercase()));
+        let rest = path.get(offset..).unwrap_or_default();
+        if (4..=14).contains(&digits) && is_modifier && rest.starts_with("http") {
+            let mut out = memento.clone();
+            out.set_path(&format!(
+                "{}{}id_/{rest}",
+                &path[..start],
+                &segment[..digits]
+            ));
+            return out;
+        }
     }
-    let mut out = memento.clone();
-    out.set_path(&format!("/web/{digits}id_{tail}"));
-    out
+    memento.clone()
 }
 
 /// The original URL inside an archive's memento URL (`…/web/<ts>[mod_]/<url>`), for links of a
@@ -179,7 +193,13 @@ mod tests {
             original_form(&im).as_str(),
             "http://127.0.0.1:9/web/2007id_/http://example.com/"
         );
-        let other = Url::parse("http://arquivo.pt/wayback/20070504/http://example.com/")?;
+        let pywb =
+            Url::parse("http://127.0.0.1:8080/my-coll/20070504101112/http://example.com/x?y=1")?;
+        assert_eq!(
+            original_form(&pywb).as_str(),
+            "http://127.0.0.1:8080/my-coll/20070504101112id_/http://example.com/x?y=1"
+        );
+        let other = Url::parse("http://archive.test/item/2007/notes.pdf")?;
         assert_eq!(original_form(&other), other);
         assert_eq!(
             unwrap_memento(&Url::parse(

@@ -165,19 +165,21 @@ impl Store {
         Ok(())
     }
 
-    /// Keeps a copy recovered from a web archive on the URL's record (which must exist).
+    /// Keeps a copy recovered from a web archive on the URL's record.
     pub fn put_recovered(
         &self,
         url: &str,
         recovered: &crate::rescue::Recovered,
-    ) -> Result<Option<ResourceRecord>, StoreError> {
-        let Some(mut rec) = self.resource(url)? else {
-            return Ok(None);
-        };
+    ) -> Result<ResourceRecord, StoreError> {
+        // `seed recover` may recover a page no run has checked yet: the copy still needs a
+        // record, or nothing (verify, index, the next recovery) would know it is there.
+        let mut rec = self
+            .resource(url)?
+            .unwrap_or_else(|| ResourceRecord::unchecked(url, recovered.recovered_at));
         rec.recovered = Some(recovered.clone());
         self.resources
             .insert(url.as_bytes(), serde_json::to_vec(&rec)?)?;
-        Ok(Some(rec))
+        Ok(rec)
     }
 
     /// An archive's cached answer about `url`.

@@ -109,14 +109,13 @@ pub struct ResourceRecord {
 }
 
 impl ResourceRecord {
-    /// Folds `check` into the previous record. A failed check never touches the good copy or
-    /// its validators.
-    pub fn apply(prev: Option<ResourceRecord>, check: &CheckRecord) -> ResourceRecord {
-        let mut rec = prev.unwrap_or_else(|| ResourceRecord {
-            url: check.url.clone(),
-            first_seen: check.checked_at,
-            last_checked: check.checked_at,
-            state: check.state,
+    /// A URL first seen at `at` and not checked yet.
+    pub fn unchecked(url: &str, at: DateTime<Utc>) -> ResourceRecord {
+        ResourceRecord {
+            url: url.to_owned(),
+            first_seen: at,
+            last_checked: at,
+            state: State::Unresolved,
             reason: None,
             http_status: None,
             last_good_sha256: None,
@@ -133,6 +132,15 @@ impl ResourceRecord {
             recent_fingerprints: Vec::new(),
             checks: 0,
             recovered: None,
+        }
+    }
+
+    /// Folds `check` into the previous record. A failed check never touches the good copy or
+    /// its validators.
+    pub fn apply(prev: Option<ResourceRecord>, check: &CheckRecord) -> ResourceRecord {
+        let mut rec = prev.unwrap_or_else(|| ResourceRecord {
+            state: check.state,
+            ..ResourceRecord::unchecked(&check.url, check.checked_at)
         });
         rec.last_checked = check.checked_at;
         rec.state = check.state;

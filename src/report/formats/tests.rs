@@ -70,6 +70,7 @@ const PROGRAMME_MEMENTO: &str =
 /// What the archives said about `url`, asked for its seed's date (1 May 2007).
 fn lookup(snapshot: Option<Snapshot>, notes: &[&str]) -> ArchiveLookup {
     ArchiveLookup {
+        candidates: Vec::new(),
         target: Utc
             .with_ymd_and_hms(2007, 5, 1, 0, 0, 0)
             .single()

@@ -90,6 +90,7 @@ mod tests {
 
     fn lookup(notes: &[&str]) -> ArchiveLookup {
         ArchiveLookup {
+            candidates: Vec::new(),
             target: Utc
                 .with_ymd_and_hms(2007, 5, 1, 0, 0, 0)
                 .single()
