@@ -139,6 +139,19 @@ impl Archives {
             }
         }
         usable.sort_by_key(|s| (s.datetime - asked_for).num_seconds().unsigned_abs());
+        // A snapshot whose memento could not be had lately is no copy to point people at.
+        usable.retain(|s| match self.failed_rescue(s) {
+            Some(at) => {
+                notes.push(format!(
+                    "{}: {} could not be recovered on {}; not tried again yet",
+                    s.archive,
+                    s.url,
+                    at.format("%Y-%m-%d")
+                ));
+                false
+            }
+            None => true,
+        });
         ArchiveLookup {
             target: asked_for,
             snapshot: usable.first().cloned(),
@@ -146,6 +159,19 @@ impl Archives {
             notes,
             candidates: usable,
         }
+    }
+
+    /// When recovering `snapshot` last failed, if that is recent enough (`--lookup-cache`) not to
+    /// try again.
+    fn failed_rescue(&self, snapshot: &Snapshot) -> Option<DateTime<Utc>> {
+        let failed = self
+            .store
+            .lookup(&failed_key(snapshot), &snapshot.url)
+            .ok()??;
+        (Utc::now() - failed.asked_at)
+            .to_std()
+            .is_ok_and(|age| age < self.no_snapshot_ttl)
+            .then_some(failed.asked_at)
     }
 
     fn is_down(&self, source: &Source) -> Option<String> {
@@ -188,20 +214,7 @@ impl Archives {
         lookup: &mut ArchiveLookup,
     ) -> Option<Recovered> {
         for snapshot in lookup.candidates.clone() {
-            let key = format!("rescue-failed {}", snapshot.archive);
-            if let Ok(Some(failed)) = self.store.lookup(&key, &snapshot.url)
-                && (Utc::now() - failed.asked_at)
-                    .to_std()
-                    .is_ok_and(|age| age < self.no_snapshot_ttl)
-            {
-                lookup.notes.push(format!(
-                    "{}: {} could not be recovered on {}; not tried again yet",
-                    snapshot.archive,
-                    snapshot.url,
-                    failed.asked_at.format("%Y-%m-%d")
-                ));
-                continue;
-            }
+            let key = failed_key(&snapshot);
             match self.recover(fetcher, inspector, &snapshot).await {
                 Ok(r) => {
                     lookup.snapshot = Some(snapshot);
@@ -260,6 +273,11 @@ impl Archives {
             Outcome::Disallowed => Err("the snapshot was not requested".into()),
         }
     }
+}
+
+/// The store key under which a failed rescue of a snapshot is remembered.
+fn failed_key(snapshot: &Snapshot) -> String {
+    format!("rescue-failed {}", snapshot.archive)
 }
 
 async fn ask_wayback(

@@ -14,7 +14,9 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 use serde_json::{Value, json};
 
-use crate::common::archive_server::{ArchiveServer, Availability, Gate, Memento};
+use crate::common::archive_server::{
+    AVAILABLE, ArchiveServer, Availability, Gate, Memento, accepts_gzip,
+};
 use crate::common::json::{assert_kept, assert_state, resource, resource_titled};
 use crate::common::seed_page::PAGE;
 use crate::common::{Behaviour, Linkward, TestServer, noise, pdf, sha256_hex};
@@ -1847,4 +1849,578 @@ async fn seed_recover_exits_1_when_nothing_is_recovered_and_2_on_usage_errors() 
         archive.requests()
     );
     assert_eq!(std::fs::read_to_string(&nothing).expect("read"), original);
+}
+
+// ---------------------------------------------------------------------------------------------
+// archives that answer badly: compressed, never, 429; memento URLs of other layouts or schemes
+
+/// The fake's reading of `Accept-Encoding`, which the gzip test below relies on.
+#[test]
+fn the_fake_archive_gzips_exactly_when_accept_encoding_allows_it() {
+    for (value, allows) in [
+        (None, true),
+        (Some("identity"), false),
+        (Some(""), false),
+        (Some("gzip, deflate, br"), true),
+        (Some("br;q=1.0, GZIP;q=0.5"), true),
+        (Some("gzip;q=0"), false),
+        (Some("*"), true),
+        (Some("identity, *;q=0"), false),
+        (Some("gzip;q=0, *"), false),
+    ] {
+        assert_eq!(accepts_gzip(value), allows, "Accept-Encoding: {value:?}");
+    }
+}
+
+#[tokio::test]
+async fn availability_answers_are_asked_for_uncompressed_and_read_from_an_archive_that_gzips() {
+    const TS: &str = "20070504101112";
+    let docs = TestServer::start(Vec::<(String, Behaviour)>::new()).await;
+    let archive = ArchiveServer::start().await;
+    // Every answer is gzipped whenever the request allows it (as archive.org's front ends do).
+    archive.set_gzip(true);
+    let gone = docs.url("/docs/summary.pdf");
+    let mut body = pdf("Summary report");
+    body.extend(noise(2048, 11));
+    archive.set_availability(&gone, Availability::closest(TS, "200"));
+    archive.add_memento(TS, &gone, Memento::ok("application/pdf", body.clone()));
+    let linkward = Linkward::new();
+    let manifest = linkward.write_file("seminar.toml", &items_manifest(&[(TITLE_SUMMARY, &gone)]));
+
+    let run = linkward
+        .check(
+            &[&manifest],
+            &["--wayback", &archive.endpoint(), "--rescue"],
+        )
+        .await;
+    let report = run.json();
+
+    assert_eq!(run.code, Some(1), "{}", run.dump());
+    let asked: Vec<_> = archive
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.starts_with(AVAILABLE))
+        .collect();
+    assert_eq!(asked.len(), 1, "{:?}", archive.requests());
+    assert_eq!(
+        asked[0].header("accept-encoding"),
+        Some("identity"),
+        "the availability API must be asked for an uncompressed answer: {:?}",
+        asked[0]
+    );
+    // The answer was read (not taken for a malformed one): the snapshot is found.
+    let r = resource(&report, &gone);
+    let l = lookup(r);
+    assert_snapshot(
+        l,
+        "wayback",
+        &archive.memento_url(TS, &gone),
+        "2007-05-04T10:11:12Z",
+    );
+    assert_eq!(notes(l), Vec::<&str>::new(), "{l:#}");
+    assert_eq!(summary_count(&report, "snapshots_found"), 1);
+    // The fake does gzip when allowed: the memento, fetched like any body (which linkward
+    // decodes itself), came gzipped, and its decoded bytes are what was kept.
+    let original = ArchiveServer::original_path(TS, &gone);
+    let fetched = archive.requests_to(&original);
+    assert_eq!(fetched.len(), 1, "{:?}", archive.requests());
+    assert!(
+        accepts_gzip(fetched[0].header("accept-encoding")),
+        "{:?}",
+        fetched[0]
+    );
+    assert_eq!(archive.gzipped(), vec![original]);
+    let sha = sha256_hex(&body);
+    assert_eq!(r["recovered"]["sha256"], sha.as_str(), "{r:#}");
+    assert_eq!(r["recovered"]["bytes"], body.len() as u64, "{r:#}");
+    let stored = std::fs::read(linkward.archive().join(blob_path(&sha))).expect("read the blob");
+    assert!(
+        stored == body,
+        "the blob is not the memento's decoded bytes"
+    );
+}
+
+#[tokio::test]
+async fn an_archive_that_never_answers_is_asked_once_and_the_queued_questions_are_dropped() {
+    let docs = TestServer::start(Vec::<(String, Behaviour)>::new()).await;
+    let archive = ArchiveServer::start().await;
+    let urls: Vec<String> = (1..=6)
+        .map(|i| docs.url(&format!("/docs/{i}.pdf")))
+        .collect();
+    for url in &urls {
+        archive.set_availability(url, Availability::Hang);
+    }
+    let linkward = Linkward::new();
+    let seed = linkward.seed_listing(&urls);
+
+    let started = Instant::now();
+    let run = linkward
+        .check(
+            &[&seed],
+            &[
+                "--wayback",
+                &archive.endpoint(),
+                "--timeout",
+                "1s",
+                // The archive is one host: its questions queue behind one another.
+                "--per-host-concurrency",
+                "1",
+            ],
+        )
+        .await;
+    let took = started.elapsed();
+    let report = run.json();
+
+    assert_eq!(run.code, Some(1), "{}", run.dump());
+    // Exactly one question reached the archive; the five queued behind it were not sent.
+    assert_eq!(
+        archive.availability_requests().len(),
+        1,
+        "{:?}",
+        archive.requests()
+    );
+    assert_eq!(archive.requests().len(), 1, "{:?}", archive.requests());
+    let (mut asked, mut dropped) = (0, 0);
+    for url in &urls {
+        let r = resource(&report, url);
+        assert_state(r, "broken", Some("not-found"));
+        let l = lookup(r);
+        assert_eq!(l["snapshot"], Value::Null, "{l:#}");
+        assert_eq!(l["cached"], false, "{l:#}");
+        let n = notes(l);
+        assert_eq!(n.len(), 1, "{url}: {l:#}");
+        assert!(n[0].starts_with("wayback: "), "{url}: {n:?}");
+        // "not asked again in this run (no answer within 1s)" names the first one's reason too.
+        if n[0].contains("not asked again in this run") {
+            dropped += 1;
+        } else {
+            assert!(n[0].contains("no answer within"), "{url}: {n:?}");
+            asked += 1;
+        }
+    }
+    assert_eq!((asked, dropped), (1, 5), "{report:#}");
+    // A hang guard only, not a speed assertion: asking each of the six would take 6 s.
+    assert!(took < Duration::from_secs(4), "the run took {took:?}");
+}
+
+#[tokio::test]
+async fn an_archive_answering_429_pauses_that_host_for_its_retry_after_and_is_asked_next_run() {
+    let docs = TestServer::start(Vec::<(String, Behaviour)>::new()).await;
+    let archive = ArchiveServer::start().await;
+    let urls = [
+        docs.url("/docs/summary.pdf"),
+        docs.url("/docs/programme.pdf"),
+    ];
+    // Whichever question comes first is answered 429, Retry-After: 1.
+    archive.set_busy(1, "1");
+    let linkward = Linkward::new();
+    let manifest = linkward.write_file(
+        "seminar.toml",
+        &items_manifest(&[(TITLE_SUMMARY, &urls[0]), (TITLE_PROGRAMME, &urls[1])]),
+    );
+    let flags = [
+        "--wayback",
+        &archive.endpoint(),
+        "--per-host-concurrency",
+        "1",
+        // No pace of its own: only the pause can explain a gap between two questions.
+        "--per-host-rate",
+        "unlimited",
+    ];
+
+    let first = linkward.check(&[&manifest], &flags).await;
+    let report = first.json();
+
+    assert_eq!(first.code, Some(1), "{}", first.dump());
+    let requests = archive.requests();
+    assert_eq!(requests.len(), 2, "{requests:?}");
+    let asked = archive.availability_requests();
+    let url_of = |q: &Vec<(String, String)>| {
+        q.iter()
+            .find(|(k, _)| k == "url")
+            .map(|(_, v)| v.clone())
+            .expect("a url parameter")
+    };
+    let (busy, other) = (url_of(&asked[0]), url_of(&asked[1]));
+    assert_ne!(busy, other, "{asked:?}");
+    let gap = requests[1].at.duration_since(requests[0].at);
+    assert!(
+        gap >= Duration::from_millis(900),
+        "Retry-After: 1, but the next question came {gap:?} after the 429"
+    );
+    let l = lookup(resource(&report, &busy));
+    assert_eq!(l["snapshot"], Value::Null, "{l:#}");
+    assert_eq!(l["cached"], false, "{l:#}");
+    let n = notes(l);
+    assert!(
+        n.len() == 1 && n[0].starts_with("wayback: ") && n[0].contains("429"),
+        "a note must name the 429: {n:?}"
+    );
+    assert_eq!(
+        notes(lookup(resource(&report, &other))),
+        vec!["wayback: no snapshot"]
+    );
+
+    // The 429 was not cached: the next run asks about it again (and only about it).
+    let second = linkward.check(&[&manifest], &flags).await;
+    let report = second.json();
+    assert_eq!(second.code, Some(1), "{}", second.dump());
+    assert_eq!(archive.availability_asked(&busy).len(), 2);
+    assert_eq!(archive.availability_asked(&other).len(), 1);
+    let l = lookup(resource(&report, &busy));
+    assert_eq!(l["cached"], false, "{l:#}");
+    assert_eq!(notes(l), vec!["wayback: no snapshot"], "{l:#}");
+    assert_eq!(lookup(resource(&report, &other))["cached"], true);
+}
+
+#[tokio::test]
+async fn a_failed_rescue_tries_the_next_closest_snapshot_and_is_not_downloaded_again() {
+    // Target 2007-05-03: the Wayback Machine's capture (a day after) is closer than the
+    // TimeGate's (a month after), but its original form answers 404.
+    const CLOSE: &str = "20070504101112";
+    const FAR: &str = "20070601000000";
+    let docs = TestServer::start(Vec::<(String, Behaviour)>::new()).await;
+    let wayback = ArchiveServer::start().await;
+    let gate = ArchiveServer::start().await;
+    // `both`: held by both archives; `only`: by the Wayback Machine alone.
+    let both = docs.url("/docs/summary.pdf");
+    let only = docs.url("/docs/programme.pdf");
+    for url in [&both, &only] {
+        wayback.set_availability(url, Availability::closest(CLOSE, "200"));
+        wayback.add_memento(
+            CLOSE,
+            url,
+            Memento::status(404, "text/html", "<h1>capture lost</h1>"),
+        );
+    }
+    gate.set_gate(
+        &both,
+        Gate {
+            timestamp: FAR.into(),
+            link: true,
+        },
+    );
+    let mut body = pdf("Summary report, as the second archive captured it");
+    body.extend(noise(1024, 29));
+    gate.add_memento(FAR, &both, Memento::ok("application/pdf", body.clone()));
+    let linkward = Linkward::new();
+    let manifest = linkward.write_file(
+        "seminar.toml",
+        &items_manifest(&[(TITLE_SUMMARY, &both), (TITLE_PROGRAMME, &only)]),
+    );
+    let timegate = gate.timegate();
+    let flags = [
+        "--wayback",
+        &wayback.endpoint(),
+        "--timegate",
+        &timegate,
+        "--rescue",
+    ];
+    let close_both = ArchiveServer::original_path(CLOSE, &both);
+    let close_only = ArchiveServer::original_path(CLOSE, &only);
+    let far_both = ArchiveServer::original_path(FAR, &both);
+
+    let first = linkward.check(&[&manifest], &flags).await;
+    let report = first.json();
+
+    assert_eq!(first.code, Some(1), "{}", first.dump());
+    let r = resource(&report, &both);
+    let l = lookup(r);
+    // The snapshot reported is the one recovered.
+    assert_snapshot(
+        l,
+        &timegate,
+        &gate.memento_url(FAR, &both),
+        "2007-06-01T00:00:00Z",
+    );
+    let n = notes(l);
+    assert!(
+        n.len() == 1 && n[0].starts_with("wayback: ") && n[0].contains("HTTP 404"),
+        "a note must name the closer memento's 404: {n:?}"
+    );
+    let sha = sha256_hex(&body);
+    let rec = &r["recovered"];
+    assert_eq!(rec["sha256"], sha.as_str(), "{r:#}");
+    assert_eq!(rec["archive"], timegate.as_str(), "{rec:#}");
+    assert_eq!(rec["memento_url"], gate.memento_url(FAR, &both), "{rec:#}");
+    assert_eq!(rec["fetched_url"], gate.original_url(FAR, &both), "{rec:#}");
+    assert_eq!(time(&rec["memento_datetime"]), at("2007-06-01T00:00:00Z"));
+    let stored = std::fs::read(linkward.archive().join(blob_path(&sha))).expect("read the blob");
+    assert!(stored == body, "the blob is not the memento's bytes");
+    // Nothing else to fall back on: noted, not recovered.
+    let r = resource(&report, &only);
+    assert_eq!(r["recovered"], Value::Null, "{r:#}");
+    let n = notes(lookup(r));
+    assert!(
+        n.len() == 2
+            && n[0] == format!("{timegate}: no snapshot")
+            && n[1].starts_with("wayback: ")
+            && n[1].contains("HTTP 404"),
+        "{n:?}"
+    );
+    assert_eq!(wayback.count(&close_both), 1, "{:?}", wayback.requests());
+    assert_eq!(wayback.count(&close_only), 1, "{:?}", wayback.requests());
+    assert_eq!(gate.count(&far_both), 1, "{:?}", gate.requests());
+    assert_eq!(summary_count(&report, "recovered"), 1);
+
+    // Run 2: every lookup from the cache; the memento that failed is remembered, not asked for.
+    let second = linkward.check(&[&manifest], &flags).await;
+    let report = second.json();
+    assert_eq!(second.code, Some(1), "{}", second.dump());
+    for url in [&both, &only] {
+        assert_eq!(lookup(resource(&report, url))["cached"], true, "{url}");
+        assert_eq!(wayback.availability_asked(url).len(), 1, "{url}");
+        assert_eq!(gate.count(&ArchiveServer::gate_path(url)), 1, "{url}");
+    }
+    assert_eq!(wayback.count(&close_only), 1, "{:?}", wayback.requests());
+    assert_eq!(wayback.count(&close_both), 1, "{:?}", wayback.requests());
+    assert_eq!(gate.count(&far_both), 1, "{:?}", gate.requests());
+    let r = resource(&report, &only);
+    assert_eq!(r["recovered"], Value::Null, "{r:#}");
+    let n = notes(lookup(r));
+    let memento = wayback.memento_url(CLOSE, &only);
+    assert!(
+        n.iter().any(|note| note.starts_with("wayback: ")
+            && note.contains(&memento)
+            && note.contains("not tried again")),
+        "a note must say the failed memento is not tried again yet: {n:?}"
+    );
+    assert_eq!(
+        resource(&report, &both)["recovered"]["sha256"],
+        sha.as_str()
+    );
+    assert_eq!(summary_count(&report, "recovered"), 0);
+
+    // Run 3: remembered for --lookup-cache only.
+    let mut flags3 = flags.to_vec();
+    flags3.extend(["--lookup-cache", "1ms"]);
+    let third = linkward.check(&[&manifest], &flags3).await;
+    assert_eq!(third.code, Some(1), "{}", third.dump());
+    assert_eq!(wayback.count(&close_only), 2, "{:?}", wayback.requests());
+}
+
+#[tokio::test]
+async fn memento_urls_that_are_not_http_are_refused_without_counting_the_archive_down() {
+    let docs = TestServer::start(Vec::<(String, Behaviour)>::new()).await;
+    let archive = ArchiveServer::start().await;
+    let urls = [
+        docs.url("/docs/summary.pdf"),
+        docs.url("/docs/programme.pdf"),
+    ];
+    for url in &urls {
+        archive.set_availability(
+            url,
+            Availability::closest_at("javascript:alert(1)", "20070504101112", "200"),
+        );
+        archive.set_gate_location(url, "javascript:alert(1)");
+    }
+    let linkward = Linkward::new();
+    let manifest = linkward.write_file(
+        "seminar.toml",
+        &items_manifest(&[(TITLE_SUMMARY, &urls[0]), (TITLE_PROGRAMME, &urls[1])]),
+    );
+    let gate = archive.timegate();
+
+    let run = linkward
+        .check(
+            &[&manifest],
+            &[
+                "--wayback",
+                &archive.endpoint(),
+                "--timegate",
+                &gate,
+                "--rescue",
+                // One question at a time: the second about each archive comes after the
+                // first's refusal, so an archive wrongly counted down would not be asked again.
+                "--per-host-concurrency",
+                "1",
+            ],
+        )
+        .await;
+    let report = run.json();
+
+    assert_eq!(run.code, Some(1), "{}", run.dump());
+    for url in &urls {
+        let r = resource(&report, url);
+        let l = lookup(r);
+        assert_eq!(l["snapshot"], Value::Null, "{l:#}");
+        assert_eq!(r["recovered"], Value::Null, "{r:#}");
+        let n = notes(l);
+        assert_eq!(n.len(), 2, "{url}: {n:?}");
+        assert!(
+            n[0].starts_with("wayback: ") && n[0].contains("not an http(s) URL"),
+            "{url}: {n:?}"
+        );
+        assert!(
+            n[1].starts_with(&format!("{gate}: ")) && n[1].contains("not an http(s) URL"),
+            "{url}: {n:?}"
+        );
+        // Both archives were asked about both URLs.
+        assert_eq!(archive.availability_asked(url).len(), 1, "{url}");
+        assert_eq!(archive.count(&ArchiveServer::gate_path(url)), 1, "{url}");
+    }
+    // Those four questions and nothing else: no memento was requested.
+    assert_eq!(archive.requests().len(), 4, "{:?}", archive.requests());
+    assert_eq!(summary_count(&report, "snapshots_found"), 0);
+}
+
+#[tokio::test]
+async fn a_pywb_memento_is_rescued_in_its_collections_original_form() {
+    const TS: &str = "20070504101112";
+    let docs = TestServer::start(Vec::<(String, Behaviour)>::new()).await;
+    let archive = ArchiveServer::start().await;
+    let gone = docs.url("/docs/summary.pdf");
+    let replay = format!("{}/my-coll/{TS}/{gone}", archive.base());
+    let original_path = format!("/my-coll/{TS}id_/{gone}");
+    let mut body = pdf("Summary report, from a pywb collection");
+    body.extend(noise(3000, 41));
+    archive.set_availability(&gone, Availability::closest_at(&replay, TS, "200"));
+    archive.add_memento_in(
+        "my-coll",
+        TS,
+        &gone,
+        Memento::ok("application/pdf", body.clone()),
+    );
+    let linkward = Linkward::new();
+    let manifest = linkward.write_file("seminar.toml", &items_manifest(&[(TITLE_SUMMARY, &gone)]));
+
+    let run = linkward
+        .check(
+            &[&manifest],
+            &["--wayback", &archive.endpoint(), "--rescue"],
+        )
+        .await;
+    let report = run.json();
+
+    assert_eq!(run.code, Some(1), "{}", run.dump());
+    let r = resource(&report, &gone);
+    assert_snapshot(lookup(r), "wayback", &replay, "2007-05-04T10:11:12Z");
+    let sha = sha256_hex(&body);
+    let rec = &r["recovered"];
+    assert_eq!(rec["sha256"], sha.as_str(), "{r:#}");
+    assert_eq!(rec["bytes"], body.len() as u64, "{rec:#}");
+    assert_eq!(rec["memento_url"], replay.as_str(), "{rec:#}");
+    assert_eq!(
+        rec["fetched_url"],
+        format!("{}{original_path}", archive.base()),
+        "{rec:#}"
+    );
+    let stored = std::fs::read(linkward.archive().join(blob_path(&sha))).expect("read the blob");
+    assert!(stored == body, "the blob is not the memento's bytes");
+    // The original form, once; not the replay form (with its banner).
+    assert_eq!(archive.count(&original_path), 1, "{:?}", archive.requests());
+    let paths: Vec<String> = archive.requests().into_iter().map(|r| r.path).collect();
+    assert_eq!(paths.len(), 2, "one question, one download: {paths:?}");
+    assert!(paths[0].starts_with(AVAILABLE), "{paths:?}");
+}
+
+#[tokio::test]
+async fn seed_recover_into_a_new_archive_keeps_a_record_that_history_and_verify_see() {
+    let (docs, archive) = gone_page_sites().await;
+    let linkward = Linkward::new();
+    unlimited(&linkward);
+    let page = docs.url(PAGE);
+    let manifest = linkward.write_file(
+        "seminar.toml",
+        &page_manifest(&page, &docs.url("/mirror/programme.html")),
+    );
+    // An archive folder no `check` has used: it does not even exist yet.
+    let parent = tempfile::TempDir::new().expect("temp dir");
+    let new_dir = parent.path().join("archive");
+    let endpoint = archive.endpoint();
+    let recover = || {
+        linkward.run([
+            "seed".as_ref(),
+            "recover".as_ref(),
+            manifest.as_os_str(),
+            "--archive".as_ref(),
+            new_dir.as_os_str(),
+            "--wayback".as_ref(),
+            endpoint.as_ref(),
+            "--timeout".as_ref(),
+            "1s".as_ref(),
+            "--format".as_ref(),
+            "json".as_ref(),
+        ] as [&std::ffi::OsStr; 11])
+    };
+    let snapshot_bytes = snapshot_html(&archive, &docs).into_bytes();
+    let sha = sha256_hex(&snapshot_bytes);
+    let original = ArchiveServer::original_path(SNAPSHOT_TS, &page);
+
+    let first = recover().await;
+    assert_eq!(first.code, Some(0), "{}", first.dump());
+    assert_eq!(first.json()["recovered"]["sha256"], sha.as_str());
+    assert_eq!(archive.count(&original), 1, "{:?}", archive.requests());
+
+    // `history` finds the page's record, holding the recovered copy, and no check of it.
+    let history = linkward
+        .run([
+            "history".as_ref(),
+            page.as_ref(),
+            "--archive".as_ref(),
+            new_dir.as_os_str(),
+            "--format".as_ref(),
+            "json".as_ref(),
+        ] as [&std::ffi::OsStr; 6])
+        .await;
+    assert_eq!(history.code, Some(0), "{}", history.dump());
+    let h = history.json();
+    assert_eq!(h["url"], page.as_str(), "{h:#}");
+    assert_eq!(h["checks"], json!([]), "{h:#}");
+    let record = &h["resource"];
+    assert!(record.is_object(), "no record of the page: {h:#}");
+    assert_eq!(record["url"], page.as_str(), "{h:#}");
+    let rec = &record["recovered"];
+    assert_eq!(rec["sha256"], sha.as_str(), "{h:#}");
+    assert_eq!(rec["bytes"], snapshot_bytes.len() as u64, "{h:#}");
+    assert_eq!(rec["archive"], "wayback", "{h:#}");
+    assert_eq!(
+        rec["memento_url"],
+        archive.memento_url(SNAPSHOT_TS, &page),
+        "{h:#}"
+    );
+    assert_eq!(
+        rec["fetched_url"],
+        archive.original_url(SNAPSHOT_TS, &page),
+        "{h:#}"
+    );
+    assert_eq!(time(&rec["memento_datetime"]), at("2007-05-03T10:10:10Z"));
+    assert_eq!(
+        record["last_good_sha256"],
+        Value::Null,
+        "a recovered copy is no live copy: {h:#}"
+    );
+
+    // `verify` accepts the archive: the one blob, intact, and no WARC file.
+    let verify = linkward
+        .run([
+            "verify".as_ref(),
+            "--archive".as_ref(),
+            new_dir.as_os_str(),
+            "--format".as_ref(),
+            "json".as_ref(),
+        ] as [&std::ffi::OsStr; 5])
+        .await;
+    assert_eq!(verify.code, Some(0), "{}", verify.dump());
+    let v = verify.json();
+    assert_eq!(v["blobs"], 1, "{v:#}");
+    assert_eq!(v["bytes"], snapshot_bytes.len() as u64, "{v:#}");
+    assert_eq!(v["warc_files"], 0, "{v:#}");
+    for list in ["corrupt", "missing", "unexpected"] {
+        assert_eq!(v[list], json!([]), "{list}: {v:#}");
+    }
+    let stored = std::fs::read(new_dir.join(blob_path(&sha))).expect("the page's blob");
+    assert!(
+        stored == snapshot_bytes,
+        "the blob is not the snapshot's bytes"
+    );
+
+    // A second recovery reuses the copy held: the memento is not downloaded again.
+    let second = recover().await;
+    assert_eq!(second.code, Some(0), "{}", second.dump());
+    let found = second.json();
+    assert_eq!(found["recovered"]["sha256"], sha.as_str(), "{found:#}");
+    assert_recovered_links(&found["links"], &docs, &archive);
+    assert_eq!(archive.count(&original), 1, "{:?}", archive.requests());
+    assert_eq!(archive.availability_asked(&page).len(), 1);
 }

@@ -9,6 +9,11 @@
 //!   giving its datetime; 404 when it has none);
 //! - an optional robots.txt (absent: 404).
 //!
+//! Faults and layouts on demand: mementos in any collection (`/<collection>/<ts>[id_]/<url>`, as
+//! pywb lays them out), an availability answer naming any memento URL, a TimeGate redirecting
+//! anywhere, answers that never come, a few answers of 429 with `Retry-After`, and answers
+//! gzip-encoded whenever the request's `Accept-Encoding` allows gzip.
+//!
 //! Invariants, as for `TestServer`: every request is logged (method, raw request-target, headers)
 //! before it is answered; every answer closes the connection; dropping the server stops it.
 
@@ -21,7 +26,7 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
 
-use super::server::Request;
+use super::server::{Request, gzip};
 
 /// The path of the availability API.
 pub const AVAILABLE: &str = "/wayback/available";
@@ -44,11 +49,28 @@ pub enum Availability {
     },
     /// Waits before sending anything, then answers as `then`.
     Slow(Duration, Box<Availability>),
+    /// A closest capture at `timestamp` whose memento URL is `url`, given as is: another
+    /// layout (pywb's `/<collection>/<ts>/<url>`), or no http(s) URL at all.
+    ClosestAt {
+        url: String,
+        timestamp: String,
+        status: String,
+    },
+    /// Reads the request and never answers: the connection stays open until the client gives up.
+    Hang,
 }
 
 impl Availability {
     pub fn closest(timestamp: &str, status: &str) -> Self {
         Availability::Closest {
+            timestamp: timestamp.into(),
+            status: status.into(),
+        }
+    }
+
+    pub fn closest_at(url: &str, timestamp: &str, status: &str) -> Self {
+        Availability::ClosestAt {
+            url: url.into(),
             timestamp: timestamp.into(),
             status: status.into(),
         }
@@ -97,10 +119,18 @@ pub struct Gate {
 #[derive(Default)]
 struct State {
     availability: HashMap<String, Availability>,
-    /// Keyed `<ts>/<url>`.
+    /// Keyed `<collection>/<ts>/<url>` (the Wayback Machine's collection is `web`).
     mementos: HashMap<String, Memento>,
     gates: HashMap<String, Gate>,
+    /// TimeGate answers that are a 302 to this `Location`, sent as given; win over `gates`.
+    gate_locations: HashMap<String, String>,
     robots: Option<String>,
+    /// The next this many availability requests answer 429 with this `Retry-After`.
+    busy: Option<(usize, String)>,
+    /// Gzip every answer whose request allows it (see [`accepts_gzip`]).
+    gzip: bool,
+    /// The request-targets answered gzip-encoded, in order.
+    gzipped: Vec<String>,
 }
 
 type Shared = Arc<Mutex<State>>;
@@ -136,6 +166,11 @@ impl ArchiveServer {
             log,
             accept,
         }
+    }
+
+    /// `http://127.0.0.1:PORT`, without a trailing slash.
+    pub fn base(&self) -> &str {
+        &self.base
     }
 
     /// The availability API's URL, as given to `--wayback`.
@@ -182,15 +217,47 @@ impl ArchiveServer {
     }
 
     pub fn add_memento(&self, ts: &str, url: &str, memento: Memento) {
+        self.add_memento_in("web", ts, url, memento);
+    }
+
+    /// A capture served at `/<collection>/<ts>id_/<url>` as is and at `/<collection>/<ts>/<url>`
+    /// behind [`BANNER`] (pywb's layout).
+    pub fn add_memento_in(&self, collection: &str, ts: &str, url: &str, memento: Memento) {
         self.state
             .lock()
             .unwrap()
             .mementos
-            .insert(format!("{ts}/{url}"), memento);
+            .insert(format!("{collection}/{ts}/{url}"), memento);
     }
 
     pub fn set_gate(&self, url: &str, gate: Gate) {
         self.state.lock().unwrap().gates.insert(url.into(), gate);
+    }
+
+    /// The TimeGate answers about `url` with a 302 to `location`, sent exactly as given.
+    pub fn set_gate_location(&self, url: &str, location: &str) {
+        self.state
+            .lock()
+            .unwrap()
+            .gate_locations
+            .insert(url.into(), location.into());
+    }
+
+    /// The next `requests` availability requests (about any URL) answer `429 Too Many Requests`
+    /// with `Retry-After: <retry_after>`; later ones answer as usual.
+    pub fn set_busy(&self, requests: usize, retry_after: &str) {
+        self.state.lock().unwrap().busy = Some((requests, retry_after.into()));
+    }
+
+    /// From now on every answer is gzip-encoded (`Content-Encoding: gzip`) when its request's
+    /// `Accept-Encoding` allows gzip.
+    pub fn set_gzip(&self, on: bool) {
+        self.state.lock().unwrap().gzip = on;
+    }
+
+    /// The request-targets whose answers were sent gzip-encoded, in order.
+    pub fn gzipped(&self) -> Vec<String> {
+        self.state.lock().unwrap().gzipped.clone()
     }
 
     pub fn set_robots(&self, text: &str) {
@@ -254,6 +321,34 @@ pub fn decode_query(query: &str) -> Vec<(String, String)> {
         .collect()
 }
 
+/// Whether an `Accept-Encoding` field value (`None`: no such header) allows a gzip-encoded
+/// answer (RFC 9110 section 12.5.3): no header allows any coding; otherwise `gzip` (or `x-gzip`),
+/// else `*`, must be listed with a non-zero weight.
+pub fn accepts_gzip(accept_encoding: Option<&str>) -> bool {
+    let Some(value) = accept_encoding else {
+        return true;
+    };
+    let mut star = None;
+    for member in value.split(',') {
+        let mut parts = member.split(';');
+        let coding = parts.next().unwrap_or_default().trim().to_ascii_lowercase();
+        let weight = parts
+            .find_map(|p| {
+                let (k, v) = p.split_once('=')?;
+                k.trim()
+                    .eq_ignore_ascii_case("q")
+                    .then(|| v.trim().parse::<f32>().unwrap_or(0.0))
+            })
+            .unwrap_or(1.0);
+        match coding.as_str() {
+            "gzip" | "x-gzip" => return weight > 0.0,
+            "*" => star = Some(weight > 0.0),
+            _ => {}
+        }
+    }
+    star.unwrap_or(false)
+}
+
 /// A 14-digit timestamp as an HTTP date (`Memento-Datetime`, a Link's `datetime`).
 pub fn http_date(ts: &str) -> String {
     NaiveDateTime::parse_from_str(ts, "%Y%m%d%H%M%S")
@@ -277,6 +372,8 @@ async fn accept_loop(listener: TcpListener, base: String, state: Shared, log: Lo
 /// to wait before sending it.
 struct Reply {
     wait: Duration,
+    /// Never answer: hold the connection until the client closes it.
+    hang: bool,
     status: u16,
     headers: Vec<(String, String)>,
     body: Vec<u8>,
@@ -286,6 +383,7 @@ impl Reply {
     fn new(status: u16, content_type: &str, body: impl Into<Vec<u8>>) -> Self {
         Reply {
             wait: Duration::ZERO,
+            hang: false,
             status,
             headers: vec![("Content-Type".into(), content_type.into())],
             body: body.into(),
@@ -301,11 +399,28 @@ async fn serve(mut socket: TcpStream, base: String, state: Shared, log: Log) {
     let Some(request) = read_request(&mut socket).await else {
         return;
     };
-    let reply = answer(&request, &base, &state.lock().unwrap());
+    let mut reply = {
+        let mut state = state.lock().unwrap();
+        let mut reply = answer(&request, &base, &mut state);
+        if state.gzip && !reply.hang && accepts_gzip(request.header("accept-encoding")) {
+            reply.body = gzip(&reply.body);
+            reply
+                .headers
+                .push(("Content-Encoding".into(), "gzip".into()));
+            state.gzipped.push(request.path.clone());
+        }
+        reply
+    };
     let head_only = request.method == "HEAD";
     log.lock().unwrap().push(request);
+    if reply.hang {
+        // Hold the socket, sending nothing, until the client hangs up (or the server is dropped).
+        let mut buf = [0u8; 1024];
+        while matches!(socket.read(&mut buf).await, Ok(n) if n > 0) {}
+        return;
+    }
     if !reply.wait.is_zero() {
-        tokio::time::sleep(reply.wait).await;
+        tokio::time::sleep(std::mem::take(&mut reply.wait)).await;
     }
     let mut head = format!("HTTP/1.1 {} {}\r\n", reply.status, reason(reply.status));
     for (name, value) in &reply.headers {
@@ -322,12 +437,22 @@ async fn serve(mut socket: TcpStream, base: String, state: Shared, log: Log) {
     let _ = socket.shutdown().await;
 }
 
-fn answer(request: &Request, base: &str, state: &State) -> Reply {
+fn answer(request: &Request, base: &str, state: &mut State) -> Reply {
     let (path, query) = request
         .path
         .split_once('?')
         .unwrap_or((request.path.as_str(), ""));
     if path == AVAILABLE {
+        if let Some((left, retry_after)) = state.busy.as_mut()
+            && *left > 0
+        {
+            *left -= 1;
+            let mut reply = Reply::new(429, "text/plain", "slow down");
+            reply
+                .headers
+                .push(("Retry-After".into(), retry_after.clone()));
+            return reply;
+        }
         let url = decode_query(query)
             .into_iter()
             .find(|(k, _)| k == "url")
@@ -347,6 +472,11 @@ fn answer(request: &Request, base: &str, state: &State) -> Reply {
         };
     }
     if let Some(url) = request.path.strip_prefix("/timegate/") {
+        if let Some(location) = state.gate_locations.get(url) {
+            let mut reply = Reply::new(302, "text/plain", "");
+            reply.headers.push(("Location".into(), location.clone()));
+            return reply;
+        }
         let Some(gate) = state.gates.get(url) else {
             return Reply::new(404, "text/plain", "no memento");
         };
@@ -367,7 +497,13 @@ fn answer(request: &Request, base: &str, state: &State) -> Reply {
         }
         return reply;
     }
-    if let Some(rest) = request.path.strip_prefix("/web/") {
+    // `/<collection>/<ts>[id_]/<url>`: `/web/...` here as at the Wayback Machine, any other
+    // collection as in pywb.
+    if let Some((collection, rest)) = request
+        .path
+        .strip_prefix('/')
+        .and_then(|p| p.split_once('/'))
+    {
         let Some((stamp, url)) = rest.split_once('/') else {
             return Reply::not_found();
         };
@@ -375,7 +511,7 @@ fn answer(request: &Request, base: &str, state: &State) -> Reply {
             Some(ts) => (ts, true),
             None => (stamp, false),
         };
-        let Some(memento) = state.mementos.get(&format!("{ts}/{url}")) else {
+        let Some(memento) = state.mementos.get(&format!("{collection}/{ts}/{url}")) else {
             return Reply::not_found();
         };
         let body = if original {
@@ -422,6 +558,29 @@ fn availability(base: &str, url: &str, known: Availability) -> Reply {
             reply.wait += wait;
             reply
         }
+        Availability::ClosestAt {
+            url: memento,
+            timestamp,
+            status,
+        } => {
+            let body = serde_json::json!({
+                "url": url,
+                "archived_snapshots": {
+                    "closest": {
+                        "status": status,
+                        "available": true,
+                        "url": memento,
+                        "timestamp": timestamp,
+                    }
+                }
+            });
+            Reply::new(200, "application/json", body.to_string())
+        }
+        Availability::Hang => {
+            let mut reply = Reply::new(200, "application/json", "");
+            reply.hang = true;
+            reply
+        }
     }
 }
 
@@ -430,6 +589,7 @@ fn reason(status: u16) -> &'static str {
         200 => "OK",
         302 => "Found",
         404 => "Not Found",
+        429 => "Too Many Requests",
         503 => "Service Unavailable",
         _ => "Status",
     }
