@@ -6,8 +6,9 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
+use std::io::Write;
+
 use sha2::Digest;
-use tokio::io::AsyncWriteExt;
 
 use crate::model::Sha256;
 
@@ -96,21 +97,26 @@ impl Archive {
     /// A temp file under `tmp/` (removed when the path is dropped, or by the next run if this
     /// one dies), for bytes that are not a blob: a raw body on its way into a WARC file.
     pub fn temp_file(&self) -> Result<(tokio::fs::File, tempfile::TempPath), ArchiveError> {
+        let (file, path) = self.std_temp_file()?;
+        Ok((tokio::fs::File::from_std(file), path))
+    }
+
+    fn std_temp_file(&self) -> Result<(std::fs::File, tempfile::TempPath), ArchiveError> {
         let dir = self.root.join(TEMP_DIR);
         let temp = tempfile::Builder::new()
             .prefix(TEMP_PREFIX)
             .tempfile_in(&dir)
             .map_err(|source| ArchiveError::Write { path: dir, source })?;
-        let (file, path) = temp.into_parts();
-        Ok((tokio::fs::File::from_std(file), path))
+        Ok(temp.into_parts())
     }
 
     /// Starts a new blob: bytes go to a temp file and into a running sha256.
     pub fn writer(&self) -> Result<BlobWriter, ArchiveError> {
-        let (file, path) = self.temp_file()?;
+        let (file, path) = self.std_temp_file()?;
         Ok(BlobWriter {
-            file,
+            file: Some(file),
             path,
+            pending: Vec::new(),
             hasher: sha2::Sha256::new(),
             bytes: 0,
             archive: self.clone(),
@@ -118,10 +124,17 @@ impl Archive {
     }
 }
 
+/// Body bytes gathered before they are written: a network read is often a few KiB, and each
+/// write is a hand-off to the blocking pool. Most bodies are written once, by `finish`.
+const WRITE_BATCH: usize = 64 * 1024;
+
 /// A blob being written. Dropping it without `finish` deletes the temp file.
 pub struct BlobWriter {
-    file: tokio::fs::File,
+    /// `None` only while a write is on the blocking pool, or after one failed.
+    file: Option<std::fs::File>,
     path: tempfile::TempPath,
+    /// Bytes hashed but not written yet, at most about `WRITE_BATCH`.
+    pending: Vec<u8>,
     hasher: sha2::Sha256,
     bytes: u64,
     archive: Archive,
@@ -131,10 +144,33 @@ impl BlobWriter {
     pub async fn write(&mut self, chunk: &[u8]) -> Result<(), ArchiveError> {
         self.hasher.update(chunk);
         self.bytes += chunk.len() as u64;
+        self.pending.extend_from_slice(chunk);
+        if self.pending.len() >= WRITE_BATCH {
+            self.write_pending().await?;
+        }
+        Ok(())
+    }
+
+    /// Writes the pending bytes on the blocking pool; the buffer comes back for reuse.
+    async fn write_pending(&mut self) -> Result<(), ArchiveError> {
+        let mut file = self.take_file()?;
+        let pending = std::mem::take(&mut self.pending);
+        let (file, mut pending) =
+            tokio::task::spawn_blocking(move || file.write_all(&pending).map(|()| (file, pending)))
+                .await
+                .map_err(io::Error::other)
+                .and_then(|r| r)
+                .map_err(|source| self.write_error(source))?;
+        pending.clear();
+        self.pending = pending;
+        self.file = Some(file);
+        Ok(())
+    }
+
+    fn take_file(&mut self) -> Result<std::fs::File, ArchiveError> {
         self.file
-            .write_all(chunk)
-            .await
-            .map_err(|source| self.write_error(source))
+            .take()
+            .ok_or_else(|| self.write_error(io::Error::other("an earlier write failed")))
     }
 
     pub fn bytes(&self) -> u64 {
@@ -151,14 +187,7 @@ impl BlobWriter {
     /// Makes the body durable and moves it to its content address. If that blob already exists
     /// the new copy is dropped: the bytes are identical by construction.
     pub async fn finish(mut self) -> Result<Blob, ArchiveError> {
-        self.file
-            .flush()
-            .await
-            .map_err(|source| self.write_error(source))?;
-        self.file
-            .sync_all()
-            .await
-            .map_err(|source| self.write_error(source))?;
+        let mut file = self.take_file()?;
         let sha = Sha256(self.hasher.finalize().into());
         let blob = Blob {
             sha256: sha,
@@ -173,15 +202,18 @@ impl BlobWriter {
             // just downloaded are the ones it should hold, so they take its place.
             tracing::warn!("replacing the damaged blob {}", target.display());
         }
-        let BlobWriter { file, path, .. } = self;
-        drop(file);
+        let BlobWriter { path, pending, .. } = self;
         let write_error = |source| ArchiveError::Write {
             path: target.clone(),
             source,
         };
+        // One hand-off to the blocking pool for the rest: the last bytes, the fsync, the rename.
         tokio::task::spawn_blocking({
             let target = target.clone();
             move || -> io::Result<()> {
+                file.write_all(&pending)?;
+                file.sync_all()?;
+                drop(file);
                 let parent = target
                     .parent()
                     .ok_or_else(|| io::Error::other("blob path has no parent"))?;
@@ -281,6 +313,23 @@ mod tests {
         assert_eq!(again.finish().await?, blob);
         let temps = std::fs::read_dir(dir.path().join(TEMP_DIR))?.count();
         assert_eq!(temps, 0, "no temp file is left behind");
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_body_larger_than_a_write_batch_lands_whole() -> Result<(), Box<dyn std::error::Error>>
+    {
+        let dir = tempfile::tempdir()?;
+        let archive = Archive::open(dir.path())?;
+        let body: Vec<u8> = (0..3 * WRITE_BATCH + 5).map(|i| (i % 251) as u8).collect();
+        let mut w = archive.writer()?;
+        for chunk in body.chunks(1000) {
+            w.write(chunk).await?;
+        }
+        let blob = w.finish().await?;
+        assert_eq!(blob.bytes, body.len() as u64);
+        assert_eq!(std::fs::read(archive.blob_path(&blob.sha256))?, body);
+        assert_eq!(hash_file(&archive.blob_path(&blob.sha256))?.0, blob.sha256);
         Ok(())
     }
 

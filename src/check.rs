@@ -22,7 +22,7 @@ use crate::fetch::robots::RobotsCache;
 use crate::fetch::{Fetched, Fetcher, Outcome, Validators};
 use crate::inspect::{Inspection, Inspector};
 use crate::lock::ArchiveLock;
-use crate::model::{Kind, Reason, State, Summary};
+use crate::model::{Kind, Reason, Sha256, State, Summary};
 use crate::report::changes::ChangeReport;
 use crate::report::history::History;
 use crate::report::{JSON_VERSION, RecoveredCopy, ResourceReport, RunInfo, RunReport, SeedReport};
@@ -36,11 +36,14 @@ use crate::transition::{
 };
 use crate::warc::{RunInfo as WarcRunInfo, WarcSink};
 
-/// A URL's check in this run and its record after it.
-#[derive(Clone, Debug)]
+/// A URL's check in this run and what the report needs of its record after it. One is held
+/// for every URL until the run ends, so it keeps the good copy's hash, not the whole record.
+#[derive(Debug)]
 struct Checked {
     check: CheckRecord,
-    resource: ResourceRecord,
+    last_good_sha256: Option<Sha256>,
+    /// The copy recovered from a web archive that the record names (rare: boxed).
+    recovered: Option<Box<Recovered>>,
 }
 
 /// A seed after its page was looked at.
@@ -163,6 +166,9 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
         }
         seeds.push(report);
     }
+    // Everything per URL is in the report by now: not held while the index is built.
+    runner.results = HashMap::new();
+    runner.plans = Vec::new();
 
     run.finished = Some(Utc::now());
     run.summary = summary;
@@ -293,8 +299,9 @@ struct Runner {
     store: Store,
     archive: Archive,
     run_id: u64,
-    /// Every URL checked in this run: a URL listed many times is fetched once.
-    results: HashMap<String, Checked>,
+    /// Every URL checked in this run: a URL listed many times is fetched once. Boxed, so the
+    /// table's empty slots (a third of it) are pointers rather than whole records.
+    results: HashMap<String, Box<Checked>>,
     /// Seeds whose pages were looked at, in order.
     plans: Vec<SeedPlan>,
     judge: Judge,
@@ -365,8 +372,12 @@ impl Runner {
                 {
                     continue;
                 }
-                let target = date.or(checked.resource.last_good_at);
-                let held = self.holds_copy(&checked.resource);
+                // Only broken resources get here: reading their records again is cheap.
+                let Some(resource) = self.store.resource(&url)? else {
+                    continue;
+                };
+                let target = date.or(resource.last_good_at);
+                let held = self.holds_copy(&resource);
                 todo.push((url, target, held));
             }
         }
@@ -416,7 +427,7 @@ impl Runner {
     /// run and, for a recovered copy, on its resource record.
     fn keep_lookup(
         store: &Store,
-        results: &mut HashMap<String, Checked>,
+        results: &mut HashMap<String, Box<Checked>>,
         count: &mut u64,
         url: &str,
         lookup: ArchiveLookup,
@@ -427,7 +438,8 @@ impl Runner {
         };
         checked.check.archive_lookup = Some(lookup);
         if let Some(r) = recovered {
-            checked.resource = store.put_recovered(url, &r)?;
+            let resource = store.put_recovered(url, &r)?;
+            checked.recovered = resource.recovered.map(Box::new);
             checked.check.recovered = Some(r);
             *count += 1;
         }
@@ -450,7 +462,7 @@ impl Runner {
         let held = self
             .results
             .get(page_key)
-            .and_then(|c| c.resource.recovered.clone());
+            .and_then(|c| c.recovered.as_deref().cloned());
         let tools = Tools {
             archives,
             fetcher: &self.fetcher,
@@ -616,7 +628,7 @@ impl Runner {
             .as_deref()
             .and_then(|u| Url::parse(u).ok())
             .unwrap_or_else(|| url.clone());
-        let page = match checked.resource.last_good_sha256 {
+        let page = match checked.last_good_sha256 {
             Some(sha) if is_html(checked.check.content_type.as_deref()) => {
                 let bytes = read_capped(&self.archive.blob_path(&sha)).await?;
                 extract::extract(
@@ -672,6 +684,8 @@ impl Runner {
             }
         }
         self.progress.inc_length(todo.len() as u64);
+        // Grown once, not by doubling: a rehash holds the old and the new table at once.
+        self.results.reserve(todo.len());
         let fetcher = &self.fetcher;
         let inspector = &self.inspector;
         // Fetching and inspecting (fingerprint, soft-404 probe, comparison with the last good
@@ -699,7 +713,7 @@ impl Runner {
         fetched: &Fetched,
         prev: Option<&ResourceRecord>,
         found: Inspection,
-    ) -> Result<Checked, Error> {
+    ) -> Result<(), Error> {
         let accepted = self.fetcher.accepted_statuses(&fetched.requested);
         let check = check_record(self.run_id, fetched, prev, accepted, found);
         Self::store_check(&self.store, &mut self.results, self.judge, check)
@@ -708,10 +722,10 @@ impl Runner {
     /// Judges the check against the URL's previous record, then records both.
     fn store_check(
         store: &Store,
-        results: &mut HashMap<String, Checked>,
+        results: &mut HashMap<String, Box<Checked>>,
         judge: Judge,
         mut check: CheckRecord,
-    ) -> Result<Checked, Error> {
+    ) -> Result<(), Error> {
         let prev = store.resource(&check.url)?;
         let before = prev.as_ref().map(|p| Before {
             state: p.state,
@@ -741,9 +755,15 @@ impl Runner {
             check.content = None;
         }
         let resource = store.record_check(&check)?;
-        let checked = Checked { check, resource };
-        results.insert(checked.check.url.clone(), checked.clone());
-        Ok(checked)
+        results.insert(
+            check.url.clone(),
+            Box::new(Checked {
+                check,
+                last_good_sha256: resource.last_good_sha256,
+                recovered: resource.recovered.map(Box::new),
+            }),
+        );
+        Ok(())
     }
 
     /// The seed's resources; in an interrupted run, entries never fetched are left out rather
@@ -800,7 +820,12 @@ impl Runner {
         section: Option<String>,
         note: Option<String>,
     ) -> ResourceReport {
-        let Some(Checked { check, resource }) = self.results.get(url) else {
+        let Some(Checked {
+            check,
+            last_good_sha256,
+            recovered,
+        }) = self.results.get(url).map(Box::as_ref)
+        else {
             // Every fetch target was fetched above; reaching this is a bug, reported as such.
             let mut r = unchecked_blank(plan, Some(url.to_owned()), State::Broken, Reason::Other);
             r.kind = kind;
@@ -820,13 +845,10 @@ impl Runner {
             final_url: check.final_url.clone(),
             redirects: check.redirects.clone(),
             sha256: check.sha256,
-            last_good_sha256: resource.last_good_sha256,
+            last_good_sha256: *last_good_sha256,
             bytes: check.bytes,
             content_type: check.content_type.clone(),
-            archived: resource
-                .last_good_sha256
-                .as_ref()
-                .map(Archive::relative_path),
+            archived: last_good_sha256.as_ref().map(Archive::relative_path),
             checked_at: Some(check.checked_at),
             elapsed_ms: Some(check.elapsed_ms),
             attempts: check.attempts.len() as u32,
@@ -838,7 +860,7 @@ impl Runner {
             diff: check.content.as_ref().and_then(|c| c.diff.clone()),
             not_modified: check.not_modified,
             archive_lookup: check.archive_lookup.clone(),
-            recovered: resource.recovered.as_ref().map(RecoveredCopy::of),
+            recovered: recovered.as_deref().map(RecoveredCopy::of),
             note,
             error: check.error.clone(),
         }

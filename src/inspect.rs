@@ -11,10 +11,10 @@ use url::Url;
 
 use crate::archive::Archive;
 use crate::change::{
-    self, Fingerprint, IgnoreRules, Significance, Soft404Rule, TextKind, fingerprint_file,
+    self, Fingerprint, Heads, IgnoreRules, Significance, Soft404Rule, TextKind,
+    fingerprint_file_with_heads,
 };
-use crate::config::{IgnoreRule, MAX_PAGE_PARSE_BYTES};
-use crate::extract;
+use crate::config::IgnoreRule;
 use crate::fetch::{Fetched, Fetcher, Outcome, Validators};
 use crate::model::Sha256;
 use crate::store::ResourceRecord;
@@ -104,8 +104,8 @@ impl Inspector {
         };
         let rules = self.rules_for(fetched.requested.as_str());
         let path = self.archive.blob_path(&blob.sha256);
-        let Some(now) = self
-            .fingerprint(path, content_type.clone(), blob.sha256, rules.clone())
+        let Some((now, heads)) = self
+            .fingerprint_and_heads(path, content_type.clone(), blob.sha256, rules.clone())
             .await
         else {
             return Inspection::default();
@@ -115,7 +115,9 @@ impl Inspector {
             ..Inspection::default()
         };
         if now.kind == TextKind::Html {
-            found.soft_404 = self.soft_404(fetcher, fetched, &now, &rules, probe).await;
+            found.soft_404 = self
+                .soft_404(fetcher, fetched, &now, heads, &rules, probe)
+                .await;
         }
         if let Some(prev) = prev
             && let Some(old_sha) = prev.last_good_sha256
@@ -145,20 +147,37 @@ impl Inspector {
         raw: Sha256,
         rules: IgnoreRules,
     ) -> Option<Fingerprint> {
+        Some(
+            self.fingerprint_and_heads(path, content_type, raw, rules)
+                .await?
+                .0,
+        )
+    }
+
+    /// The fingerprint, and an HTML page's title and main heading from the same parse.
+    async fn fingerprint_and_heads(
+        &self,
+        path: std::path::PathBuf,
+        content_type: Option<String>,
+        raw: Sha256,
+        rules: IgnoreRules,
+    ) -> Option<(Fingerprint, Option<Heads>)> {
         tokio::task::spawn_blocking(move || {
-            fingerprint_file(&path, content_type.as_deref(), raw, &rules)
+            fingerprint_file_with_heads(&path, content_type.as_deref(), raw, &rules)
         })
         .await
         .ok()?
         .ok()
     }
 
-    /// The first soft-404 rule that fires, cheapest first.
+    /// The first soft-404 rule that fires, cheapest first. `heads` are the page's title and
+    /// main heading, from its fingerprint's parse.
     async fn soft_404(
         &self,
         fetcher: &Fetcher,
         fetched: &Fetched,
         page: &Fingerprint,
+        heads: Option<Heads>,
         rules: &IgnoreRules,
         probe: bool,
     ) -> Option<Soft404Rule> {
@@ -167,34 +186,10 @@ impl Inspector {
         {
             return Some(Soft404Rule::RedirectToRoot);
         }
-        if let Outcome::Body {
-            blob, content_type, ..
-        } = &fetched.outcome
+        if let Some((title, heading)) = heads
+            && change::says_not_found(title.as_deref(), heading.as_deref())
         {
-            let path = self.archive.blob_path(&blob.sha256);
-            let ct = content_type.clone();
-            let heads =
-                tokio::task::spawn_blocking(move || -> Option<(Option<String>, Option<String>)> {
-                    use std::io::Read;
-                    let mut bytes = Vec::new();
-                    std::fs::File::open(path)
-                        .ok()?
-                        .take(MAX_PAGE_PARSE_BYTES)
-                        .read_to_end(&mut bytes)
-                        .ok()?;
-                    Some(change::title_and_heading(&extract::decode(
-                        &bytes,
-                        ct.as_deref(),
-                    )))
-                })
-                .await
-                .ok()
-                .flatten();
-            if let Some((title, heading)) = heads
-                && change::says_not_found(title.as_deref(), heading.as_deref())
-            {
-                return Some(Soft404Rule::SaysNotFound);
-            }
+            return Some(Soft404Rule::SaysNotFound);
         }
         if !probe {
             return None;

@@ -91,6 +91,19 @@ pub fn kind_of(content_type: Option<&str>, head: &[u8]) -> TextKind {
     }
 }
 
+/// Bytes read before a body's kind is decided (`kind_of` sniffs at most 64 bytes of it, after a
+/// BOM and leading whitespace).
+const SNIFF_BYTES: usize = 8 * 1024;
+
+/// Whether `head` holds all that `sniff` looks at: 64 bytes past a BOM and leading whitespace.
+fn enough_to_sniff(head: &[u8]) -> bool {
+    head.strip_prefix(b"\xEF\xBB\xBF")
+        .unwrap_or(head)
+        .trim_ascii_start()
+        .len()
+        >= 64
+}
+
 fn sniff(head: &[u8]) -> TextKind {
     let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
     let head = head.trim_ascii_start();
@@ -141,17 +154,55 @@ pub fn fingerprint_file(
     raw: Sha256,
     rules: &IgnoreRules,
 ) -> std::io::Result<Fingerprint> {
-    let file = std::fs::File::open(path)?;
-    if file.metadata()?.len() > MAX_PARSE_BYTES {
-        return Ok(Fingerprint::raw(TextKind::Other, raw));
+    Ok(read_and_fingerprint(path, content_type, raw, rules, false)?.0)
+}
+
+/// A page's title and main heading, as the soft-404 rules read them (see `title_and_heading`).
+pub type Heads = (Option<String>, Option<String>);
+
+/// `fingerprint_file`, and for an HTML body also its title and main heading, taken from the same
+/// parse: the soft-404 check needs them, and a second parse of the page cost as much CPU as the
+/// fingerprint itself.
+pub fn fingerprint_file_with_heads(
+    path: &Path,
+    content_type: Option<&str>,
+    raw: Sha256,
+    rules: &IgnoreRules,
+) -> std::io::Result<(Fingerprint, Option<Heads>)> {
+    read_and_fingerprint(path, content_type, raw, rules, true)
+}
+
+fn read_and_fingerprint(
+    path: &Path,
+    content_type: Option<&str>,
+    raw: Sha256,
+    rules: &IgnoreRules,
+    heads: bool,
+) -> std::io::Result<(Fingerprint, Option<Heads>)> {
+    let mut file = std::fs::File::open(path)?;
+    let len = file.metadata()?.len();
+    if len > MAX_PARSE_BYTES {
+        return Ok((Fingerprint::raw(TextKind::Other, raw), None));
     }
-    let mut bytes = Vec::new();
-    // One byte more than the cap, in case the file grew since it was measured.
-    file.take(MAX_PARSE_BYTES + 1).read_to_end(&mut bytes)?;
+    // Sized from the metadata so the read does not grow the buffer by doubling; one byte more
+    // than the cap is read, in case the file grew since it was measured.
+    let mut bytes = Vec::with_capacity(len as usize + 1);
+    // Whether a body is read as text is known from its head: an image or an archive is not
+    // read whole just to be fingerprinted by the hash already known.
+    (&mut file)
+        .take(SNIFF_BYTES as u64)
+        .read_to_end(&mut bytes)?;
+    if kind_of(content_type, &bytes) == TextKind::Other
+        && (bytes.len() < SNIFF_BYTES || enough_to_sniff(&bytes))
+    {
+        return Ok((Fingerprint::raw(TextKind::Other, raw), None));
+    }
+    file.take(MAX_PARSE_BYTES + 1 - bytes.len() as u64)
+        .read_to_end(&mut bytes)?;
     if bytes.len() as u64 > MAX_PARSE_BYTES {
-        return Ok(Fingerprint::raw(TextKind::Other, raw));
+        return Ok((Fingerprint::raw(TextKind::Other, raw), None));
     }
-    Ok(fingerprint_bytes(&bytes, content_type, raw, rules))
+    Ok(fingerprint_parsed(&bytes, content_type, raw, rules, heads))
 }
 
 /// Fingerprints a body held in memory; see `fingerprint_file`. Bodies over `MAX_PARSE_BYTES` are
@@ -162,27 +213,45 @@ pub fn fingerprint_bytes(
     raw: Sha256,
     rules: &IgnoreRules,
 ) -> Fingerprint {
+    fingerprint_parsed(bytes, content_type, raw, rules, false).0
+}
+
+fn fingerprint_parsed(
+    bytes: &[u8],
+    content_type: Option<&str>,
+    raw: Sha256,
+    rules: &IgnoreRules,
+    want_heads: bool,
+) -> (Fingerprint, Option<Heads>) {
     if bytes.len() as u64 > MAX_PARSE_BYTES {
-        return Fingerprint::raw(TextKind::Other, raw);
+        return (Fingerprint::raw(TextKind::Other, raw), None);
     }
     let kind = kind_of(content_type, bytes);
+    let mut heads = None;
     let lines = match kind {
-        TextKind::Html => html_lines(&decode(bytes, content_type), rules),
+        TextKind::Html => {
+            let doc = Html::parse_document(&decode(bytes, content_type));
+            if want_heads {
+                heads = Some(super::soft404::title_and_heading_of(&doc));
+            }
+            html_lines(&doc, rules)
+        }
         TextKind::Text => text_lines(&decode(bytes, content_type)),
         TextKind::Pdf => match pdf_text(bytes) {
             // A PDF without a text layer (a scan) has no text to compare: every scan would
             // otherwise fingerprint the same and a replaced scan would pass as "bytes-only".
             Some(text) if !text.trim().is_empty() => text_lines(&text),
-            _ => return Fingerprint::raw(TextKind::Pdf, raw),
+            _ => return (Fingerprint::raw(TextKind::Pdf, raw), None),
         },
-        TextKind::Other => return Fingerprint::raw(TextKind::Other, raw),
+        TextKind::Other => return (Fingerprint::raw(TextKind::Other, raw), None),
     };
     let text = apply_patterns(lines, &rules.patterns);
-    Fingerprint {
+    let fingerprint = Fingerprint {
         kind,
         hash: sha256_of(collapse_ws(&text).as_bytes()),
         text: Some(cap(text, MAX_TEXT_BYTES)),
-    }
+    };
+    (fingerprint, heads)
 }
 
 /// Extracts a PDF's text. PDF parsers can panic on hostile or broken files; a panic here must
@@ -288,8 +357,7 @@ const BLOCKS: &[&str] = &[
 ];
 
 /// An HTML page → its visible text, one block per line, whitespace collapsed in each.
-fn html_lines(html: &str, rules: &IgnoreRules) -> String {
-    let doc = Html::parse_document(html);
+fn html_lines(doc: &Html, rules: &IgnoreRules) -> String {
     let mut removed: HashSet<NodeId> = HashSet::new();
     for s in &rules.selectors {
         // Validated by `IgnoreRules::new`; a hand-built rule that does not parse removes nothing.
@@ -519,6 +587,30 @@ mod tests {
         let text = text_of(&f)?;
         assert!(text.len() <= MAX_TEXT_BYTES && text.len() > MAX_TEXT_BYTES - 4);
         assert_eq!(f.hash, sha256_of(collapse_ws(&body).as_bytes()));
+        Ok(())
+    }
+
+    #[test]
+    fn a_file_is_read_whole_only_when_its_head_says_text() -> R {
+        let dir = tempfile::tempdir()?;
+        let rules = IgnoreRules::default();
+        // An image is fingerprinted by its raw hash, whatever it contains.
+        let png = dir.path().join("a.png");
+        let mut bytes = b"\x89PNG\r\n".to_vec();
+        bytes.extend(std::iter::repeat_n(b'x', 3 * SNIFF_BYTES));
+        std::fs::write(&png, &bytes)?;
+        let raw = sha256_of(&bytes);
+        let f = fingerprint_file(&png, Some("image/png"), raw, &rules)?;
+        assert_eq!(f, Fingerprint::raw(TextKind::Other, raw));
+        // An untyped page whose markup starts past the first read is still sniffed as HTML.
+        let page = dir.path().join("page");
+        let mut html = vec![b' '; SNIFF_BYTES + 10];
+        html.extend_from_slice(b"<!doctype html><title>Far down</title><p>Body");
+        std::fs::write(&page, &html)?;
+        let (f, heads) = fingerprint_file_with_heads(&page, None, sha256_of(&html), &rules)?;
+        assert_eq!(f.kind, TextKind::Html);
+        assert_eq!(text_of(&f)?, "Far down\nBody");
+        assert_eq!(heads, Some((Some("Far down".to_owned()), None)));
         Ok(())
     }
 

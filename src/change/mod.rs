@@ -8,8 +8,8 @@ pub mod similarity;
 pub mod soft404;
 
 pub use fingerprint::{
-    Fingerprint, IgnoreRules, MAX_PARSE_BYTES, MAX_TEXT_BYTES, TextKind, fingerprint_bytes,
-    fingerprint_file, kind_of, sha256_of,
+    Fingerprint, Heads, IgnoreRules, MAX_PARSE_BYTES, MAX_TEXT_BYTES, TextKind, fingerprint_bytes,
+    fingerprint_file, fingerprint_file_with_heads, kind_of, sha256_of,
 };
 pub use similarity::{Significance, diff_excerpt, mask_volatile, significance, similarity};
 pub use soft404::{

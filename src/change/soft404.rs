@@ -353,7 +353,12 @@ fn only_cjk_fillers(word: &str) -> bool {
 /// A page's `<title>` and main heading (the first non-empty `h1`, else `h2`), whitespace
 /// collapsed; `None` when absent or empty.
 pub fn title_and_heading(html: &str) -> (Option<String>, Option<String>) {
-    let doc = Html::parse_document(html);
+    title_and_heading_of(&Html::parse_document(html))
+}
+
+/// `title_and_heading` of a page already parsed (the fingerprint's parse, see
+/// `fingerprint_file_with_heads`).
+pub fn title_and_heading_of(doc: &Html) -> (Option<String>, Option<String>) {
     let first = |css: &str| -> Option<String> {
         let sel = Selector::parse(css).ok()?;
         doc.select(&sel)

@@ -27,11 +27,11 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SubsecRound, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::fetch::capture::{Capture, CaptureSink, CapturedBody};
-use record::{Header, Payload};
+use record::{Block, Header, Payload};
 
 /// The folder under the archive root that holds WARC files.
 pub const WARC_DIR: &str = "warc";
@@ -73,14 +73,64 @@ pub struct RunInfo {
     pub seeds: Vec<String>,
 }
 
-/// The last full response written for a target URI.
+/// The last full response written for a target URI. One is held per URI ever archived, so it
+/// is kept as numbers, not as the header text it is written as (and saved as, see `OriginalText`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "OriginalText", into = "OriginalText")]
 struct Original {
+    /// sha256 of its payload.
+    digest: [u8; 32],
+    /// Its WARC-Date: whole seconds, as written.
+    date: DateTime<Utc>,
+    record_id: uuid::Uuid,
+}
+
+/// `Original` as saved in the payload index: the header values themselves.
+#[derive(Serialize, Deserialize)]
+struct OriginalText {
     /// `sha256:<hex>` of its payload.
     digest: String,
     /// Its WARC-Date.
     date: String,
+    /// `<urn:uuid:...>`.
     record_id: String,
+}
+
+impl TryFrom<OriginalText> for Original {
+    type Error = String;
+
+    fn try_from(t: OriginalText) -> Result<Original, String> {
+        let digest = t
+            .digest
+            .strip_prefix("sha256:")
+            .and_then(|h| hex::decode(h).ok())
+            .and_then(|d| <[u8; 32]>::try_from(d).ok())
+            .ok_or_else(|| format!("bad payload digest {:?}", t.digest))?;
+        let date = DateTime::parse_from_rfc3339(&t.date)
+            .map_err(|e| format!("bad date {:?}: {e}", t.date))?
+            .with_timezone(&Utc);
+        let record_id = t
+            .record_id
+            .strip_prefix("<urn:uuid:")
+            .and_then(|r| r.strip_suffix('>'))
+            .and_then(|r| uuid::Uuid::parse_str(r).ok())
+            .ok_or_else(|| format!("bad record id {:?}", t.record_id))?;
+        Ok(Original {
+            digest,
+            date,
+            record_id,
+        })
+    }
+}
+
+impl From<Original> for OriginalText {
+    fn from(o: Original) -> OriginalText {
+        OriginalText {
+            digest: record::sha256_label(&o.digest),
+            date: record::warc_date(o.date),
+            record_id: record::urn(o.record_id),
+        }
+    }
 }
 
 #[derive(Debug, Default, Serialize, Deserialize)]
@@ -174,11 +224,14 @@ impl WarcSink {
 
 impl CaptureSink for WarcSink {
     fn capture(&self, capture: Capture) {
+        // Hashing reads the whole payload and needs nothing from the writer: done before taking
+        // the lock, so exchanges are hashed side by side and only compressed one at a time.
+        let response = Response::of(&capture);
         let mut guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let Some(writer) = guard.as_mut() else {
             return;
         };
-        if let Err(e) = writer.write_exchange(&capture) {
+        if let Err(e) = response.and_then(|r| writer.write_exchange(&capture, r)) {
             tracing::warn!(
                 "could not add {} to {}: {e}",
                 capture.target_uri,
@@ -197,7 +250,20 @@ impl Writer {
         payload: &Payload,
         payload_digest: Option<&[u8]>,
     ) -> io::Result<()> {
-        match record::write_record(&mut self.file, header, head, payload, payload_digest) {
+        let block = Block::of(head, payload)?;
+        self.append_of(header, head, payload, &block, payload_digest)
+    }
+
+    /// `append` with the block's digests already computed.
+    fn append_of(
+        &mut self,
+        header: &Header,
+        head: &[u8],
+        payload: &Payload,
+        block: &Block,
+        payload_digest: Option<&[u8]>,
+    ) -> io::Result<()> {
+        match record::write_record(&mut self.file, header, head, payload, block, payload_digest) {
             Ok(n) => {
                 self.len += n;
                 Ok(())
@@ -232,30 +298,21 @@ impl Writer {
     }
 
     /// A response (or revisit) record and its request record.
-    fn write_exchange(&mut self, c: &Capture) -> io::Result<()> {
+    fn write_exchange(&mut self, c: &Capture, response: Response) -> io::Result<()> {
         let uri = c.target_uri.as_str();
-        let response_id = record::record_id();
-        let payload = match &c.body {
-            CapturedBody::Empty => Payload::None,
-            CapturedBody::Memory { bytes, .. } => Payload::Memory(bytes),
-            CapturedBody::Temp(_) | CapturedBody::Blob(_) => match c.body.path() {
-                Some(p) => Payload::File(p),
-                None => Payload::None,
-            },
-        };
-        let (digest, payload_len) = record::payload_digest(&payload)?;
-        let digest_label = record::sha256_label(&digest);
+        let response_uuid = uuid::Uuid::new_v4();
+        let response_id = record::urn(response_uuid);
+        let payload = payload_of(c);
+        let Response { head, block } = response;
+        let (digest, payload_len) = (&block.payload_digest, block.payload_len);
         let status = c.response.status;
         let previous = self.index.latest.get(uri).cloned();
 
-        let head = http_head(
-            &format!("{} {} {}", c.response.version, status, c.response.reason),
-            &c.response.headers,
-        );
-
         let identical = (200..300).contains(&status)
             && payload_len > 0
-            && previous.as_ref().is_some_and(|p| p.digest == digest_label);
+            && previous
+                .as_ref()
+                .is_some_and(|p| p.digest[..] == digest[..]);
         let revisit_profile = if status == 304 {
             Some(PROFILE_NOT_MODIFIED)
         } else if identical {
@@ -282,17 +339,19 @@ impl Writer {
                 header.add("WARC-Profile", profile);
                 if let Some(p) = &previous {
                     header
-                        .add("WARC-Refers-To", p.record_id.clone())
+                        .add("WARC-Refers-To", record::urn(p.record_id))
                         .add("WARC-Refers-To-Target-URI", uri)
-                        .add("WARC-Refers-To-Date", p.date.clone());
+                        .add("WARC-Refers-To-Date", record::warc_date(p.date));
                 }
                 // A revisit's payload digest names the original's payload; its block is the
                 // HTTP head alone.
-                let original = previous
-                    .as_ref()
-                    .and_then(|p| p.digest.strip_prefix("sha256:"))
-                    .and_then(|h| hex::decode(h).ok());
-                self.append(&header, &head, &Payload::None, original.as_deref())?;
+                let original = previous.as_ref().map(|p| p.digest);
+                self.append(
+                    &header,
+                    &head,
+                    &Payload::None,
+                    original.as_ref().map(|d| &d[..]),
+                )?;
             }
             None => {
                 if matches!(
@@ -304,14 +363,15 @@ impl Writer {
                 ) {
                     header.add("WARC-Truncated", "length");
                 }
-                self.append(&header, &head, &payload, Some(&digest))?;
+                self.append_of(&header, &head, &payload, &block, Some(digest))?;
                 if (200..300).contains(&status) && payload_len > 0 {
                     self.index.latest.insert(
                         uri.to_owned(),
                         Original {
-                            digest: digest_label,
-                            date: record::warc_date(c.date),
-                            record_id: response_id.clone(),
+                            digest: block.payload_digest,
+                            // As written in WARC-Date, so an index read back compares equal.
+                            date: c.date.trunc_subsecs(0),
+                            record_id: response_uuid,
                         },
                     );
                 }
@@ -331,6 +391,37 @@ impl Writer {
             .add("WARC-Concurrent-To", response_id)
             .add("Content-Type", "application/http;msgtype=request");
         self.append(&header, &request, &Payload::None, None)
+    }
+}
+
+/// A response's HTTP head and the digests of its block, computed before the writer is locked.
+struct Response {
+    head: Vec<u8>,
+    block: Block,
+}
+
+impl Response {
+    fn of(c: &Capture) -> io::Result<Response> {
+        let head = http_head(
+            &format!(
+                "{} {} {}",
+                c.response.version, c.response.status, c.response.reason
+            ),
+            &c.response.headers,
+        );
+        let block = Block::of(&head, &payload_of(c))?;
+        Ok(Response { head, block })
+    }
+}
+
+fn payload_of(c: &Capture) -> Payload<'_> {
+    match &c.body {
+        CapturedBody::Empty => Payload::None,
+        CapturedBody::Memory { bytes, .. } => Payload::Memory(bytes),
+        CapturedBody::Temp(_) | CapturedBody::Blob(_) => match c.body.path() {
+            Some(p) => Payload::File(p),
+            None => Payload::None,
+        },
     }
 }
 

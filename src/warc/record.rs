@@ -42,7 +42,12 @@ impl Header {
 
 /// A new `<urn:uuid:...>` record id.
 pub fn record_id() -> String {
-    format!("<urn:uuid:{}>", uuid::Uuid::new_v4())
+    urn(uuid::Uuid::new_v4())
+}
+
+/// `id` as a record id, `<urn:uuid:...>`.
+pub fn urn(id: uuid::Uuid) -> String {
+    format!("<urn:uuid:{id}>")
 }
 
 /// WARC-Date: UTC, second precision (W3C-ISO8601, as WARC 1.0 readers expect too).
@@ -55,14 +60,32 @@ pub fn sha256_label(digest: &[u8]) -> String {
     format!("sha256:{}", hex::encode(digest))
 }
 
-/// The sha256 and length of a payload.
-pub fn payload_digest(payload: &Payload) -> io::Result<(Vec<u8>, u64)> {
-    let mut hasher = sha2::Sha256::new();
-    let len = feed(payload, |chunk| {
-        hasher.update(chunk);
-        Ok(())
-    })?;
-    Ok((hasher.finalize().to_vec(), len))
+/// What a record's header says about its block (`head` then the payload), computed before the
+/// record is written since the header comes first: both digests, in one read of the payload.
+pub struct Block {
+    pub payload_digest: [u8; 32],
+    pub payload_len: u64,
+    block_digest: Vec<u8>,
+    length: u64,
+}
+
+impl Block {
+    pub fn of(head: &[u8], payload: &Payload) -> io::Result<Block> {
+        let mut block = sha2::Sha256::new();
+        let mut only_payload = sha2::Sha256::new();
+        block.update(head);
+        let payload_len = feed(payload, |chunk| {
+            block.update(chunk);
+            only_payload.update(chunk);
+            Ok(())
+        })?;
+        Ok(Block {
+            payload_digest: only_payload.finalize().into(),
+            payload_len,
+            block_digest: block.finalize().to_vec(),
+            length: head.len() as u64 + payload_len,
+        })
+    }
 }
 
 /// Streams the payload's bytes into `each`; returns how many there were.
@@ -78,30 +101,28 @@ fn feed(payload: &Payload, mut each: impl FnMut(&[u8]) -> io::Result<()>) -> io:
 }
 
 /// Writes one record (`head` then `payload` as its block) as one gzip member appended to `out`.
-/// `payload_digest`, when given, is written as WARC-Payload-Digest. Returns the record's
-/// compressed length.
+/// `block` is `Block::of` the same head and payload, computed by the caller (possibly outside
+/// whatever lock it writes under). `payload_digest`, when given, is written as
+/// WARC-Payload-Digest. Returns the record's compressed length.
 pub fn write_record(
     out: &mut impl Write,
     header: &Header,
     head: &[u8],
     payload: &Payload,
+    block: &Block,
     payload_digest: Option<&[u8]>,
 ) -> io::Result<u64> {
-    let mut block = sha2::Sha256::new();
-    block.update(head);
-    let payload_len = feed(payload, |chunk| {
-        block.update(chunk);
-        Ok(())
-    })?;
-    let length = head.len() as u64 + payload_len;
-
+    let (payload_len, length) = (block.payload_len, block.length);
+    if length != head.len() as u64 + payload_len {
+        return Err(io::Error::other("block digests of another head"));
+    }
     let mut text = String::from("WARC/1.1\r\n");
     for (name, value) in &header.fields {
         text.push_str(&format!("{name}: {value}\r\n"));
     }
     text.push_str(&format!(
         "WARC-Block-Digest: {}\r\n",
-        sha256_label(&block.finalize())
+        sha256_label(&block.block_digest)
     ));
     if let Some(digest) = payload_digest {
         text.push_str(&format!(
@@ -112,9 +133,11 @@ pub fn write_record(
     text.push_str(&format!("Content-Length: {length}\r\n\r\n"));
 
     let mut counted = CountingWriter { inner: out, n: 0 };
+    // The gzip header, each deflate block and the trailer would otherwise be a write(2) each.
+    let mut buffered = io::BufWriter::with_capacity(OUT_BUFFER, &mut counted);
     // The fastest level: most payloads (PDFs, images, already-gzipped pages) barely compress,
     // and the default level costs ~30 s per GiB, which would dominate archiving a large file.
-    let mut gz = GzEncoder::new(&mut counted, Compression::fast());
+    let mut gz = GzEncoder::new(&mut buffered, Compression::fast());
     gz.write_all(text.as_bytes())?;
     gz.write_all(head)?;
     let copied = feed(payload, |chunk| gz.write_all(chunk))?;
@@ -123,9 +146,13 @@ pub fn write_record(
         return Err(io::Error::other("payload changed while it was written"));
     }
     gz.write_all(b"\r\n\r\n")?;
-    gz.finish()?;
+    gz.finish()?.flush()?;
+    drop(buffered);
     Ok(counted.n)
 }
+
+/// Compressed bytes gathered before they go to the file.
+const OUT_BUFFER: usize = 64 * 1024;
 
 struct CountingWriter<'a, W: Write> {
     inner: &'a mut W,
@@ -156,13 +183,16 @@ mod tests {
         let mut header = Header::new("response", "<urn:uuid:x>", date);
         header.add("WARC-Target-URI", "http://a/");
         let head = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n";
-        let (digest, _) = payload_digest(&Payload::Memory(b"hi"))?;
+        let payload = Payload::Memory(b"hi");
+        let block = Block::of(head, &payload)?;
+        assert_eq!(block.payload_len, 2);
         write_record(
             &mut out,
             &header,
             head,
-            &Payload::Memory(b"hi"),
-            Some(&digest),
+            &payload,
+            &block,
+            Some(&block.payload_digest),
         )?;
         let mut text = String::new();
         std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&out[..]), &mut text)?;
