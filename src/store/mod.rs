@@ -63,20 +63,7 @@ impl Store {
     /// Opens (or creates) the store of the archive at `archive_dir`.
     pub fn open(archive_dir: &Path) -> Result<Store, StoreError> {
         let path = archive_dir.join(DB_DIR);
-        let db = sled::Config::new()
-            .path(&path)
-            .cache_capacity(STORE_CACHE_BYTES)
-            .open()
-            .map_err(|source| {
-                if is_lock_error(&source) {
-                    StoreError::Locked { path: path.clone() }
-                } else {
-                    StoreError::Open {
-                        path: path.clone(),
-                        source,
-                    }
-                }
-            })?;
+        let db = open_db(&path)?;
         let meta = db.open_tree("meta")?;
         match meta.get(FORMAT_KEY)? {
             Some(v) => {
@@ -341,6 +328,40 @@ fn check_key(url: &str, run_id: u64) -> Vec<u8> {
     key
 }
 
+/// Opens sled at `path`. sled releases its file lock from a background thread a moment after a
+/// `Db` is dropped, so a store closed and opened again in one process (verify after check in
+/// tests, `index` after `export`) may find it still held: that is waited out briefly. Another
+/// process cannot hold it, since every command takes the archive lock first.
+fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
+    const RELEASE_WAIT: std::time::Duration = std::time::Duration::from_millis(20);
+    let mut tries = 0;
+    loop {
+        match sled::Config::new()
+            .path(path)
+            .cache_capacity(STORE_CACHE_BYTES)
+            .open()
+        {
+            Ok(db) => return Ok(db),
+            Err(source) if is_lock_error(&source) && tries < 50 => {
+                tries += 1;
+                std::thread::sleep(RELEASE_WAIT);
+                let _ = source;
+            }
+            Err(source) if is_lock_error(&source) => {
+                return Err(StoreError::Locked {
+                    path: path.to_path_buf(),
+                });
+            }
+            Err(source) => {
+                return Err(StoreError::Open {
+                    path: path.to_path_buf(),
+                    source,
+                });
+            }
+        }
+    }
+}
+
 fn lookup_key(archive: &str, url: &str) -> Vec<u8> {
     let mut key = Vec::with_capacity(archive.len() + url.len() + 1);
     key.extend_from_slice(archive.as_bytes());
@@ -447,9 +468,12 @@ mod tests {
                 .insert(FORMAT_KEY, &1u32.to_be_bytes())?;
             db.flush()?;
         }
-        drop(Store::open(dir.path())?);
-        let db = sled::open(dir.path().join(DB_DIR))?;
-        let format = db.open_tree("meta")?.get(FORMAT_KEY)?.ok_or("no format")?;
+        let store = Store::open(dir.path())?;
+        let format = store
+            .db
+            .open_tree("meta")?
+            .get(FORMAT_KEY)?
+            .ok_or("no format")?;
         assert_eq!(format.as_ref(), &STORE_FORMAT.to_be_bytes());
         Ok(())
     }
