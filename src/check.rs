@@ -11,7 +11,6 @@ use chrono::Utc;
 use futures_util::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio_util::sync::CancellationToken;
-use tokio_util::task::AbortOnDropHandle;
 use url::Url;
 
 use crate::archive::Archive;
@@ -104,7 +103,7 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
     let fetcher = fetcher.with_capture(warc.clone());
 
     let mut runner = Runner {
-        fetcher: Arc::new(fetcher),
+        fetcher,
         store: store.clone(),
         archive,
         run_id: run.id,
@@ -114,7 +113,7 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
             confirm: config.confirm,
             versions: config.versions,
         },
-        inspector: Arc::new(inspector),
+        inspector,
         progress: progress_bar(config.progress),
         archives: Archives::new(config, store.clone()),
         rescue: config.rescue,
@@ -296,7 +295,7 @@ fn progress_bar(show: bool) -> ProgressBar {
 }
 
 struct Runner {
-    fetcher: Arc<Fetcher>,
+    fetcher: Fetcher,
     store: Store,
     archive: Archive,
     run_id: u64,
@@ -306,7 +305,7 @@ struct Runner {
     /// Seeds whose pages were looked at, in order.
     plans: Vec<SeedPlan>,
     judge: Judge,
-    inspector: Arc<Inspector>,
+    inspector: Inspector,
     progress: ProgressBar,
     /// The web archives asked about broken resources; `None` when none is configured.
     archives: Option<Archives>,
@@ -687,25 +686,19 @@ impl Runner {
         self.progress.inc_length(todo.len() as u64);
         // Grown once, not by doubling: a rehash holds the old and the new table at once.
         self.results.reserve(todo.len());
+        let fetcher = &self.fetcher;
+        let inspector = &self.inspector;
         // Fetching and inspecting (fingerprint, soft-404 probe, comparison with the last good
-        // copy) happen in tasks of their own, so they use every core while the loop below only
-        // records; at most `concurrency` exist at once, and each is aborted (its temp file
-        // deleted) if the run is abandoned.
+        // copy) happen inside the bounded futures, so the loop below only records.
         let mut stream = futures_util::stream::iter(todo)
-            .map(|(url, validators, prev)| {
-                let fetcher = Arc::clone(&self.fetcher);
-                let inspector = Arc::clone(&self.inspector);
-                AbortOnDropHandle::new(tokio::spawn(async move {
-                    let fetched = fetcher.fetch(&url, &validators).await;
-                    let found = inspector.inspect(&fetcher, &fetched, prev.as_ref()).await;
-                    (fetched, prev, found)
-                }))
+            .map(|(url, validators, prev)| async move {
+                let fetched = fetcher.fetch(&url, &validators).await;
+                let found = inspector.inspect(fetcher, &fetched, prev.as_ref()).await;
+                (fetched, prev, found)
             })
             .buffer_unordered(concurrency.max(1));
         // Recorded as results arrive, so a long run keeps what it learnt even if it dies.
-        while let Some(done) = stream.next().await {
-            let (fetched, prev, found) =
-                done.map_err(|e| Error::Internal(format!("a fetch task failed: {e}")))?;
+        while let Some((fetched, prev, found)) = stream.next().await {
             self.progress.inc(1);
             self.progress.set_message(fetched.requested.to_string());
             let accepted = self.fetcher.accepted_statuses(&fetched.requested);

@@ -35,8 +35,6 @@ pub enum Error {
     NoPageUrl(PathBuf),
     #[error("no web archive to ask: --wayback is off and no --timegate is given; give one of them")]
     NoWebArchive,
-    #[error("internal error: {0}; please report it")]
-    Internal(String),
     #[error("could not read {} while verifying the archive: {source}", path.display())]
     Verify {
         path: PathBuf,
