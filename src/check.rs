@@ -436,11 +436,11 @@ impl Runner {
         let Some(checked) = results.get_mut(url) else {
             return Ok(());
         };
-        checked.check.archive_lookup = Some(lookup);
+        checked.check.archive_lookup = Some(Box::new(lookup));
         if let Some(r) = recovered {
             let resource = store.put_recovered(url, &r)?;
             checked.recovered = resource.recovered.map(Box::new);
-            checked.check.recovered = Some(r);
+            checked.check.recovered = Some(Box::new(r));
             *count += 1;
         }
         store.update_check(&checked.check)?;
@@ -860,7 +860,7 @@ impl Runner {
             diff: check.content.as_ref().and_then(|c| c.diff.clone()),
             not_modified: check.not_modified,
             archive_lookup: check.archive_lookup.clone(),
-            recovered: recovered.as_deref().map(RecoveredCopy::of),
+            recovered: recovered.as_deref().map(|r| Box::new(RecoveredCopy::of(r))),
             note,
             error: check.error.clone(),
         }

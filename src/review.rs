@@ -161,7 +161,9 @@ pub fn build(
                 .then(|| resource.as_ref().and_then(|r| r.first_broken))
                 .flatten(),
             failures: check.failures,
-            archive_lookup: broken.then(|| check.archive_lookup.clone()).flatten(),
+            archive_lookup: broken
+                .then(|| check.archive_lookup.as_deref().cloned())
+                .flatten(),
             // The copy held now, not only one recovered in this check: a maintainer replacing
             // the link wants to know a copy exists, whenever it was saved.
             recovered: broken

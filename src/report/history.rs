@@ -179,7 +179,7 @@ mod tests {
             ..CheckRecord::default()
         };
         let first = CheckRecord {
-            archive_lookup: Some(ArchiveLookup {
+            archive_lookup: Some(Box::new(ArchiveLookup {
                 candidates: Vec::new(),
                 target: at(2007, 5, 1, 0, 0, 0),
                 snapshot: None,
@@ -188,11 +188,11 @@ mod tests {
                     "wayback: no snapshot".into(),
                     "http://tg.example/: the TimeGate answered HTTP 503".into(),
                 ],
-            }),
+            })),
             ..broken(1, 27)
         };
         let second = CheckRecord {
-            archive_lookup: Some(ArchiveLookup {
+            archive_lookup: Some(Box::new(ArchiveLookup {
                 candidates: Vec::new(),
                 target: at(2007, 5, 1, 0, 0, 0),
                 snapshot: Some(Snapshot {
@@ -203,8 +203,8 @@ mod tests {
                 }),
                 cached: true,
                 notes: vec!["http://tg.example/: no snapshot".into()],
-            }),
-            recovered: Some(copy.clone()),
+            })),
+            recovered: Some(Box::new(copy.clone())),
             ..broken(2, 28)
         };
         let mut resource = crate::store::ResourceRecord::apply(None, &first);

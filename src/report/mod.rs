@@ -123,9 +123,9 @@ pub struct ResourceReport {
     pub not_modified: bool,
     /// For a broken resource: the snapshot closest to its date in the web archives asked, or
     /// that none exists (null when no archive was asked).
-    pub archive_lookup: Option<ArchiveLookup>,
+    pub archive_lookup: Option<Box<ArchiveLookup>>,
     /// The copy recovered from a web archive that the archive holds (null when none).
-    pub recovered: Option<RecoveredCopy>,
+    pub recovered: Option<Box<RecoveredCopy>>,
     pub note: Option<String>,
     /// What went wrong, in the network layer's words (absent when nothing did).
     #[serde(skip_serializing_if = "Option::is_none")]

@@ -392,16 +392,19 @@ mod tests {
     #[test]
     fn a_broken_resource_shows_its_closest_snapshot_or_why_there_is_none() {
         let mut found = broken("http://h/p.pdf", "Programme");
-        found.archive_lookup = Some(lookup(Some(MEMENTO), &["http://tg/: no snapshot"]));
-        found.recovered = Some(copy(at(2026, 11, 29, 6, 0)));
+        found.archive_lookup = Some(Box::new(lookup(
+            Some(MEMENTO),
+            &["http://tg/: no snapshot"],
+        )));
+        found.recovered = Some(Box::new(copy(at(2026, 11, 29, 6, 0))));
         let mut kept = broken("http://h/q.pdf", "Older");
-        kept.archive_lookup = Some(lookup(
+        kept.archive_lookup = Some(Box::new(lookup(
             Some(MEMENTO),
             &["wayback: the snapshot answered HTTP 502"],
-        ));
-        kept.recovered = Some(copy(at(2026, 11, 20, 6, 0)));
+        )));
+        kept.recovered = Some(Box::new(copy(at(2026, 11, 20, 6, 0))));
         let mut none = broken("http://h/r.pdf", "Nowhere");
-        none.archive_lookup = Some(lookup(None, &["wayback: no snapshot"]));
+        none.archive_lookup = Some(Box::new(lookup(None, &["wayback: no snapshot"])));
         let summary = Summary {
             total: 3,
             broken: 3,

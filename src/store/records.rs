@@ -59,11 +59,12 @@ pub struct CheckRecord {
     #[serde(default)]
     pub content: Option<ContentChange>,
     /// For a broken resource: the closest snapshot web archives hold, or that none exists.
+    /// (Boxed, like `recovered`: only broken resources have one, and a run holds every check.)
     #[serde(default)]
-    pub archive_lookup: Option<ArchiveLookup>,
+    pub archive_lookup: Option<Box<ArchiveLookup>>,
     /// A copy recovered from a web archive in this run.
     #[serde(default)]
-    pub recovered: Option<Recovered>,
+    pub recovered: Option<Box<Recovered>>,
 }
 
 /// The latest known facts about one URL, across runs.
