@@ -15,7 +15,7 @@ use crate::extract::{self, Page, Target};
 use crate::fetch::Fetcher;
 use crate::inspect::Inspector;
 use crate::seed::SeedError;
-use crate::seed::manifest::LoadedItem;
+use crate::seed::manifest::{self, LoadedItem};
 use crate::seed::matching::same_title;
 
 /// What `linkward seed recover` found, and what it wrote.
@@ -196,21 +196,11 @@ pub fn match_links(page: &Page, items: &[LoadedItem], snapshot: &Snapshot) -> Ve
 /// and layout are kept; the file is replaced whole (temp file + rename). Returns how many items
 /// changed.
 pub fn write_manifest(path: &Path, links: &[RecoveredLink]) -> Result<usize, SeedError> {
-    let bad = |msg: String| SeedError::Manifest {
-        path: path.to_path_buf(),
-        msg,
-    };
-    let text = std::fs::read_to_string(path).map_err(|source| SeedError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    let mut doc: toml_edit::DocumentMut = text.parse().map_err(|e: toml_edit::TomlError| {
-        bad(e
-            .to_string()
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" "))
-    })?;
+    let bad = |msg: String| manifest::invalid(path, msg);
+    let text = manifest::read_text(path)?;
+    let mut doc: toml_edit::DocumentMut = text
+        .parse()
+        .map_err(|e: toml_edit::TomlError| bad(manifest::one_line(&e.to_string())))?;
     let mut changed = 0;
     if let Some(items) = doc
         .get_mut("item")

@@ -84,14 +84,8 @@ pub struct LoadedItem {
 
 /// Reads and validates a manifest; every problem names the file and the item.
 pub fn load(path: &Path) -> Result<LoadedManifest, SeedError> {
-    let bad = |msg: String| SeedError::Manifest {
-        path: path.to_path_buf(),
-        msg,
-    };
-    let text = std::fs::read_to_string(path).map_err(|source| SeedError::Read {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let bad = |msg: String| invalid(path, msg);
+    let text = read_text(path)?;
     let m: Manifest = toml::from_str(&text).map_err(|e| bad(one_line(&e.to_string())))?;
     if m.format != MANIFEST_FORMAT {
         return Err(bad(format!(
@@ -166,8 +160,25 @@ fn http_url(s: &str) -> Result<Url, String> {
     Ok(url)
 }
 
-fn one_line(s: &str) -> String {
+/// A parser's message on one line, as every error of ours is.
+pub(crate) fn one_line(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The manifest's text.
+pub(crate) fn read_text(path: &Path) -> Result<String, SeedError> {
+    std::fs::read_to_string(path).map_err(|source| SeedError::Read {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+/// What is wrong with the manifest at `path`.
+pub(crate) fn invalid(path: &Path, msg: String) -> SeedError {
+    SeedError::Manifest {
+        path: path.to_path_buf(),
+        msg,
+    }
 }
 
 #[cfg(test)]
