@@ -217,7 +217,7 @@ impl BlobWriter {
                 let parent = target
                     .parent()
                     .ok_or_else(|| io::Error::other("blob path has no parent"))?;
-                std::fs::create_dir_all(parent)?;
+                create_durable_dirs(parent)?;
                 let mut perms = std::fs::metadata(&path)?.permissions();
                 perms.set_readonly(true);
                 std::fs::set_permissions(&path, perms)?;
@@ -233,6 +233,28 @@ impl BlobWriter {
         .map_err(write_error)?;
         Ok(blob)
     }
+}
+
+/// Creates `dir` and its missing parents, each new one made durable in its parent: a rename into
+/// a folder whose own entry a power cut could lose would not be durable either. Costs one fsync
+/// per new folder (`aa/`, `aa/bb/`), nothing once they exist. One lock for the process, so a
+/// writer never sees a folder another has created but not yet made durable.
+fn create_durable_dirs(dir: &Path) -> io::Result<()> {
+    static CREATING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _creating = CREATING.lock().unwrap_or_else(|p| p.into_inner());
+    create_dirs_locked(dir)
+}
+
+fn create_dirs_locked(dir: &Path) -> io::Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let parent = dir
+        .parent()
+        .ok_or_else(|| io::Error::other("blob folder has no parent"))?;
+    create_dirs_locked(parent)?;
+    std::fs::create_dir(dir)?;
+    std::fs::File::open(parent)?.sync_all()
 }
 
 /// Whether the file at `path` has `len` bytes hashing to `sha`.
