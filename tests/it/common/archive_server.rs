@@ -26,7 +26,7 @@ use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::task::{JoinHandle, JoinSet};
 
-use super::server::{Request, gzip};
+use super::server::{Request, gzip, parse_head, read_head};
 
 /// The path of the availability API.
 pub const AVAILABLE: &str = "/wayback/available";
@@ -595,40 +595,6 @@ fn reason(status: u16) -> &'static str {
     }
 }
 
-/// Largest request head read.
-const MAX_HEAD: usize = 64 * 1024;
-
 async fn read_request(socket: &mut TcpStream) -> Option<Request> {
-    let mut head = Vec::with_capacity(1024);
-    let mut buf = [0u8; 4096];
-    let end = loop {
-        let n = socket.read(&mut buf).await.ok()?;
-        if n == 0 {
-            return None;
-        }
-        head.extend_from_slice(&buf[..n]);
-        if let Some(end) = head.windows(4).position(|w| w == b"\r\n\r\n") {
-            break end;
-        }
-        if head.len() > MAX_HEAD {
-            return None;
-        }
-    };
-    let text = String::from_utf8_lossy(&head[..end]).into_owned();
-    let mut lines = text.split("\r\n");
-    let mut request_line = lines.next()?.split(' ');
-    let method = request_line.next()?.to_string();
-    let path = request_line.next()?.to_string();
-    let headers = lines
-        .filter_map(|line| {
-            let (name, value) = line.split_once(':')?;
-            Some((name.trim().to_ascii_lowercase(), value.trim().to_string()))
-        })
-        .collect();
-    Some(Request {
-        method,
-        path,
-        headers,
-        at: std::time::Instant::now(),
-    })
+    parse_head(&read_head(socket).await?)
 }

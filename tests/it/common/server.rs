@@ -259,7 +259,8 @@ async fn serve(mut socket: TcpStream, routes: Routes, log: Log) {
     }
 }
 
-async fn read_head(socket: &mut TcpStream) -> Option<Vec<u8>> {
+/// Reads one request head (up to the blank line); `None` at EOF or past `MAX_HEAD`.
+pub async fn read_head(socket: &mut TcpStream) -> Option<Vec<u8>> {
     let mut head = Vec::with_capacity(1024);
     let mut buf = [0u8; 4096];
     loop {
@@ -282,7 +283,7 @@ fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
 }
 
-fn parse_head(head: &[u8]) -> Option<Request> {
+pub fn parse_head(head: &[u8]) -> Option<Request> {
     let text = String::from_utf8_lossy(head);
     let mut lines = text.split("\r\n");
     let mut request_line = lines.next()?.split(' ');
