@@ -238,7 +238,7 @@ impl Archives {
 
     /// Downloads `snapshot` in its original form into the archive. Only a complete 2xx body
     /// that is not a "not found" page counts: anything else is an error saying what came back.
-    pub async fn recover(
+    async fn recover(
         &self,
         fetcher: &Fetcher,
         inspector: &Inspector,
