@@ -217,10 +217,6 @@ pub async fn recover_seed(
     let robots_cache: Arc<dyn RobotsCache> = Arc::new(store.clone());
     let fetcher = Fetcher::new(config, archive.clone(), robots_cache).map_err(Error::Client)?;
     let held = store.resource(page_url.as_str())?.and_then(|r| r.recovered);
-    let seed = Seed {
-        id: manifest.display().to_string(),
-        source: SeedSource::Manifest(Box::new(m.clone())),
-    };
     let tools = Tools {
         archives: &archives,
         fetcher: &fetcher,
@@ -228,7 +224,7 @@ pub async fn recover_seed(
         archive: &archive,
     };
     let found =
-        crate::rescue::seedpage::recover_page(tools, &page_url, &m.items, seed_date(&seed), held)
+        crate::rescue::seedpage::recover_page(tools, &page_url, &m.items, manifest_date(&m), held)
             .await;
     if let Some(fresh) = &found.fresh {
         store.put_recovered(page_url.as_str(), fresh)?;
@@ -893,9 +889,14 @@ impl Runner {
 
 /// The date a seed's items are looked up at in web archives: the manifest's page date.
 fn seed_date(seed: &Seed) -> Option<chrono::DateTime<Utc>> {
-    let SeedSource::Manifest(m) = &seed.source else {
-        return None;
-    };
+    match &seed.source {
+        SeedSource::Manifest(m) => manifest_date(m),
+        _ => None,
+    }
+}
+
+/// The manifest's `[page] date`, as a target date: the start of that day, UTC.
+fn manifest_date(m: &seed::manifest::LoadedManifest) -> Option<chrono::DateTime<Utc>> {
     let day = chrono::NaiveDate::parse_from_str(m.page.date.as_deref()?.trim(), "%Y-%m-%d").ok()?;
     Some(crate::rescue::wayback::day_start(day))
 }

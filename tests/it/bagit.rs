@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest as _, Sha512};
 
-use crate::common::archive_server::{ArchiveServer, Availability, Memento};
+use crate::common::archive_server::ArchiveServer;
 use crate::common::linkward::Run;
 use crate::common::{Behaviour, Linkward, TestServer, noise, pdf, sha256_hex};
 
@@ -423,20 +423,6 @@ fn archived_gone() -> Vec<u8> {
     pdf("Summary report, as a web archive captured it in 2007")
 }
 
-/// A web archive holding a capture of the dead link, and the flags that ask it and rescue.
-async fn archive_holding_gone(server: &TestServer) -> (ArchiveServer, Vec<String>) {
-    let archive = ArchiveServer::start().await;
-    let gone = server.url(GONE);
-    archive.set_availability(&gone, Availability::closest(MEMENTO_TS, "200"));
-    archive.add_memento(
-        MEMENTO_TS,
-        &gone,
-        Memento::ok("application/pdf", archived_gone()),
-    );
-    let flags = vec!["--wayback".into(), archive.endpoint(), "--rescue".into()];
-    (archive, flags)
-}
-
 fn bag_info_field(bag: &Path, label: &str) -> Vec<String> {
     read_tags(&bag.join("bag-info.txt"))
         .into_iter()
@@ -448,7 +434,8 @@ fn bag_info_field(bag: &Path, label: &str) -> Vec<String> {
 #[tokio::test]
 async fn a_copy_recovered_from_a_web_archive_is_bagged_marked_and_only_without_a_live_one() {
     let server = site().await;
-    let (archive, flags) = archive_holding_gone(&server).await;
+    let (archive, flags) =
+        ArchiveServer::holding(&server.url(GONE), MEMENTO_TS, archived_gone()).await;
     let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
     let linkward = Linkward::new();
     let seed = linkward.write_file("seeds/site.toml", &manifest(&server));

@@ -11,7 +11,7 @@ use std::path::Path;
 
 use serde_json::Value;
 
-use crate::common::archive_server::{ArchiveServer, Availability, Memento};
+use crate::common::archive_server::ArchiveServer;
 use crate::common::json::resource;
 use crate::common::{Behaviour, Linkward, TestServer, pdf, sha256_hex};
 
@@ -281,20 +281,6 @@ fn archived_background() -> Vec<u8> {
     pdf("Background paper, as a web archive captured it in 2007")
 }
 
-/// A web archive holding a capture of the gone document, and the flags that ask it and rescue.
-async fn archive_holding_gone(server: &TestServer) -> (ArchiveServer, Vec<String>) {
-    let archive = ArchiveServer::start().await;
-    let gone = server.url(GONE);
-    archive.set_availability(&gone, Availability::closest(MEMENTO_TS, "200"));
-    archive.add_memento(
-        MEMENTO_TS,
-        &gone,
-        Memento::ok("application/pdf", archived_background()),
-    );
-    let flags = vec!["--wayback".into(), archive.endpoint(), "--rescue".into()];
-    (archive, flags)
-}
-
 /// The table row of the index whose title cell holds `title` (escaped).
 fn row_of<'a>(html: &'a str, title: &str) -> &'a str {
     let cell = format!("<div class=\"title\">{}</div>", escaped(title));
@@ -306,7 +292,8 @@ fn row_of<'a>(html: &'a str, title: &str) -> &'a str {
 #[tokio::test]
 async fn a_copy_recovered_from_a_web_archive_is_linked_and_marked_after_any_live_copy() {
     let server = site().await;
-    let (archive, flags) = archive_holding_gone(&server).await;
+    let (archive, flags) =
+        ArchiveServer::holding(&server.url(GONE), MEMENTO_TS, archived_background()).await;
     let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
     let linkward = Linkward::new();
     let seed = linkward.write_file("seeds/site.toml", &manifest(&server));
@@ -368,7 +355,8 @@ async fn a_copy_recovered_from_a_web_archive_is_linked_and_marked_after_any_live
 #[tokio::test]
 async fn the_terminal_report_history_and_change_report_say_what_the_archive_holds() {
     let server = site().await;
-    let (archive, flags) = archive_holding_gone(&server).await;
+    let (archive, flags) =
+        ArchiveServer::holding(&server.url(GONE), MEMENTO_TS, archived_background()).await;
     let flags: Vec<&str> = flags.iter().map(String::as_str).collect();
     let linkward = Linkward::new();
     let seed = linkward.write_file("seeds/site.toml", &manifest(&server));

@@ -68,7 +68,7 @@ const PROGRAMME_MEMENTO: &str =
     "https://web.archive.org/web/20070504101112/https://www.unitar.org/ny/programme.pdf";
 
 /// What the archives said about `url`, asked for its seed's date (1 May 2007).
-fn lookup(snapshot: Option<Snapshot>, notes: &[&str]) -> ArchiveLookup {
+pub(super) fn lookup(snapshot: Option<Snapshot>, notes: &[&str]) -> ArchiveLookup {
     ArchiveLookup {
         candidates: Vec::new(),
         target: Utc

@@ -84,21 +84,10 @@ fn brief(note: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use chrono::{TimeZone, Utc};
-
     use super::*;
 
     fn lookup(notes: &[&str]) -> ArchiveLookup {
-        ArchiveLookup {
-            candidates: Vec::new(),
-            target: Utc
-                .with_ymd_and_hms(2007, 5, 1, 0, 0, 0)
-                .single()
-                .unwrap_or_default(),
-            snapshot: None,
-            cached: false,
-            notes: notes.iter().map(|n| (*n).to_owned()).collect(),
-        }
+        super::super::tests::lookup(None, notes)
     }
 
     #[test]

@@ -216,6 +216,16 @@ impl ArchiveServer {
             .insert(url.into(), answer);
     }
 
+    /// An archive whose only capture is `url` as `body` (a PDF) at `ts`, and the check flags
+    /// that ask it and rescue.
+    pub async fn holding(url: &str, ts: &str, body: Vec<u8>) -> (ArchiveServer, Vec<String>) {
+        let archive = ArchiveServer::start().await;
+        archive.set_availability(url, Availability::closest(ts, "200"));
+        archive.add_memento(ts, url, Memento::ok("application/pdf", body));
+        let flags = vec!["--wayback".into(), archive.endpoint(), "--rescue".into()];
+        (archive, flags)
+    }
+
     pub fn add_memento(&self, ts: &str, url: &str, memento: Memento) {
         self.add_memento_in("web", ts, url, memento);
     }
