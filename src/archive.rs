@@ -45,7 +45,10 @@ impl Archive {
             path: root.to_path_buf(),
             source,
         };
-        std::fs::create_dir_all(root.join(BLOBS_DIR)).map_err(unusable)?;
+        std::fs::create_dir_all(root).map_err(unusable)?;
+        // `blobs/sha256/` is every blob folder's parent: durable before any blob goes in it
+        // (`create_durable_dirs` makes only the folders below it).
+        create_dirs_locked(&root.join(BLOBS_DIR)).map_err(unusable)?;
         std::fs::create_dir_all(root.join(TEMP_DIR)).map_err(unusable)?;
         let probe = tempfile::Builder::new()
             .prefix(TEMP_PREFIX)
@@ -217,7 +220,7 @@ impl BlobWriter {
                 let parent = target
                     .parent()
                     .ok_or_else(|| io::Error::other("blob path has no parent"))?;
-                create_durable_dirs(parent)?;
+                create_durable_dirs(parent, sha.0[0])?;
                 let mut perms = std::fs::metadata(&path)?.permissions();
                 perms.set_readonly(true);
                 std::fs::set_permissions(&path, perms)?;
@@ -235,13 +238,19 @@ impl BlobWriter {
     }
 }
 
-/// Creates `dir` and its missing parents, each new one made durable in its parent: a rename into
-/// a folder whose own entry a power cut could lose would not be durable either. Costs one fsync
-/// per new folder (`aa/`, `aa/bb/`), nothing once they exist. One lock for the process, so a
-/// writer never sees a folder another has created but not yet made durable.
-fn create_durable_dirs(dir: &Path) -> io::Result<()> {
-    static CREATING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    let _creating = CREATING.lock().unwrap_or_else(|p| p.into_inner());
+/// Creates a blob's folder `dir` and its missing parents, each new one made durable in its
+/// parent: a rename into a folder whose own entry a power cut could lose would not be durable
+/// either. Costs one fsync per new folder (`aa/`, `aa/bb/`), nothing once they exist.
+///
+/// `first_byte` is the blob's first hash byte, the `aa` of its path: one lock per `aa/`, so a
+/// writer never sees a folder another has created but not yet made durable, while blobs under
+/// different `aa/` folders (all but 1 in 256 pairs) make their folders side by side. One lock for
+/// the whole archive serialized every new folder's fsync: a first run creates about one per blob.
+fn create_durable_dirs(dir: &Path, first_byte: u8) -> io::Result<()> {
+    static CREATING: [std::sync::Mutex<()>; 256] = [const { std::sync::Mutex::new(()) }; 256];
+    let _creating = CREATING[usize::from(first_byte)]
+        .lock()
+        .unwrap_or_else(|p| p.into_inner());
     create_dirs_locked(dir)
 }
 
