@@ -225,7 +225,8 @@ impl WarcSink {
 impl CaptureSink for WarcSink {
     fn capture(&self, capture: Capture) {
         // Hashing reads the whole payload and needs nothing from the writer: done before taking
-        // the lock, so exchanges are hashed side by side and only compressed one at a time.
+        // the lock, so exchanges are hashed (and judged compressible or not) side by side and
+        // only compressed one at a time.
         let response = Response::of(&capture);
         let mut guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let Some(writer) = guard.as_mut() else {
@@ -612,6 +613,41 @@ mod tests {
         assert_eq!(types(&finalized), ["warcinfo", "response", "request"]);
         assert!(read::read_records(&finalized, |_| {}).is_ok());
         assert!(!open.exists());
+        Ok(())
+    }
+
+    #[test]
+    fn a_record_whose_payload_changes_while_it_is_written_is_cut_off_again() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let sink = WarcSink::open(dir.path(), &run_info())?;
+        let body = dir.path().join("body");
+        let mut guard = sink.writer.lock().map_err(|_| "poisoned")?;
+        let writer = guard.as_mut().ok_or("closed")?;
+        let before = writer.file.metadata()?.len();
+        // Stored and deflated records fail the same way.
+        let mut x = 0x9e37_79b9_7f4a_7c15_u64;
+        let noise = (0..200_000).map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x.to_le_bytes()[3]
+        });
+        for payload in [vec![7; 200_000], noise.collect()] {
+            std::fs::write(&body, &payload)?;
+            let head = b"HTTP/1.1 200 OK\r\n\r\n";
+            let block = Block::of(head, &Payload::File(&body))?;
+            OpenOptions::new()
+                .append(true)
+                .open(&body)?
+                .write_all(b"more")?;
+            let header = Header::new("response", &record::record_id(), Utc::now());
+            let written = writer.append_of(&header, head, &Payload::File(&body), &block, None);
+            assert!(written.is_err());
+            assert_eq!(writer.file.metadata()?.len(), before);
+        }
+        let open = writer.open_path.clone();
+        drop(guard);
+        assert_eq!(read::read_records(&open, |_| {}).ok(), Some(before));
         Ok(())
     }
 }

@@ -1,5 +1,5 @@
 //! The WARC files `check` writes (issue 5): every exchange of a run (seed page, PDF, gzip-encoded
-//! page, both hops of a 301, a 404) as request and response records, revisits for unchanged
+//! page, an incompressible photo, both hops of a 301, a 404) as request and response records, revisits for unchanged
 //! content and 304s in the next run; the files pass `warcio check` and `warcio index` lists every
 //! record (skipped, with a notice, only when warcio is not installed), and a parse in Rust checks
 //! types, links and digests independently of linkward.
@@ -8,11 +8,12 @@ use std::collections::HashMap;
 use std::io::Read as _;
 use std::path::{Path, PathBuf};
 
-use crate::common::{Behaviour, Linkward, TestServer, pdf, sha256_hex};
+use crate::common::{Behaviour, Linkward, TestServer, noise, pdf, sha256_hex};
 
 const PAGE: &str = "<h2>Related Documents</h2>\
     <p><a href=\"/doc.pdf\">Programme (pdf)</a></p>\
     <p><a href=\"/zipped.html\">Agenda</a></p>\
+    <p><a href=\"/photo.jpg\">Group photo</a></p>\
     <p><a href=\"/old\">Moved report</a></p>\
     <p><a href=\"/missing.pdf\">Lost paper</a></p>";
 
@@ -199,6 +200,7 @@ async fn check_writes_a_warc_file_per_run_that_warcio_accepts_with_revisits_for_
 {
     let html_gz = "<html><title>Agenda</title><body>The agenda of the seminar</body></html>";
     let doc = pdf("programme");
+    let photo = noise(100_000, 7);
     let server = TestServer::start([
         ("/", Behaviour::html(PAGE)),
         (
@@ -225,6 +227,7 @@ async fn check_writes_a_warc_file_per_run_that_warcio_accepts_with_revisits_for_
                 body: html_gz.as_bytes().to_vec(),
             },
         ),
+        ("/photo.jpg", Behaviour::ok("image/jpeg", photo.clone())),
         ("/old", Behaviour::redirect(301, "/new")),
         ("/new", Behaviour::ok("text/plain", "the moved report")),
     ])
@@ -285,6 +288,17 @@ async fn check_writes_a_warc_file_per_run_that_warcio_accepts_with_revisits_for_
     );
     assert!(String::from_utf8_lossy(&zipped[0].block).contains("Content-Encoding: gzip"));
 
+    // Deflate would not shrink the photo (issue 7): its record's member holds it in stored
+    // blocks, so its bytes appear as they are in the file.
+    let photo_answers = answers(&records, &server.url("/photo.jpg"));
+    assert_eq!(photo_answers.len(), 1);
+    assert_eq!(photo_answers[0].payload(), &photo[..]);
+    let raw = std::fs::read(&files[0]).expect("read WARC");
+    assert!(
+        raw.windows(4096).any(|w| w == &photo[..4096]),
+        "the photo is stored, not deflated"
+    );
+
     // Both hops of the redirect, and the 404 with its body.
     let old = answers(&records, &server.url("/old"));
     assert_eq!(old.len(), 1);
@@ -313,7 +327,12 @@ async fn check_writes_a_warc_file_per_run_that_warcio_accepts_with_revisits_for_
         "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
     );
     assert_eq!(pdf_again[0].status_line(), "HTTP/1.1 304 Not Modified");
-    for url in [seed.clone(), server.url("/new"), server.url("/zipped.html")] {
+    for url in [
+        seed.clone(),
+        server.url("/new"),
+        server.url("/zipped.html"),
+        server.url("/photo.jpg"),
+    ] {
         let a = answers(&again, &url);
         assert_eq!(a.len(), 1, "{url}");
         let r = a[0];
