@@ -278,24 +278,65 @@ fn normalize_lines(raw: &str) -> String {
         }
         out.push_str(word);
     }
+    let bytes = raw.as_bytes();
     let mut out = String::with_capacity(raw.len());
     let mut new_line = false;
-    let mut word_start = None;
-    for (i, c) in raw.char_indices() {
-        if c.is_whitespace() {
-            if let Some(start) = word_start.take() {
-                push_word(&mut out, &raw[start..i], new_line);
-                new_line = false;
-            }
-            new_line |= c == '\n';
-        } else if word_start.is_none() {
-            word_start = Some(i);
+    let mut i = 0;
+    while i < bytes.len() {
+        let space = whitespace_len(bytes, i);
+        if space > 0 {
+            new_line |= bytes[i] == b'\n';
+            i += space;
+            continue;
         }
-    }
-    if let Some(start) = word_start {
-        push_word(&mut out, &raw[start..], new_line);
+        let start = i;
+        i += 1;
+        while i < bytes.len()
+            && (!MAY_START_WHITESPACE[usize::from(bytes[i])] || whitespace_len(bytes, i) == 0)
+        {
+            i += 1;
+        }
+        // `start` and `i` are char boundaries: the first byte of a whitespace char never
+        // continues another char.
+        push_word(&mut out, &raw[start..i], new_line);
+        new_line = false;
     }
     out
+}
+
+/// The bytes `whitespace_len` can answer more than 0 for: the word scan skips the rest at the
+/// cost of a lookup.
+const MAY_START_WHITESPACE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = matches!(b, 0x09..=0x0D | 0x20 | 0xC2 | 0xE1 | 0xE2 | 0xE3);
+        b += 1;
+    }
+    table
+};
+
+/// The length in bytes of the whitespace char (as `char::is_whitespace` has it) that starts at
+/// `bytes[i]`, else 0. Read from the UTF-8 bytes directly: decoding every char to ask cost more
+/// than the rest of the pass on text that is mostly not ASCII.
+#[inline]
+fn whitespace_len(bytes: &[u8], i: usize) -> usize {
+    let next = |k: usize| bytes.get(i + k).copied();
+    match bytes[i] {
+        b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ' => 1,
+        // U+0085, U+00A0
+        0xC2 if matches!(next(1), Some(0x85 | 0xA0)) => 2,
+        // U+1680
+        0xE1 if next(1) == Some(0x9A) && next(2) == Some(0x80) => 3,
+        // U+2000-U+200A, U+2028, U+2029, U+202F; U+205F
+        0xE2 => match (next(1), next(2)) {
+            (Some(0x80), Some(0x80..=0x8A | 0xA8 | 0xA9 | 0xAF)) | (Some(0x81), Some(0x9F)) => 3,
+            _ => 0,
+        },
+        // U+3000
+        0xE3 if next(1) == Some(0x80) && next(2) == Some(0x80) => 3,
+        _ => 0,
+    }
 }
 
 /// The fingerprint hash of normalized text (`normalize_lines`' output): sha256 of the text with
@@ -496,12 +537,30 @@ mod tests {
     }
 
     #[test]
+    fn whitespace_is_read_from_bytes_as_char_is_whitespace_has_it() {
+        for c in (0..=u32::from(char::MAX)).filter_map(char::from_u32) {
+            let mut bytes = c.to_string().into_bytes();
+            let expected = if c.is_whitespace() { bytes.len() } else { 0 };
+            // Followed by a byte that could complete a longer sequence, if one were misread.
+            bytes.push(0x80);
+            assert_eq!(whitespace_len(&bytes, 0), expected, "{c:?}");
+            assert!(
+                expected == 0 || MAY_START_WHITESPACE[usize::from(bytes[0])],
+                "{c:?}"
+            );
+        }
+    }
+
+    #[test]
     fn one_pass_normalizing_and_hashing_agree_with_the_old_way() {
         // Line breaks, every kind of whitespace a page holds (CR, tab, form feed, NBSP, NEL,
         // U+2028, ideographic space) and multi-byte letters, in random order and runs.
         let alphabet = [
-            'a', 'b', 'é', '語', ' ', ' ', '\n', '\n', '\r', '\t', '\x0c', '\u{a0}', '\u{85}',
-            '\u{2028}', '\u{3000}',
+            'a', 'b', 'é', '語', ' ', ' ', '\n', '\n', '\r', '\t', '\x0b', '\x0c', '\x1f',
+            '\u{a0}', '\u{85}', '\u{1680}', '\u{2009}', '\u{2028}', '\u{202f}', '\u{205f}',
+            '\u{3000}',
+            // Not whitespace, but behind the same lead bytes: ©, ‐, ᚁ, 、.
+            '\u{a9}', '\u{2010}', '\u{1681}', '\u{3001}',
         ];
         let mut rng = fastrand::Rng::with_seed(7);
         for _ in 0..20_000 {
