@@ -152,6 +152,8 @@ struct Writer {
     final_path: PathBuf,
     index_path: PathBuf,
     index: PayloadIndex,
+    /// One compressor for every record of the file (see `record::Deflater`).
+    deflater: record::Deflater,
 }
 
 impl WarcSink {
@@ -184,6 +186,7 @@ impl WarcSink {
             final_path,
             index: load_index(&index_path),
             index_path,
+            deflater: record::Deflater::new(),
         };
         writer
             .write_warcinfo(run)
@@ -264,7 +267,15 @@ impl Writer {
         block: &Block,
         payload_digest: Option<&[u8]>,
     ) -> io::Result<()> {
-        match record::write_record(&mut self.file, header, head, payload, block, payload_digest) {
+        match record::write_record(
+            &mut self.file,
+            &mut self.deflater,
+            header,
+            head,
+            payload,
+            block,
+            payload_digest,
+        ) {
             Ok(n) => {
                 self.len += n;
                 Ok(())

@@ -11,8 +11,7 @@ use std::io::{self, Write};
 use std::path::Path;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use flate2::write::GzEncoder;
-use flate2::{Compression, Crc};
+use flate2::{Compress, Compression, Crc, FlushCompress, Status};
 use sha2::Digest;
 
 /// The payload part of a block.
@@ -205,6 +204,7 @@ fn feed(payload: &Payload, mut each: impl FnMut(&[u8]) -> io::Result<()>) -> io:
 /// WARC-Payload-Digest. Returns the record's compressed length.
 pub fn write_record(
     out: &mut impl Write,
+    deflater: &mut Deflater,
     header: &Header,
     head: &[u8],
     payload: &Payload,
@@ -238,7 +238,7 @@ pub fn write_record(
         // The fastest level: the payloads that compress well (text) compress nearly as well at
         // it, and the default level costs ~30 s per GiB, which would dominate archiving a
         // large file.
-        let mut gz = GzEncoder::new(&mut buffered, Compression::fast());
+        let mut gz = DeflatedMember::new(&mut buffered, deflater)?;
         write_block(&mut gz, &text, head, payload, payload_len)?;
         gz.finish()?.flush()?;
     } else {
@@ -269,6 +269,99 @@ fn write_block(
         return Err(io::Error::other("payload changed while it was written"));
     }
     member.write_all(b"\r\n\r\n")
+}
+
+/// A deflate compressor kept from one record to the next. A new one per record (as
+/// `GzEncoder` makes) allocates and clears about 300 KB, above malloc's mmap threshold: an
+/// mmap, page faults and an munmap with its TLB shootdown for every record, which made the small
+/// request and revisit records of a run of 304s cost more than their large payloads.
+pub struct Deflater {
+    compress: Compress,
+    out: Vec<u8>,
+}
+
+impl Deflater {
+    pub fn new() -> Deflater {
+        Deflater {
+            // The fastest level: the payloads that compress well (text) compress nearly as well
+            // at it, and the default level costs ~30 s per GiB, which would dominate archiving a
+            // large file. Raw deflate: the gzip framing is written by `DeflatedMember`.
+            compress: Compress::new(Compression::fast(), false),
+            out: Vec::with_capacity(OUT_BUFFER),
+        }
+    }
+}
+
+impl Default for Deflater {
+    fn default() -> Deflater {
+        Deflater::new()
+    }
+}
+
+/// A gzip member (RFC 1952) deflated by a reused `Deflater`: the deflate stream `GzEncoder`
+/// writes at the same level, behind the same header as `StoredMember`'s.
+struct DeflatedMember<'d, W: Write> {
+    inner: W,
+    deflater: &'d mut Deflater,
+    crc: Crc,
+    /// ISIZE, modulo 2^32 (see `StoredMember::size`).
+    size: u32,
+}
+
+impl<'d, W: Write> DeflatedMember<'d, W> {
+    fn new(mut inner: W, deflater: &'d mut Deflater) -> io::Result<DeflatedMember<'d, W>> {
+        deflater.compress.reset();
+        inner.write_all(&GZIP_HEADER)?;
+        Ok(DeflatedMember {
+            inner,
+            deflater,
+            crc: Crc::new(),
+            size: 0,
+        })
+    }
+
+    /// Runs the compressor over `input` (all of it) and writes what it gives back.
+    fn run(&mut self, mut input: &[u8], flush: FlushCompress) -> io::Result<Status> {
+        loop {
+            let Deflater { compress, out } = &mut *self.deflater;
+            out.clear();
+            let before = compress.total_in();
+            let status = compress
+                .compress_vec(input, out, flush)
+                .map_err(io::Error::other)?;
+            let consumed =
+                usize::try_from(compress.total_in() - before).map_err(io::Error::other)?;
+            input = &input[consumed..];
+            self.inner.write_all(out)?;
+            // With room in `out` the compressor always progresses; it is done with `input`
+            // (and, finishing, with the stream) once it leaves room unused.
+            let room_left = out.len() < out.capacity();
+            if input.is_empty() && (room_left || status == Status::StreamEnd) {
+                return Ok(status);
+            }
+        }
+    }
+
+    fn finish(mut self) -> io::Result<W> {
+        while self.run(&[], FlushCompress::Finish)? != Status::StreamEnd {}
+        self.inner.write_all(&self.crc.sum().to_le_bytes())?;
+        self.inner.write_all(&self.size.to_le_bytes())?;
+        Ok(self.inner)
+    }
+}
+
+impl<W: Write> Write for DeflatedMember<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.crc.update(buf);
+        // Truncating is the point: ISIZE is the length modulo 2^32.
+        self.size = self.size.wrapping_add(buf.len() as u32);
+        self.run(buf, FlushCompress::None)?;
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.inner.flush()
+    }
 }
 
 /// A gzip member (RFC 1952) whose deflate stream (RFC 1951) is only stored blocks: each write
@@ -367,6 +460,7 @@ mod tests {
         assert_eq!(block.payload_len, 2);
         write_record(
             &mut out,
+            &mut Deflater::new(),
             &header,
             head,
             &payload,
@@ -448,6 +542,7 @@ mod tests {
         let mut out = std::fs::File::create(&warc)?;
         let n = write_record(
             &mut out,
+            &mut Deflater::new(),
             &header,
             head,
             &payload_of_file,
@@ -527,6 +622,52 @@ mod tests {
         )?);
         assert!(deflates(&[noise(64 * 1024), text(1024 * 1024)].concat())?);
         assert!(deflates(b"")?);
+        Ok(())
+    }
+
+    #[test]
+    fn one_deflater_writes_member_after_member() -> Result<(), Box<dyn std::error::Error>> {
+        // Small records, then one larger than the output buffer, then small again: the reused
+        // compressor must start every member afresh.
+        let payloads = [
+            text(300),
+            text(5),
+            text(1024 * 1024),
+            Vec::new(),
+            text(70_000),
+        ];
+        let mut deflater = Deflater::new();
+        let mut out = Vec::new();
+        for payload in &payloads {
+            let head = b"HTTP/1.1 200 OK\r\n\r\n";
+            let payload = Payload::Memory(payload);
+            let block = Block::of(head, &payload)?;
+            assert!(block.deflate);
+            let header = Header::new("response", "<urn:uuid:x>", Utc::now());
+            write_record(
+                &mut out,
+                &mut deflater,
+                &header,
+                head,
+                &payload,
+                &block,
+                None,
+            )?;
+        }
+        // Compressed well below the payloads' 1.4 MB.
+        assert!(out.len() < 200 * 1024, "{} bytes", out.len());
+        let mut members = flate2::bufread::GzDecoder::new(&out[..]);
+        for payload in &payloads {
+            let mut member = Vec::new();
+            std::io::Read::read_to_end(&mut members, &mut member)?;
+            assert!(member.starts_with(b"WARC/1.1\r\n"));
+            assert!(
+                member.ends_with(&[b"HTTP/1.1 200 OK\r\n\r\n", &payload[..], b"\r\n\r\n"].concat())
+            );
+            let rest = members.into_inner();
+            members = flate2::bufread::GzDecoder::new(rest);
+        }
+        assert!(members.into_inner().is_empty());
         Ok(())
     }
 }
