@@ -158,6 +158,8 @@ LW_FLAGS=(--per-host-rate unlimited --per-host-concurrency "$CONC" --concurrency
 if ss -ltn 2>/dev/null | grep -q ":$PORT "; then
   echo "run.sh: port $PORT is already in use on some address; set BENCH_PORT" >&2; exit 2
 fi
+# Whatever ran before (an rm -rf of an earlier work dir, a test suite) may have freed inodes.
+settle_after_deletions
 
 for stage in $STAGES; do case $stage in
 sites)
