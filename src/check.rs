@@ -750,7 +750,8 @@ impl Runner {
         if t.change != Change::Changed {
             check.content = None;
         }
-        let resource = store.record_check(&check)?;
+        // No await since `prev` was read: nothing else wrote this URL's record in between.
+        let resource = store.record_check_over(prev, &check)?;
         results.insert(
             check.url.clone(),
             Box::new(Checked {

@@ -132,6 +132,16 @@ impl Store {
     /// Appends a check to a URL's history and folds it into the URL's latest record.
     pub fn record_check(&self, check: &CheckRecord) -> Result<ResourceRecord, StoreError> {
         let prev = self.resource(&check.url)?;
+        self.record_check_over(prev, check)
+    }
+
+    /// `record_check` for a caller that has just read the URL's record (`prev`, from
+    /// `resource`), so it is not read and decoded once more for every check.
+    pub fn record_check_over(
+        &self,
+        prev: Option<ResourceRecord>,
+        check: &CheckRecord,
+    ) -> Result<ResourceRecord, StoreError> {
         let next = ResourceRecord::apply(prev, check);
         self.checks.insert(
             check_key(&check.url, check.run_id),
