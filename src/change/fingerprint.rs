@@ -236,11 +236,11 @@ fn fingerprint_parsed(
             }
             html_lines(&doc, rules)
         }
-        TextKind::Text => text_lines(&decode(bytes, content_type)),
+        TextKind::Text => normalize_lines(&decode(bytes, content_type)),
         TextKind::Pdf => match pdf_text(bytes) {
             // A PDF without a text layer (a scan) has no text to compare: every scan would
             // otherwise fingerprint the same and a replaced scan would pass as "bytes-only".
-            Some(text) if !text.trim().is_empty() => text_lines(&text),
+            Some(text) if !text.trim().is_empty() => normalize_lines(&text),
             _ => return (Fingerprint::raw(TextKind::Pdf, raw), None),
         },
         TextKind::Other => return (Fingerprint::raw(TextKind::Other, raw), None),
@@ -260,11 +260,6 @@ fn pdf_text(bytes: &[u8]) -> Option<String> {
     std::panic::catch_unwind(|| pdf_extract::extract_text_from_mem(bytes))
         .ok()?
         .ok()
-}
-
-/// Plain text → one whitespace-collapsed line per non-blank line.
-fn text_lines(text: &str) -> String {
-    normalize_lines(text)
 }
 
 /// Every line of `raw` (split at `\n`) with its whitespace collapsed to single spaces and

@@ -234,21 +234,9 @@ pub fn write_record(
     let mut counted = CountingWriter { inner: out, n: 0 };
     // The gzip header, each deflate block and the trailer would otherwise be a write(2) each.
     let mut buffered = io::BufWriter::with_capacity(OUT_BUFFER, &mut counted);
-    if block.deflate {
-        // The fastest level: the payloads that compress well (text) compress nearly as well at
-        // it, and the default level costs ~30 s per GiB, which would dominate archiving a
-        // large file.
-        let mut gz = DeflatedMember::new(&mut buffered, deflater)?;
-        write_block(&mut gz, &text, head, payload, payload_len)?;
-        gz.finish()?.flush()?;
-    } else {
-        // Written by hand rather than at `Compression::none()`, where miniz_oxide still moves
-        // every byte through its window one at a time: ~85% of the fast level's cost on random
-        // bytes. The header text and HTTP head are stored too: a few hundred bytes.
-        let mut stored = StoredMember::new(&mut buffered)?;
-        write_block(&mut stored, &text, head, payload, payload_len)?;
-        stored.finish()?.flush()?;
-    }
+    let mut member = Member::new(&mut buffered, block.deflate.then_some(deflater))?;
+    write_block(&mut member, &text, head, payload, payload_len)?;
+    member.finish()?.flush()?;
     drop(buffered);
     Ok(counted.n)
 }
@@ -285,7 +273,7 @@ impl Deflater {
         Deflater {
             // The fastest level: the payloads that compress well (text) compress nearly as well
             // at it, and the default level costs ~30 s per GiB, which would dominate archiving a
-            // large file. Raw deflate: the gzip framing is written by `DeflatedMember`.
+            // large file. Raw deflate: the gzip framing is written by `Member`.
             compress: Compress::new(Compression::fast(), false),
             out: Vec::with_capacity(OUT_BUFFER),
         }
@@ -298,77 +286,13 @@ impl Default for Deflater {
     }
 }
 
-/// A gzip member (RFC 1952) deflated by a reused `Deflater`: the deflate stream `GzEncoder`
-/// writes at the same level, behind the same header as `StoredMember`'s.
-struct DeflatedMember<'d, W: Write> {
+/// One gzip member (RFC 1952): deflated by a reused `Deflater`, or, without one, in stored
+/// blocks of at most 65,535 bytes, each behind a 5-byte header. Stored blocks are written by
+/// hand rather than at `Compression::none()`, where miniz_oxide still moves every byte through
+/// its window one at a time: ~85% of the fast level's cost on random bytes.
+struct Member<'d, W: Write> {
     inner: W,
-    deflater: &'d mut Deflater,
-    crc: Crc,
-    /// ISIZE, modulo 2^32 (see `StoredMember::size`).
-    size: u32,
-}
-
-impl<'d, W: Write> DeflatedMember<'d, W> {
-    fn new(mut inner: W, deflater: &'d mut Deflater) -> io::Result<DeflatedMember<'d, W>> {
-        deflater.compress.reset();
-        inner.write_all(&GZIP_HEADER)?;
-        Ok(DeflatedMember {
-            inner,
-            deflater,
-            crc: Crc::new(),
-            size: 0,
-        })
-    }
-
-    /// Runs the compressor over `input` (all of it) and writes what it gives back.
-    fn run(&mut self, mut input: &[u8], flush: FlushCompress) -> io::Result<Status> {
-        loop {
-            let Deflater { compress, out } = &mut *self.deflater;
-            out.clear();
-            let before = compress.total_in();
-            let status = compress
-                .compress_vec(input, out, flush)
-                .map_err(io::Error::other)?;
-            let consumed =
-                usize::try_from(compress.total_in() - before).map_err(io::Error::other)?;
-            input = &input[consumed..];
-            self.inner.write_all(out)?;
-            // With room in `out` the compressor always progresses; it is done with `input`
-            // (and, finishing, with the stream) once it leaves room unused.
-            let room_left = out.len() < out.capacity();
-            if input.is_empty() && (room_left || status == Status::StreamEnd) {
-                return Ok(status);
-            }
-        }
-    }
-
-    fn finish(mut self) -> io::Result<W> {
-        while self.run(&[], FlushCompress::Finish)? != Status::StreamEnd {}
-        self.inner.write_all(&self.crc.sum().to_le_bytes())?;
-        self.inner.write_all(&self.size.to_le_bytes())?;
-        Ok(self.inner)
-    }
-}
-
-impl<W: Write> Write for DeflatedMember<'_, W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.crc.update(buf);
-        // Truncating is the point: ISIZE is the length modulo 2^32.
-        self.size = self.size.wrapping_add(buf.len() as u32);
-        self.run(buf, FlushCompress::None)?;
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> io::Result<()> {
-        self.inner.flush()
-    }
-}
-
-/// A gzip member (RFC 1952) whose deflate stream (RFC 1951) is only stored blocks: each write
-/// becomes blocks of at most 65,535 bytes, each behind a 5-byte header, and `finish` closes the
-/// stream with an empty final block and writes the CRC-32 and length trailer.
-struct StoredMember<W: Write> {
-    inner: W,
+    deflater: Option<&'d mut Deflater>,
     crc: Crc,
     /// ISIZE: the length written, modulo 2^32 as RFC 1952 has it (`Crc::amount` only promises
     /// lengths below that).
@@ -384,37 +308,84 @@ const MAX_STORED: usize = u16::MAX as usize;
 /// An empty stored block with BFINAL set: LEN 0, NLEN 0xffff.
 const FINAL_EMPTY_BLOCK: [u8; 5] = [1, 0, 0, 0xff, 0xff];
 
-impl<W: Write> StoredMember<W> {
-    fn new(mut inner: W) -> io::Result<StoredMember<W>> {
+impl<'d, W: Write> Member<'d, W> {
+    fn new(mut inner: W, mut deflater: Option<&'d mut Deflater>) -> io::Result<Member<'d, W>> {
+        if let Some(d) = deflater.as_deref_mut() {
+            d.compress.reset();
+        }
         inner.write_all(&GZIP_HEADER)?;
-        Ok(StoredMember {
+        Ok(Member {
             inner,
+            deflater,
             crc: Crc::new(),
             size: 0,
         })
     }
 
+    /// Closes the deflate stream (a stored one with an empty final block) and writes the CRC-32
+    /// and length trailer.
     fn finish(mut self) -> io::Result<W> {
-        self.inner.write_all(&FINAL_EMPTY_BLOCK)?;
+        match self.deflater.as_deref_mut() {
+            Some(d) => {
+                while deflate(d, &mut self.inner, &[], FlushCompress::Finish)? != Status::StreamEnd
+                {
+                }
+            }
+            None => self.inner.write_all(&FINAL_EMPTY_BLOCK)?,
+        }
         self.inner.write_all(&self.crc.sum().to_le_bytes())?;
         self.inner.write_all(&self.size.to_le_bytes())?;
         Ok(self.inner)
     }
 }
 
-impl<W: Write> Write for StoredMember<W> {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        if buf.is_empty() {
-            return Ok(0);
+/// Runs the compressor over `input` (all of it) and writes what it gives back to `inner`.
+fn deflate(
+    deflater: &mut Deflater,
+    inner: &mut impl Write,
+    mut input: &[u8],
+    flush: FlushCompress,
+) -> io::Result<Status> {
+    let Deflater { compress, out } = deflater;
+    loop {
+        out.clear();
+        let before = compress.total_in();
+        let status = compress
+            .compress_vec(input, out, flush)
+            .map_err(io::Error::other)?;
+        let consumed = usize::try_from(compress.total_in() - before).map_err(io::Error::other)?;
+        input = &input[consumed..];
+        inner.write_all(out)?;
+        // With room in `out` the compressor always progresses; it is done with `input` (and,
+        // finishing, with the stream) once it leaves room unused.
+        let room_left = out.len() < out.capacity();
+        if input.is_empty() && (room_left || status == Status::StreamEnd) {
+            return Ok(status);
         }
-        let data = &buf[..buf.len().min(MAX_STORED)];
-        let len = data.len() as u16;
-        let [l0, l1] = len.to_le_bytes();
-        let [n0, n1] = (!len).to_le_bytes();
-        self.inner.write_all(&[STORED_BLOCK, l0, l1, n0, n1])?;
-        self.inner.write_all(data)?;
+    }
+}
+
+impl<W: Write> Write for Member<'_, W> {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let data = match self.deflater.as_deref_mut() {
+            Some(d) => {
+                deflate(d, &mut self.inner, buf, FlushCompress::None)?;
+                buf
+            }
+            None if buf.is_empty() => return Ok(0),
+            None => {
+                let data = &buf[..buf.len().min(MAX_STORED)];
+                let len = data.len() as u16;
+                let [l0, l1] = len.to_le_bytes();
+                let [n0, n1] = (!len).to_le_bytes();
+                self.inner.write_all(&[STORED_BLOCK, l0, l1, n0, n1])?;
+                self.inner.write_all(data)?;
+                data
+            }
+        };
         self.crc.update(data);
-        self.size = self.size.wrapping_add(u32::from(len));
+        // Truncating is the point: ISIZE is the length modulo 2^32.
+        self.size = self.size.wrapping_add(data.len() as u32);
         Ok(data.len())
     }
 

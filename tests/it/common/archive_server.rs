@@ -540,20 +540,15 @@ fn answer(request: &Request, base: &str, state: &mut State) -> Reply {
 
 fn availability(base: &str, url: &str, known: Availability) -> Reply {
     match known {
-        Availability::Closest { timestamp, status } => {
-            let body = serde_json::json!({
-                "url": url,
-                "archived_snapshots": {
-                    "closest": {
-                        "status": status,
-                        "available": true,
-                        "url": format!("{base}/web/{timestamp}/{url}"),
-                        "timestamp": timestamp,
-                    }
-                }
-            });
-            Reply::new(200, "application/json", body.to_string())
-        }
+        Availability::Closest { timestamp, status } => availability(
+            base,
+            url,
+            Availability::ClosestAt {
+                url: format!("{base}/web/{timestamp}/{url}"),
+                timestamp,
+                status,
+            },
+        ),
         Availability::Nothing => {
             let body = serde_json::json!({"url": url, "archived_snapshots": {}});
             Reply::new(200, "application/json", body.to_string())
