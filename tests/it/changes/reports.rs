@@ -3,10 +3,11 @@
 //! again and in a wider window.
 
 use std::collections::BTreeSet;
-
-use regex::Regex;
+use std::ffi::OsString;
+use std::path::Path;
 
 use super::{article, check, report_json, seed_html, store_command};
+use crate::common::mask::{mask, shift_archive_dates};
 use crate::common::{Behaviour, Linkward, TestServer, pdf};
 
 const ATOM_NS: &str = "http://www.w3.org/2005/Atom";
@@ -102,33 +103,27 @@ async fn two_runs() -> (TestServer, Linkward) {
 }
 
 async fn render(linkward: &Linkward, format: &str, extra: &[&str]) -> String {
-    let mut args = vec!["--format", format];
-    args.extend_from_slice(extra);
-    let run = store_command(linkward, "report", &args).await;
+    render_from(linkward, linkward.archive(), format, extra).await
+}
+
+/// `linkward report --format FORMAT EXTRA` over the archive at `archive`.
+async fn render_from(linkward: &Linkward, archive: &Path, format: &str, extra: &[&str]) -> String {
+    let mut args: Vec<OsString> = vec!["report".into(), "--format".into(), format.into()];
+    args.extend(extra.iter().map(Into::into));
+    args.extend(["--archive".into(), archive.into()]);
+    let run = linkward.run(args).await;
     assert_eq!(run.code, Some(0), "{}", run.dump());
     assert!(run.stderr.trim().is_empty(), "{}", run.dump());
     run.stdout
 }
 
-/// Masks what differs between runs of the suite: ports, times, dates and hashes.
-fn mask(text: &str) -> String {
-    let rules = [
-        (r"127\.0\.0\.1(:|%3A)\d+", "127.0.0.1${1}PORT"),
-        (
-            r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2}| UTC)?",
-            "[TIME]",
-        ),
-        (r"\d{4}-\d{2}-\d{2}", "[DATE]"),
-        (r"\b[0-9a-f]{64}\b", "[SHA256]"),
-        // Ids of standing conditions carry when the failures began (Unix seconds).
-        (r"broken-since(#|%23)\d+", "broken-since${1}[EPOCH]"),
-    ];
-    rules.iter().fold(text.to_owned(), |acc, (re, to)| {
-        Regex::new(re)
-            .expect("mask regex")
-            .replace_all(&acc, *to)
-            .into_owned()
-    })
+/// `linkward index` over the archive at `archive`, and the index.html it wrote.
+async fn index_of(linkward: &Linkward, archive: &Path) -> String {
+    let run = linkward
+        .run([OsString::from("index"), "--archive".into(), archive.into()])
+        .await;
+    assert_eq!(run.code, Some(0), "{}", run.dump());
+    std::fs::read_to_string(archive.join("index.html")).expect("index.html written")
 }
 
 #[tokio::test]
@@ -267,4 +262,51 @@ async fn since_and_runs_choose_the_window() {
     assert_eq!(empty["entries"], serde_json::json!([]), "{empty:#}");
     let bad = store_command(&linkward, "report", &["--since", "last tuesday"]).await;
     bad.assert_usage_error();
+}
+
+/// Issue 12: the snapshots held only on the day they were written, because the chart's run
+/// labels were not masked. The same two runs moved to another day (every time in the store,
+/// whatever its field) must give reports and an index that mask to the very same text.
+#[tokio::test]
+async fn reports_and_index_mask_to_the_same_text_on_another_date() {
+    let (_server, linkward) = two_runs().await;
+    // A verification too, so the index says when it was last verified.
+    let verified = linkward.verify("json").await;
+    assert_eq!(verified.code, Some(0), "{}", verified.dump());
+    let moved = tempfile::TempDir::new().expect("temp dir");
+    let moved = moved.path().join("archive");
+    let day = chrono::NaiveDate::from_ymd_opt(2031, 2, 28).expect("a date");
+    let offset = shift_archive_dates(linkward.archive(), &moved, day);
+    assert!(offset > chrono::Duration::days(365), "moved by {offset}");
+
+    let cases: [(&str, &[&str]); 6] = [
+        ("html", &["--runs", "2"]),
+        ("html", &[]),
+        ("markdown", &[]),
+        ("junit", &[]),
+        ("atom", &["--runs", "2"]),
+        ("json", &["--runs", "2"]),
+    ];
+    for (format, extra) in cases {
+        let today = render_from(&linkward, linkward.archive(), format, extra).await;
+        let later = render_from(&linkward, &moved, format, extra).await;
+        assert!(
+            later.contains("2031-02-28") || later.contains("02-28"),
+            "the moved archive's {format} report does not show its date:\n{later}"
+        );
+        assert_eq!(
+            mask(&today),
+            mask(&later),
+            "{format} {extra:?}: a date or time escapes the mask"
+        );
+    }
+    let today = index_of(&linkward, linkward.archive()).await;
+    let later = index_of(&linkward, &moved).await;
+    assert!(later.contains("2031-02-28"), "{later}");
+    assert!(later.contains("Last verified 2031-"), "{later}");
+    assert_eq!(
+        mask(&today),
+        mask(&later),
+        "index.html: a date or time escapes the mask"
+    );
 }
