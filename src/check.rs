@@ -22,18 +22,19 @@ use crate::fetch::robots::RobotsCache;
 use crate::fetch::{Fetched, Fetcher, Outcome, Validators};
 use crate::inspect::{Inspection, Inspector};
 use crate::lock::ArchiveLock;
+use crate::model::{
+    ArchiveLookup, Change, ItemChanges, ListedItem, Recovered, RecoveredLink, SeedSnapshot,
+};
 use crate::model::{Kind, Reason, Sha256, State, Summary};
 use crate::report::changes::ChangeReport;
 use crate::report::history::History;
 use crate::report::{JSON_VERSION, RecoveredCopy, ResourceReport, RunInfo, RunReport, SeedReport};
+use crate::rescue::Archives;
 use crate::rescue::seedpage::Tools;
-use crate::rescue::{ArchiveLookup, Archives, Recovered, RecoveredLink};
 use crate::review::{self, WindowSpec};
 use crate::seed::{self, Listed, ListedTarget, Seed, SeedSource};
 use crate::store::{CheckRecord, ResourceRecord, RunRecord, RunStatus, Store};
-use crate::transition::{
-    Before, Change, ItemChanges, ListedItem, Now, SeedSnapshot, item_changes, transition,
-};
+use crate::transition::{Before, Now, item_changes, transition};
 use crate::warc::{RunInfo as WarcRunInfo, WarcSink};
 
 /// A URL's check in this run and what the report needs of its record after it. One is held

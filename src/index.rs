@@ -22,8 +22,8 @@ use crate::export::{latest_complete_run, manifest_of};
 use crate::model::{Reason, Sha256, State};
 use crate::report::formats::webarchive;
 // One escaping and one date style for every HTML linkward writes.
+use crate::model::Recovered;
 use crate::report::formats::{day, escape_xml as esc, minute as time};
-use crate::rescue::Recovered;
 use crate::store::{ResourceRecord, RunRecord, Store, StoreError, VerificationRecord};
 
 /// The index's file name in the archive folder.

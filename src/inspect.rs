@@ -10,15 +10,12 @@ use tokio::sync::OnceCell;
 use url::Url;
 
 use crate::archive::Archive;
-use crate::change::{
-    self, Fingerprint, Heads, IgnoreRules, Significance, Soft404Rule, TextKind,
-    fingerprint_file_with_heads,
-};
+use crate::change::{self, Fingerprint, Heads, IgnoreRules, TextKind, fingerprint_file_with_heads};
 use crate::config::IgnoreRule;
 use crate::fetch::{Fetched, Fetcher, Outcome, Validators};
 use crate::model::Sha256;
+use crate::model::{ContentChange, Significance, Soft404Rule};
 use crate::store::ResourceRecord;
-use crate::transition::ContentChange;
 
 /// Lines of unified diff kept in a report.
 const DIFF_LINES: usize = 24;

@@ -218,7 +218,7 @@ fn check(args: cli::CheckArgs) -> anyhow::Result<Exit> {
     }
     // A resource failing fewer than --confirm times in a row is not broken yet: no alarm.
     let failing = report.resources.iter().any(|r| {
-        config.fail_on.contains(&r.state) && r.change != Some(linkward::transition::Change::Failing)
+        config.fail_on.contains(&r.state) && r.change != Some(linkward::model::Change::Failing)
     });
     Ok(if failing { Exit::Failing } else { Exit::Clean })
 }

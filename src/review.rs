@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::change::Significance;
+use crate::model::{Change, ItemChanges, Significance};
 use crate::model::{Reason, State};
 use crate::report::RecoveredCopy;
 use crate::report::changes::{
@@ -14,7 +14,7 @@ use crate::report::changes::{
     Timeline, Urgency, Window,
 };
 use crate::store::{CheckRecord, RunRecord, RunStatus, Store, StoreError};
-use crate::transition::{Change, ItemChanges, item_changes};
+use crate::transition::item_changes;
 
 /// Which runs a report covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

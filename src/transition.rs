@@ -1,45 +1,7 @@
 //! Pure decisions about what is different since the previous check: one resource's transition,
 //! and a seed's listed items against the previous run's. No I/O.
 
-use serde::{Deserialize, Serialize};
-
-use crate::change::Significance;
-use crate::model::{Sha256, State};
-
-/// How a resource's check differs from its previous one.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Change {
-    /// First check of this URL.
-    New,
-    Unchanged,
-    /// Reachable before and now, with different content.
-    Changed,
-    /// Failed `--confirm` times in a row, just now.
-    NewlyBroken,
-    StillBroken,
-    /// Failing, but fewer than `--confirm` times in a row: not reported as broken yet.
-    Failing,
-    /// Broken (confirmed) before, reachable now.
-    Recovered,
-    /// Reachable before and now, but at another final URL or through another redirect.
-    Moved,
-}
-
-impl Change {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Change::New => "new",
-            Change::Unchanged => "unchanged",
-            Change::Changed => "changed",
-            Change::NewlyBroken => "newly-broken",
-            Change::StillBroken => "still-broken",
-            Change::Failing => "failing",
-            Change::Recovered => "recovered",
-            Change::Moved => "moved",
-        }
-    }
-}
+use crate::model::{Change, ItemChanges, ListedItem, Sha256, State};
 
 /// What the previous check left behind, as far as transitions care.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -131,49 +93,6 @@ pub fn transition(before: Option<&Before>, now: &Now, confirm: u32) -> Transitio
         State::Skipped | State::Unresolved => Change::Unchanged,
     };
     Transition { change, failures }
-}
-
-/// How a changed body differs from the last good copy.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ContentChange {
-    pub significance: Significance,
-    /// Word-shingle similarity of the two texts, 0 to 1.
-    pub similarity: f64,
-    /// A short unified diff of the texts, when both are text.
-    pub diff: Option<String>,
-}
-
-/// One entry a seed listed in a run, as kept for comparing runs.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ListedItem {
-    pub title: String,
-    pub section: Option<String>,
-    pub url: Option<String>,
-}
-
-/// What a seed was in one run: its page and what it listed.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct SeedSnapshot {
-    pub title: Option<String>,
-    pub page_url: Option<String>,
-    pub items: Vec<ListedItem>,
-}
-
-/// How a seed's list differs from the previous run's.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ItemChanges {
-    pub added_to_page: Vec<ListedItem>,
-    pub removed_from_page: Vec<ListedItem>,
-    /// Same title, new URL: (before, now).
-    pub href_changed: Vec<(ListedItem, ListedItem)>,
-}
-
-impl ItemChanges {
-    pub fn is_empty(&self) -> bool {
-        self.added_to_page.is_empty()
-            && self.removed_from_page.is_empty()
-            && self.href_changed.is_empty()
-    }
 }
 
 /// Compares two runs' lists by title (tolerantly) and URL.

@@ -11,8 +11,8 @@ pub use fingerprint::{
     Fingerprint, Heads, IgnoreRules, MAX_PARSE_BYTES, MAX_TEXT_BYTES, TextKind, fingerprint_bytes,
     fingerprint_file, fingerprint_file_with_heads, kind_of, sha256_of,
 };
-pub use similarity::{Significance, diff_excerpt, mask_volatile, significance, similarity};
+pub use similarity::{diff_excerpt, mask_volatile, significance, similarity};
 pub use soft404::{
-    PROBE_SIMILARITY, Soft404Rule, like_missing_page, probe_key, probe_url, redirected_to_root,
-    says_not_found, title_and_heading,
+    PROBE_SIMILARITY, like_missing_page, probe_key, probe_url, redirected_to_root, says_not_found,
+    title_and_heading,
 };

@@ -8,10 +8,10 @@ use std::sync::LazyLock;
 use std::time::Duration;
 
 use regex::{Captures, Regex};
-use serde::{Deserialize, Serialize};
 
 use super::fingerprint::{Fingerprint, MAX_TEXT_BYTES};
 use crate::extract::collapse_ws;
+use crate::model::Significance;
 
 /// Words per shingle.
 const SHINGLE: usize = 3;
@@ -177,17 +177,6 @@ pub fn mask_volatile(text: &str) -> String {
         }
     }
     out
-}
-
-/// How much a change of body matters.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Significance {
-    /// The raw bytes differ but the fingerprint is identical (markup, scripts, whitespace).
-    BytesOnly,
-    /// Only volatile tokens (dates, times, counters, random ids) differ.
-    Volatile,
-    Content,
 }
 
 /// The significance of a change between two fingerprints of one resource (whose raw hashes the

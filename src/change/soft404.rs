@@ -8,7 +8,6 @@
 use std::sync::LazyLock;
 
 use scraper::{Html, Selector};
-use serde::{Deserialize, Serialize};
 use unicode_normalization::UnicodeNormalization;
 use url::Url;
 
@@ -19,34 +18,6 @@ use crate::extract::collapse_ws;
 /// A page at least this similar to what the host answers for a nonexistent sibling is taken to
 /// be that host's "not found" page.
 pub const PROBE_SIMILARITY: f64 = 0.9;
-
-/// Which rule found a soft 404.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Soft404Rule {
-    /// A deep link that ended, after redirects, at the site's root or home page.
-    RedirectToRoot,
-    /// The body is near-identical to the host's answer for a random nonexistent sibling.
-    LikeMissingPage,
-    /// The title or main heading says "not found" (in one of several languages).
-    SaysNotFound,
-}
-
-impl Soft404Rule {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Soft404Rule::RedirectToRoot => "redirect-to-root",
-            Soft404Rule::LikeMissingPage => "like-missing-page",
-            Soft404Rule::SaysNotFound => "says-not-found",
-        }
-    }
-}
-
-impl std::fmt::Display for Soft404Rule {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // (a) redirected to the root
@@ -580,15 +551,5 @@ mod tests {
         let (t, h) = title_and_heading("<p>no title</p><h2>Only h2</h2>");
         assert_eq!(t, None);
         assert_eq!(h.as_deref(), Some("Only h2"));
-    }
-
-    #[test]
-    fn rules_serialize_kebab_case() -> R {
-        assert_eq!(
-            serde_json::to_string(&Soft404Rule::LikeMissingPage)?,
-            "\"like-missing-page\""
-        );
-        assert_eq!(Soft404Rule::RedirectToRoot.to_string(), "redirect-to-root");
-        Ok(())
     }
 }

@@ -28,8 +28,7 @@ use super::{ExportError, copy_blob, latest_complete_run, manifest_of};
 use crate::archive::{Archive, FILE_CHUNK};
 use crate::check::open_existing;
 use crate::model::Sha256;
-use crate::rescue::Recovered;
-use crate::transition::SeedSnapshot;
+use crate::model::{Recovered, SeedSnapshot};
 
 /// Our own tag file: what each payload file is a copy of.
 pub const LINKWARD_MANIFEST: &str = "linkward-manifest.tsv";
@@ -516,7 +515,7 @@ impl Drop for Staging {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::transition::ListedItem;
+    use crate::model::ListedItem;
 
     fn item(title: &str, section: Option<&str>, url: Option<&str>) -> ListedItem {
         ListedItem {

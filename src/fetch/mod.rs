@@ -24,10 +24,10 @@ use url::Url;
 
 use crate::archive::{Archive, Blob};
 use crate::config::{Config, HostRule, ROBOTS_TTL};
-use crate::model::{Attempt, Hop};
+use crate::model::{Attempt, CachedRobots, Hop};
 use capture::{Capture, CaptureSink, CapturedBody, CapturedRequest, CapturedResponse};
 use politeness::Politeness;
-use robots::{CachedRobots, RobotsCache, Rules};
+use robots::{RobotsCache, Rules};
 
 /// The User-Agent every request carries.
 pub const USER_AGENT: &str = concat!("linkward/", env!("CARGO_PKG_VERSION"));

@@ -4,8 +4,8 @@
 
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use crate::model::CachedRobots;
+
 use url::Url;
 
 use crate::config::MAX_CRAWL_DELAY;
@@ -15,16 +15,6 @@ pub const AGENT: &str = "linkward";
 
 /// Largest robots.txt read; RFC 9309 asks crawlers to read at least 500 KiB.
 pub const MAX_ROBOTS_BYTES: usize = 512 * 1024;
-
-/// What was learnt of an origin's robots.txt, as kept in the cache.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CachedRobots {
-    pub fetched_at: DateTime<Utc>,
-    /// The status robots.txt answered with.
-    pub status: u16,
-    /// The file's text when it answered 2xx; `None` means no rules (4xx: allow everything).
-    pub body: Option<String>,
-}
 
 /// A place robots.txt answers are kept between runs (the store implements it).
 pub trait RobotsCache: Send + Sync {

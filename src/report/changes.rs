@@ -6,11 +6,9 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::change::{Significance, Soft404Rule};
+use crate::model::{ArchiveLookup, Change, ItemChanges, Significance, Soft404Rule};
 use crate::model::{Reason, State};
 use crate::report::RecoveredCopy;
-use crate::rescue::ArchiveLookup;
-use crate::transition::{Change, ItemChanges};
 
 /// Version of the change report's JSON; bumped only on an incompatible change.
 pub const CHANGE_REPORT_VERSION: u32 = 1;

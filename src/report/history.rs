@@ -8,8 +8,8 @@ use serde::Serialize;
 
 use crate::archive::Archive;
 use crate::config::Format;
+use crate::model::Recovered;
 use crate::report::formats::webarchive;
-use crate::rescue::Recovered;
 use crate::store::{CheckRecord, ResourceRecord};
 
 /// The indent of the lines under a check's row: past its run number.
@@ -147,8 +147,7 @@ mod tests {
     use chrono::{DateTime, TimeZone, Utc};
 
     use super::*;
-    use crate::model::{Reason, Sha256, State};
-    use crate::rescue::{ArchiveLookup, Snapshot};
+    use crate::model::{ArchiveLookup, Reason, Sha256, Snapshot, State};
 
     fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(y, mo, d, h, mi, s)

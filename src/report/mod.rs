@@ -15,12 +15,12 @@ use std::io::{self, Write};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::change::{Significance, Soft404Rule};
 use crate::config::Format;
+use crate::model::{
+    ArchiveLookup, Change, ItemChanges, Recovered, RecoveredLink, Significance, Soft404Rule,
+};
 use crate::model::{Hop, Kind, Reason, Sha256, State, Summary};
-use crate::rescue::{ArchiveLookup, Recovered, RecoveredLink};
 use crate::store::RunStatus;
-use crate::transition::{Change, ItemChanges};
 
 /// Version of the JSON document; bumped only on an incompatible change.
 pub const JSON_VERSION: u32 = 1;

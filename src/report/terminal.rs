@@ -197,8 +197,7 @@ fn page_snapshot(seed: &SeedReport, bold: &Style, out: &mut dyn Write) -> io::Re
 
 /// The end of `check`'s output: what is different since the previous run.
 fn changes_since_last_run(report: &RunReport, bold: &Style, out: &mut dyn Write) -> io::Result<()> {
-    use crate::change::Significance;
-    use crate::transition::Change;
+    use crate::model::{Change, Significance};
     // Markup-only and volatile changes are history, not news: counted, not listed.
     let minor = |r: &&crate::report::ResourceReport| {
         r.change == Some(Change::Changed)
@@ -274,11 +273,11 @@ mod tests {
     use chrono::{DateTime, TimeZone, Utc};
 
     use super::*;
-    use crate::model::{Reason, Sha256, Summary};
+    use crate::model::{
+        ArchiveLookup, ItemChanges, Reason, Recovered, RecoveredLink, Sha256, Snapshot, Summary,
+    };
     use crate::report::{RecoveredCopy, RunInfo};
-    use crate::rescue::{ArchiveLookup, Recovered, RecoveredLink, Snapshot};
     use crate::store::RunStatus;
-    use crate::transition::ItemChanges;
 
     const SEED: &str = "seeds/s.toml";
     const MEMENTO: &str = "http://archive.example/web/20070504101112/http://h/p.pdf";

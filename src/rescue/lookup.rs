@@ -9,10 +9,11 @@ use chrono::{DateTime, Utc};
 use reqwest::header::{self, HeaderMap, HeaderValue};
 use url::Url;
 
-use super::{ArchiveLookup, Recovered, Snapshot, WAYBACK, memento, wayback};
+use super::{WAYBACK, memento, wayback};
 use crate::config::Config;
 use crate::fetch::{Fetcher, Outcome, QueryError};
 use crate::inspect::Inspector;
+use crate::model::{ArchiveLookup, Recovered, Snapshot};
 use crate::store::{CachedLookup, Store};
 
 /// How long a usable snapshot found is trusted: the capture closest to a past date rarely

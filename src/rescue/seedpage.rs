@@ -8,12 +8,13 @@ use url::Url;
 
 use chrono::{DateTime, Utc};
 
-use super::{ArchiveLookup, Archives, Recovered, RecoveredLink, Snapshot, wayback};
+use super::{Archives, wayback};
 use crate::archive::Archive;
 use crate::config::MAX_PAGE_PARSE_BYTES;
 use crate::extract::{self, Page, Target};
 use crate::fetch::Fetcher;
 use crate::inspect::Inspector;
+use crate::model::{ArchiveLookup, Recovered, RecoveredLink, Snapshot};
 use crate::seed::SeedError;
 use crate::seed::manifest::{self, LoadedItem};
 use crate::seed::matching::same_title;

@@ -5,7 +5,8 @@ use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::Deserialize;
 use url::Url;
 
-use super::{Snapshot, WAYBACK};
+use super::WAYBACK;
+use crate::model::Snapshot;
 
 /// The public availability API, asked when nothing else is configured.
 pub const DEFAULT_ENDPOINT: &str = "https://archive.org/wayback/available";

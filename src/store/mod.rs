@@ -15,8 +15,8 @@ pub use records::{
     CachedLookup, CheckRecord, ResourceRecord, RunRecord, RunStatus, VerificationRecord,
 };
 
-use crate::fetch::robots::{CachedRobots, RobotsCache};
-use crate::transition::SeedSnapshot;
+use crate::fetch::robots::RobotsCache;
+use crate::model::{CachedRobots, SeedSnapshot};
 
 /// The on-disk format this build reads and writes. Bump it on any incompatible change.
 /// Format 2 added the `lookups` tree and recovered copies on resource records; a format-1 store
@@ -166,7 +166,7 @@ impl Store {
     pub fn put_recovered(
         &self,
         url: &str,
-        recovered: &crate::rescue::Recovered,
+        recovered: &crate::model::Recovered,
     ) -> Result<ResourceRecord, StoreError> {
         // `seed recover` may recover a page no run has checked yet: the copy still needs a
         // record, or nothing (verify, index, the next recovery) would know it is there.
@@ -428,7 +428,7 @@ mod tests {
 
     #[test]
     fn seed_snapshots_by_run() -> Result<(), StoreError> {
-        use crate::transition::ListedItem;
+        use crate::model::ListedItem;
         let dir = tempfile::tempdir().map_err(|e| StoreError::Db(e.into()))?;
         let store = Store::open(dir.path())?;
         let snap = |t: &str| SeedSnapshot {

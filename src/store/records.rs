@@ -4,10 +4,8 @@
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::change::Soft404Rule;
+use crate::model::{ArchiveLookup, Change, ContentChange, Recovered, Snapshot, Soft404Rule};
 use crate::model::{Attempt, Hop, Reason, Sha256, State, Summary};
-use crate::rescue::{ArchiveLookup, Recovered, Snapshot};
-use crate::transition::{Change, ContentChange};
 
 /// Distinct good versions whose fingerprints a resource record remembers, newest first; enough
 /// for any `--versions` a user would set for rotating pages.

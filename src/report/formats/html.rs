@@ -13,9 +13,9 @@ use std::io::{self, Write};
 use super::outline::{self, Outline};
 use super::webarchive;
 use super::{ChangeRenderer, escape_xml as esc, minute};
+use crate::model::ListedItem;
 use crate::model::State;
 use crate::report::changes::{Cell, ChangeReport, Entry, RunPoint, Timeline, Urgency};
-use crate::transition::ListedItem;
 
 pub struct Html;
 

@@ -14,9 +14,9 @@ use std::io::{self, Write};
 
 use super::outline::{self, name};
 use super::{ChangeRenderer, escape_xml as esc, minute};
+use crate::model::Change;
 use crate::model::State;
 use crate::report::changes::{Cell, ChangeReport, Entry};
-use crate::transition::Change;
 
 pub struct Junit;
 

@@ -9,8 +9,8 @@ use std::io::{self, Write};
 use super::ChangeRenderer;
 use super::outline::{self, Outline};
 use super::webarchive;
+use crate::model::ListedItem;
 use crate::report::changes::{ChangeReport, Entry};
-use crate::transition::ListedItem;
 
 pub struct Markdown;
 

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 
 use super::webarchive;
 use super::{day, kebab, minute};
+use crate::model::ItemChanges;
 use crate::report::changes::{ChangeReport, ChangeSummary, Entry, SeedChanges, Urgency, Window};
-use crate::transition::ItemChanges;
 
 pub(super) struct Outline<'a> {
     /// `linkward: changes in runs 41–43 (2026-11-27 – 2026-11-29)`.

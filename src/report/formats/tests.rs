@@ -10,15 +10,15 @@ use std::error::Error;
 use chrono::{DateTime, TimeZone, Utc};
 
 use super::{ReportFormat, renderer};
-use crate::change::{Significance, Soft404Rule};
+use crate::model::{
+    ArchiveLookup, Change, ItemChanges, ListedItem, Recovered, Significance, Snapshot, Soft404Rule,
+};
 use crate::model::{Reason, Sha256, State};
 use crate::report::RecoveredCopy;
 use crate::report::changes::{
     CHANGE_REPORT_VERSION, Cell, ChangeReport, ChangeSummary, Entry, RunPoint, RunRef, SeedChanges,
     Timeline, Urgency, Window,
 };
-use crate::rescue::{ArchiveLookup, Recovered, Snapshot};
-use crate::transition::{Change, ItemChanges, ListedItem};
 
 type TestResult = Result<(), Box<dyn Error>>;
 

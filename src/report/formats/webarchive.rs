@@ -4,7 +4,7 @@
 //! they all say the same thing the same way.
 
 use super::minute;
-use crate::rescue::{ArchiveLookup, Recovered, Snapshot};
+use crate::model::{ArchiveLookup, Recovered, Snapshot};
 
 /// Longest note shown to people; the JSON outputs and `history --format json` keep it whole.
 const NOTE_CHARS: usize = 200;
