@@ -312,6 +312,12 @@ pub fn hash_file(path: &Path) -> io::Result<(Sha256, u64)> {
     Ok((Sha256(hasher.finalize().into()), len))
 }
 
+/// Gives a file written through a private temp file the mode of an ordinary new file.
+pub fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

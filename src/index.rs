@@ -17,9 +17,9 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 
 use crate::archive::Archive;
-use crate::check::open_existing;
 use crate::export::{latest_complete_run, manifest_of};
 use crate::model::{Reason, Sha256, State};
+use crate::open::open_existing;
 use crate::report::formats::webarchive;
 // One escaping and one date style for every HTML linkward writes.
 use crate::model::Recovered;
@@ -111,7 +111,7 @@ pub fn write(archive: &Archive, store: &Store) -> Result<PathBuf, IndexError> {
     render_into(&page, &mut out);
     out.finish().map_err(write_error)?;
     temp.as_file().sync_all().map_err(write_error)?;
-    crate::export::get::set_mode(temp.path(), 0o644).map_err(write_error)?;
+    crate::archive::set_mode(temp.path(), 0o644).map_err(write_error)?;
     temp.persist(&path).map_err(|e| write_error(e.error))?;
     Ok(path)
 }

@@ -3,25 +3,23 @@
 //! moved or changed. The binary (`main.rs`) owns flags and exit codes; this library owns the rest.
 
 pub mod archive;
-pub mod change;
 pub mod check;
-pub mod classify;
 pub mod config;
 pub mod error;
 pub mod export;
 pub mod extract;
 pub mod fetch;
 pub mod index;
-pub mod inspect;
+pub mod judge;
 pub mod lock;
 pub mod model;
 pub mod notify;
+pub mod open;
 pub mod report;
 pub mod rescue;
 pub mod review;
 pub mod seed;
 pub mod store;
-pub mod transition;
 pub mod verify;
 pub mod warc;
 

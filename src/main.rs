@@ -171,7 +171,7 @@ fn index(args: cli::IndexArgs) -> anyhow::Result<Exit> {
 
 fn report(args: cli::ReportArgs) -> anyhow::Result<Exit> {
     let window = args.window().map_err(anyhow::Error::msg)?;
-    let report = linkward::check::change_report(&args.archive, window)?;
+    let report = linkward::open::change_report(&args.archive, window)?;
     write_stdout(|out| linkward::report::formats::renderer(args.format).render(&report, out))?;
     if let Some(url) = &args.notify {
         let runtime = tokio::runtime::Runtime::new()?;
@@ -184,7 +184,7 @@ fn report(args: cli::ReportArgs) -> anyhow::Result<Exit> {
 }
 
 fn history(args: cli::HistoryArgs) -> anyhow::Result<Exit> {
-    let history = linkward::check::history(&args.archive, &args.url)?;
+    let history = linkward::open::history(&args.archive, &args.url)?;
     write_stdout(|out| linkward::report::history::render(&history, args.format.format(), out))?;
     Ok(Exit::Clean)
 }
@@ -210,7 +210,7 @@ fn check(args: cli::CheckArgs) -> anyhow::Result<Exit> {
         return Ok(Exit::Interrupted);
     }
     if let Some(url) = &notify {
-        let changes = linkward::check::change_report(&config.archive_dir, WindowSpec::Latest)?;
+        let changes = linkward::open::change_report(&config.archive_dir, WindowSpec::Latest)?;
         if let Err(e) = runtime.block_on(linkward::notify::notify(url, &changes)) {
             eprintln!("linkward: {e}");
             return Ok(Exit::NotifyFailed);

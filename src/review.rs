@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::judge::transition::item_changes;
 use crate::model::{Change, ItemChanges, Significance};
 use crate::model::{Reason, State};
 use crate::report::RecoveredCopy;
@@ -14,7 +15,6 @@ use crate::report::changes::{
     Timeline, Urgency, Window,
 };
 use crate::store::{CheckRecord, RunRecord, RunStatus, Store, StoreError};
-use crate::transition::item_changes;
 
 /// Which runs a report covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

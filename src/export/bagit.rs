@@ -26,9 +26,9 @@ use sha2::Digest;
 use super::slug::{self, Names};
 use super::{ExportError, copy_blob, latest_complete_run, manifest_of};
 use crate::archive::{Archive, FILE_CHUNK};
-use crate::check::open_existing;
 use crate::model::Sha256;
 use crate::model::{Recovered, SeedSnapshot};
+use crate::open::open_existing;
 
 /// Our own tag file: what each payload file is a copy of.
 pub const LINKWARD_MANIFEST: &str = "linkward-manifest.tsv";

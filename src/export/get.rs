@@ -11,8 +11,8 @@ use url::Url;
 
 use super::{ExportError, copy_blob};
 use crate::archive::Archive;
-use crate::check::open_existing;
 use crate::model::Sha256;
+use crate::open::open_existing;
 use crate::store::CheckRecord;
 
 /// The archived version of a URL that was chosen.
@@ -147,16 +147,10 @@ impl Version {
         let mut out = std::io::BufWriter::new(temp.as_file());
         let copied = copy_blob(&self.url, &self.sha256, &self.blob, &mut out, Some(path))?;
         drop(out);
-        set_mode(temp.path(), 0o644).map_err(write_error)?;
+        crate::archive::set_mode(temp.path(), 0o644).map_err(write_error)?;
         temp.persist(path).map_err(|e| write_error(e.error))?;
         Ok(copied.bytes)
     }
-}
-
-/// Gives a file written through a private temp file the mode of an ordinary new file.
-pub(crate) fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
-    use std::os::unix::fs::PermissionsExt;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
 }
 
 /// `--at`: an RFC 3339 time (`2026-11-01T09:30:00Z`), or a date (`2026-11-01`) meaning the end

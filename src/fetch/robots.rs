@@ -22,6 +22,20 @@ pub trait RobotsCache: Send + Sync {
     fn put(&self, origin: &str, robots: &CachedRobots);
 }
 
+/// The store keeps answers between runs. A cache that cannot be read or written only costs a
+/// robots.txt fetch.
+impl RobotsCache for crate::store::Store {
+    fn get(&self, origin: &str) -> Option<CachedRobots> {
+        self.robots(origin).ok().flatten()
+    }
+
+    fn put(&self, origin: &str, robots: &CachedRobots) {
+        if let Err(e) = self.put_robots(origin, robots) {
+            tracing::warn!("could not cache robots.txt of {origin}: {e}");
+        }
+    }
+}
+
 /// An origin's rules for linkward.
 #[derive(Debug)]
 pub struct Rules {

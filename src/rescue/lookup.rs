@@ -12,7 +12,7 @@ use url::Url;
 use super::{WAYBACK, memento, wayback};
 use crate::config::Config;
 use crate::fetch::{Fetcher, Outcome, QueryError};
-use crate::inspect::Inspector;
+use crate::judge::inspect::Inspector;
 use crate::model::{ArchiveLookup, Recovered, Snapshot};
 use crate::store::{CachedLookup, Store};
 

@@ -13,7 +13,7 @@ use crate::archive::Archive;
 use crate::config::MAX_PAGE_PARSE_BYTES;
 use crate::extract::{self, Page, Target};
 use crate::fetch::Fetcher;
-use crate::inspect::Inspector;
+use crate::judge::inspect::Inspector;
 use crate::model::{ArchiveLookup, Recovered, RecoveredLink, Snapshot};
 use crate::seed::SeedError;
 use crate::seed::manifest::{self, LoadedItem};

@@ -15,7 +15,6 @@ pub use records::{
     CachedLookup, CheckRecord, ResourceRecord, RunRecord, RunStatus, VerificationRecord,
 };
 
-use crate::fetch::robots::RobotsCache;
 use crate::model::{CachedRobots, SeedSnapshot};
 
 /// The on-disk format this build reads and writes. Bump it on any incompatible change.
@@ -314,19 +313,20 @@ impl Store {
     }
 }
 
-impl RobotsCache for Store {
-    fn get(&self, origin: &str) -> Option<CachedRobots> {
-        let bytes = self.robots.get(origin.as_bytes()).ok()??;
-        serde_json::from_slice(&bytes).ok()
+impl Store {
+    /// The robots.txt answer last kept for `origin`.
+    pub fn robots(&self, origin: &str) -> Result<Option<CachedRobots>, StoreError> {
+        match self.robots.get(origin.as_bytes())? {
+            Some(bytes) => Ok(Some(serde_json::from_slice(&bytes)?)),
+            None => Ok(None),
+        }
     }
 
-    fn put(&self, origin: &str, robots: &CachedRobots) {
-        // A cache write that fails only costs a robots.txt fetch next run.
-        if let Ok(bytes) = serde_json::to_vec(robots)
-            && let Err(e) = self.robots.insert(origin.as_bytes(), bytes)
-        {
-            tracing::warn!("could not cache robots.txt of {origin}: {e}");
-        }
+    /// Keeps `origin`'s robots.txt answer for later runs.
+    pub fn put_robots(&self, origin: &str, robots: &CachedRobots) -> Result<(), StoreError> {
+        self.robots
+            .insert(origin.as_bytes(), serde_json::to_vec(robots)?)?;
+        Ok(())
     }
 }
 

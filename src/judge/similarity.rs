@@ -263,7 +263,7 @@ fn push_line(out: &mut String, line: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::change::fingerprint::{TextKind, sha256_of};
+    use crate::judge::fingerprint::{TextKind, sha256_of};
 
     type R = Result<(), Box<dyn std::error::Error>>;
 

@@ -9,8 +9,8 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
 use url::Url;
 
+use super::{Fingerprint, Heads, IgnoreRules, TextKind, fingerprint_file_with_heads};
 use crate::archive::Archive;
-use crate::change::{self, Fingerprint, Heads, IgnoreRules, TextKind, fingerprint_file_with_heads};
 use crate::config::IgnoreRule;
 use crate::fetch::{Fetched, Fetcher, Outcome, Validators};
 use crate::model::Sha256;
@@ -179,12 +179,12 @@ impl Inspector {
         probe: bool,
     ) -> Option<Soft404Rule> {
         if !fetched.redirects.is_empty()
-            && change::redirected_to_root(&fetched.requested, &fetched.final_url)
+            && super::redirected_to_root(&fetched.requested, &fetched.final_url)
         {
             return Some(Soft404Rule::RedirectToRoot);
         }
         if let Some((title, heading)) = heads
-            && change::says_not_found(title.as_deref(), heading.as_deref())
+            && super::says_not_found(title.as_deref(), heading.as_deref())
         {
             return Some(Soft404Rule::SaysNotFound);
         }
@@ -192,7 +192,7 @@ impl Inspector {
             return None;
         }
         let probe = self.probe(fetcher, &fetched.final_url, rules).await?;
-        change::like_missing_page(page, &probe).then_some(Soft404Rule::LikeMissingPage)
+        super::like_missing_page(page, &probe).then_some(Soft404Rule::LikeMissingPage)
     }
 
     /// What the host answers for a page that cannot exist beside `url`: fetched once per host
@@ -209,10 +209,10 @@ impl Inspector {
         }
         let cell = {
             let mut probes = self.probes.lock().unwrap_or_else(|p| p.into_inner());
-            probes.entry(change::probe_key(url)).or_default().clone()
+            probes.entry(super::probe_key(url)).or_default().clone()
         };
         cell.get_or_init(|| async {
-            let probe_url = change::probe_url(url, &self.token);
+            let probe_url = super::probe_url(url, &self.token);
             let fetched = fetcher.fetch(&probe_url, &Validators::default()).await;
             match &fetched.outcome {
                 Outcome::Body {
@@ -238,11 +238,11 @@ impl Inspector {
 
 /// How much `now` differs from `old`.
 fn compare(old: &Fingerprint, now: &Fingerprint) -> ContentChange {
-    let significance = change::significance(old, now);
+    let significance = super::significance(old, now);
     let (similarity, diff) = match (&old.text, &now.text) {
         (Some(a), Some(b)) => {
-            let diff = change::diff_excerpt(a, b, DIFF_LINES);
-            (change::similarity(a, b), (!diff.is_empty()).then_some(diff))
+            let diff = super::diff_excerpt(a, b, DIFF_LINES);
+            (super::similarity(a, b), (!diff.is_empty()).then_some(diff))
         }
         _ => (
             if significance == Significance::BytesOnly {

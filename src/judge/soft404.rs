@@ -7,11 +7,12 @@
 
 use std::sync::LazyLock;
 
-use scraper::{Html, Selector};
 use unicode_normalization::UnicodeNormalization;
 use url::Url;
 
 use super::fingerprint::Fingerprint;
+#[cfg(test)]
+use super::fingerprint::title_and_heading;
 use super::similarity::{mask_volatile, similarity};
 use crate::extract::collapse_ws;
 
@@ -321,30 +322,10 @@ fn only_cjk_fillers(word: &str) -> bool {
     rest.is_empty()
 }
 
-/// A page's `<title>` and main heading (the first non-empty `h1`, else `h2`), whitespace
-/// collapsed; `None` when absent or empty.
-pub fn title_and_heading(html: &str) -> (Option<String>, Option<String>) {
-    title_and_heading_of(&Html::parse_document(html))
-}
-
-/// `title_and_heading` of a page already parsed (the fingerprint's parse, see
-/// `fingerprint_file_with_heads`).
-pub fn title_and_heading_of(doc: &Html) -> (Option<String>, Option<String>) {
-    let first = |css: &str| -> Option<String> {
-        let sel = Selector::parse(css).ok()?;
-        doc.select(&sel)
-            .map(|el| collapse_ws(&el.text().collect::<String>()))
-            .find(|t| !t.is_empty())
-    };
-    let title = first("head title").or_else(|| first("title"));
-    let heading = first("h1").or_else(|| first("h2"));
-    (title, heading)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::change::fingerprint::{IgnoreRules, TextKind, fingerprint_bytes, sha256_of};
+    use crate::judge::fingerprint::{IgnoreRules, TextKind, fingerprint_bytes, sha256_of};
 
     type R = Result<(), Box<dyn std::error::Error>>;
 

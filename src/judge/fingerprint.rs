@@ -232,7 +232,7 @@ fn fingerprint_parsed(
         TextKind::Html => {
             let doc = Html::parse_document(&decode(bytes, content_type));
             if want_heads {
-                heads = Some(super::soft404::title_and_heading_of(&doc));
+                heads = Some(title_and_heading_of(&doc));
             }
             html_lines(&doc, rules)
         }
@@ -505,6 +505,26 @@ fn collect_text(
             _ => {}
         }
     }
+}
+
+/// A page's `<title>` and main heading (the first non-empty `h1`, else `h2`), whitespace
+/// collapsed; `None` when absent or empty.
+pub fn title_and_heading(html: &str) -> (Option<String>, Option<String>) {
+    title_and_heading_of(&Html::parse_document(html))
+}
+
+/// `title_and_heading` of a page already parsed (the fingerprint's parse, see
+/// `fingerprint_file_with_heads`).
+pub fn title_and_heading_of(doc: &Html) -> (Option<String>, Option<String>) {
+    let first = |css: &str| -> Option<String> {
+        let sel = Selector::parse(css).ok()?;
+        doc.select(&sel)
+            .map(|el| collapse_ws(&el.text().collect::<String>()))
+            .find(|t| !t.is_empty())
+    };
+    let title = first("head title").or_else(|| first("title"));
+    let heading = first("h1").or_else(|| first("h2"));
+    (title, heading)
 }
 
 #[cfg(test)]

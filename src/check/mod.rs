@@ -1,0 +1,276 @@
+//! One `check` run, as a short orchestration: seeds resolved, each seed page planned (`plan`),
+//! every listed URL fetched once (bounded globally here by `buffer_unordered`, per host in
+//! `fetch`), judged (`judge`) and recorded (`record`), broken ones looked up in web archives
+//! (`archives`), and the report assembled (`assemble`). Data flows one way:
+//! seed → plan → fetch → judge → record → report.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use chrono::Utc;
+use futures_util::StreamExt;
+use indicatif::{ProgressBar, ProgressStyle};
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use crate::archive::Archive;
+use crate::config::Config;
+use crate::error::Error;
+use crate::fetch::Fetcher;
+use crate::fetch::robots::RobotsCache;
+use crate::judge::inspect::Inspector;
+use crate::judge::transition::item_changes;
+use crate::judge::{Judge, check_record};
+use crate::lock::ArchiveLock;
+use crate::model::{Recovered, SeedSnapshot};
+use crate::model::{Sha256, Summary};
+use crate::report::{JSON_VERSION, ResourceReport, RunInfo, RunReport};
+use crate::rescue::Archives;
+use crate::seed::{self, ListedTarget, Seed, SeedSource};
+use crate::store::{CheckRecord, RunRecord, RunStatus, Store};
+use crate::warc::{RunInfo as WarcRunInfo, WarcSink};
+
+mod archives;
+mod assemble;
+mod plan;
+mod record;
+mod seed_recover;
+
+use assemble::listed_items;
+use plan::SeedPlan;
+pub use seed_recover::recover_seed;
+
+/// A URL's check in this run and what the report needs of its record after it. One is held
+/// for every URL until the run ends, so it keeps the good copy's hash, not the whole record.
+#[derive(Debug)]
+struct Checked {
+    check: CheckRecord,
+    last_good_sha256: Option<Sha256>,
+    /// The copy recovered from a web archive that the record names (rare: boxed).
+    recovered: Option<Box<Recovered>>,
+}
+
+/// Runs `check` with `config` and returns the report. Broken links are in the report; an
+/// `Err` means the run could not start or could not record its results. When `shutdown` fires,
+/// fetches in flight are abandoned (their temp files deleted), what completed is kept, and the
+/// run is recorded as interrupted.
+pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunReport, Error> {
+    let seeds = seed::resolve(&config.seeds, &config.seeds_dir)?;
+    if seeds.is_empty() {
+        return Err(Error::NoSeeds(config.seeds_dir.clone()));
+    }
+    let archive = Archive::open(&config.archive_dir)?;
+    let _lock = ArchiveLock::acquire(&config.archive_dir)?;
+    let store = Store::open(&config.archive_dir)?;
+    // We hold the archive's lock, so no other run is writing temp files.
+    let stale = archive.remove_stale_temp_files();
+    if stale > 0 {
+        tracing::info!("removed {stale} temp files left by an interrupted run");
+    }
+    let mut ignore = config.ignore.clone();
+    for seed in &seeds {
+        if let SeedSource::Manifest(m) = &seed.source {
+            ignore.extend(m.ignore.iter().cloned());
+        }
+    }
+    let inspector = Inspector::new(archive.clone(), &ignore).map_err(Error::Ignore)?;
+    let robots_cache: Arc<dyn RobotsCache> = Arc::new(store.clone());
+    let fetcher = Fetcher::new(config, archive.clone(), robots_cache).map_err(Error::Client)?;
+    let mut run = RunRecord {
+        started: Utc::now(),
+        seeds: seeds.iter().map(|s| s.id.clone()).collect(),
+        ..RunRecord::default()
+    };
+    store.begin_run(&mut run)?;
+    // Every HTTP exchange of the run also goes into the run's WARC file.
+    let warc = Arc::new(WarcSink::open(
+        &config.archive_dir,
+        &WarcRunInfo {
+            started: run.started,
+            run_id: run.id,
+            seeds: run.seeds.clone(),
+        },
+    )?);
+    let fetcher = fetcher.with_capture(warc.clone());
+
+    let mut runner = Runner {
+        fetcher,
+        store: store.clone(),
+        archive,
+        run_id: run.id,
+        results: HashMap::new(),
+        plans: Vec::with_capacity(seeds.len()),
+        judge: Judge {
+            confirm: config.confirm,
+            versions: config.versions,
+        },
+        inspector,
+        progress: progress_bar(config.progress),
+        archives: Archives::new(config, store.clone()),
+        rescue: config.rescue,
+        recovered: 0,
+    };
+    let interrupted = tokio::select! {
+        done = runner.work(seeds, config.concurrency) => { done?; false }
+        () = shutdown.cancelled() => true,
+    };
+    runner.progress.finish_and_clear();
+
+    let resources: Vec<ResourceReport> = runner
+        .plans
+        .iter()
+        .flat_map(|p| runner.report_seed(p, interrupted))
+        .collect();
+    let mut summary = Summary::default();
+    for r in &resources {
+        summary.add(r.state);
+    }
+    summary.snapshots_found = resources
+        .iter()
+        .filter(|r| {
+            r.archive_lookup
+                .as_ref()
+                .is_some_and(|l| l.snapshot.is_some())
+        })
+        .count() as u64;
+    summary.recovered = runner.recovered;
+    for checked in runner.results.values() {
+        summary.bytes_downloaded += checked.check.downloaded;
+        if checked.check.not_modified {
+            summary.bytes_saved += checked.check.bytes.unwrap_or(0);
+        }
+    }
+    let mut seeds = Vec::with_capacity(runner.plans.len());
+    for plan in &runner.plans {
+        let mut report = runner.seed_report(plan);
+        // An interrupted run saw only part of each list: comparing it would invent removals.
+        if !interrupted {
+            let snapshot = SeedSnapshot {
+                title: report.title.clone(),
+                page_url: report.page_url.clone(),
+                items: listed_items(plan),
+            };
+            if let Some(before) = store.previous_seed(&plan.seed.id, run.id)? {
+                report.changes = item_changes(&before.items, &snapshot.items);
+            }
+            store.put_seed(&plan.seed.id, run.id, &snapshot)?;
+        }
+        seeds.push(report);
+    }
+    // Everything per URL is in the report by now: not held while the index is built.
+    runner.results = HashMap::new();
+    runner.plans = Vec::new();
+
+    run.finished = Some(Utc::now());
+    run.summary = summary;
+    run.status = if interrupted {
+        RunStatus::Interrupted
+    } else {
+        RunStatus::Complete
+    };
+    store.put_run(&run)?;
+    store.flush().await?;
+    crate::index::refresh(&runner.archive, &store);
+    warc.finish()?;
+    Ok(RunReport {
+        version: JSON_VERSION,
+        run: RunInfo {
+            id: run.id,
+            started: run.started,
+            finished: run.finished.unwrap_or(run.started),
+            status: run.status,
+        },
+        summary,
+        seeds,
+        resources,
+    })
+}
+
+fn progress_bar(show: bool) -> ProgressBar {
+    if !show {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::new(0);
+    if let Ok(style) = ProgressStyle::with_template("{spinner} {pos}/{len} checked {wide_msg}") {
+        bar.set_style(style);
+    }
+    bar
+}
+
+struct Runner {
+    fetcher: Fetcher,
+    store: Store,
+    archive: Archive,
+    run_id: u64,
+    /// Every URL checked in this run: a URL listed many times is fetched once. Boxed, so the
+    /// table's empty slots (a third of it) are pointers rather than whole records.
+    results: HashMap<String, Box<Checked>>,
+    /// Seeds whose pages were looked at, in order.
+    plans: Vec<SeedPlan>,
+    judge: Judge,
+    inspector: Inspector,
+    progress: ProgressBar,
+    /// The web archives asked about broken resources; `None` when none is configured.
+    archives: Option<Archives>,
+    /// Recover the closest snapshot of a broken resource we hold no good copy of.
+    rescue: bool,
+    /// Snapshots recovered in this run.
+    recovered: u64,
+}
+
+impl Runner {
+    /// Plans every seed, then fetches everything they list. Safe to abandon at any await: each
+    /// result is recorded whole or not at all.
+    async fn work(&mut self, seeds: Vec<Seed>, concurrency: usize) -> Result<(), Error> {
+        for seed in seeds {
+            let plan = self.plan(seed).await?;
+            self.plans.push(plan);
+        }
+        let urls: Vec<Url> = self
+            .plans
+            .iter()
+            .flat_map(|p| p.entries.iter())
+            .filter_map(|e| match &e.target {
+                ListedTarget::Fetch(u) => Some(u.clone()),
+                _ => None,
+            })
+            .collect();
+        self.fetch_all(urls, concurrency).await?;
+        self.consult_archives(concurrency).await
+    }
+
+    /// Fetches every URL not checked yet in this run, at most `concurrency` at once.
+    async fn fetch_all(&mut self, urls: Vec<Url>, concurrency: usize) -> Result<(), Error> {
+        let mut seen = HashSet::new();
+        let mut todo = Vec::new();
+        for url in urls {
+            if !self.results.contains_key(url.as_str()) && seen.insert(url.to_string()) {
+                let (validators, prev) = self.validators(&url)?;
+                todo.push((url, validators, prev));
+            }
+        }
+        self.progress.inc_length(todo.len() as u64);
+        // Grown once, not by doubling: a rehash holds the old and the new table at once.
+        self.results.reserve(todo.len());
+        let fetcher = &self.fetcher;
+        let inspector = &self.inspector;
+        // Fetching and inspecting (fingerprint, soft-404 probe, comparison with the last good
+        // copy) happen inside the bounded futures, so the loop below only records.
+        let mut stream = futures_util::stream::iter(todo)
+            .map(|(url, validators, prev)| async move {
+                let fetched = fetcher.fetch(&url, &validators).await;
+                let found = inspector.inspect(fetcher, &fetched, prev.as_ref()).await;
+                (fetched, prev, found)
+            })
+            .buffer_unordered(concurrency.max(1));
+        // Recorded as results arrive, so a long run keeps what it learnt even if it dies.
+        while let Some((fetched, prev, found)) = stream.next().await {
+            self.progress.inc(1);
+            self.progress.set_message(fetched.requested.to_string());
+            let accepted = self.fetcher.accepted_statuses(&fetched.requested);
+            let check = check_record(self.run_id, &fetched, prev.as_ref(), accepted, found);
+            Self::store_check(&self.store, &mut self.results, self.judge, check)?;
+        }
+        Ok(())
+    }
+}

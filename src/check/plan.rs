@@ -1,0 +1,295 @@
+//! Planning a seed: its page fetched (or read from a file, or recovered from a web archive when
+//! it is gone), judged and recorded like any resource, and what it lists extracted from the
+//! archived copy.
+
+use crate::config::MAX_PAGE_PARSE_BYTES;
+use crate::error::Error;
+use crate::extract;
+use crate::fetch::Validators;
+use crate::model::{ArchiveLookup, RecoveredLink};
+use crate::model::{Kind, State};
+use crate::seed::{self, Listed, ListedTarget, Seed, SeedSource};
+use crate::store::{CheckRecord, ResourceRecord};
+use chrono::Utc;
+use std::collections::HashSet;
+use std::path::Path;
+use url::Url;
+
+use super::Runner;
+
+/// A seed after its page was looked at.
+pub(super) struct SeedPlan {
+    pub(super) seed: Seed,
+    /// The page itself as a checked resource (its URL, or the file's `file://` URL).
+    pub(super) page: Option<String>,
+    pub(super) page_title: Option<String>,
+    pub(super) entries: Vec<Listed>,
+    pub(super) diff: seed::PageDiff,
+    /// The page's snapshot, when it was recovered from a web archive.
+    pub(super) page_lookup: Option<ArchiveLookup>,
+    pub(super) recovered_links: Vec<RecoveredLink>,
+}
+
+impl Runner {
+    /// Fetches and archives the seed's page, and works out what the seed lists.
+    pub(super) async fn plan(&mut self, seed: Seed) -> Result<SeedPlan, Error> {
+        match &seed.source {
+            SeedSource::Url(url) => {
+                let (page, extracted) = self.page_from_url(url).await?;
+                let entries = seed::dedupe(seed::from_page(&extracted));
+                Ok(SeedPlan {
+                    page: Some(page),
+                    page_title: extracted.title,
+                    entries,
+                    diff: seed::PageDiff::default(),
+                    page_lookup: None,
+                    recovered_links: Vec::new(),
+                    seed,
+                })
+            }
+            SeedSource::HtmlFile(path) => {
+                let (page, extracted) = self.page_from_file(path).await?;
+                let entries = seed::dedupe(seed::from_page(&extracted));
+                Ok(SeedPlan {
+                    page: Some(page),
+                    page_title: extracted.title,
+                    entries,
+                    diff: seed::PageDiff::default(),
+                    page_lookup: None,
+                    recovered_links: Vec::new(),
+                    seed,
+                })
+            }
+            SeedSource::Manifest(m) => {
+                let mut entries = seed::from_manifest(m);
+                let mut listed_titles: Vec<String> =
+                    m.items.iter().map(|i| i.title.clone()).collect();
+                if let Some(capture) = m.capture.as_deref().filter(|p| is_html_path(p)) {
+                    let base = m.page_url.clone().or_else(|| file_url(capture).ok());
+                    let bytes = std::fs::read(capture).map_err(|source| seed::SeedError::Read {
+                        path: capture.to_path_buf(),
+                        source,
+                    })?;
+                    if let Some(base) = base {
+                        let captured = seed::from_page(&extract::extract(
+                            &extract::decode(&bytes, None),
+                            &base,
+                        ));
+                        listed_titles.extend(
+                            captured
+                                .iter()
+                                .map(|l| l.title.clone())
+                                .filter(|t| !t.is_empty()),
+                        );
+                        entries.extend(captured.into_iter().map(|mut l| {
+                            l.note = Some("listed in the capture".into());
+                            l
+                        }));
+                    }
+                }
+                let captured_links = entries
+                    .iter()
+                    .any(|e| e.note.as_deref() == Some("listed in the capture"));
+                let mut page = None;
+                let mut diff = seed::PageDiff::default();
+                let mut page_lookup = None;
+                let mut recovered_links = Vec::new();
+                if let Some(url) = &m.page_url {
+                    let (page_key, extracted) = self.page_from_url(url).await?;
+                    let live = seed::dedupe(seed::from_page(&extracted));
+                    let live_ok = self
+                        .results
+                        .get(&page_key)
+                        .is_some_and(|c| c.check.state.is_reachable());
+                    if live_ok {
+                        let listed_urls: HashSet<String> =
+                            entries.iter().filter_map(|e| e.target.url()).collect();
+                        diff = seed::compare(&listed_titles, &listed_urls, &live);
+                    }
+                    if !live_ok || (live.is_empty() && !captured_links) {
+                        let (lookup, links) = self
+                            .recover_seed_page(m, &page_key, seed_date(&seed))
+                            .await?;
+                        page_lookup = lookup;
+                        // An item whose URL was recovered is no longer one without a URL.
+                        entries.retain(|e| {
+                            e.target != ListedTarget::NoUrl
+                                || !links.iter().any(|l| l.title == e.title)
+                        });
+                        entries.extend(links.iter().filter_map(recovered_entry));
+                        recovered_links = links;
+                    }
+                    entries.extend(live);
+                    page = Some(page_key);
+                }
+                Ok(SeedPlan {
+                    page,
+                    page_title: Some(m.page.title.clone()),
+                    entries: seed::dedupe(entries),
+                    diff,
+                    page_lookup,
+                    recovered_links,
+                    seed,
+                })
+            }
+        }
+    }
+
+    /// Fetches a seed page and extracts its links from the archived copy: this run's copy when
+    /// the page answered, else the last good one, so a page that is down still has its links
+    /// checked.
+    pub(super) async fn page_from_url(
+        &mut self,
+        url: &Url,
+    ) -> Result<(String, extract::Page), Error> {
+        let key = url.to_string();
+        if !self.results.contains_key(&key) {
+            self.progress.inc_length(1);
+            let (validators, prev) = self.validators(url)?;
+            let fetched = self.fetcher.fetch(url, &validators).await;
+            let found = self
+                .inspector
+                .inspect(&self.fetcher, &fetched, prev.as_ref())
+                .await;
+            self.record(&fetched, prev.as_ref(), found)?;
+            self.progress.inc(1);
+        }
+        let checked = &self.results[&key];
+        let base = checked
+            .check
+            .final_url
+            .as_deref()
+            .and_then(|u| Url::parse(u).ok())
+            .unwrap_or_else(|| url.clone());
+        let page = match checked.last_good_sha256 {
+            Some(sha) if is_html(checked.check.content_type.as_deref()) => {
+                let bytes = read_capped(&self.archive.blob_path(&sha)).await?;
+                extract::extract(
+                    &extract::decode(&bytes, checked.check.content_type.as_deref()),
+                    &base,
+                )
+            }
+            _ => extract::Page::default(),
+        };
+        Ok((key, page))
+    }
+
+    /// Archives a saved HTML page and extracts its links; relative links resolve against the
+    /// file unless it has a `<base href>`.
+    pub(super) async fn page_from_file(
+        &mut self,
+        path: &Path,
+    ) -> Result<(String, extract::Page), Error> {
+        let read_err = |source| seed::SeedError::Read {
+            path: path.to_path_buf(),
+            source,
+        };
+        let url = file_url(path).map_err(read_err)?;
+        let started = Utc::now();
+        let clock = std::time::Instant::now();
+        let bytes = read_capped(path).await?;
+        let mut writer = self.archive.writer()?;
+        writer.write(&bytes).await?;
+        let blob = writer.finish().await?;
+        // A local file has no HTTP status or validators: only its content is recorded.
+        let check = CheckRecord {
+            run_id: self.run_id,
+            url: url.to_string(),
+            checked_at: started,
+            state: State::Ok,
+            final_url: Some(url.to_string()),
+            sha256: Some(blob.sha256),
+            bytes: Some(blob.bytes),
+            content_type: Some("text/html".into()),
+            elapsed_ms: clock.elapsed().as_millis() as u64,
+            ..CheckRecord::default()
+        };
+        Self::store_check(&self.store, &mut self.results, self.judge, check)?;
+        let page = extract::extract(&extract::decode(&bytes, None), &url);
+        Ok((url.to_string(), page))
+    }
+
+    /// The validators of the good copy we hold, if its blob is really there: a 304 must never
+    /// stand in for a copy we lost.
+    pub(super) fn validators(
+        &self,
+        url: &Url,
+    ) -> Result<(Validators, Option<ResourceRecord>), Error> {
+        let prev = self.store.resource(url.as_str())?;
+        let validators = match &prev {
+            Some(r)
+                if r.last_good_sha256
+                    .is_some_and(|sha| self.archive.contains_sized(&sha, r.last_good_bytes)) =>
+            {
+                Validators {
+                    etag: r.etag.clone(),
+                    last_modified: r.last_modified.clone(),
+                }
+            }
+            _ => Validators::default(),
+        };
+        Ok((validators, prev))
+    }
+}
+
+/// The date a seed's items are looked up at in web archives: the manifest's page date.
+pub(super) fn seed_date(seed: &Seed) -> Option<chrono::DateTime<Utc>> {
+    match &seed.source {
+        SeedSource::Manifest(m) => manifest_date(m),
+        _ => None,
+    }
+}
+
+/// The manifest's `[page] date`, as a target date: the start of that day, UTC.
+pub(super) fn manifest_date(m: &seed::manifest::LoadedManifest) -> Option<chrono::DateTime<Utc>> {
+    let day = chrono::NaiveDate::parse_from_str(m.page.date.as_deref()?.trim(), "%Y-%m-%d").ok()?;
+    Some(crate::rescue::wayback::day_start(day))
+}
+
+/// A URL recovered from a seed page's snapshot, as a listed entry to check.
+pub(super) fn recovered_entry(link: &RecoveredLink) -> Option<Listed> {
+    let url = Url::parse(&link.url).ok()?;
+    Some(Listed {
+        kind: Kind::Item,
+        title: link.title.clone(),
+        titles: vec![link.title.clone()],
+        section: link.section.clone(),
+        note: Some(format!(
+            "original URL recovered from {} ({})",
+            link.memento_url,
+            link.memento_datetime.format("%Y-%m-%d")
+        )),
+        target: ListedTarget::Fetch(url),
+    })
+}
+
+pub(super) fn is_html(content_type: Option<&str>) -> bool {
+    content_type.is_none_or(|ct| ct.to_ascii_lowercase().contains("html"))
+}
+
+pub(super) fn is_html_path(p: &Path) -> bool {
+    p.extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"))
+}
+
+pub(super) fn file_url(path: &Path) -> Result<Url, std::io::Error> {
+    let abs = std::fs::canonicalize(path)?;
+    Url::from_file_path(&abs).map_err(|_| std::io::Error::other("not an absolute path"))
+}
+
+/// Reads at most `MAX_PAGE_PARSE_BYTES` of a page: enough for any real page's links, bounded
+/// for a hostile one.
+pub(super) async fn read_capped(path: &Path) -> Result<Vec<u8>, Error> {
+    use tokio::io::AsyncReadExt;
+    let err = |source| seed::SeedError::Read {
+        path: path.to_path_buf(),
+        source,
+    };
+    let file = tokio::fs::File::open(path).await.map_err(err)?;
+    let mut bytes = Vec::new();
+    file.take(MAX_PAGE_PARSE_BYTES)
+        .read_to_end(&mut bytes)
+        .await
+        .map_err(err)?;
+    Ok(bytes)
+}

@@ -1,0 +1,42 @@
+//! Opening an existing archive for reading (index, get, export, verify, report, history): the
+//! store is opened under the archive lock and never created, so a mistyped --archive is an error
+//! rather than a new empty archive.
+
+use std::path::Path;
+
+use chrono::Utc;
+use url::Url;
+
+use crate::error::Error;
+use crate::lock::ArchiveLock;
+use crate::report::changes::ChangeReport;
+use crate::report::history::History;
+use crate::review::{self, WindowSpec};
+use crate::store::Store;
+
+/// Opens an existing archive's store for reading, holding its lock; never creates one.
+pub fn open_existing(archive_dir: &Path) -> Result<(ArchiveLock, Store), Error> {
+    if !archive_dir.join("db").is_dir() {
+        return Err(Error::NoArchive(archive_dir.to_path_buf()));
+    }
+    let lock = ArchiveLock::acquire(archive_dir)?;
+    Ok((lock, Store::open(archive_dir)?))
+}
+
+/// The change report over `window`, from the archive's store alone.
+pub fn change_report(archive_dir: &Path, window: WindowSpec) -> Result<ChangeReport, Error> {
+    let (_lock, store) = open_existing(archive_dir)?;
+    Ok(review::build(&store, window, Utc::now())?)
+}
+
+/// One URL's record and checks, read from the archive's store (which must exist).
+pub fn history(archive_dir: &Path, url: &str) -> Result<History, Error> {
+    let (_lock, store) = open_existing(archive_dir)?;
+    // Accept the URL as typed: normalised the way listed links are.
+    let key = Url::parse(url).map_or_else(|_| url.to_owned(), |u| u.to_string());
+    Ok(History {
+        resource: store.resource(&key)?,
+        checks: store.history(&key)?,
+        url: key,
+    })
+}
