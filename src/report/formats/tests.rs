@@ -893,18 +893,26 @@ fn a_quiet_window_says_so_in_one_line_and_still_charts_its_run() -> TestResult {
     Ok(())
 }
 
-/// Writes the sample HTML report where `LINKWARD_SAMPLE_HTML` says, to look at in a browser
-/// (`LINKWARD_SAMPLE_HTML=/tmp/report.html cargo test --lib sample_html`), with a quiet and an
-/// empty one beside it; does nothing otherwise.
+/// Not a check but a tool for a person: writes the sample HTML report to the file
+/// `LINKWARD_SAMPLE_HTML` names, to look at in a browser, with the quiet and the empty report
+/// beside it (`<name>.quiet.html`, `<name>.empty.html`). What the HTML says is checked above
+/// (`html_snapshot` and the empty and quiet reports' tests), so it is ignored in normal runs and,
+/// when run, fails unless it is told where to write.
 #[test]
+#[ignore = "writes a sample report for a person to look at: LINKWARD_SAMPLE_HTML=/tmp/r.html cargo test --lib sample_html -- --ignored"]
 fn sample_html() -> TestResult {
-    if let Some(path) = std::env::var_os("LINKWARD_SAMPLE_HTML") {
-        std::fs::write(&path, render(ReportFormat::Html, &fixture())?)?;
-        let mut empty_path = std::path::PathBuf::from(&path);
-        empty_path.set_extension("empty.html");
-        std::fs::write(&empty_path, render(ReportFormat::Html, &quiet())?)?;
-        empty_path.set_extension("none.html");
-        std::fs::write(empty_path, render(ReportFormat::Html, &empty())?)?;
-    }
+    let path = std::path::PathBuf::from(std::env::var_os("LINKWARD_SAMPLE_HTML").ok_or(
+        "LINKWARD_SAMPLE_HTML is not set: name the file to write, e.g. \
+         LINKWARD_SAMPLE_HTML=/tmp/r.html cargo test --lib sample_html -- --ignored",
+    )?);
+    std::fs::write(&path, render(ReportFormat::Html, &fixture())?)?;
+    std::fs::write(
+        path.with_extension("quiet.html"),
+        render(ReportFormat::Html, &quiet())?,
+    )?;
+    std::fs::write(
+        path.with_extension("empty.html"),
+        render(ReportFormat::Html, &empty())?,
+    )?;
     Ok(())
 }
