@@ -381,7 +381,7 @@ mod tests {
         let defaults = Settings::default().into_config(Vec::new(), false);
         assert_eq!(
             defaults.wayback.as_ref().map(url::Url::as_str),
-            Some(crate::rescue::wayback::DEFAULT_ENDPOINT)
+            Some(crate::config::DEFAULT_WAYBACK)
         );
         assert!(defaults.timegates.is_empty() && !defaults.rescue);
         let file = Settings::from_toml(

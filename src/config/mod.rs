@@ -13,6 +13,9 @@ pub use file::{ConfigError, HostRule, IgnoreRule, Settings, rule_for};
 
 /// Requests in flight across all hosts.
 pub const DEFAULT_CONCURRENCY: usize = 64;
+/// The Wayback Machine's public availability API, asked about broken resources when nothing
+/// else is configured.
+pub const DEFAULT_WAYBACK: &str = "https://archive.org/wayback/available";
 /// One request a second to any one host: polite for pages that list many documents on one site.
 pub const DEFAULT_PER_HOST_RATE: Rate = Rate::Limited {
     count: NonZeroU32::MIN,
@@ -217,7 +220,7 @@ impl Default for Config {
             ignore: Vec::new(),
             fail_on: vec![State::Broken],
             progress: false,
-            wayback: url::Url::parse(crate::rescue::wayback::DEFAULT_ENDPOINT).ok(),
+            wayback: url::Url::parse(DEFAULT_WAYBACK).ok(),
             timegates: Vec::new(),
             rescue: false,
             lookup_cache: DEFAULT_LOOKUP_CACHE,

@@ -8,9 +8,6 @@ use url::Url;
 use super::WAYBACK;
 use crate::model::Snapshot;
 
-/// The public availability API, asked when nothing else is configured.
-pub const DEFAULT_ENDPOINT: &str = "https://archive.org/wayback/available";
-
 /// `endpoint?url=…&timestamp=YYYYMMDDhhmmss`.
 pub fn availability_url(endpoint: &Url, url: &str, target: DateTime<Utc>) -> Url {
     let mut q = endpoint.clone();
