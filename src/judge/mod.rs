@@ -7,6 +7,7 @@
 pub mod classify;
 pub mod fingerprint;
 pub mod inspect;
+pub mod page_text;
 pub mod similarity;
 pub mod soft404;
 pub mod transition;
@@ -20,7 +21,7 @@ use transition::{Before, Now, transition};
 
 pub use fingerprint::{
     Fingerprint, Heads, IgnoreRules, MAX_PARSE_BYTES, MAX_TEXT_BYTES, TextKind, fingerprint_bytes,
-    fingerprint_file, fingerprint_file_with_heads, kind_of, sha256_of, title_and_heading,
+    fingerprint_file, fingerprint_file_with_heads, kind_of, sha256_of,
 };
 pub use similarity::{diff_excerpt, mask_volatile, significance, similarity};
 pub use soft404::{

@@ -12,7 +12,7 @@ use url::Url;
 
 use super::fingerprint::Fingerprint;
 #[cfg(test)]
-use super::fingerprint::title_and_heading;
+use super::page_text::title_and_heading;
 use super::similarity::{mask_volatile, similarity};
 use crate::extract::collapse_ws;
 
