@@ -3,6 +3,12 @@
 //! clutter real pages carry (navigation, paragraphs, tables, scripts, relative links, fragments,
 //! `mailto:`, bold lines standing alone as headings).
 //!
+//! Issue 14 adds three hostile pages of about 1 MB each, which must stay linear: bold elements
+//! nested tens of thousands deep, each with its own words (each a section candidate); one URL
+//! listed under tens of thousands of titles; and tens of thousands of sections. Each is run
+//! through what a seed page goes through: link extraction, de-duplication and the page's
+//! fingerprint text.
+//!
 //! Run: `cargo bench --bench extract` (add `-- --quick` for a short run).
 
 use std::hint::black_box;
@@ -131,6 +137,85 @@ fn page(links: usize) -> String {
     s
 }
 
+/// Bold elements nested `depth` deep, each with its own words, then one link.
+fn nested_bold(depth: usize) -> String {
+    let mut s = String::from("<html><body>");
+    for i in 0..depth {
+        s.push_str(&format!("<b>level {i} "));
+    }
+    s.push_str("<a href=\"/deep.pdf\">Deep report</a>");
+    s.push_str(&"</b>".repeat(depth));
+    s.push_str("</body></html>");
+    s
+}
+
+/// One URL listed under `n` different titles.
+fn one_url_many_titles(n: usize) -> String {
+    let mut s = String::from("<html><body><h2>Documents</h2><ul>");
+    for i in 0..n {
+        s.push_str(&format!(
+            "<li><a href=\"/same.pdf\">Title number {i}</a></li>"
+        ));
+    }
+    s.push_str("</ul></body></html>");
+    s
+}
+
+/// `n` sections of one link each.
+fn many_sections(n: usize) -> String {
+    let mut s = String::from("<html><body>");
+    for i in 0..n {
+        s.push_str(&format!(
+            "<h3>Section {i}</h3><p><a href=\"/doc-{i}.pdf\">Doc {i}</a></p>"
+        ));
+    }
+    s.push_str("</body></html>");
+    s
+}
+
+/// What a seed page goes through: its links extracted and de-duplicated, and its text
+/// fingerprinted.
+fn seed_page(html: &str, url: &Url) -> usize {
+    let page = linkward::extract::extract(html, url);
+    let listed = linkward::seed::dedupe(linkward::seed::from_page(&page));
+    let fp = linkward::judge::fingerprint_bytes(
+        html.as_bytes(),
+        Some("text/html"),
+        linkward::judge::sha256_of(html.as_bytes()),
+        &linkward::judge::IgnoreRules::default(),
+    );
+    listed.len() + usize::from(fp.text.is_some())
+}
+
+fn bench_hostile(c: &mut Criterion) {
+    let url = Url::parse("https://www.example.org/ny/node/73?page=1").unwrap();
+    let pages = [
+        ("nested-bold", nested_bold(60_000)),
+        ("one-url-many-titles", one_url_many_titles(25_000)),
+        ("many-sections", many_sections(20_000)),
+    ];
+    let mut group = c.benchmark_group("hostile");
+    group.sample_size(10);
+    for (name, html) in &pages {
+        eprintln!("hostile page {name}: {} bytes", html.len());
+        group.throughput(Throughput::Bytes(html.len() as u64));
+        // On a thread with a 2 MiB stack, like a tokio worker: recursion would overflow it.
+        let (html, url) = (html.clone(), url.clone());
+        group.bench_function(*name, move |b| {
+            b.iter(|| {
+                let (html, url) = (html.clone(), url.clone());
+                std::thread::Builder::new()
+                    .stack_size(2 * 1024 * 1024)
+                    .spawn(move || seed_page(black_box(&html), black_box(&url)))
+                    .unwrap()
+                    .join()
+                    .unwrap()
+            })
+        });
+    }
+    group.finish();
+}
+
 fn bench_extract(c: &mut Criterion) {
     let html = page(5_000);
     let url = Url::parse("https://www.example.org/ny/node/73?page=1").unwrap();
@@ -149,5 +234,5 @@ fn bench_extract(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_extract);
+criterion_group!(benches, bench_extract, bench_hostile);
 criterion_main!(benches);

@@ -4,7 +4,10 @@
 //! A link's section is the nearest preceding heading (h1–h6) or bold/strong line standing alone,
 //! which is how pages like the bundled seed group "Related Documents" and "Related Links".
 
-use ego_tree::NodeRef;
+use std::collections::HashMap;
+
+use ego_tree::iter::Edge;
+use ego_tree::{NodeId, NodeRef};
 use scraper::{ElementRef, Html, Node, Selector};
 use url::Url;
 
@@ -109,11 +112,70 @@ pub fn collapse_ws(s: &str) -> String {
     s.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
-fn text_of(el: ElementRef<'_>) -> String {
-    collapse_ws(&el.text().collect::<String>())
+/// Most bytes of raw text a title or section heading is read from: real ones are far shorter,
+/// and the cap keeps nested hostile markup (thousands of bold elements inside each other, each a
+/// heading candidate) linear in the page.
+pub const MAX_TITLE_BYTES: usize = 4096;
+/// Most descendants searched for an image's `alt` when a link has no text.
+const MAX_ALT_SEARCH: usize = 1024;
+
+/// Every element's text, without collecting it per element: all text of the document in order,
+/// and each element's span of it. Built in one iterative pass (no recursion, so any depth is
+/// safe on any thread's stack).
+struct Texts {
+    all: String,
+    /// Element → (start, end) byte offsets into `all`, and whether any text node in it has a
+    /// non-whitespace character.
+    spans: HashMap<NodeId, (usize, usize, bool)>,
 }
 
-/// Extracts every link of a page, resolved against `<base href>` and `page_url`.
+impl Texts {
+    fn of(root: NodeRef<'_, Node>) -> Texts {
+        let mut all = String::new();
+        let mut spans = HashMap::new();
+        let mut open: Vec<(NodeId, usize, usize)> = Vec::new();
+        let mut non_blank = 0usize;
+        for edge in root.traverse() {
+            match edge {
+                Edge::Open(n) => match n.value() {
+                    Node::Text(t) => {
+                        all.push_str(t);
+                        if t.chars().any(|c| !c.is_whitespace()) {
+                            non_blank += 1;
+                        }
+                    }
+                    Node::Element(_) => open.push((n.id(), all.len(), non_blank)),
+                    _ => {}
+                },
+                Edge::Close(n) => {
+                    if let Node::Element(_) = n.value()
+                        && let Some((id, start, blank_before)) = open.pop()
+                    {
+                        spans.insert(id, (start, all.len(), non_blank > blank_before));
+                    }
+                }
+            }
+        }
+        Texts { all, spans }
+    }
+
+    /// The element's text, whitespace collapsed, read from at most `MAX_TITLE_BYTES`.
+    fn of_element(&self, el: ElementRef<'_>) -> String {
+        match self.spans.get(&el.id()) {
+            Some(&(start, end, true)) => {
+                let mut cut = end.min(start + MAX_TITLE_BYTES);
+                while !self.all.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                collapse_ws(&self.all[start..cut])
+            }
+            _ => String::new(),
+        }
+    }
+}
+
+/// Extracts every link of a page, resolved against `<base href>` and `page_url`. Linear in the
+/// page: one pass for the text, one for the links, none recursive.
 pub fn extract(html: &str, page_url: &Url) -> Page {
     let doc = Html::parse_document(html);
     let base = Selector::parse("base[href]")
@@ -122,21 +184,38 @@ pub fn extract(html: &str, page_url: &Url) -> Page {
         .and_then(|b| b.value().attr("href"))
         .and_then(|href| page_url.join(href.trim()).ok())
         .unwrap_or_else(|| page_url.clone());
+    let texts = Texts::of(*doc.root_element());
     let title = Selector::parse("title")
         .ok()
         .and_then(|sel| doc.select(&sel).next())
-        .map(text_of)
+        .map(|el| texts.of_element(el))
         .filter(|t| !t.is_empty());
 
     let mut links = Vec::new();
     let mut section: Option<String> = None;
-    for node in doc.root_element().descendants() {
+    // Open `<a>` elements around the current node: a bold line inside a link is no heading.
+    let mut in_links = 0usize;
+    for edge in doc.root_element().traverse() {
+        let node = match edge {
+            Edge::Open(node) => node,
+            Edge::Close(node) => {
+                if is_element(node, "a") {
+                    in_links -= 1;
+                }
+                continue;
+            }
+        };
         let Some(el) = ElementRef::wrap(node) else {
             continue;
         };
         let name = el.value().name();
-        if is_heading(name) || (matches!(name, "b" | "strong") && stands_alone(el)) {
-            let text = text_of(el);
+        if name == "a" {
+            in_links += 1;
+        }
+        if is_heading(name)
+            || (matches!(name, "b" | "strong") && in_links == 0 && stands_alone(el, &texts))
+        {
+            let text = texts.of_element(el);
             let text = text.trim_end_matches(':').trim_end();
             if !text.is_empty() {
                 section = Some(text.to_owned());
@@ -160,7 +239,7 @@ pub fn extract(html: &str, page_url: &Url) -> Page {
         links.push(Link {
             href: href.to_owned(),
             target: resolve(&base, trimmed),
-            title: link_title(el),
+            title: link_title(el, &texts),
             section: section.clone(),
             kind,
         });
@@ -188,8 +267,8 @@ fn is_heading(name: &str) -> bool {
     matches!(name, "h1" | "h2" | "h3" | "h4" | "h5" | "h6")
 }
 
-fn link_title(el: ElementRef<'_>) -> String {
-    let text = text_of(el);
+fn link_title(el: ElementRef<'_>, texts: &Texts) -> String {
+    let text = texts.of_element(el);
     if !text.is_empty() {
         return text;
     }
@@ -203,8 +282,10 @@ fn link_title(el: ElementRef<'_>) -> String {
         .or_else(|| attr("aria-label"))
         .or_else(|| attr("alt"))
         .or_else(|| {
-            let img = Selector::parse("img[alt]").ok()?;
-            el.select(&img)
+            el.descendants()
+                .take(MAX_ALT_SEARCH)
+                .filter_map(ElementRef::wrap)
+                .filter(|i| i.value().name() == "img")
                 .filter_map(|i| i.value().attr("alt"))
                 .map(collapse_ws)
                 .find(|s| !s.is_empty())
@@ -214,9 +295,9 @@ fn link_title(el: ElementRef<'_>) -> String {
 }
 
 /// A bold line standing alone: nothing but whitespace, line breaks or block boundaries on either
-/// side of it, and not itself inside a link.
-fn stands_alone(el: ElementRef<'_>) -> bool {
-    if text_of(el).is_empty() || el.ancestors().any(|a| is_element(a, "a")) {
+/// side of it (the caller knows it is not inside a link).
+fn stands_alone(el: ElementRef<'_>, texts: &Texts) -> bool {
+    if !texts.spans.get(&el.id()).is_some_and(|s| s.2) {
         return false;
     }
     let alone = |mut sib: Option<NodeRef<'_, Node>>,
@@ -261,7 +342,7 @@ fn is_block_or_break(name: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn page(html: &str) -> Page {
@@ -422,5 +503,51 @@ mod tests {
         ]
         .concat();
         assert_eq!(page(&decode(&http_equiv, None)).links[0].title, want);
+    }
+
+    /// A page nested `depth` deep in bold elements, each with its own words, then a link.
+    pub(crate) fn nested_bold(depth: usize) -> String {
+        let mut html = String::from("<html><body>");
+        for i in 0..depth {
+            html.push_str(&format!("<b>level {i} "));
+        }
+        html.push_str("<a href=\"/deep.pdf\">Deep report</a>");
+        html.push_str(&"</b>".repeat(depth));
+        html.push_str("</body></html>");
+        html
+    }
+
+    /// Runs `f` on a thread with a small stack: recursion over a deep tree would overflow it.
+    pub(crate) fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(f)
+            .expect("spawn a thread")
+            .join()
+            .expect("no stack overflow")
+    }
+
+    /// Issue 14: 20,000 nested bold elements killed a tokio worker with a stack overflow and
+    /// took 20 s on the main thread (each bold re-collected all the text below it).
+    #[test]
+    fn deep_nesting_is_read_without_recursion_and_titles_are_capped() {
+        let html = nested_bold(20_000);
+        let p = on_small_stack(move || page(&html));
+        assert_eq!(p.links.len(), 1);
+        assert_eq!(p.links[0].title, "Deep report");
+        let section = p.links[0].section.as_deref().expect("a section");
+        assert!(section.starts_with("level 0 level 1 "), "{section:.80}");
+        assert!(section.len() <= MAX_TITLE_BYTES, "{}", section.len());
+    }
+
+    #[test]
+    fn a_bold_line_inside_a_link_is_not_a_section() {
+        let p = page(
+            "<h2>Documents</h2><p><a href=\"/a\"><b>Bold title</b></a></p>\
+             <p><a href=\"/b\">Next</a></p><p><b>Links</b></p><p><a href=\"/c\">C</a></p>",
+        );
+        let got: Vec<_> = p.links.iter().map(|l| l.section.as_deref()).collect();
+        assert_eq!(got, [Some("Documents"), Some("Documents"), Some("Links")]);
+        assert_eq!(p.links[0].title, "Bold title");
     }
 }

@@ -4,7 +4,7 @@
 pub mod manifest;
 pub mod matching;
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 use url::Url;
@@ -215,17 +215,19 @@ pub fn from_manifest(m: &LoadedManifest) -> Vec<Listed> {
 /// with no URL are each kept.
 pub fn dedupe(entries: Vec<Listed>) -> Vec<Listed> {
     let mut out: Vec<Listed> = Vec::with_capacity(entries.len());
-    let mut index = std::collections::HashMap::new();
+    // URL → its entry's index and the titles it already has (a set: a hostile page can list one
+    // URL under thousands of titles).
+    let mut index: HashMap<String, (usize, HashSet<String>)> = HashMap::new();
     for e in entries {
         let Some(key) = e.target.url() else {
             out.push(e);
             continue;
         };
-        match index.get(&key) {
-            Some(&i) => {
-                let kept: &mut Listed = &mut out[i];
+        match index.get_mut(&key) {
+            Some((i, seen)) => {
+                let kept: &mut Listed = &mut out[*i];
                 for t in e.titles {
-                    if !kept.titles.contains(&t) {
+                    if seen.insert(t.clone()) {
                         kept.titles.push(t);
                     }
                 }
@@ -234,7 +236,8 @@ pub fn dedupe(entries: Vec<Listed>) -> Vec<Listed> {
                 }
             }
             None => {
-                index.insert(key, out.len());
+                let seen = e.titles.iter().cloned().collect();
+                index.insert(key, (out.len(), seen));
                 out.push(e);
             }
         }
