@@ -23,6 +23,46 @@ pub enum ArchiveError {
     Unusable { path: PathBuf, source: io::Error },
     #[error("could not write to the archive at {}: {source}", path.display())]
     Write { path: PathBuf, source: io::Error },
+    #[error("{} is a symbolic link inside the archive, and linkward never writes or cleans through one; replace it with a real folder (move its contents in)", path.display())]
+    Linked { path: PathBuf },
+}
+
+/// The archive's own folders. linkward writes, renames and deletes inside them, so none may be a
+/// symbolic link: through one it would write, or clean stale temp files, outside the archive.
+const OWN_FOLDERS: [&str; 5] = ["tmp", "db", "warc", "blobs", BLOBS_DIR];
+
+/// Refuses an archive any of whose own folders (including every blob folder, `aa/` and
+/// `aa/bb/`) is a symbolic link. Reads folder entries' types only (no file is opened), so it
+/// costs a few hundred directory reads at most.
+pub fn refuse_linked_folders(root: &Path) -> Result<(), ArchiveError> {
+    let linked =
+        |path: &Path| std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
+    for folder in OWN_FOLDERS {
+        let path = root.join(folder);
+        if linked(&path) {
+            return Err(ArchiveError::Linked { path });
+        }
+    }
+    let mut folders = vec![root.join(BLOBS_DIR)];
+    for depth in 0..2 {
+        let mut next = Vec::new();
+        for folder in &folders {
+            let Ok(entries) = std::fs::read_dir(folder) else {
+                continue;
+            };
+            for entry in entries.flatten() {
+                match entry.file_type() {
+                    Ok(t) if t.is_symlink() => {
+                        return Err(ArchiveError::Linked { path: entry.path() });
+                    }
+                    Ok(t) if t.is_dir() && depth == 0 => next.push(entry.path()),
+                    _ => {}
+                }
+            }
+        }
+        folders = next;
+    }
+    Ok(())
 }
 
 /// A blob that landed in the archive.
@@ -46,9 +86,10 @@ impl Archive {
             source,
         };
         std::fs::create_dir_all(root).map_err(unusable)?;
+        refuse_linked_folders(root)?;
         // `blobs/sha256/` is every blob folder's parent: durable before any blob goes in it
         // (`create_durable_dirs` makes only the folders below it).
-        create_dirs_locked(&root.join(BLOBS_DIR)).map_err(unusable)?;
+        create_dirs_locked(root, &root.join(BLOBS_DIR)).map_err(unusable)?;
         std::fs::create_dir_all(root.join(TEMP_DIR)).map_err(unusable)?;
         let probe = tempfile::Builder::new()
             .prefix(TEMP_PREFIX)
@@ -220,7 +261,7 @@ impl BlobWriter {
                 let parent = target
                     .parent()
                     .ok_or_else(|| io::Error::other("blob path has no parent"))?;
-                create_durable_dirs(parent, sha.0[0])?;
+                create_durable_dirs(&self.archive.root, parent, sha.0[0])?;
                 let mut perms = std::fs::metadata(&path)?.permissions();
                 perms.set_readonly(true);
                 std::fs::set_permissions(&path, perms)?;
@@ -246,22 +287,35 @@ impl BlobWriter {
 /// writer never sees a folder another has created but not yet made durable, while blobs under
 /// different `aa/` folders (all but 1 in 256 pairs) make their folders side by side. One lock for
 /// the whole archive serialized every new folder's fsync: a first run creates about one per blob.
-fn create_durable_dirs(dir: &Path, first_byte: u8) -> io::Result<()> {
+fn create_durable_dirs(root: &Path, dir: &Path, first_byte: u8) -> io::Result<()> {
     static CREATING: [std::sync::Mutex<()>; 256] = [const { std::sync::Mutex::new(()) }; 256];
     let _creating = CREATING[usize::from(first_byte)]
         .lock()
         .unwrap_or_else(|p| p.into_inner());
-    create_dirs_locked(dir)
+    create_dirs_locked(&root.join(BLOBS_DIR), dir)
 }
 
-fn create_dirs_locked(dir: &Path) -> io::Result<()> {
-    if dir.is_dir() {
+/// Creates `dir` and its missing parents up to `base`, which exists; none of them may be a
+/// symbolic link (`base` and above are not looked at: the archive root may be one).
+fn create_dirs_locked(base: &Path, dir: &Path) -> io::Result<()> {
+    if dir == base {
         return Ok(());
+    }
+    match std::fs::symlink_metadata(dir) {
+        // Refused when the archive was opened; a link made since is refused here too.
+        Ok(m) if m.file_type().is_symlink() => {
+            return Err(io::Error::other(format!(
+                "{} is a symbolic link inside the archive",
+                dir.display()
+            )));
+        }
+        Ok(m) if m.is_dir() => return Ok(()),
+        _ => {}
     }
     let parent = dir
         .parent()
         .ok_or_else(|| io::Error::other("blob folder has no parent"))?;
-    create_dirs_locked(parent)?;
+    create_dirs_locked(base, parent)?;
     std::fs::create_dir(dir)?;
     std::fs::File::open(parent)?.sync_all()
 }

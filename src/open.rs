@@ -19,6 +19,7 @@ pub fn open_existing(archive_dir: &Path) -> Result<(ArchiveLock, Store), Error> 
     if !archive_dir.join("db").is_dir() {
         return Err(Error::NoArchive(archive_dir.to_path_buf()));
     }
+    crate::archive::refuse_linked_folders(archive_dir)?;
     let lock = ArchiveLock::acquire(archive_dir)?;
     Ok((lock, Store::open(archive_dir)?))
 }

@@ -50,8 +50,21 @@ pub fn slug(text: &str, fallback: &str) -> String {
     }
     if out.is_empty() {
         fallback.to_owned()
+    } else if is_reserved_on_windows(&out) {
+        // `con.html` cannot be created or opened on Windows, whatever follows the dot.
+        format!("{out}-file")
     } else {
         out
+    }
+}
+
+/// Device names Windows reserves in every folder, with any extension: `con`, `prn`, `aux`,
+/// `nul`, `com0`–`com9`, `lpt0`–`lpt9` (a slug is already lowercase ASCII).
+fn is_reserved_on_windows(slug: &str) -> bool {
+    match slug.as_bytes() {
+        b"con" | b"prn" | b"aux" | b"nul" => true,
+        [b'c', b'o', b'm', d] | [b'l', b'p', b't', d] => d.is_ascii_digit(),
+        _ => false,
     }
 }
 
@@ -138,6 +151,26 @@ impl Names {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn names_windows_reserves_are_never_made() {
+        for title in ["CON", "con", "Nul", "aux", "PRN", "COM1", "lpt9", "Com0"] {
+            let got = slug(title, "item");
+            assert_eq!(
+                got,
+                format!("{}-file", title.to_ascii_lowercase()),
+                "{title}"
+            );
+        }
+        for title in ["console", "com10", "lpt", "nullify", "con report"] {
+            assert_eq!(
+                slug(title, "item"),
+                slug(title, "item").replace("-file", ""),
+                "{title}"
+            );
+            assert!(!slug(title, "item").ends_with("-file"), "{title}");
+        }
+    }
     use super::*;
 
     fn is_safe(s: &str) -> bool {

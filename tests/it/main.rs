@@ -1,6 +1,7 @@
 //! linkward's integration tests: one binary; `common/` holds the harness (local test servers and
 //! a runner for the built binary). Every server runs on 127.0.0.1 inside its test.
 
+mod archive_folders;
 mod bagit;
 mod changes;
 mod check;
