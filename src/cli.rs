@@ -282,6 +282,14 @@ pub struct CheckArgs {
     #[arg(long, env = "LINKWARD_MAX_REDIRECTS")]
     pub max_redirects: Option<usize>,
 
+    /// Links checked per seed at most; past it the run says so and checks the first N [default: 100000].
+    #[arg(long, env = "LINKWARD_MAX_LINKS", value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_links: Option<u64>,
+
+    /// Time allowed for the whole run (e.g. 30m, 2h); at the deadline it stops as on SIGTERM, keeping what completed [default: none].
+    #[arg(long, env = "LINKWARD_DEADLINE", value_parser = positive_duration)]
+    pub deadline: Option<Duration>,
+
     /// Retries of a transient failure: connection errors, timeouts, 429, 502, 503, 504 [default: 2].
     #[arg(long, env = "LINKWARD_RETRIES")]
     pub retries: Option<u32>,
@@ -367,6 +375,10 @@ impl CheckArgs {
             idle_timeout: self.idle_timeout,
             max_size: self.max_size,
             max_redirects: self.max_redirects,
+            max_links: self
+                .max_links
+                .map(|n| usize::try_from(n).unwrap_or(usize::MAX)),
+            deadline: self.deadline,
             retries: self.retries,
             max_retry_wait: self.max_retry_wait,
             retry_backoff: self.retry_backoff,

@@ -108,11 +108,26 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
         progress: progress_bar(config.progress),
         archives: Archives::new(config, store.clone()),
         rescue: config.rescue,
+        max_links: config.max_links,
         recovered: 0,
+    };
+    // At the deadline the run stops as on SIGTERM: what completed is recorded.
+    let deadline = async {
+        match config.deadline {
+            Some(after) => tokio::time::sleep(after).await,
+            None => std::future::pending().await,
+        }
     };
     let interrupted = tokio::select! {
         done = runner.work(seeds, config.concurrency) => { done?; false }
         () = shutdown.cancelled() => true,
+        () = deadline => {
+            tracing::warn!(
+                "the run's deadline ({}) passed: stopped, and what completed is recorded",
+                humantime::format_duration(config.deadline.unwrap_or_default())
+            );
+            true
+        }
     };
     runner.progress.finish_and_clear();
 
@@ -216,6 +231,8 @@ struct Runner {
     rescue: bool,
     /// Snapshots recovered in this run.
     recovered: u64,
+    /// Links checked per seed at most (`--max-links`).
+    max_links: usize,
 }
 
 impl Runner {
@@ -223,7 +240,16 @@ impl Runner {
     /// result is recorded whole or not at all.
     async fn work(&mut self, seeds: Vec<Seed>, concurrency: usize) -> Result<(), Error> {
         for seed in seeds {
-            let plan = self.plan(seed).await?;
+            let mut plan = self.plan(seed).await?;
+            if plan.entries.len() > self.max_links {
+                tracing::warn!(
+                    "{} lists {} links: checking the first {} (--max-links)",
+                    plan.seed.id,
+                    plan.entries.len(),
+                    self.max_links
+                );
+                plan.entries.truncate(self.max_links);
+            }
             self.plans.push(plan);
         }
         let urls: Vec<Url> = self

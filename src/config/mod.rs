@@ -13,6 +13,9 @@ pub use file::{ConfigError, HostRule, IgnoreRule, Settings, rule_for};
 
 /// Requests in flight across all hosts.
 pub const DEFAULT_CONCURRENCY: usize = 64;
+/// Links checked per seed at most: far more than any real page lists, few enough that a hostile
+/// page listing millions cannot keep a run going for days.
+pub const DEFAULT_MAX_LINKS: usize = 100_000;
 /// The Wayback Machine's public availability API, asked about broken resources when nothing
 /// else is configured.
 pub const DEFAULT_WAYBACK: &str = "https://archive.org/wayback/available";
@@ -168,6 +171,10 @@ pub struct Config {
     pub idle_timeout: Duration,
     pub max_size: u64,
     pub max_redirects: usize,
+    /// Links checked per seed at most; past it the run warns and checks the first ones.
+    pub max_links: usize,
+    /// When the whole run stops as if interrupted, keeping what completed; `None`: no limit.
+    pub deadline: Option<Duration>,
     pub retries: u32,
     pub max_retry_wait: Duration,
     pub retry_backoff: Duration,
@@ -210,6 +217,8 @@ impl Default for Config {
             idle_timeout: DEFAULT_IDLE_TIMEOUT,
             max_size: DEFAULT_MAX_SIZE,
             max_redirects: DEFAULT_MAX_REDIRECTS,
+            max_links: DEFAULT_MAX_LINKS,
+            deadline: None,
             retries: DEFAULT_RETRIES,
             max_retry_wait: DEFAULT_MAX_RETRY_WAIT,
             retry_backoff: DEFAULT_RETRY_BACKOFF,

@@ -11,6 +11,7 @@ mod crash;
 mod history;
 mod hostile;
 mod index;
+mod limits;
 mod outcomes;
 mod politeness;
 mod rescue;

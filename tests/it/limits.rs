@@ -1,0 +1,109 @@
+//! Issue 14: bounded work on any input. `--max-links N` checks only the first N links a seed
+//! lists and says so; `--deadline DUR` stops a whole run at the deadline as SIGTERM does, keeping
+//! what completed.
+
+use std::time::{Duration, Instant};
+
+use crate::common::json::{assert_state, resource};
+use crate::common::{Behaviour, Linkward, TestServer, pdf};
+
+#[tokio::test]
+async fn max_links_checks_the_first_n_listed_and_says_so() {
+    let paths: Vec<String> = (0..5).map(|i| format!("/doc-{i}.pdf")).collect();
+    let server = TestServer::start(
+        paths
+            .iter()
+            .map(|p| (p.as_str(), Behaviour::ok("application/pdf", pdf(p)))),
+    )
+    .await;
+    let linkward = Linkward::new();
+    let urls: Vec<String> = paths.iter().map(|p| server.url(p)).collect();
+    let seed = linkward.seed_listing(&urls);
+
+    let run = linkward.check(&[&seed], &["--max-links", "2"]).await;
+
+    assert_eq!(run.code, Some(0), "{}", run.dump());
+    assert!(
+        run.stderr
+            .contains("lists 5 links: checking the first 2 (--max-links)"),
+        "{}",
+        run.dump()
+    );
+    let report = run.json();
+    for (i, url) in urls.iter().enumerate() {
+        if i < 2 {
+            assert_state(resource(&report, url), "ok", None);
+            assert_eq!(server.count(&paths[i]), 1, "{}", paths[i]);
+        } else {
+            assert_eq!(server.count(&paths[i]), 0, "{} was fetched", paths[i]);
+        }
+    }
+    // Zero is a usage error, from the flag and from the configuration file.
+    linkward
+        .check(&[&seed], &["--max-links", "0"])
+        .await
+        .assert_usage_error();
+    linkward.write_file("linkward.toml", "max-links = 0\n");
+    let bad = linkward.check(&[&seed], &[]).await;
+    bad.assert_usage_error();
+    assert!(bad.stderr.contains("max-links"), "{}", bad.dump());
+}
+
+#[tokio::test]
+async fn a_run_past_its_deadline_stops_as_interrupted_keeping_what_completed() {
+    let server = TestServer::start([
+        ("/quick.pdf", Behaviour::ok("application/pdf", pdf("quick"))),
+        (
+            "/slow.pdf",
+            Behaviour::delay(
+                Duration::from_secs(20),
+                Behaviour::ok("application/pdf", pdf("slow")),
+            ),
+        ),
+    ])
+    .await;
+    let linkward = Linkward::new();
+    let quick = server.url("/quick.pdf");
+    let seed = linkward.seed_listing(&[quick.clone(), server.url("/slow.pdf")]);
+
+    let started = Instant::now();
+    let run = linkward
+        .check(
+            &[&seed],
+            &[
+                "--deadline",
+                "2s",
+                "--timeout",
+                "30s",
+                "--idle-timeout",
+                "30s",
+            ],
+        )
+        .await;
+
+    assert_eq!(run.code, Some(130), "{}", run.dump());
+    assert!(
+        started.elapsed() < Duration::from_secs(15),
+        "the deadline did not stop the run: {:?}",
+        started.elapsed()
+    );
+    assert!(
+        run.stderr.contains("deadline (2s) passed"),
+        "{}",
+        run.dump()
+    );
+    let report = run.json();
+    assert_eq!(report["run"]["status"], "interrupted", "{report:#}");
+    assert_state(resource(&report, &quick), "ok", None);
+    // What completed is in the store.
+    let history =
+        crate::changes::store_command(&linkward, "history", &[quick.as_str(), "--format", "json"])
+            .await;
+    assert_eq!(history.code, Some(0), "{}", history.dump());
+    let checks = history.json()["checks"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert_eq!(checks.len(), 1, "{}", history.dump());
+    assert_eq!(checks[0]["state"], "ok", "{}", history.dump());
+}
