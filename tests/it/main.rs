@@ -14,6 +14,7 @@ mod index;
 mod limits;
 mod outcomes;
 mod politeness;
+mod properties;
 mod rescue;
 mod safety;
 mod seeds;
