@@ -3,11 +3,13 @@
 //! client follows no redirects (`walk` follows and records them) and asks for compressed bodies
 //! that `body` decodes itself.
 
+use std::collections::HashMap;
+
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use url::Url;
 
 use super::{Fetcher, USER_AGENT};
-use crate::config::{Config, HostRule};
+use crate::config::Config;
 
 /// The client fetches use.
 pub(super) fn for_fetching(config: &Config) -> Result<reqwest::Client, String> {
@@ -27,11 +29,12 @@ pub(super) fn for_fetching(config: &Config) -> Result<reqwest::Client, String> {
         .map_err(|e| e.to_string())
 }
 
-/// Host rules with their extra headers parsed; a header that is not valid HTTP is an error
-/// naming the rule.
-pub(super) fn host_headers(config: &Config) -> Result<Vec<(HostRule, HeaderMap)>, String> {
-    let mut host_headers = Vec::new();
-    for rule in &config.hosts {
+/// Each host rule's extra headers parsed, by pattern; a header that is not valid HTTP is an error
+/// naming the rule. Where two rules share a pattern the first is the one `HostRules` finds, so
+/// its headers are the ones kept.
+pub(super) fn host_headers(config: &Config) -> Result<HashMap<String, HeaderMap>, String> {
+    let mut host_headers = HashMap::new();
+    for rule in config.hosts.iter() {
         let mut map = HeaderMap::new();
         for (name, value) in &rule.headers {
             let bad = |e: &dyn std::fmt::Display| {
@@ -41,7 +44,7 @@ pub(super) fn host_headers(config: &Config) -> Result<Vec<(HostRule, HeaderMap)>
             let value = HeaderValue::from_str(value).map_err(|e| bad(&e))?;
             map.append(name, value);
         }
-        host_headers.push((rule.clone(), map));
+        host_headers.entry(rule.pattern.clone()).or_insert(map);
     }
     Ok(host_headers)
 }
@@ -49,11 +52,9 @@ pub(super) fn host_headers(config: &Config) -> Result<Vec<(HostRule, HeaderMap)>
 impl Fetcher {
     /// The headers the URL's host rule adds to every request to it, if any.
     pub(super) fn extra_headers(&self, url: &Url) -> Option<&HeaderMap> {
-        let host = url.host_str()?.to_ascii_lowercase();
+        let rule = self.host_rules.for_url(url)?;
         self.host_headers
-            .iter()
-            .find(|(r, _)| r.matches(&host))
-            .map(|(_, h)| h)
+            .get(&rule.pattern)
             .filter(|h| !h.is_empty())
     }
 }

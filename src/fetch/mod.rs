@@ -25,7 +25,7 @@ use reqwest::header::{self, HeaderMap};
 use url::Url;
 
 use crate::archive::{Archive, Blob};
-use crate::config::{Config, HostRule};
+use crate::config::{Config, HostRules};
 use crate::model::{Attempt, Hop};
 use capture::CaptureSink;
 use politeness::Politeness;
@@ -182,8 +182,9 @@ pub struct Fetcher {
     client: reqwest::Client,
     politeness: Politeness,
     robots: Option<RobotsState>,
-    /// Host rules with their extra headers parsed.
-    host_headers: Vec<(HostRule, HeaderMap)>,
+    /// The run's host rules, and each one's extra headers parsed (by pattern).
+    host_rules: HostRules,
+    host_headers: HashMap<String, HeaderMap>,
     archive: Archive,
     limits: Limits,
     /// Where every exchange is handed (the run's WARC file); `None` captures nothing.
@@ -205,6 +206,7 @@ impl Fetcher {
                 cache: robots_cache,
                 origins: Mutex::new(HashMap::new()),
             }),
+            host_rules: config.hosts.clone(),
             host_headers: client::host_headers(config)?,
             archive,
             limits: Limits {
@@ -229,11 +231,9 @@ impl Fetcher {
 
     /// Status codes the URL's host rule accepts as ok.
     pub fn accepted_statuses(&self, url: &Url) -> &[u16] {
-        let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
-        self.host_headers
-            .iter()
-            .find(|(r, _)| r.matches(&host))
-            .map_or(&[], |(r, _)| r.accept_status.as_slice())
+        self.host_rules
+            .for_url(url)
+            .map_or(&[], |r| r.accept_status.as_slice())
     }
 }
 
