@@ -31,7 +31,7 @@ use capture::CaptureSink;
 use politeness::Politeness;
 use robots::{RobotsCache, RobotsState};
 
-pub use query::{Answer, QueryError};
+pub use query::{Answer, Headers, QueryError};
 
 /// The User-Agent every request carries.
 pub const USER_AGENT: &str = concat!("linkward/", env!("CARGO_PKG_VERSION"));

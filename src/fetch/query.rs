@@ -4,7 +4,7 @@
 //! pauses the host for every question still queued for it.
 
 use futures_util::StreamExt;
-use reqwest::header::{self, HeaderMap};
+use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use tokio::time::Instant;
 use url::Url;
 
@@ -14,8 +14,48 @@ use super::{Fetcher, error_chain, parse_retry_after};
 #[derive(Debug)]
 pub struct Answer {
     pub status: u16,
-    pub headers: HeaderMap,
+    pub headers: Headers,
     pub body: Vec<u8>,
+}
+
+/// An answer's headers as received, in order: each a lowercase name and its raw value.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Headers(Vec<(String, Vec<u8>)>);
+
+impl Headers {
+    fn from_map(map: &HeaderMap) -> Headers {
+        Headers(
+            map.iter()
+                .map(|(name, value)| (name.as_str().to_owned(), value.as_bytes().to_vec()))
+                .collect(),
+        )
+    }
+
+    /// The first value of `name` (any case), if it is text.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .and_then(|(_, v)| text(v))
+    }
+
+    /// Every value of `name` (any case) that is text, in order.
+    pub fn get_all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> {
+        self.0
+            .iter()
+            .filter(move |(n, _)| n.eq_ignore_ascii_case(name))
+            .filter_map(|(_, v)| text(v))
+    }
+}
+
+/// A header value as text when it is visible ASCII, spaces and tabs only: what http's
+/// `HeaderValue::to_str` accepts (`the_text_of_a_value_is_what_http_calls_text` holds them equal).
+fn text(value: &[u8]) -> Option<&str> {
+    value
+        .iter()
+        .all(|&b| b == b'\t' || (0x20..0x7f).contains(&b))
+        .then(|| std::str::from_utf8(value).ok())
+        .flatten()
 }
 
 /// Why an API request got no usable answer.
@@ -34,17 +74,25 @@ pub enum QueryError {
 }
 
 impl Fetcher {
-    /// One request to an API (a web archive's availability API or TimeGate): through the host's
-    /// politeness, within --timeout, redirects not followed, the body read up to `max_body`
-    /// bytes (0: not read at all). Not captured: these are questions about a resource, not
-    /// copies of it.
+    /// One request to an API (a web archive's availability API or TimeGate), with `headers`
+    /// (name, value) added: through the host's politeness, within --timeout, redirects not
+    /// followed, the body read up to `max_body` bytes (0: not read at all). Not captured: these
+    /// are questions about a resource, not copies of it.
     pub async fn query(
         &self,
         url: &Url,
-        headers: HeaderMap,
+        headers: &[(&str, &str)],
         max_body: usize,
         still_wanted: &(dyn Fn() -> bool + Sync),
     ) -> Result<Answer, QueryError> {
+        let mut asked = HeaderMap::new();
+        for (name, value) in headers {
+            let name = HeaderName::from_bytes(name.as_bytes())
+                .map_err(|e| QueryError::Failed(e.to_string()))?;
+            let value =
+                HeaderValue::from_str(value).map_err(|e| QueryError::Failed(e.to_string()))?;
+            asked.append(name, value);
+        }
         if !matches!(url.scheme(), "http" | "https") {
             return Err(QueryError::Failed(format!("{url} is not an http(s) URL")));
         }
@@ -59,7 +107,7 @@ impl Fetcher {
         let mut request = self
             .client
             .get(url.clone())
-            .headers(headers)
+            .headers(asked)
             .header(header::ACCEPT_ENCODING, "identity");
         if let Some(extra) = self.extra_headers(url) {
             request = request.headers(extra.clone());
@@ -92,7 +140,7 @@ impl Fetcher {
             )));
         }
         let status = response.status().as_u16();
-        let headers = response.headers().clone();
+        let headers = Headers::from_map(response.headers());
         let mut body = Vec::new();
         if max_body > 0 {
             let mut stream = response.bytes_stream();
@@ -122,5 +170,34 @@ impl Fetcher {
             headers,
             body,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_text_of_a_value_is_what_http_calls_text() {
+        for byte in 0..=u8::MAX {
+            let value = [b'a', byte, b'z'];
+            let http = HeaderValue::from_bytes(&value)
+                .ok()
+                .and_then(|v| v.to_str().ok().map(str::to_owned));
+            assert_eq!(text(&value).map(str::to_owned), http, "byte {byte:#04x}");
+        }
+    }
+
+    #[test]
+    fn headers_are_looked_up_in_any_case_first_value_first() {
+        let mut map = HeaderMap::new();
+        map.append(header::LINK, HeaderValue::from_static("<a>; rel=memento"));
+        map.append(header::LINK, HeaderValue::from_static("<b>; rel=memento"));
+        map.append(header::LOCATION, HeaderValue::from_static("/next"));
+        let headers = Headers::from_map(&map);
+        assert_eq!(headers.get("Location"), Some("/next"));
+        assert_eq!(headers.get("link"), Some("<a>; rel=memento"));
+        assert_eq!(headers.get_all("LINK").count(), 2);
+        assert_eq!(headers.get("memento-datetime"), None);
     }
 }
