@@ -1,15 +1,22 @@
-//! The HTTP client every fetch, robots.txt request and API question goes through, built once
-//! from the config, and the host rules' extra headers each request to a host carries. The
-//! client follows no redirects (`walk` follows and records them) and asks for compressed bodies
-//! that `body` decodes itself.
+//! Every HTTP client linkward makes is built here, from `builder`: the one that every fetch,
+//! robots.txt request and API question goes through (built once from the config; it follows no
+//! redirects, `walk` follows and records them, and asks for compressed bodies that `body`
+//! decodes itself), and the webhook's. Also the host rules' extra headers each request to a
+//! host carries.
 
 use std::collections::HashMap;
+use std::time::Duration;
 
 use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use url::Url;
 
 use super::{Fetcher, USER_AGENT};
 use crate::config::Config;
+
+/// What every client has in common, and where anything every connection must obey belongs.
+fn builder() -> reqwest::ClientBuilder {
+    reqwest::Client::builder().user_agent(USER_AGENT)
+}
 
 /// The client fetches use.
 pub(super) fn for_fetching(config: &Config) -> Result<reqwest::Client, String> {
@@ -20,11 +27,19 @@ pub(super) fn for_fetching(config: &Config) -> Result<reqwest::Client, String> {
         header::ACCEPT_ENCODING,
         HeaderValue::from_static("gzip, deflate, br"),
     );
-    reqwest::Client::builder()
-        .user_agent(USER_AGENT)
+    builder()
         .default_headers(headers)
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(config.connect_timeout)
+        .build()
+        .map_err(|e| e.to_string())
+}
+
+/// The webhook's client: reqwest's defaults (it follows up to ten redirects and sends Referer
+/// on them), each request whole within `timeout`.
+pub(super) fn for_webhook(timeout: Duration) -> Result<reqwest::Client, String> {
+    builder()
+        .timeout(timeout)
         .build()
         .map_err(|e| e.to_string())
 }

@@ -6,7 +6,8 @@
 //! `Fetcher` (client, politeness, robots.txt, archive, limits). One file per concern beside it:
 //! `client` builds the HTTP client and the host-rule headers, `walk` retries and follows
 //! redirects, `body` streams and decodes a body into the archive, `capture` records exchanges,
-//! `robots` and `politeness` keep to each host's rules and pace, `query` asks web-archive APIs.
+//! `robots` and `politeness` keep to each host's rules and pace, `query` asks web-archive APIs,
+//! `webhook` posts `--notify`'s report.
 
 mod body;
 pub mod capture;
@@ -15,6 +16,7 @@ pub mod politeness;
 mod query;
 pub mod robots;
 mod walk;
+pub mod webhook;
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
