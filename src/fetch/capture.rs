@@ -194,7 +194,7 @@ impl Fetcher {
 
 /// Rebuilds the request head the fetcher sent for `url`: what reqwest adds (Host, User-Agent,
 /// Accept, Accept-Encoding) and what the fetcher added (`extra`: validators, host-rule headers).
-pub(crate) fn request_head(url: &Url, user_agent: &str, extra: &HeaderMap) -> CapturedRequest {
+fn request_head(url: &Url, user_agent: &str, extra: &HeaderMap) -> CapturedRequest {
     let mut target = url.path().to_owned();
     if let Some(q) = url.query() {
         target.push('?');
@@ -230,7 +230,7 @@ pub(crate) fn request_head(url: &Url, user_agent: &str, extra: &HeaderMap) -> Ca
 
 /// The response head as received. `Transfer-Encoding` is dropped: the body captured is the
 /// de-chunked one, so a reader honouring the header would mis-parse it.
-pub(crate) fn response_head(
+fn response_head(
     version: reqwest::Version,
     status: reqwest::StatusCode,
     headers: &HeaderMap,

@@ -103,7 +103,8 @@ impl Fetcher {
             return Err(QueryError::NotAsked);
         }
         let deadline = Instant::now() + self.limits.timeout;
-        // Answers are read as they come: our decoding (see `decoded`) is for bodies we archive.
+        // Answers are read as they come: our decoding (see `body::decoded`) is for bodies we
+        // archive.
         let mut request = self
             .client
             .get(url.clone())
