@@ -1,9 +1,10 @@
 //! `--notify URL`: POSTs the JSON change report to a webhook when something changed. A webhook
-//! that refuses is an error the user must hear about, never a silent drop.
+//! that refuses is an error the user must hear about, never a silent drop. The request itself is
+//! `fetch::webhook`'s.
 
 use std::time::Duration;
 
-use crate::fetch::USER_AGENT;
+use crate::fetch::webhook;
 use crate::report::changes::ChangeReport;
 
 /// How long a webhook may take to answer.
@@ -20,25 +21,11 @@ pub async fn notify(url: &url::Url, report: &ChangeReport) -> Result<bool, Notif
     if !report.summary.anything() {
         return Ok(false);
     }
-    let refused = |msg: String| NotifyError::Refused {
-        url: url.to_string(),
-        msg,
-    };
-    let client = reqwest::Client::builder()
-        .user_agent(USER_AGENT)
-        .timeout(NOTIFY_TIMEOUT)
-        .build()
-        .map_err(|e| refused(e.to_string()))?;
-    let body = serde_json::to_vec(report).map_err(|e| refused(e.to_string()))?;
-    let response = client
-        .post(url.clone())
-        .header(reqwest::header::CONTENT_TYPE, "application/json")
-        .body(body)
-        .send()
+    webhook::post_json(url, report, NOTIFY_TIMEOUT)
         .await
-        .map_err(|e| refused(format!("could not reach it ({e})")))?;
-    if !response.status().is_success() {
-        return Err(refused(format!("it answered {}", response.status())));
-    }
+        .map_err(|e| NotifyError::Refused {
+            url: url.to_string(),
+            msg: e.to_string(),
+        })?;
     Ok(true)
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use super::hosts::{HostRule, exact_names_first};
 use super::{Config, Endpoint, Format, Rate, parse_duration, parse_size};
 use crate::model::State;
 
@@ -21,28 +22,6 @@ pub enum ConfigError {
     },
     #[error("configuration file {}: {msg}", path.display())]
     Invalid { path: PathBuf, msg: String },
-}
-
-/// Politeness and acceptance rules for one host or a family of hosts.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct HostRule {
-    /// A lowercase host name, or `*.example.org` for it and every subdomain.
-    pub pattern: String,
-    pub rate: Option<Rate>,
-    pub concurrency: Option<usize>,
-    /// Extra request headers sent to the host (name, value).
-    pub headers: Vec<(String, String)>,
-    /// Status codes counted as `ok` for this host (e.g. 403 from a site that blocks robots).
-    pub accept_status: Vec<u16>,
-}
-
-impl HostRule {
-    pub fn matches(&self, host: &str) -> bool {
-        match self.pattern.strip_prefix("*.") {
-            Some(domain) => host == domain || host.ends_with(&format!(".{domain}")),
-            None => host == self.pattern,
-        }
-    }
 }
 
 /// Noise to drop before a body is fingerprinted: regexes deleted from its text, CSS selectors
@@ -63,13 +42,6 @@ impl IgnoreRule {
             .as_deref()
             .is_none_or(|prefix| url.starts_with(prefix))
     }
-}
-
-/// The first rule matching `host` (lowercase, no port). Rules read from a file are ordered exact
-/// names first, so an exact name beats a wildcard.
-pub fn rule_for<'a>(rules: &'a [HostRule], host: &str) -> Option<&'a HostRule> {
-    let host = host.to_ascii_lowercase();
-    rules.iter().find(|r| r.matches(&host))
 }
 
 /// One layer of configuration: every value optional.
@@ -162,7 +134,7 @@ impl Settings {
             max_retry_wait: self.max_retry_wait.unwrap_or(d.max_retry_wait),
             retry_backoff: self.retry_backoff.unwrap_or(d.retry_backoff),
             ignore_robots: self.ignore_robots.unwrap_or(d.ignore_robots),
-            hosts: self.hosts,
+            hosts: self.hosts.into(),
             confirm: self.confirm.unwrap_or(d.confirm),
             versions: self.versions.unwrap_or(d.versions),
             ignore: self.ignore,
@@ -218,8 +190,7 @@ impl Settings {
                 accept_status: h.accept_status,
             });
         }
-        // Exact names first, so that they win over a wildcard that also matches.
-        hosts.sort_by_key(|h| h.pattern.starts_with("*."));
+        exact_names_first(&mut hosts);
         Ok(Settings {
             archive: raw.archive,
             seeds_dir: raw.seeds_dir,

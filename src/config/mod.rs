@@ -8,8 +8,10 @@ use std::time::Duration;
 use crate::model::State;
 
 mod file;
+mod hosts;
 
-pub use file::{ConfigError, HostRule, IgnoreRule, Settings, rule_for};
+pub use file::{ConfigError, IgnoreRule, Settings};
+pub use hosts::{HostRule, HostRules};
 
 /// Requests in flight across all hosts.
 pub const DEFAULT_CONCURRENCY: usize = 64;
@@ -181,7 +183,7 @@ pub struct Config {
     /// Skip robots.txt entirely (it is obeyed by default).
     pub ignore_robots: bool,
     /// Per-host rules from the configuration file, most specific first.
-    pub hosts: Vec<HostRule>,
+    pub hosts: HostRules,
     /// Failed checks in a row before a resource is newly broken.
     pub confirm: u32,
     /// A changed page whose fingerprint matches one of its last `versions` is unchanged.
@@ -223,7 +225,7 @@ impl Default for Config {
             max_retry_wait: DEFAULT_MAX_RETRY_WAIT,
             retry_backoff: DEFAULT_RETRY_BACKOFF,
             ignore_robots: false,
-            hosts: Vec::new(),
+            hosts: HostRules::default(),
             confirm: DEFAULT_CONFIRM,
             versions: DEFAULT_VERSIONS,
             ignore: Vec::new(),
@@ -240,7 +242,7 @@ impl Default for Config {
 impl Config {
     /// The rule for `host` (no port), if any.
     pub fn host_rule(&self, host: &str) -> Option<&HostRule> {
-        rule_for(&self.hosts, host)
+        self.hosts.for_host(host)
     }
 
     /// Whether any web archive is asked about broken resources.

@@ -2,6 +2,8 @@
 //! writer): the request as linkward sent it, the response head as received, the peer's address
 //! and the raw body (de-chunked, not content-decoded). The fetcher hands each exchange to a
 //! `CaptureSink`; this module knows nothing of any archive format, and no reqwest type leaves it.
+//! The fetcher's side is here too: an `Exchange` made of a response head, the capped read of a
+//! body that is not kept, and the hand-over to the sink on the blocking pool.
 //!
 //! Invariant: a `Capture` owns its raw-body temp file (when it has one); dropping the capture
 //! deletes it, so a sink that fails or is gone leaves nothing behind in `tmp/`.
@@ -10,8 +12,12 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
-use reqwest::header::HeaderMap;
+use futures_util::StreamExt;
+use reqwest::header::{self, HeaderMap, HeaderValue};
+use tokio::time::Instant;
 use url::Url;
+
+use super::{Fetcher, USER_AGENT, Validators};
 
 /// Most bytes of a non-2xx (or redirect) body read for a capture: enough for any error page,
 /// bounded for a hostile one. The body is read only for the capture; it is never kept as a copy.
@@ -81,9 +87,114 @@ pub trait CaptureSink: Send + Sync {
     fn capture(&self, capture: Capture);
 }
 
+/// An exchange whose response head is in, waiting for its body to be captured.
+pub(super) struct Exchange {
+    pub(super) url: Url,
+    pub(super) date: DateTime<Utc>,
+    pub(super) remote_ip: Option<std::net::IpAddr>,
+    pub(super) request: CapturedRequest,
+    pub(super) response: CapturedResponse,
+}
+
+impl Fetcher {
+    /// The exchange being made, when exchanges are captured.
+    pub(super) fn exchange(
+        &self,
+        url: &Url,
+        date: DateTime<Utc>,
+        validators: &Validators,
+        response: &reqwest::Response,
+    ) -> Option<Exchange> {
+        self.capture.as_ref()?;
+        let mut sent = HeaderMap::new();
+        let mut validator = |name, value: &Option<String>| {
+            if let Some(v) = value.as_deref().and_then(|v| HeaderValue::from_str(v).ok()) {
+                sent.insert(name, v);
+            }
+        };
+        validator(header::IF_NONE_MATCH, &validators.etag);
+        validator(header::IF_MODIFIED_SINCE, &validators.last_modified);
+        if let Some(extra) = self.extra_headers(url) {
+            for (name, value) in extra {
+                sent.append(name, value.clone());
+            }
+        }
+        Some(Exchange {
+            url: url.clone(),
+            date,
+            remote_ip: response.remote_addr().map(|a| a.ip()),
+            request: request_head(url, USER_AGENT, &sent),
+            response: response_head(response.version(), response.status(), response.headers()),
+        })
+    }
+
+    /// Hands an exchange to the sink on the blocking pool (it writes files).
+    pub(super) async fn emit(&self, exchange: Exchange, body: CapturedBody) {
+        let Some(sink) = self.capture.clone() else {
+            return;
+        };
+        let capture = Capture {
+            target_uri: exchange.url,
+            date: exchange.date,
+            remote_ip: exchange.remote_ip,
+            request: exchange.request,
+            response: exchange.response,
+            body,
+        };
+        if let Err(e) = tokio::task::spawn_blocking(move || sink.capture(capture)).await {
+            tracing::warn!("capturing an exchange failed: {e}");
+        }
+    }
+
+    /// Captures an answer whose body is not kept (a redirect, an error, a 304): at most
+    /// `MAX_CAPTURED_ERROR_BODY` of it is read, within the fetch's time limits, for the capture
+    /// only (not counted as downloaded). Does nothing when exchanges are not captured.
+    pub(super) async fn capture_unkept(
+        &self,
+        exchange: Option<Exchange>,
+        response: reqwest::Response,
+        deadline: Instant,
+    ) {
+        let Some(exchange) = exchange else {
+            return;
+        };
+        let mut bytes = Vec::new();
+        let mut truncated = false;
+        if exchange.response.status != 304 {
+            let mut stream = response.bytes_stream();
+            loop {
+                let idle = (Instant::now() + self.limits.idle_timeout).min(deadline);
+                match tokio::time::timeout_at(idle, stream.next()).await {
+                    Ok(Some(Ok(chunk))) => {
+                        let room = MAX_CAPTURED_ERROR_BODY - bytes.len();
+                        if chunk.len() > room {
+                            bytes.extend_from_slice(&chunk[..room]);
+                            truncated = true;
+                            break;
+                        }
+                        bytes.extend_from_slice(&chunk);
+                    }
+                    Ok(None) => break,
+                    // What arrived before a stall or a broken connection is what was received.
+                    Ok(Some(Err(_))) | Err(_) => {
+                        truncated = true;
+                        break;
+                    }
+                }
+            }
+        }
+        let body = if bytes.is_empty() && !truncated {
+            CapturedBody::Empty
+        } else {
+            CapturedBody::Memory { bytes, truncated }
+        };
+        self.emit(exchange, body).await;
+    }
+}
+
 /// Rebuilds the request head the fetcher sent for `url`: what reqwest adds (Host, User-Agent,
 /// Accept, Accept-Encoding) and what the fetcher added (`extra`: validators, host-rule headers).
-pub(crate) fn request_head(url: &Url, user_agent: &str, extra: &HeaderMap) -> CapturedRequest {
+fn request_head(url: &Url, user_agent: &str, extra: &HeaderMap) -> CapturedRequest {
     let mut target = url.path().to_owned();
     if let Some(q) = url.query() {
         target.push('?');
@@ -119,7 +230,7 @@ pub(crate) fn request_head(url: &Url, user_agent: &str, extra: &HeaderMap) -> Ca
 
 /// The response head as received. `Transfer-Encoding` is dropped: the body captured is the
 /// de-chunked one, so a reader honouring the header would mis-parse it.
-pub(crate) fn response_head(
+fn response_head(
     version: reqwest::Version,
     status: reqwest::StatusCode,
     headers: &HeaderMap,

@@ -15,7 +15,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::time::Instant;
 use url::Url;
 
-use crate::config::{Config, HostRule, Rate, rule_for};
+use crate::config::{Config, HostRules, Rate};
 
 /// What politeness is counted per: lowercase host and port.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -57,7 +57,7 @@ pub struct Politeness {
     hosts: Mutex<HashMap<HostKey, Host>>,
     per_host: usize,
     /// The config's host rules, for per-host rate and concurrency.
-    rules: Vec<HostRule>,
+    rules: HostRules,
 }
 
 /// Evenly spaced, burst of one: "2/s" means one request every 500 ms, not two at once.
@@ -81,8 +81,7 @@ impl Politeness {
         let key = HostKey::of(url);
         let mut hosts = self.hosts.lock().unwrap_or_else(|p| p.into_inner());
         let host = hosts.entry(key).or_insert_with(|| {
-            let name = url.host_str().unwrap_or_default().to_ascii_lowercase();
-            let rule = rule_for(&self.rules, &name);
+            let rule = self.rules.for_url(url);
             let slots = rule
                 .and_then(|r| r.concurrency)
                 .unwrap_or(self.per_host)
@@ -153,6 +152,7 @@ impl Politeness {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::HostRule;
     use std::time::Instant as StdInstant;
 
     fn config(rate: &str, per_host: usize) -> Config {
@@ -227,11 +227,11 @@ mod tests {
     #[tokio::test]
     async fn a_host_rule_sets_its_own_pace() -> Result<(), url::ParseError> {
         let mut c = config("unlimited", 4);
-        c.hosts = vec![HostRule {
+        c.hosts = HostRules::new(vec![HostRule {
             pattern: "*.slow.test".into(),
             rate: Some(Rate::parse("10/s").unwrap_or(Rate::Unlimited)),
             ..HostRule::default()
-        }];
+        }]);
         let p = Politeness::new(&c);
         let slow = Url::parse("http://www.slow.test/")?;
         let start = StdInstant::now();

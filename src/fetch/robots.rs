@@ -1,20 +1,31 @@
 //! robots.txt: each origin's rules, fetched at most once per run (and reused from the cache for
 //! `ROBOTS_TTL`), matched against linkward's agent name. Parsing and matching are
-//! texting_robots'; what to do when robots.txt itself cannot be had is decided here.
+//! texting_robots'; fetching robots.txt (through the host's politeness, with its own few
+//! redirects) and what to do when it cannot be had are decided here.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use crate::model::CachedRobots;
-
+use chrono::Utc;
+use futures_util::StreamExt;
+use reqwest::header;
+use tokio::sync::OnceCell;
+use tokio::time::Instant;
 use url::Url;
 
-use crate::config::MAX_CRAWL_DELAY;
+use super::Fetcher;
+use crate::config::{MAX_CRAWL_DELAY, ROBOTS_TTL};
+use crate::model::CachedRobots;
 
 /// The token matched against `User-agent:` lines.
 pub const AGENT: &str = "linkward";
 
 /// Largest robots.txt read; RFC 9309 asks crawlers to read at least 500 KiB.
 pub const MAX_ROBOTS_BYTES: usize = 512 * 1024;
+
+/// Redirects followed to reach a robots.txt (RFC 9309 asks for at least five).
+const ROBOTS_MAX_REDIRECTS: usize = 5;
 
 /// A place robots.txt answers are kept between runs (the store implements it).
 pub trait RobotsCache: Send + Sync {
@@ -77,6 +88,103 @@ impl Rules {
 /// `scheme://host:port`, the unit robots.txt applies to.
 pub fn origin(url: &Url) -> String {
     url.origin().ascii_serialization()
+}
+
+/// robots.txt rules per origin, each fetched once per run.
+pub(super) struct RobotsState {
+    pub(super) cache: Arc<dyn RobotsCache>,
+    pub(super) origins: Mutex<HashMap<String, Arc<OnceCell<Arc<Rules>>>>>,
+}
+
+impl Fetcher {
+    /// The rules of the URL's origin: from this run's memo, else the cache while fresh, else
+    /// robots.txt fetched now. A Crawl-delay slows the host's queue as soon as it is known.
+    pub(super) async fn robots_rules(&self, url: &Url) -> Arc<Rules> {
+        let Some(state) = &self.robots else {
+            return Arc::new(Rules::allow_all());
+        };
+        let origin = origin(url);
+        let cell = {
+            let mut origins = state.origins.lock().unwrap_or_else(|p| p.into_inner());
+            origins.entry(origin.clone()).or_default().clone()
+        };
+        cell.get_or_init(|| async {
+            let fresh = state.cache.get(&origin).filter(|c| {
+                (Utc::now() - c.fetched_at)
+                    .to_std()
+                    .is_ok_and(|age| age < ROBOTS_TTL)
+            });
+            let rules = match fresh {
+                Some(cached) => Rules::from_cached(&cached),
+                None => match self.fetch_robots(url).await {
+                    Some(cached) => {
+                        state.cache.put(&origin, &cached);
+                        Rules::from_cached(&cached)
+                    }
+                    None => Rules::allow_all(),
+                },
+            };
+            if let Some(delay) = rules.crawl_delay() {
+                self.politeness.slow_down(url, delay);
+            }
+            Arc::new(rules)
+        })
+        .await
+        .clone()
+    }
+
+    /// GETs the origin's robots.txt: `None` when it cannot be had (5xx, network errors), so that
+    /// nothing is cached and the next run asks again.
+    async fn fetch_robots(&self, url: &Url) -> Option<CachedRobots> {
+        let mut current = url.join("/robots.txt").ok()?;
+        for _ in 0..=ROBOTS_MAX_REDIRECTS {
+            let _permit = self.politeness.acquire(&current).await;
+            let deadline = Instant::now() + self.limits.timeout;
+            let mut request = self.client.get(current.clone());
+            if let Some(extra) = self.extra_headers(&current) {
+                request = request.headers(extra.clone());
+            }
+            let response = tokio::time::timeout_at(deadline, request.send())
+                .await
+                .ok()?
+                .ok()?;
+            let status = response.status();
+            if status.is_redirection() {
+                let loc = response.headers().get(header::LOCATION)?.to_str().ok()?;
+                current = current.join(loc).ok()?;
+                continue;
+            }
+            let fetched_at = Utc::now();
+            if status.is_client_error() {
+                return Some(CachedRobots {
+                    fetched_at,
+                    status: status.as_u16(),
+                    body: None,
+                });
+            }
+            if !status.is_success() {
+                return None;
+            }
+            let mut body = Vec::new();
+            let mut stream = response.bytes_stream();
+            while let Some(chunk) = tokio::time::timeout_at(deadline, stream.next())
+                .await
+                .ok()?
+            {
+                body.extend_from_slice(&chunk.ok()?);
+                if body.len() >= MAX_ROBOTS_BYTES {
+                    body.truncate(MAX_ROBOTS_BYTES);
+                    break;
+                }
+            }
+            return Some(CachedRobots {
+                fetched_at,
+                status: status.as_u16(),
+                body: Some(String::from_utf8_lossy(&body).into_owned()),
+            });
+        }
+        None
+    }
 }
 
 #[cfg(test)]

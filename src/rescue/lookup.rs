@@ -6,12 +6,11 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use reqwest::header::{self, HeaderMap, HeaderValue};
 use url::Url;
 
 use super::{WAYBACK, memento, wayback};
 use crate::config::Config;
-use crate::fetch::{Fetcher, Outcome, QueryError};
+use crate::fetch::{Fetcher, Headers, Outcome, QueryError};
 use crate::judge::inspect::Inspector;
 use crate::model::{ArchiveLookup, Recovered, Snapshot};
 use crate::store::{CachedLookup, Store};
@@ -289,9 +288,7 @@ async fn ask_wayback(
     wanted: &(dyn Fn() -> bool + Sync),
 ) -> Result<Option<Snapshot>, QueryError> {
     let question = wayback::availability_url(endpoint, url, target);
-    let answer = fetcher
-        .query(&question, HeaderMap::new(), MAX_ANSWER, wanted)
-        .await?;
+    let answer = fetcher.query(&question, &[], MAX_ANSWER, wanted).await?;
     if answer.status != 200 {
         return Err(QueryError::Failed(format!(
             "the availability API answered HTTP {}",
@@ -313,28 +310,19 @@ async fn ask_timegate(
     let failed = QueryError::Failed;
     let question =
         memento::timegate_url(gate, url).map_err(|e| failed(format!("TimeGate URL: {e}")))?;
-    let mut headers = HeaderMap::new();
-    let date =
-        HeaderValue::from_str(&memento::http_date(target)).map_err(|e| failed(e.to_string()))?;
-    headers.insert("accept-datetime", date);
-    let answer = fetcher.query(&question, headers, 0, wanted).await?;
-    let named = |h: &HeaderMap| {
-        h.get("memento-datetime")
-            .and_then(|v| v.to_str().ok())
-            .and_then(memento::parse_http_date)
-    };
+    let date = memento::http_date(target);
+    let answer = fetcher
+        .query(&question, &[("accept-datetime", &date)], 0, wanted)
+        .await?;
+    let named = |h: &Headers| h.get("memento-datetime").and_then(memento::parse_http_date);
     match answer.status {
         300..=399 => {
-            let location = answer
-                .headers
-                .get(header::LOCATION)
-                .and_then(|v| v.to_str().ok())
-                .ok_or_else(|| {
-                    failed(format!(
-                        "the TimeGate answered HTTP {} without a Location",
-                        answer.status
-                    ))
-                })?;
+            let location = answer.headers.get("location").ok_or_else(|| {
+                failed(format!(
+                    "the TimeGate answered HTTP {} without a Location",
+                    answer.status
+                ))
+            })?;
             let memento = question
                 .join(location.trim())
                 .ok()
@@ -346,15 +334,13 @@ async fn ask_timegate(
                 })?;
             let linked = answer
                 .headers
-                .get_all(header::LINK)
-                .iter()
-                .filter_map(|v| v.to_str().ok())
+                .get_all("link")
                 .find_map(|l| memento::link_datetime(l, &memento, &question));
             let (datetime, status) = match linked {
                 Some(d) => (d, None),
                 None => {
                     // The memento says its own datetime; its body is not needed for that.
-                    let head = fetcher.query(&memento, HeaderMap::new(), 0, wanted).await?;
+                    let head = fetcher.query(&memento, &[], 0, wanted).await?;
                     let d = named(&head.headers).ok_or_else(|| {
                         failed(format!("the memento {memento} has no Memento-Datetime"))
                     })?;
