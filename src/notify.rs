@@ -1,6 +1,7 @@
 //! `--notify URL`: POSTs the JSON change report to a webhook when something changed. A webhook
-//! that refuses is an error the user must hear about, never a silent drop. The request itself is
-//! `fetch::webhook`'s.
+//! that refuses (or redirects: no redirect is followed) is an error the user must hear about,
+//! never a silent drop; its message names the webhook without userinfo or query. The request
+//! itself is `fetch::webhook`'s.
 
 use std::time::Duration;
 
@@ -24,7 +25,7 @@ pub async fn notify(url: &url::Url, report: &ChangeReport) -> Result<bool, Notif
     webhook::post_json(url, report, NOTIFY_TIMEOUT)
         .await
         .map_err(|e| NotifyError::Refused {
-            url: url.to_string(),
+            url: webhook::redacted(url),
             msg: e.to_string(),
         })?;
     Ok(true)

@@ -4,8 +4,8 @@
 //! exchange is captured. At most `CHUNK` of a body is held in memory at once.
 
 use std::pin::Pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
 
 use async_compression::tokio::bufread::{BrotliDecoder, GzipDecoder, ZlibDecoder};
 use futures_util::TryStreamExt;
@@ -66,28 +66,38 @@ impl Fetcher {
             .map(|e| e.trim().to_ascii_lowercase())
             .unwrap_or_default();
 
-        let mut tee = if tee && is_decoded(&encoding) {
+        let (tee, tee_path) = if tee && is_decoded(&encoding) {
             match RawTee::new(&self.archive) {
-                Ok(t) => Some(t),
+                Ok((t, path)) => (Some(Arc::new(tokio::sync::Mutex::new(t))), Some(path)),
                 Err(e) => return (failed(Failure::Other, Some(status), e.to_string()), None),
             }
         } else {
-            None
+            (None, None)
         };
-        let pending = tee.as_ref().map(|t| t.pending.clone());
+        let max_size = self.limits.max_size;
         let counter = raw_bytes.clone();
+        let tee_in = tee.clone();
+        // Raw bytes count against --max-size as they arrive, and go to the tee's file in
+        // batches: a body that decodes to little (a gzip stream of empty blocks) can neither
+        // queue its raw bytes in memory nor slip past the limit.
         let raw = response
             .bytes_stream()
-            .inspect_ok(move |chunk| {
-                counter.fetch_add(chunk.len() as u64, Ordering::Relaxed);
-                if let Some(pending) = &pending {
-                    pending
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .extend_from_slice(chunk);
+            .map_err(std::io::Error::other)
+            .and_then(move |chunk| {
+                let counter = counter.clone();
+                let tee = tee_in.clone();
+                async move {
+                    let total = counter.fetch_add(chunk.len() as u64, Ordering::Relaxed)
+                        + chunk.len() as u64;
+                    if total > max_size {
+                        return Err(std::io::Error::other(RawTooLarge));
+                    }
+                    if let Some(tee) = tee {
+                        tee.lock().await.push(&chunk).await?;
+                    }
+                    Ok(chunk)
                 }
-            })
-            .map_err(std::io::Error::other);
+            });
         let mut body = decoded(&encoding, StreamReader::new(raw));
 
         let mut writer = match self.archive.writer() {
@@ -119,6 +129,14 @@ impl Fetcher {
                             format!("{why} (after {} bytes)", writer.bytes()),
                         );
                     }
+                    Ok(Err(e)) if e.get_ref().is_some_and(|inner| inner.is::<RawTooLarge>()) => {
+                        break 'read failed(
+                            Failure::TooLarge,
+                            Some(status),
+                            // As sent or decoded, the same limit: the same words.
+                            format!("body larger than {} bytes", self.limits.max_size),
+                        );
+                    }
                     Ok(Err(e)) => {
                         let raw = raw_bytes.load(Ordering::Relaxed);
                         // A network error mid-body is a truncation; otherwise the encoding is bad.
@@ -148,18 +166,13 @@ impl Fetcher {
                 if let Err(e) = writer.write(&buf[..n]).await {
                     break 'read failed(Failure::Other, Some(status), e.to_string());
                 }
-                if let Some(tee) = &mut tee
-                    && let Err(e) = tee.drain().await
-                {
-                    break 'read failed(Failure::Other, Some(status), e.to_string());
-                }
             }
             let raw = raw_bytes.load(Ordering::Relaxed);
             if declared_len.is_some_and(|n| raw < n) {
                 break 'read truncated(raw);
             }
-            if let Some(tee) = &mut tee
-                && let Err(e) = tee.finish().await
+            if let Some(tee) = &tee
+                && let Err(e) = tee.lock().await.finish().await
             {
                 break 'read failed(Failure::Other, Some(status), e.to_string());
             }
@@ -174,45 +187,65 @@ impl Fetcher {
                 Err(e) => failed(Failure::Other, Some(status), e.to_string()),
             }
         };
-        let raw_body = match (&outcome, tee) {
-            (Outcome::Body { .. }, Some(tee)) => Some(tee.path),
+        let raw_body = match (&outcome, tee_path) {
+            (Outcome::Body { .. }, Some(path)) => Some(path),
             _ => None,
         };
         (outcome, raw_body)
     }
 }
 
+/// Raw bytes past --max-size: the stream ends with this error, which the reader reports as
+/// too large.
+#[derive(Debug)]
+struct RawTooLarge;
+
+impl std::fmt::Display for RawTooLarge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the body as sent is larger than --max-size")
+    }
+}
+
+impl std::error::Error for RawTooLarge {}
+
+/// Raw bytes gathered before they are written to the tee's file: at most this much of a raw
+/// body waits in memory.
+const TEE_BATCH: usize = 256 * 1024;
+
 /// The raw (still content-encoded) bytes of a body on their way to a temp file, beside the
-/// decoded ones going to the blob. Chunks are queued by the stream as they arrive and written
-/// after each decoded read, so at most a few chunks wait in memory.
+/// decoded ones going to the blob. Chunks are written as they arrive, in batches of
+/// `TEE_BATCH`, whatever the decoder makes of them.
 struct RawTee {
-    pending: Arc<Mutex<Vec<u8>>>,
+    pending: Vec<u8>,
     file: tokio::fs::File,
-    path: tempfile::TempPath,
 }
 
 impl RawTee {
-    fn new(archive: &Archive) -> Result<RawTee, crate::archive::ArchiveError> {
+    fn new(
+        archive: &Archive,
+    ) -> Result<(RawTee, tempfile::TempPath), crate::archive::ArchiveError> {
         let (file, path) = archive.temp_file()?;
-        Ok(RawTee {
-            pending: Arc::default(),
+        let tee = RawTee {
+            pending: Vec::with_capacity(TEE_BATCH),
             file,
-            path,
-        })
+        };
+        Ok((tee, path))
     }
 
-    async fn drain(&mut self) -> std::io::Result<()> {
+    async fn push(&mut self, chunk: &[u8]) -> std::io::Result<()> {
         use tokio::io::AsyncWriteExt;
-        let chunk = std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()));
-        if !chunk.is_empty() {
-            self.file.write_all(&chunk).await?;
+        self.pending.extend_from_slice(chunk);
+        if self.pending.len() >= TEE_BATCH {
+            self.file.write_all(&self.pending).await?;
+            self.pending.clear();
         }
         Ok(())
     }
 
     async fn finish(&mut self) -> std::io::Result<()> {
         use tokio::io::AsyncWriteExt;
-        self.drain().await?;
+        self.file.write_all(&self.pending).await?;
+        self.pending.clear();
         self.file.flush().await
     }
 }

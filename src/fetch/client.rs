@@ -35,10 +35,12 @@ pub(super) fn for_fetching(config: &Config) -> Result<reqwest::Client, String> {
         .map_err(|e| e.to_string())
 }
 
-/// The webhook's client: reqwest's defaults (it follows up to ten redirects and sends Referer
-/// on them), each request whole within `timeout`.
+/// The webhook's client: it follows no redirect (a 3xx would re-send the whole report to
+/// wherever it points) and sends no Referer; each request whole within `timeout`.
 pub(super) fn for_webhook(timeout: Duration) -> Result<reqwest::Client, String> {
     builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .referer(false)
         .timeout(timeout)
         .build()
         .map_err(|e| e.to_string())

@@ -24,6 +24,24 @@ pub enum WebhookError {
     /// An answer that is not a 2xx; its status, as "500 Internal Server Error".
     #[error("it answered {0}")]
     Refused(String),
+    /// A redirect, which is not followed: the report goes to the URL the user gave or nowhere.
+    #[error("it answered {0}, a redirect, which is not followed; give the webhook's final URL")]
+    Redirected(String),
+}
+
+/// `url` fit for a message that may end up in cron mail or a log: no user name or password,
+/// no query (webhook URLs carry their secrets in both).
+pub fn redacted(url: &Url) -> String {
+    let mut shown = url.clone();
+    if !shown.username().is_empty() || shown.password().is_some() {
+        // Only URLs that cannot have credentials refuse these, and those have none to hide.
+        let _ = shown.set_username("redacted");
+        let _ = shown.set_password(None);
+    }
+    if shown.query().is_some() {
+        shown.set_query(Some("redacted"));
+    }
+    shown.to_string()
 }
 
 /// POSTs `body` as JSON to `url`, the whole exchange within `timeout`. The answer's body is not
@@ -41,7 +59,11 @@ pub async fn post_json<T: serde::Serialize + ?Sized>(
         .body(body)
         .send()
         .await
-        .map_err(|e| WebhookError::Unreachable(e.to_string()))?;
+        // reqwest names the URL in its errors: without it, the message cannot leak a secret.
+        .map_err(|e| WebhookError::Unreachable(e.without_url().to_string()))?;
+    if response.status().is_redirection() {
+        return Err(WebhookError::Redirected(response.status().to_string()));
+    }
     if !response.status().is_success() {
         return Err(WebhookError::Refused(response.status().to_string()));
     }

@@ -107,3 +107,59 @@ async fn a_run_past_its_deadline_stops_as_interrupted_keeping_what_completed() {
     assert_eq!(checks.len(), 1, "{}", history.dump());
     assert_eq!(checks[0]["state"], "ok", "{}", history.dump());
 }
+
+/// A gzip stream of `blocks` empty stored deflate blocks: `5 * blocks + 23` bytes as sent, none
+/// decoded. Each block is a byte boundary header (`BFINAL=0, BTYPE=00`), `LEN=0`, `NLEN=0xffff`.
+fn gzip_of_empty_blocks(blocks: usize) -> Vec<u8> {
+    let mut body = vec![0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 0xff];
+    body.reserve(blocks * 5 + 13);
+    for _ in 0..blocks {
+        body.extend_from_slice(&[0x00, 0x00, 0x00, 0xff, 0xff]);
+    }
+    // The final block, then CRC32 and ISIZE of nothing.
+    body.extend_from_slice(&[0x01, 0x00, 0x00, 0xff, 0xff]);
+    body.extend_from_slice(&[0; 8]);
+    body
+}
+
+/// Issue 14: raw bytes count against --max-size. 16 MiB of empty gzip blocks decode to nothing:
+/// they used to pass as an empty body while every raw byte was queued in memory for the WARC.
+#[tokio::test]
+async fn raw_bytes_count_against_max_size_whatever_they_decode_to() {
+    let body = gzip_of_empty_blocks(16 * 1024 * 1024 / 5);
+    let mut response = format!(
+        "HTTP/1.1 200 OK\r\nContent-Type: application/pdf\r\nContent-Encoding: gzip\r\n\
+         Content-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    )
+    .into_bytes();
+    response.extend_from_slice(&body);
+    let server = TestServer::start([("/empty-blocks.pdf", Behaviour::Raw(response))]).await;
+    let linkward = Linkward::new();
+    let url = server.url("/empty-blocks.pdf");
+    let seed = linkward.seed_listing(std::slice::from_ref(&url));
+
+    let run = linkward.check(&[&seed], &["--max-size", "1MiB"]).await;
+
+    assert_eq!(run.code, Some(1), "{}", run.dump());
+    let report = run.json();
+    let r = resource(&report, &url);
+    assert_state(r, "broken", Some("too-large"));
+    assert_eq!(r["sha256"], serde_json::Value::Null, "{r:#}");
+    // The raw bytes were not kept either: nothing of that size is left in the archive.
+    let mut big = Vec::new();
+    for dir in ["tmp", "blobs", "warc"] {
+        let mut stack = vec![linkward.archive().join(dir)];
+        while let Some(d) = stack.pop() {
+            for e in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                let meta = e.metadata().expect("metadata");
+                if meta.is_dir() {
+                    stack.push(e.path());
+                } else if meta.len() > 2 * 1024 * 1024 {
+                    big.push((e.path(), meta.len()));
+                }
+            }
+        }
+    }
+    assert!(big.is_empty(), "raw bytes kept: {big:?}");
+}

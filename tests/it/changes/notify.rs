@@ -149,3 +149,66 @@ async fn a_webhook_that_refuses_or_cannot_be_reached_exits_3() {
     let unreachable = store_command(&linkward, "report", &["--notify", &closed]).await;
     assert_notify_failed(&unreachable, &closed);
 }
+
+/// Issue 14: a webhook that redirects gets nothing more: the 3xx is a refusal (exit 3), the
+/// report is not re-sent to where it points, and no Referer is sent; messages never show the
+/// webhook's user, password or query, where its secrets live.
+#[tokio::test]
+async fn a_redirecting_webhook_is_refused_and_messages_hide_its_secrets() {
+    let hook = ScriptedServer::start(|received: &Received| {
+        if received.path.starts_with(HOOK) {
+            let mut reply = Reply::status(307, "text/plain", "moved");
+            reply.headers.push(("Location".into(), "/elsewhere".into()));
+            reply
+        } else {
+            Reply::status(200, "text/plain", "thanks")
+        }
+    })
+    .await;
+    let server = site().await;
+    let linkward = Linkward::new();
+    let seeds = [server.url("/")];
+    super::check(&linkward, &seeds, &[]).await;
+    server.set_route(DOC, Behaviour::status(404, "text/plain", "gone"));
+
+    let secret_url = hook
+        .url(&format!("{HOOK}?token=s3cr3t"))
+        .replace("http://", "http://alice:hunter2@");
+    let run = linkward.check(&seeds, &["--notify", &secret_url]).await;
+
+    assert_eq!(run.code, Some(3), "{}", run.dump());
+    assert!(run.stderr.contains("307"), "{}", run.dump());
+    for secret in ["s3cr3t", "hunter2", "alice"] {
+        assert!(
+            !run.stderr.contains(secret),
+            "{secret} leaked: {}",
+            run.dump()
+        );
+    }
+    let requests = hook.requests();
+    assert_eq!(requests.len(), 1, "the redirect was followed: {requests:?}");
+    assert!(
+        requests[0].header("referer").is_none(),
+        "{:?}",
+        requests[0].headers
+    );
+    assert!(hook.requests_to("/elsewhere").is_empty());
+
+    // Unreachable: the error names no secret either.
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        format!(
+            "http://alice:hunter2@{}{HOOK}?token=s3cr3t",
+            listener.local_addr().expect("addr")
+        )
+    };
+    let unreachable = store_command(&linkward, "report", &["--notify", &closed]).await;
+    assert_eq!(unreachable.code, Some(3), "{}", unreachable.dump());
+    for secret in ["s3cr3t", "hunter2", "alice"] {
+        assert!(
+            !unreachable.stderr.contains(secret),
+            "{secret} leaked: {}",
+            unreachable.dump()
+        );
+    }
+}
