@@ -255,7 +255,11 @@ fn fingerprint_parsed(
 
 /// Extracts a PDF's text. PDF parsers can panic on hostile or broken files; a panic here must
 /// cost one fingerprint, not the run. (The panic message still reaches the panic hook's stderr.)
+/// A PDF whose streams would inflate past `pdf_budget::MAX_INFLATED` is not read at all.
 fn pdf_text(bytes: &[u8]) -> Option<String> {
+    if !super::pdf_budget::within_budget(bytes) {
+        return None;
+    }
     std::panic::catch_unwind(|| pdf_extract::extract_text_from_mem(bytes))
         .ok()?
         .ok()

@@ -8,6 +8,7 @@ pub mod classify;
 pub mod fingerprint;
 pub mod inspect;
 pub mod page_text;
+pub mod pdf_budget;
 pub mod similarity;
 pub mod soft404;
 pub mod transition;

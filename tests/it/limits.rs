@@ -163,3 +163,54 @@ async fn raw_bytes_count_against_max_size_whatever_they_decode_to() {
     }
     assert!(big.is_empty(), "raw bytes kept: {big:?}");
 }
+
+/// linkward's peak resident memory (VmHWM) as /proc shows it while the process lives.
+fn peak_rss_kib(pid: u32) -> Option<u64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// Issue 14: a 0.5 MiB PDF whose content stream inflates to 512 MiB. PDF text extraction held the
+/// whole inflated stream (2.18 GB peak for a 1 GiB one, and an abort where memory was short); the
+/// PDF's decoding budget now refuses it before extraction: the run completes, the PDF is kept,
+/// and its fingerprint falls back to its raw hash.
+#[tokio::test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "linkward's peak RSS is read from /proc, which only Linux has"
+)]
+async fn a_pdf_that_inflates_to_half_a_gibibyte_is_kept_within_bounded_memory() {
+    let bomb = crate::common::server::pdf_bomb(512 * 1024 * 1024);
+    assert!(bomb.len() < 1024 * 1024, "{} bytes", bomb.len());
+    let server =
+        TestServer::start([("/bomb.pdf", Behaviour::ok("application/pdf", bomb.clone()))]).await;
+    let linkward = Linkward::new();
+    let url = server.url("/bomb.pdf");
+    let seed = linkward.seed_listing(std::slice::from_ref(&url));
+
+    let child = linkward.spawn_check(&[&seed], &["--max-size", "2MiB"]);
+    let pid = child.id().expect("linkward is running");
+    let sampling = tokio::spawn(async move {
+        let mut peak = 0;
+        while let Some(kib) = peak_rss_kib(pid) {
+            peak = peak.max(kib);
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        peak
+    });
+    let run = crate::common::linkward::finish(child).await;
+    let peak = sampling.await.expect("sampler");
+
+    assert_eq!(run.code, Some(0), "{}", run.dump());
+    let report = run.json();
+    let r = resource(&report, &url);
+    assert_state(r, "ok", None);
+    crate::common::json::assert_kept(linkward.archive(), r, &bomb);
+    eprintln!("linkward peak RSS with a 512 MiB-inflating PDF: {peak} KiB");
+    assert!(peak > 0, "linkward was never seen in /proc");
+    assert!(
+        peak < 256 * 1024,
+        "linkward's peak RSS was {peak} KiB (bound 256 MiB)"
+    );
+}

@@ -584,6 +584,59 @@ impl GzipBomb {
     }
 }
 
+/// A zlib stream (a PDF's `/FlateDecode`) inflating to `decoded_len` zero bytes, from the gzip
+/// bomb's repeated deflate pieces: a 2-byte header, the same deflate data, Adler-32 of the zeros.
+pub fn zlib_bomb(decoded_len: u64) -> Vec<u8> {
+    let bomb = GzipBomb::new(decoded_len);
+    let mut out = vec![0x78, 0x01];
+    for _ in 0..bomb.copies {
+        out.extend_from_slice(bomb.chunk);
+    }
+    out.extend_from_slice(&bomb.remainder);
+    // Adler-32 of n zeros: a stays 1, b adds 1 per byte.
+    let adler = (((decoded_len % 65521) as u32) << 16) | 1;
+    out.extend_from_slice(&adler.to_be_bytes());
+    out
+}
+
+/// A one-page PDF (with its cross-reference table) whose content stream inflates to
+/// `decoded_len` bytes of zeros.
+pub fn pdf_bomb(decoded_len: u64) -> Vec<u8> {
+    let stream = zlib_bomb(decoded_len);
+    let mut pdf = b"%PDF-1.4\n".to_vec();
+    let mut offsets = Vec::new();
+    let objects: [&[u8]; 3] = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Contents 4 0 R >>",
+    ];
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+        pdf.extend_from_slice(body);
+        pdf.extend_from_slice(b"\nendobj\n");
+    }
+    offsets.push(pdf.len());
+    pdf.extend_from_slice(
+        format!(
+            "4 0 obj\n<< /Length {} /Filter /FlateDecode >>\nstream\n",
+            stream.len()
+        )
+        .as_bytes(),
+    );
+    pdf.extend_from_slice(&stream);
+    pdf.extend_from_slice(b"\nendstream\nendobj\n");
+    let xref = pdf.len();
+    pdf.extend_from_slice(b"xref\n0 5\n0000000000 65535 f \n");
+    for offset in offsets {
+        pdf.extend_from_slice(format!("{offset:010} 00000 n \n").as_bytes());
+    }
+    pdf.extend_from_slice(
+        format!("trailer\n<< /Size 5 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes(),
+    );
+    pdf
+}
+
 /// Zero bytes per repeated piece of a brotli bomb.
 const BROTLI_PIECE: usize = 1 << 20;
 
