@@ -205,7 +205,7 @@ fn check(args: cli::CheckArgs) -> anyhow::Result<Exit> {
     runtime.spawn(cancel_on_signal(shutdown.clone()));
     let report = runtime.block_on(linkward::check::run(&config, shutdown))?;
     let color = std::io::stdout().is_terminal();
-    write_stdout(|out| linkward::report::reporter(config.format, color).render(&report, out))?;
+    write_stdout(|out| linkward::report::renderer(config.format, color).render(&report, out))?;
     if report.run.status == RunStatus::Interrupted {
         return Ok(Exit::Interrupted);
     }

@@ -2,11 +2,11 @@
 
 use std::io::{self, Write};
 
-use super::{Reporter, RunReport};
+use super::{Render, RunReport};
 
 pub struct Json;
 
-impl Reporter for Json {
+impl Render<RunReport> for Json {
     fn render(&self, report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
         serde_json::to_writer_pretty(&mut *out, report)?;
         writeln!(out)

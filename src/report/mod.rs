@@ -1,5 +1,5 @@
 //! What a run reports, and the formats it is rendered in. Each format is one module behind the
-//! `Reporter` trait; reports never fetch and never touch the store.
+//! `Render` trait; reports never fetch and never touch the store.
 //!
 //! The field names and meanings of `RunReport` and its parts are the JSON contract documented in
 //! the README: fields may be added, existing ones keep their meaning.
@@ -132,12 +132,15 @@ pub struct ResourceReport {
     pub error: Option<String>,
 }
 
-/// Renders a run report in one format.
-pub trait Reporter {
-    fn render(&self, report: &RunReport, out: &mut dyn Write) -> io::Result<()>;
+/// Writes one kind of document `D` in one format. A format is a type (`Terminal`, `Json`, and the
+/// change report's `Markdown`, `Html`, `Junit`, `Atom`) that implements `Render<D>` for each
+/// document it can write.
+pub trait Render<D: ?Sized> {
+    fn render(&self, doc: &D, out: &mut dyn Write) -> io::Result<()>;
 }
 
-pub fn reporter(format: Format, color: bool) -> Box<dyn Reporter> {
+/// The renderer of the run report in `format`; `color` for the terminal.
+pub fn renderer(format: Format, color: bool) -> Box<dyn Render<RunReport>> {
     match format {
         Format::Json => Box::new(json::Json),
         Format::Terminal => Box::new(terminal::Terminal { color }),

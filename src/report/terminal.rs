@@ -8,7 +8,7 @@ use std::io::{self, Write};
 use console::Style;
 
 use super::formats::{minute, webarchive};
-use super::{Reporter, ResourceReport, RunReport, SeedReport};
+use super::{Render, ResourceReport, RunReport, SeedReport};
 use crate::model::{Kind, State};
 
 /// The indent of the lines under a resource's first line (state column, status column).
@@ -30,7 +30,7 @@ impl Terminal {
     }
 }
 
-impl Reporter for Terminal {
+impl Render<RunReport> for Terminal {
     fn render(&self, report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
         let bold = Style::new().force_styling(self.color).bold();
         for seed in &report.seeds {

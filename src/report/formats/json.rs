@@ -3,12 +3,12 @@
 
 use std::io::{self, Write};
 
-use super::ChangeRenderer;
+use crate::report::Render;
 use crate::report::changes::ChangeReport;
 
 pub struct Json;
 
-impl ChangeRenderer for Json {
+impl Render<ChangeReport> for Json {
     fn render(&self, report: &ChangeReport, out: &mut dyn Write) -> io::Result<()> {
         serde_json::to_writer_pretty(&mut *out, report)?;
         writeln!(out)

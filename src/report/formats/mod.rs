@@ -1,6 +1,7 @@
-//! The change report's output formats: one module per format behind `ChangeRenderer`, chosen by
-//! `ReportFormat`. Renderers only write what the `ChangeReport` holds: they never fetch and never
-//! read the store. Adding a format is one new file and one arm in `renderer`.
+//! The change report's output formats: one module per format, each implementing
+//! `Render<ChangeReport>`, chosen by `ReportFormat`. Renderers only write what the `ChangeReport`
+//! holds: they never fetch and never read the store. Adding a format is one new file and one arm
+//! in `renderer`.
 //!
 //! `outline` holds what the human formats (markdown, html) share: the order of the sections, the
 //! grouping by seed and section, and the wording of each entry's facts, so the two say the same.
@@ -18,12 +19,12 @@ mod tests;
 pub(crate) mod webarchive;
 
 use std::fmt;
-use std::io::{self, Write};
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::Render;
 use super::changes::ChangeReport;
 
 /// The formats `linkward report` writes.
@@ -83,12 +84,8 @@ impl FromStr for ReportFormat {
     }
 }
 
-/// Renders a change report in one format.
-pub trait ChangeRenderer {
-    fn render(&self, report: &ChangeReport, out: &mut dyn Write) -> io::Result<()>;
-}
-
-pub fn renderer(format: ReportFormat) -> Box<dyn ChangeRenderer> {
+/// The renderer of the change report in `format`.
+pub fn renderer(format: ReportFormat) -> Box<dyn Render<ChangeReport>> {
     match format {
         ReportFormat::Markdown => Box::new(markdown::Markdown),
         ReportFormat::Html => Box::new(html::Html),
