@@ -1,14 +1,19 @@
-//! The JSON report: one document on stdout, the machine-readable contract.
+//! JSON, the machine-readable form of every document linkward writes: the document itself,
+//! pretty-printed, then a newline. Its fields are the contracts the README documents (the run
+//! report, the change report that `--notify` also posts, verify's report), so this one renderer
+//! serves every document that derives `Serialize`.
 
 use std::io::{self, Write};
 
-use super::{Render, RunReport};
+use serde::Serialize;
+
+use super::Render;
 
 pub struct Json;
 
-impl Render<RunReport> for Json {
-    fn render(&self, report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
-        serde_json::to_writer_pretty(&mut *out, report)?;
+impl<D: Serialize + ?Sized> Render<D> for Json {
+    fn render(&self, doc: &D, out: &mut dyn Write) -> io::Result<()> {
+        serde_json::to_writer_pretty(&mut *out, doc)?;
         writeln!(out)
     }
 }

@@ -10,6 +10,9 @@ pub mod history;
 mod json;
 mod terminal;
 
+pub use json::Json;
+pub use terminal::Terminal;
+
 use std::io::{self, Write};
 
 use chrono::{DateTime, Utc};
@@ -142,7 +145,7 @@ pub trait Render<D: ?Sized> {
 /// The renderer of the run report in `format`; `color` for the terminal.
 pub fn renderer(format: Format, color: bool) -> Box<dyn Render<RunReport>> {
     match format {
-        Format::Json => Box::new(json::Json),
-        Format::Terminal => Box::new(terminal::Terminal { color }),
+        Format::Json => Box::new(Json),
+        Format::Terminal => Box::new(Terminal { color }),
     }
 }
