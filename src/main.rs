@@ -6,8 +6,11 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
+use linkward::config::Format;
+use linkward::report::{Render, Terminal};
 use linkward::review::WindowSpec;
 use linkward::store::RunStatus;
+use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use cli::{Cli, Command};
@@ -185,7 +188,7 @@ fn report(args: cli::ReportArgs) -> anyhow::Result<Exit> {
 
 fn history(args: cli::HistoryArgs) -> anyhow::Result<Exit> {
     let history = linkward::open::history(&args.archive, &args.url)?;
-    write_stdout(|out| linkward::report::history::render(&history, args.format.format(), out))?;
+    print(&history, args.format.format())?;
     Ok(Exit::Clean)
 }
 
@@ -204,8 +207,7 @@ fn check(args: cli::CheckArgs) -> anyhow::Result<Exit> {
     let shutdown = CancellationToken::new();
     runtime.spawn(cancel_on_signal(shutdown.clone()));
     let report = runtime.block_on(linkward::check::run(&config, shutdown))?;
-    let color = std::io::stdout().is_terminal();
-    write_stdout(|out| linkward::report::renderer(config.format, color).render(&report, out))?;
+    print(&report, config.format)?;
     if report.run.status == RunStatus::Interrupted {
         return Ok(Exit::Interrupted);
     }
@@ -253,6 +255,15 @@ fn verify(args: cli::VerifyArgs) -> anyhow::Result<Exit> {
     } else {
         Exit::Failing
     })
+}
+
+/// Writes a document to stdout in the `--format` chosen; colour only on a terminal.
+fn print<D: Serialize>(doc: &D, format: Format) -> anyhow::Result<()>
+where
+    Terminal: Render<D>,
+{
+    let color = std::io::stdout().is_terminal();
+    write_stdout(|out| linkward::report::renderer(format, color).render(doc, out))
 }
 
 /// Writes a report to stdout; a closed pipe (`| head`) is the reader's choice, not an error.

@@ -142,8 +142,14 @@ pub trait Render<D: ?Sized> {
     fn render(&self, doc: &D, out: &mut dyn Write) -> io::Result<()>;
 }
 
-/// The renderer of the run report in `format`; `color` for the terminal.
-pub fn renderer(format: Format, color: bool) -> Box<dyn Render<RunReport>> {
+/// The renderer of a document in `format`, as `check`, `history`, `verify` and `seed recover`
+/// choose it with `--format`: its terminal form (coloured when `color`, where it has colour), or
+/// JSON.
+pub fn renderer<D>(format: Format, color: bool) -> Box<dyn Render<D>>
+where
+    D: Serialize,
+    Terminal: Render<D>,
+{
     match format {
         Format::Json => Box::new(Json),
         Format::Terminal => Box::new(Terminal { color }),
