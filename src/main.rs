@@ -249,7 +249,7 @@ fn verify(args: cli::VerifyArgs) -> anyhow::Result<Exit> {
         args.sample,
         !args.blobs_only,
     ))?;
-    write_stdout(|out| linkward::verify::render(&report, args.format.format(), out))?;
+    print(&report, args.format.format())?;
     Ok(if report.is_clean() {
         Exit::Clean
     } else {

@@ -9,6 +9,7 @@ pub mod formats;
 pub mod history;
 mod json;
 mod terminal;
+pub mod verify;
 
 pub use json::Json;
 pub use terminal::Terminal;
