@@ -158,7 +158,7 @@ fn seed_recover(args: cli::SeedRecoverArgs) -> anyhow::Result<Exit> {
     let config = args.into_config()?;
     let runtime = tokio::runtime::Runtime::new()?;
     let found = runtime.block_on(linkward::check::recover_seed(&config, &manifest, dry_run))?;
-    write_stdout(|out| found.render(format, out))?;
+    print(&found, format)?;
     Ok(if found.links.is_empty() {
         Exit::Failing
     } else {

@@ -8,6 +8,7 @@ pub mod changes;
 pub mod formats;
 pub mod history;
 mod json;
+pub mod seed_recovery;
 mod terminal;
 pub mod verify;
 
