@@ -7,6 +7,7 @@
 pub mod changes;
 pub mod formats;
 pub mod history;
+pub mod index_html;
 mod json;
 pub mod seed_recovery;
 mod terminal;

@@ -18,6 +18,7 @@ use crate::model::State;
 use crate::report::Render;
 use crate::report::changes::{Cell, ChangeReport, Entry, RunPoint, Timeline, Urgency};
 
+/// HTML: the change report here, and the offline index in `report::index_html`.
 pub struct Html;
 
 const STYLE: &str = "

@@ -17,6 +17,8 @@ mod outline;
 mod tests;
 pub(crate) mod webarchive;
 
+pub use html::Html;
+
 use std::fmt;
 use std::str::FromStr;
 
