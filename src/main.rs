@@ -154,7 +154,7 @@ fn get(args: cli::GetArgs) -> anyhow::Result<Exit> {
 
 /// `seed recover`: finding no link to recover is a result (exit 1), not a setup error.
 fn seed_recover(args: cli::SeedRecoverArgs) -> anyhow::Result<Exit> {
-    let (manifest, dry_run, format) = (args.manifest.clone(), args.dry_run, args.format.format());
+    let (manifest, dry_run, format) = (args.manifest.clone(), args.dry_run, args.format);
     let config = args.into_config()?;
     let runtime = tokio::runtime::Runtime::new()?;
     let found = runtime.block_on(linkward::check::recover_seed(&config, &manifest, dry_run))?;
@@ -188,7 +188,7 @@ fn report(args: cli::ReportArgs) -> anyhow::Result<Exit> {
 
 fn history(args: cli::HistoryArgs) -> anyhow::Result<Exit> {
     let history = linkward::open::history(&args.archive, &args.url)?;
-    print(&history, args.format.format())?;
+    print(&history, args.format)?;
     Ok(Exit::Clean)
 }
 
@@ -249,7 +249,7 @@ fn verify(args: cli::VerifyArgs) -> anyhow::Result<Exit> {
         args.sample,
         !args.blobs_only,
     ))?;
-    print(&report, args.format.format())?;
+    print(&report, args.format)?;
     Ok(if report.is_clean() {
         Exit::Clean
     } else {
