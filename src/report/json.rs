@@ -9,6 +9,7 @@ use serde::Serialize;
 
 use super::Render;
 
+/// JSON: the document itself, pretty-printed, then a newline.
 pub struct Json;
 
 impl<D: Serialize + ?Sized> Render<D> for Json {

@@ -1,5 +1,25 @@
-//! What a run reports, and the formats it is rendered in. Each format is one module behind the
-//! `Render` trait; reports never fetch and never touch the store.
+//! Every document linkward writes, and one way of writing them: the run report (`check`), the
+//! change report (`report`, `--notify`), a resource's history, verify's report, seed recover's
+//! report and the offline index's page. Documents are plain data gathered elsewhere; nothing here
+//! fetches, reads the store or writes the archive, and nothing here imports a module above it
+//! (check, verify, index, the binary).
+//!
+//! One trait, `Render<D>`: a format is a type implementing it for each document `D` it writes,
+//! `fn render(&self, doc: &D, out: &mut dyn Write) -> io::Result<()>`.
+//!
+//! - `RunReport` (here; its terminal form in terminal.rs): `Terminal`, `Json`;
+//! - `History` (history.rs), `VerifyReport` (verify.rs), `SeedRecovery` (seed_recovery.rs):
+//!   `Terminal`, `Json`;
+//! - `ChangeReport` (changes.rs): `Markdown`, `Html`, `Junit`, `Atom` (a module each in formats/),
+//!   `Json`;
+//! - `IndexPage`, the page of `ARCHIVE/index.html` (index_html.rs): `Html`.
+//!
+//! `Json` (json.rs) is one impl for every document, by serde. A document's terminal form sits in
+//! the document's module (the run report's in terminal.rs); each change report format has its
+//! module in formats/. Callers choose with `renderer(Format, color)` (the `--format` of check,
+//! history, verify and seed recover), `formats::renderer(ReportFormat)` (`report --format`), or by
+//! naming the format (`Html` for index.html). A new format is one type and its impls; a new
+//! document is one module holding its data and its impls.
 //!
 //! The field names and meanings of `RunReport` and its parts are the JSON contract documented in
 //! the README: fields may be added, existing ones keep their meaning.
