@@ -1,7 +1,7 @@
-//! JSON, the machine-readable form of every document linkward writes: the document itself,
-//! pretty-printed, then a newline. Its fields are the contracts the README documents (the run
-//! report, the change report that `--notify` also posts, verify's report), so this one renderer
-//! serves every document that derives `Serialize`.
+//! JSON, the machine-readable form of linkward's documents (all but the offline index): the
+//! document itself, pretty-printed, then a newline. Its fields are the contracts the README
+//! documents (the run report, the change report that `--notify` also posts, verify's report), so
+//! this one renderer serves every document that derives `Serialize`.
 
 use std::io::{self, Write};
 

@@ -1,8 +1,10 @@
-//! Every document linkward writes, and one way of writing them: the run report (`check`), the
-//! change report (`report`, `--notify`), a resource's history, verify's report, seed recover's
-//! report and the offline index's page. Documents are plain data gathered elsewhere; nothing here
-//! fetches, reads the store or writes the archive, and nothing here imports a module above it
-//! (check, verify, index, the binary).
+//! Every document linkward writes for a person or a program to read, and one way of writing
+//! them: the run report (`check`), the change report (`report`, `--notify`), a resource's
+//! history, verify's report, seed recover's report and the offline index's page. (What it keeps,
+//! blobs, WARC files, bags and rewritten manifests, is written elsewhere, and the one-line
+//! confirmations of `index` and `export bagit` are the binary's.)
+//! Documents are plain data gathered elsewhere; nothing here fetches, reads the store or writes
+//! the archive, and nothing here imports a module above it (check, verify, index, the binary).
 //!
 //! One trait, `Render<D>`: a format is a type implementing it for each document `D` it writes,
 //! `fn render(&self, doc: &D, out: &mut dyn Write) -> io::Result<()>`.
