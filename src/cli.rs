@@ -1,9 +1,11 @@
 //! Command-line flags (clap definitions only) and their translation into a validated `Config`.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
+use clap::{Parser, Subcommand};
 
 use linkward::config::{self, Config, ConfigError, Format, Rate, Settings};
 use linkward::report::formats::ReportFormat;
@@ -62,8 +64,8 @@ pub struct SeedRecoverArgs {
     pub dry_run: bool,
 
     /// Output format.
-    #[arg(long, value_enum, default_value = "terminal")]
-    pub format: FormatArg,
+    #[arg(long, value_parser = FormatParser, default_value = "terminal")]
+    pub format: Format,
 
     /// Configuration file [default: ./linkward.toml when it exists].
     #[arg(long, env = "LINKWARD_CONFIG")]
@@ -186,8 +188,8 @@ pub struct HistoryArgs {
     pub archive: PathBuf,
 
     /// Output format.
-    #[arg(long, value_enum, default_value = "terminal")]
-    pub format: FormatArg,
+    #[arg(long, value_parser = FormatParser, default_value = "terminal")]
+    pub format: Format,
 }
 
 #[derive(Debug, clap::Args)]
@@ -205,23 +207,8 @@ pub struct VerifyArgs {
     pub blobs_only: bool,
 
     /// Output format.
-    #[arg(long, value_enum, default_value = "terminal")]
-    pub format: FormatArg,
-}
-
-impl FormatArg {
-    pub fn format(self) -> Format {
-        match self {
-            FormatArg::Terminal => Format::Terminal,
-            FormatArg::Json => Format::Json,
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, ValueEnum)]
-pub enum FormatArg {
-    Terminal,
-    Json,
+    #[arg(long, value_parser = FormatParser, default_value = "terminal")]
+    pub format: Format,
 }
 
 /// Flags of `check`. Every value is optional here: what a flag (or its `LINKWARD_*` variable)
@@ -245,8 +232,8 @@ pub struct CheckArgs {
     pub seeds_dir: Option<PathBuf>,
 
     /// Output format [default: terminal].
-    #[arg(long, value_enum, env = "LINKWARD_FORMAT")]
-    pub format: Option<FormatArg>,
+    #[arg(long, value_parser = FormatParser, env = "LINKWARD_FORMAT")]
+    pub format: Option<Format>,
 
     /// Requests in flight across all hosts [default: 64].
     #[arg(long, env = "LINKWARD_CONCURRENCY",
@@ -347,6 +334,37 @@ pub struct CheckArgs {
     pub fail_on: Option<Vec<linkward::State>>,
 }
 
+/// `--format`: the name of one of config's `Format`s. clap checks it as it checks any closed list
+/// of values, so help shows `[possible values: terminal, json]` and an unknown name is refused in
+/// clap's usual words; a value that is not UTF-8 is one more unknown name, as for a derived enum.
+#[derive(Clone, Copy, Debug)]
+struct FormatParser;
+
+impl TypedValueParser for FormatParser {
+    type Value = Format;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<Format, clap::Error> {
+        let names = PossibleValuesParser::new(Format::ALL.map(Format::as_str));
+        let name = names.parse_ref(cmd, arg, OsStr::new(value.to_string_lossy().as_ref()))?;
+        // Always found: the name was just checked against the same list.
+        Format::named(&name)
+            .ok_or_else(|| clap::Error::new(clap::error::ErrorKind::InvalidValue).with_cmd(cmd))
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        Some(Box::new(
+            Format::ALL
+                .into_iter()
+                .map(|f| PossibleValue::new(f.as_str())),
+        ))
+    }
+}
+
 fn parse_state(s: &str) -> Result<linkward::State, String> {
     s.trim().parse()
 }
@@ -366,7 +384,7 @@ impl CheckArgs {
         let flags = Settings {
             archive: self.archive,
             seeds_dir: self.seeds_dir,
-            format: self.format.map(FormatArg::format),
+            format: self.format,
             concurrency: self.concurrency,
             per_host_rate: self.per_host_rate,
             per_host_concurrency: self.per_host_concurrency,

@@ -6,8 +6,11 @@ use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::Parser;
+use linkward::config::Format;
+use linkward::report::{Render, Terminal};
 use linkward::review::WindowSpec;
 use linkward::store::RunStatus;
+use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 use cli::{Cli, Command};
@@ -151,11 +154,11 @@ fn get(args: cli::GetArgs) -> anyhow::Result<Exit> {
 
 /// `seed recover`: finding no link to recover is a result (exit 1), not a setup error.
 fn seed_recover(args: cli::SeedRecoverArgs) -> anyhow::Result<Exit> {
-    let (manifest, dry_run, format) = (args.manifest.clone(), args.dry_run, args.format.format());
+    let (manifest, dry_run, format) = (args.manifest.clone(), args.dry_run, args.format);
     let config = args.into_config()?;
     let runtime = tokio::runtime::Runtime::new()?;
     let found = runtime.block_on(linkward::check::recover_seed(&config, &manifest, dry_run))?;
-    write_stdout(|out| found.render(format, out))?;
+    print(&found, format)?;
     Ok(if found.links.is_empty() {
         Exit::Failing
     } else {
@@ -185,7 +188,7 @@ fn report(args: cli::ReportArgs) -> anyhow::Result<Exit> {
 
 fn history(args: cli::HistoryArgs) -> anyhow::Result<Exit> {
     let history = linkward::open::history(&args.archive, &args.url)?;
-    write_stdout(|out| linkward::report::history::render(&history, args.format.format(), out))?;
+    print(&history, args.format)?;
     Ok(Exit::Clean)
 }
 
@@ -204,8 +207,7 @@ fn check(args: cli::CheckArgs) -> anyhow::Result<Exit> {
     let shutdown = CancellationToken::new();
     runtime.spawn(cancel_on_signal(shutdown.clone()));
     let report = runtime.block_on(linkward::check::run(&config, shutdown))?;
-    let color = std::io::stdout().is_terminal();
-    write_stdout(|out| linkward::report::reporter(config.format, color).render(&report, out))?;
+    print(&report, config.format)?;
     if report.run.status == RunStatus::Interrupted {
         return Ok(Exit::Interrupted);
     }
@@ -247,12 +249,21 @@ fn verify(args: cli::VerifyArgs) -> anyhow::Result<Exit> {
         args.sample,
         !args.blobs_only,
     ))?;
-    write_stdout(|out| linkward::verify::render(&report, args.format.format(), out))?;
+    print(&report, args.format)?;
     Ok(if report.is_clean() {
         Exit::Clean
     } else {
         Exit::Failing
     })
+}
+
+/// Writes a document to stdout in the `--format` chosen; colour only on a terminal.
+fn print<D: Serialize>(doc: &D, format: Format) -> anyhow::Result<()>
+where
+    Terminal: Render<D>,
+{
+    let color = std::io::stdout().is_terminal();
+    write_stdout(|out| linkward::report::renderer(format, color).render(doc, out))
 }
 
 /// Writes a report to stdout; a closed pipe (`| head`) is the reader's choice, not an error.

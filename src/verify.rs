@@ -12,17 +12,16 @@
 //! opens anything but a regular file.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 
 use futures_util::StreamExt;
-use serde::Serialize;
 
 use crate::archive::{Archive, hash_file};
-use crate::config::Format;
 use crate::error::Error;
 use crate::lock::ArchiveLock;
 use crate::model::Sha256;
+use crate::report::verify::{Corrupt, Missing, VerifyReport, WarcProblem};
 use crate::store::{Store, VerificationRecord};
 
 /// The folder under the archive root that holds blobs (see `Archive::relative_path`).
@@ -31,89 +30,6 @@ const BLOBS_ROOT: &str = "blobs";
 const STORE_DIR: &str = "db";
 /// Most blobs rehashed at once; more only queues on the same disk.
 const MAX_PARALLEL_HASHES: usize = 8;
-
-/// What a verify run found. Serialized as the `verify --format json` document, a public contract
-/// documented in the README: fields may be added, the existing ones keep their meaning.
-#[derive(Debug, Default, PartialEq, Serialize)]
-pub struct VerifyReport {
-    /// Blob files rehashed: every file at a content address under `blobs/`, intact or not.
-    pub blobs: u64,
-    /// Their total size in bytes.
-    pub bytes: u64,
-    /// Hashes referenced by the store: each check's `sha256` and each resource's
-    /// `last_good_sha256`.
-    pub references: u64,
-    /// Blobs whose content no longer hashes to their name, by path.
-    pub corrupt: Vec<Corrupt>,
-    /// References to a blob that is not in the archive, by URL.
-    pub missing: Vec<Missing>,
-    /// Paths under `blobs/` that are not a blob at its content address, sorted.
-    pub unexpected: Vec<String>,
-    /// With `--sample P`: the percentage of blobs and WARC files checked (the counts above are of
-    /// those checked; a reference to an unchecked blob that is there is not `missing`).
-    pub sampled: Option<f64>,
-    /// WARC files read under `warc/`.
-    pub warc_files: u64,
-    /// Records read in them.
-    pub warc_records: u64,
-    /// WARC records whose digests do not match their content, or files that could not be read
-    /// to the end; by file and offset.
-    pub warc: Vec<WarcProblem>,
-}
-
-/// A WARC record (or file) that does not hold what it says.
-#[derive(Debug, PartialEq, Serialize)]
-pub struct WarcProblem {
-    /// Relative to the archive dir, `/`-separated.
-    pub file: String,
-    /// Offset of the record's gzip member in the file.
-    pub offset: u64,
-    /// `block-digest`, `payload-digest`, or `unreadable` (the file cannot be read past `offset`).
-    pub problem: &'static str,
-    pub record_id: Option<String>,
-    pub target_uri: Option<String>,
-    /// The digest the record declares, or why the file could not be read.
-    pub expected: Option<String>,
-    /// The digest of what it holds.
-    pub actual: Option<String>,
-}
-
-/// A blob file whose bytes are not the ones its name promises.
-#[derive(Debug, PartialEq, Serialize)]
-pub struct Corrupt {
-    /// Relative to the archive dir, `/`-separated.
-    pub path: String,
-    /// The hash its name promises.
-    pub expected: Sha256,
-    /// The hash of what it holds now; `None` when it could not be read (see `error`).
-    pub actual: Option<Sha256>,
-    /// The URLs whose records reference this blob, sorted: the copies that are damaged.
-    pub urls: Vec<String>,
-    /// Why the file could not be read, when it could not.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
-
-/// A reference to a blob that is not in the archive.
-#[derive(Debug, PartialEq, Eq, Serialize)]
-pub struct Missing {
-    pub sha256: Sha256,
-    /// The URL whose record references it.
-    pub url: String,
-    /// The run whose check kept it; `None` when only the resource's latest record (its last good
-    /// copy) references it.
-    pub run_id: Option<u64>,
-}
-
-impl VerifyReport {
-    /// Nothing corrupt, missing or unexpected.
-    pub fn is_clean(&self) -> bool {
-        self.corrupt.is_empty()
-            && self.missing.is_empty()
-            && self.unexpected.is_empty()
-            && self.warc.is_empty()
-    }
-}
 
 /// Verifies the archive at `archive_dir`. Problems found are in the report; an `Err` means the
 /// archive could not be looked at (not there, in use by a run, unreadable folders or store).
@@ -527,103 +443,6 @@ impl Ledger {
     }
 }
 
-/// Writes the report: pretty JSON, or one terminal line per problem and a summary line.
-pub fn render(report: &VerifyReport, format: Format, out: &mut dyn Write) -> io::Result<()> {
-    match format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, report)?;
-            writeln!(out)
-        }
-        Format::Terminal => render_terminal(report, out),
-    }
-}
-
-fn render_terminal(report: &VerifyReport, out: &mut dyn Write) -> io::Result<()> {
-    for c in &report.corrupt {
-        let what = match (&c.actual, &c.error) {
-            (Some(actual), _) => format!("holds other bytes (sha256 {actual})"),
-            (None, Some(error)) => format!("could not be read ({error})"),
-            (None, None) => "could not be read".to_owned(),
-        };
-        let whose = if c.urls.is_empty() {
-            String::new()
-        } else {
-            format!("; the copy of {}", c.urls.join(", "))
-        };
-        writeln!(out, "corrupt     {} {what}{whose}", c.path)?;
-    }
-    for m in &report.missing {
-        let whose = match m.run_id {
-            Some(run) => format!("kept by run {run} for {}", m.url),
-            None => format!("last good copy of {}", m.url),
-        };
-        writeln!(
-            out,
-            "missing     {} ({whose})",
-            Archive::relative_path(&m.sha256)
-        )?;
-    }
-    for path in &report.unexpected {
-        writeln!(
-            out,
-            "unexpected  {path} (not a blob at its content address)"
-        )?;
-    }
-    for w in &report.warc {
-        let what = match w.problem {
-            "unreadable" => format!(
-                "cannot be read past here ({})",
-                w.expected.as_deref().unwrap_or("?")
-            ),
-            digest => format!(
-                "{digest} mismatch: says {}, holds {}",
-                w.expected.as_deref().unwrap_or("?"),
-                w.actual.as_deref().unwrap_or("?")
-            ),
-        };
-        let whose = w
-            .target_uri
-            .as_deref()
-            .map_or(String::new(), |u| format!(" (record of {u})"));
-        writeln!(out, "warc        {} at {}: {what}{whose}", w.file, w.offset)?;
-    }
-    write!(
-        out,
-        "verified {} blobs ({}), {} references: {} corrupt, {} missing, {} unexpected",
-        report.blobs,
-        human_bytes(report.bytes),
-        report.references,
-        report.corrupt.len(),
-        report.missing.len(),
-        report.unexpected.len()
-    )?;
-    if report.warc_files > 0 || !report.warc.is_empty() {
-        write!(
-            out,
-            "; {} WARC files, {} records: {} problems",
-            report.warc_files,
-            report.warc_records,
-            report.warc.len()
-        )?;
-    }
-    writeln!(out)
-}
-
-/// `512 B`, `4.5 MiB`, `1.2 GiB`: binary units, one decimal past bytes.
-fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 6] = ["KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
-    if bytes < 1024 {
-        return format!("{bytes} B");
-    }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{value:.1} {}", UNITS[unit])
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -745,71 +564,6 @@ mod tests {
         assert_eq!((report.blobs, report.bytes), (0, 0));
         assert!(report.is_clean(), "{report:?}");
         Ok(())
-    }
-
-    #[test]
-    fn a_clean_report_says_so_in_one_summary_line() -> TestResult {
-        let report = VerifyReport {
-            blobs: 123,
-            bytes: 4_718_592,
-            references: 456,
-            ..VerifyReport::default()
-        };
-        assert!(report.is_clean());
-        let mut out = Vec::new();
-        render(&report, Format::Terminal, &mut out)?;
-        assert_eq!(
-            String::from_utf8(out)?,
-            "verified 123 blobs (4.5 MiB), 456 references: 0 corrupt, 0 missing, 0 unexpected\n"
-        );
-        Ok(())
-    }
-
-    #[test]
-    fn the_json_document_has_the_documented_fields() -> TestResult {
-        let report = VerifyReport {
-            blobs: 1,
-            bytes: 11,
-            references: 2,
-            corrupt: vec![Corrupt {
-                path: format!("blobs/sha256/b9/4d/{HELLO}"),
-                expected: sha(HELLO)?,
-                actual: None,
-                urls: vec!["http://a/".into()],
-                error: Some("Permission denied".into()),
-            }],
-            missing: vec![Missing {
-                sha256: sha(HELLO)?,
-                url: "http://a/".into(),
-                run_id: None,
-            }],
-            unexpected: vec!["blobs/stray".into()],
-            ..VerifyReport::default()
-        };
-        let mut out = Vec::new();
-        render(&report, Format::Json, &mut out)?;
-        let json: serde_json::Value = serde_json::from_slice(&out)?;
-        assert_eq!(
-            json,
-            serde_json::json!({
-                "blobs": 1, "bytes": 11, "references": 2,
-                "corrupt": [{"path": format!("blobs/sha256/b9/4d/{HELLO}"), "expected": HELLO,
-                             "actual": null, "urls": ["http://a/"], "error": "Permission denied"}],
-                "missing": [{"sha256": HELLO, "url": "http://a/", "run_id": null}],
-                "unexpected": ["blobs/stray"],
-                "sampled": null, "warc_files": 0, "warc_records": 0, "warc": []
-            })
-        );
-        Ok(())
-    }
-
-    #[test]
-    fn sizes_read_in_binary_units() {
-        assert_eq!(human_bytes(0), "0 B");
-        assert_eq!(human_bytes(1023), "1023 B");
-        assert_eq!(human_bytes(1024), "1.0 KiB");
-        assert_eq!(human_bytes(4_718_592), "4.5 MiB");
-        assert_eq!(human_bytes(3 << 30), "3.0 GiB");
     }
 
     #[tokio::test]

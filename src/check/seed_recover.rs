@@ -9,6 +9,7 @@ use crate::fetch::robots::RobotsCache;
 use crate::judge::inspect::Inspector;
 use crate::lock::ArchiveLock;
 use crate::report::RecoveredCopy;
+use crate::report::seed_recovery::SeedRecovery;
 use crate::rescue::Archives;
 use crate::rescue::seedpage::Tools;
 use crate::seed::{self};
@@ -25,7 +26,7 @@ pub async fn recover_seed(
     config: &Config,
     manifest: &Path,
     dry_run: bool,
-) -> Result<crate::rescue::seedpage::SeedRecovery, Error> {
+) -> Result<SeedRecovery, Error> {
     let m = seed::manifest::load(manifest)?;
     let Some(page_url) = m.page_url.clone() else {
         return Err(Error::NoPageUrl(manifest.to_path_buf()));
@@ -64,7 +65,7 @@ pub async fn recover_seed(
         .filter(|i| !found.links.iter().any(|l| l.title == i.title))
         .map(|i| i.title.clone())
         .collect();
-    Ok(crate::rescue::seedpage::SeedRecovery {
+    Ok(SeedRecovery {
         manifest: manifest.to_path_buf(),
         page_url: page_url.to_string(),
         lookup: found.lookup,

@@ -194,12 +194,14 @@ impl Settings {
         Ok(Settings {
             archive: raw.archive,
             seeds_dir: raw.seeds_dir,
-            format: match raw.format.as_deref() {
-                None => None,
-                Some("terminal") => Some(Format::Terminal),
-                Some("json") => Some(Format::Json),
-                Some(other) => return Err(format!("format: {other:?} is not terminal or json")),
-            },
+            format: raw
+                .format
+                .as_deref()
+                .map(|name| {
+                    Format::named(name)
+                        .ok_or_else(|| format!("format: {name:?} is not terminal or json"))
+                })
+                .transpose()?,
             concurrency: raw.concurrency,
             per_host_rate: raw
                 .per_host_rate

@@ -150,11 +150,30 @@ impl Endpoint {
     }
 }
 
-/// Output format of `check`.
+/// How `check`, `verify`, `history` and `seed recover` write their document (`--format`, and
+/// `format` in the configuration file): for a person at a terminal, or as JSON.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Format {
     Terminal,
     Json,
+}
+
+impl Format {
+    /// Every format, in the order help lists them.
+    pub const ALL: [Format; 2] = [Format::Terminal, Format::Json];
+
+    /// The name users type: `terminal`, `json`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Terminal => "terminal",
+            Format::Json => "json",
+        }
+    }
+
+    /// The format named exactly `name`.
+    pub fn named(name: &str) -> Option<Format> {
+        Format::ALL.into_iter().find(|f| f.as_str() == name)
+    }
 }
 
 /// Everything a `check` run needs, validated.

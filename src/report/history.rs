@@ -7,9 +7,9 @@ use std::io::{self, Write};
 use serde::Serialize;
 
 use crate::archive::Archive;
-use crate::config::Format;
 use crate::model::Recovered;
 use crate::report::formats::webarchive;
+use crate::report::{Render, Terminal};
 use crate::store::{CheckRecord, ResourceRecord};
 
 /// The indent of the lines under a check's row: past its run number.
@@ -27,13 +27,10 @@ pub struct History {
     pub checks: Vec<CheckRecord>,
 }
 
-pub fn render(history: &History, format: Format, out: &mut dyn Write) -> io::Result<()> {
-    match format {
-        Format::Json => {
-            serde_json::to_writer_pretty(&mut *out, history)?;
-            writeln!(out)
-        }
-        Format::Terminal => terminal(history, out),
+/// On a terminal: a row per check with what web archives said under it, then the latest copies.
+impl Render<History> for Terminal {
+    fn render(&self, history: &History, out: &mut dyn Write) -> io::Result<()> {
+        terminal(history, out)
     }
 }
 
@@ -147,7 +144,9 @@ mod tests {
     use chrono::{DateTime, TimeZone, Utc};
 
     use super::*;
+    use crate::config::Format;
     use crate::model::{ArchiveLookup, Reason, Sha256, Snapshot, State};
+    use crate::report::renderer;
 
     fn at(y: i32, mo: u32, d: u32, h: u32, mi: u32, s: u32) -> DateTime<Utc> {
         Utc.with_ymd_and_hms(y, mo, d, h, mi, s)
@@ -219,7 +218,7 @@ mod tests {
     #[test]
     fn each_check_shows_the_archives_answer_and_the_copy_recovered() -> io::Result<()> {
         let mut out = Vec::new();
-        render(&history(), Format::Terminal, &mut out)?;
+        renderer(Format::Terminal, false).render(&history(), &mut out)?;
         let text = String::from_utf8_lossy(&out);
         let blob = format!("blobs/sha256/cd/cd/{}", Sha256([0xcd; 32]).to_hex());
         for line in [
@@ -253,7 +252,7 @@ mod tests {
     fn the_json_history_carries_the_lookups_and_the_copies()
     -> Result<(), Box<dyn std::error::Error>> {
         let mut out = Vec::new();
-        render(&history(), Format::Json, &mut out)?;
+        renderer(Format::Json, false).render(&history(), &mut out)?;
         let v: serde_json::Value = serde_json::from_slice(&out)?;
         assert_eq!(v["checks"][1]["archive_lookup"]["snapshot"]["url"], MEMENTO);
         assert_eq!(v["checks"][1]["recovered"]["memento_url"], MEMENTO);

@@ -1,5 +1,27 @@
-//! What a run reports, and the formats it is rendered in. Each format is one module behind the
-//! `Reporter` trait; reports never fetch and never touch the store.
+//! Every document linkward writes for a person or a program to read, and one way of writing
+//! them: the run report (`check`), the change report (`report`, `--notify`), a resource's
+//! history, verify's report, seed recover's report and the offline index's page. (What it keeps,
+//! blobs, WARC files, bags and rewritten manifests, is written elsewhere, and the one-line
+//! confirmations of `index` and `export bagit` are the binary's.)
+//! Documents are plain data gathered elsewhere; nothing here fetches, reads the store or writes
+//! the archive, and nothing here imports a module above it (check, verify, index, the binary).
+//!
+//! One trait, `Render<D>`: a format is a type implementing it for each document `D` it writes,
+//! `fn render(&self, doc: &D, out: &mut dyn Write) -> io::Result<()>`.
+//!
+//! - `RunReport` (here; its terminal form in terminal.rs): `Terminal`, `Json`;
+//! - `History` (history.rs), `VerifyReport` (verify.rs), `SeedRecovery` (seed_recovery.rs):
+//!   `Terminal`, `Json`;
+//! - `ChangeReport` (changes.rs): `Markdown`, `Html`, `Junit`, `Atom` (a module each in formats/),
+//!   `Json`;
+//! - `IndexPage`, the page of `ARCHIVE/index.html` (index_html.rs): `Html`.
+//!
+//! `Json` (json.rs) is one impl for every document, by serde. A document's terminal form sits in
+//! the document's module (the run report's in terminal.rs); each change report format has its
+//! module in formats/. Callers choose with `renderer(Format, color)` (the `--format` of check,
+//! history, verify and seed recover), `formats::renderer(ReportFormat)` (`report --format`), or by
+//! naming the format (`Html` for index.html). A new format is one type and its impls; a new
+//! document is one module holding its data and its impls.
 //!
 //! The field names and meanings of `RunReport` and its parts are the JSON contract documented in
 //! the README: fields may be added, existing ones keep their meaning.
@@ -7,8 +29,14 @@
 pub mod changes;
 pub mod formats;
 pub mod history;
+pub mod index_html;
 mod json;
+pub mod seed_recovery;
 mod terminal;
+pub mod verify;
+
+pub use json::Json;
+pub use terminal::Terminal;
 
 use std::io::{self, Write};
 
@@ -132,14 +160,23 @@ pub struct ResourceReport {
     pub error: Option<String>,
 }
 
-/// Renders a run report in one format.
-pub trait Reporter {
-    fn render(&self, report: &RunReport, out: &mut dyn Write) -> io::Result<()>;
+/// Writes one kind of document `D` in one format. A format is a type (`Terminal`, `Json`, and the
+/// change report's `Markdown`, `Html`, `Junit`, `Atom`) that implements `Render<D>` for each
+/// document it can write.
+pub trait Render<D: ?Sized> {
+    fn render(&self, doc: &D, out: &mut dyn Write) -> io::Result<()>;
 }
 
-pub fn reporter(format: Format, color: bool) -> Box<dyn Reporter> {
+/// The renderer of a document in `format`, as `check`, `history`, `verify` and `seed recover`
+/// choose it with `--format`: its terminal form (coloured when `color`, where it has colour), or
+/// JSON.
+pub fn renderer<D>(format: Format, color: bool) -> Box<dyn Render<D>>
+where
+    D: Serialize,
+    Terminal: Render<D>,
+{
     match format {
-        Format::Json => Box::new(json::Json),
-        Format::Terminal => Box::new(terminal::Terminal { color }),
+        Format::Json => Box::new(Json),
+        Format::Terminal => Box::new(Terminal { color }),
     }
 }

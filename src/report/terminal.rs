@@ -1,20 +1,23 @@
-//! The terminal report: grouped by seed and section, one line per resource (state, HTTP
-//! status, title) with its URL beneath and, for a broken one, what web archives hold of it; the
-//! links recovered from a lost seed page's snapshot; then a one-line summary. Colour only when
-//! asked.
+//! The run report on a terminal, and the `Terminal` format itself (history, verify's and seed
+//! recover's reports have their terminal forms in their own modules): grouped by seed and
+//! section, one line per resource (state, HTTP status, title) with its URL beneath and, for a
+//! broken one, what web archives hold of it; the links recovered from a lost seed page's
+//! snapshot; then a one-line summary. Colour only when asked.
 
 use std::io::{self, Write};
 
 use console::Style;
 
 use super::formats::{minute, webarchive};
-use super::{Reporter, ResourceReport, RunReport, SeedReport};
+use super::{Render, ResourceReport, RunReport, SeedReport};
 use crate::model::{Kind, State};
 
 /// The indent of the lines under a resource's first line (state column, status column).
 const UNDER: &str = "                                      ";
 
+/// For a person at a terminal: the run report here, the other documents in their own modules.
 pub struct Terminal {
+    /// Colour the states (only the run report has colour).
     pub color: bool,
 }
 
@@ -30,7 +33,7 @@ impl Terminal {
     }
 }
 
-impl Reporter for Terminal {
+impl Render<RunReport> for Terminal {
     fn render(&self, report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
         let bold = Style::new().force_styling(self.color).bold();
         for seed in &report.seeds {

@@ -19,62 +19,6 @@ use crate::seed::SeedError;
 use crate::seed::manifest::{self, LoadedItem};
 use crate::seed::matching::same_title;
 
-/// What `linkward seed recover` found, and what it wrote.
-#[derive(Debug, serde::Serialize)]
-pub struct SeedRecovery {
-    pub manifest: std::path::PathBuf,
-    pub page_url: String,
-    pub lookup: ArchiveLookup,
-    /// The page's snapshot as kept in the archive.
-    pub recovered: Option<crate::report::RecoveredCopy>,
-    pub links: Vec<RecoveredLink>,
-    /// Titles of the items no link of the snapshot names.
-    pub unmatched: Vec<String>,
-    /// Items of the manifest rewritten (0 with --dry-run).
-    pub written: usize,
-}
-
-impl SeedRecovery {
-    /// Terminal or JSON, like the other commands.
-    pub fn render(
-        &self,
-        format: crate::config::Format,
-        out: &mut dyn Write,
-    ) -> std::io::Result<()> {
-        if format == crate::config::Format::Json {
-            serde_json::to_writer_pretty(&mut *out, self)?;
-            return writeln!(out);
-        }
-        writeln!(out, "{} ({})", self.manifest.display(), self.page_url)?;
-        match &self.lookup.snapshot {
-            Some(s) => writeln!(
-                out,
-                "  snapshot {} of {} ({})",
-                s.url,
-                s.datetime.format("%Y-%m-%d %H:%M:%S UTC"),
-                s.archive
-            )?,
-            None => writeln!(out, "  no snapshot of the page in the web archives asked")?,
-        }
-        for note in &self.lookup.notes {
-            writeln!(out, "  note: {note}")?;
-        }
-        for l in &self.links {
-            writeln!(out, "  recovered  {}  <-  {:?}", l.url, l.title)?;
-        }
-        for t in &self.unmatched {
-            writeln!(out, "  not found  {t:?}")?;
-        }
-        writeln!(
-            out,
-            "{} of {} items recovered; {} written into the manifest",
-            self.links.len(),
-            self.links.len() + self.unmatched.len(),
-            self.written
-        )
-    }
-}
-
 /// What recovering a seed page found.
 pub struct PageRecovery {
     pub lookup: ArchiveLookup,

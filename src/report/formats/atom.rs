@@ -13,7 +13,8 @@ use std::io::{self, Write};
 use chrono::{DateTime, SecondsFormat, Utc};
 
 use super::outline::{self, Outline};
-use super::{ChangeRenderer, escape_xml as esc, percent_encode};
+use super::{escape_xml as esc, percent_encode};
+use crate::report::Render;
 use crate::report::changes::{ChangeReport, Entry};
 
 pub struct Atom;
@@ -45,7 +46,7 @@ fn time(t: &DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
-impl ChangeRenderer for Atom {
+impl Render<ChangeReport> for Atom {
     fn render(&self, report: &ChangeReport, out: &mut dyn Write) -> io::Result<()> {
         let doc = Outline::new(report);
         let title = if report.seeds.is_empty() {

@@ -12,11 +12,13 @@ use std::io::{self, Write};
 
 use super::outline::{self, Outline};
 use super::webarchive;
-use super::{ChangeRenderer, escape_xml as esc, minute};
+use super::{escape_xml as esc, minute};
 use crate::model::ListedItem;
 use crate::model::State;
+use crate::report::Render;
 use crate::report::changes::{Cell, ChangeReport, Entry, RunPoint, Timeline, Urgency};
 
+/// HTML: the change report here, and the offline index in `report::index_html`.
 pub struct Html;
 
 const STYLE: &str = "
@@ -72,7 +74,7 @@ svg text{font-family:-apple-system,BlinkMacSystemFont,'Segoe UI',Roboto,Helvetic
 footer{margin-top:40px;font-size:12px}
 ";
 
-impl ChangeRenderer for Html {
+impl Render<ChangeReport> for Html {
     fn render(&self, report: &ChangeReport, out: &mut dyn Write) -> io::Result<()> {
         let doc = Outline::new(report);
         let mut h = String::new();

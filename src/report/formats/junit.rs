@@ -13,9 +13,10 @@ use std::collections::BTreeMap;
 use std::io::{self, Write};
 
 use super::outline::{self, name};
-use super::{ChangeRenderer, escape_xml as esc, minute};
+use super::{escape_xml as esc, minute};
 use crate::model::Change;
 use crate::model::State;
+use crate::report::Render;
 use crate::report::changes::{Cell, ChangeReport, Entry};
 
 pub struct Junit;
@@ -41,7 +42,7 @@ struct Case {
     outcome: Outcome,
 }
 
-impl ChangeRenderer for Junit {
+impl Render<ChangeReport> for Junit {
     fn render(&self, report: &ChangeReport, out: &mut dyn Write) -> io::Result<()> {
         let suites = suites(report);
         let count = |f: fn(&Outcome) -> bool| -> usize {

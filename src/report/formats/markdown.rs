@@ -6,15 +6,15 @@
 
 use std::io::{self, Write};
 
-use super::ChangeRenderer;
 use super::outline::{self, Outline};
 use super::webarchive;
 use crate::model::ListedItem;
+use crate::report::Render;
 use crate::report::changes::{ChangeReport, Entry};
 
 pub struct Markdown;
 
-impl ChangeRenderer for Markdown {
+impl Render<ChangeReport> for Markdown {
     fn render(&self, report: &ChangeReport, out: &mut dyn Write) -> io::Result<()> {
         let doc = Outline::new(report);
         if doc.nothing {

@@ -1,6 +1,7 @@
-//! The change report's output formats: one module per format behind `ChangeRenderer`, chosen by
-//! `ReportFormat`. Renderers only write what the `ChangeReport` holds: they never fetch and never
-//! read the store. Adding a format is one new file and one arm in `renderer`.
+//! The change report's output formats: one module per format, each implementing
+//! `Render<ChangeReport>`, chosen by `ReportFormat` (its JSON is `report::Json`, the one JSON
+//! renderer of every document). Renderers only write what the `ChangeReport` holds: they never
+//! fetch and never read the store. Adding a format is one new file and one arm in `renderer`.
 //!
 //! `outline` holds what the human formats (markdown, html) share: the order of the sections, the
 //! grouping by seed and section, and the wording of each entry's facts, so the two say the same.
@@ -9,7 +10,6 @@
 
 mod atom;
 mod html;
-mod json;
 mod junit;
 mod markdown;
 mod outline;
@@ -17,14 +17,16 @@ mod outline;
 mod tests;
 pub(crate) mod webarchive;
 
+pub use html::Html;
+
 use std::fmt;
-use std::io::{self, Write};
 use std::str::FromStr;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::changes::ChangeReport;
+use super::{Json, Render};
 
 /// The formats `linkward report` writes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -83,16 +85,12 @@ impl FromStr for ReportFormat {
     }
 }
 
-/// Renders a change report in one format.
-pub trait ChangeRenderer {
-    fn render(&self, report: &ChangeReport, out: &mut dyn Write) -> io::Result<()>;
-}
-
-pub fn renderer(format: ReportFormat) -> Box<dyn ChangeRenderer> {
+/// The renderer of the change report in `format`.
+pub fn renderer(format: ReportFormat) -> Box<dyn Render<ChangeReport>> {
     match format {
         ReportFormat::Markdown => Box::new(markdown::Markdown),
         ReportFormat::Html => Box::new(html::Html),
-        ReportFormat::Json => Box::new(json::Json),
+        ReportFormat::Json => Box::new(Json),
         ReportFormat::Junit => Box::new(junit::Junit),
         ReportFormat::Atom => Box::new(atom::Atom),
     }
