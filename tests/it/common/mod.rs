@@ -2,6 +2,7 @@
 //! and helpers over the JSON report.
 
 pub mod archive_server;
+pub mod bombs;
 pub mod json;
 pub mod linkward;
 pub mod mask;
