@@ -13,7 +13,7 @@ use scraper::{Html, Selector};
 use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
-use super::page_text::{html_lines, title_and_heading_of};
+use super::page_text::{html_lines, normalize_lines, title_and_heading_of};
 use crate::extract::decode;
 use crate::model::Sha256;
 
@@ -233,7 +233,7 @@ fn fingerprint_parsed(
             if want_heads {
                 heads = Some(title_and_heading_of(&doc));
             }
-            html_lines(&doc, rules)
+            html_lines(&doc, &rules.selectors)
         }
         TextKind::Text => normalize_lines(&decode(bytes, content_type)),
         TextKind::Pdf => match pdf_text(bytes) {
@@ -263,78 +263,6 @@ fn pdf_text(bytes: &[u8]) -> Option<String> {
     std::panic::catch_unwind(|| pdf_extract::extract_text_from_mem(bytes))
         .ok()?
         .ok()
-}
-
-/// Every line of `raw` (split at `\n`) with its whitespace collapsed to single spaces and
-/// trimmed, blank lines dropped, joined with `\n`. One pass that copies whole words: on pages
-/// that are mostly text, collapsing line by line through a `Vec` of words was a tenth of a
-/// check's CPU.
-pub(super) fn normalize_lines(raw: &str) -> String {
-    fn push_word(out: &mut String, word: &str, new_line: bool) {
-        if !out.is_empty() {
-            out.push(if new_line { '\n' } else { ' ' });
-        }
-        out.push_str(word);
-    }
-    let bytes = raw.as_bytes();
-    let mut out = String::with_capacity(raw.len());
-    let mut new_line = false;
-    let mut i = 0;
-    while i < bytes.len() {
-        let space = whitespace_len(bytes, i);
-        if space > 0 {
-            new_line |= bytes[i] == b'\n';
-            i += space;
-            continue;
-        }
-        let start = i;
-        i += 1;
-        while i < bytes.len()
-            && (!MAY_START_WHITESPACE[usize::from(bytes[i])] || whitespace_len(bytes, i) == 0)
-        {
-            i += 1;
-        }
-        // `start` and `i` are char boundaries: the first byte of a whitespace char never
-        // continues another char.
-        push_word(&mut out, &raw[start..i], new_line);
-        new_line = false;
-    }
-    out
-}
-
-/// The bytes `whitespace_len` can answer more than 0 for: the word scan skips the rest at the
-/// cost of a lookup.
-const MAY_START_WHITESPACE: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        table[b] = matches!(b, 0x09..=0x0D | 0x20 | 0xC2 | 0xE1 | 0xE2 | 0xE3);
-        b += 1;
-    }
-    table
-};
-
-/// The length in bytes of the whitespace char (as `char::is_whitespace` has it) that starts at
-/// `bytes[i]`, else 0. Read from the UTF-8 bytes directly: decoding every char to ask cost more
-/// than the rest of the pass on text that is mostly not ASCII.
-#[inline]
-fn whitespace_len(bytes: &[u8], i: usize) -> usize {
-    let next = |k: usize| bytes.get(i + k).copied();
-    match bytes[i] {
-        b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ' => 1,
-        // U+0085, U+00A0
-        0xC2 if matches!(next(1), Some(0x85 | 0xA0)) => 2,
-        // U+1680
-        0xE1 if next(1) == Some(0x9A) && next(2) == Some(0x80) => 3,
-        // U+2000-U+200A, U+2028, U+2029, U+202F; U+205F
-        0xE2 => match (next(1), next(2)) {
-            (Some(0x80), Some(0x80..=0x8A | 0xA8 | 0xA9 | 0xAF)) | (Some(0x81), Some(0x9F)) => 3,
-            _ => 0,
-        },
-        // U+3000
-        0xE3 if next(1) == Some(0x80) && next(2) == Some(0x80) => 3,
-        _ => 0,
-    }
 }
 
 /// The fingerprint hash of normalized text (`normalize_lines`' output): sha256 of the text with
@@ -381,6 +309,7 @@ fn cap(mut s: String, max: usize) -> String {
 mod tests {
     use super::*;
     use crate::extract::collapse_ws;
+    use crate::judge::page_text::{MAY_START_WHITESPACE, whitespace_len};
 
     type R = Result<(), Box<dyn std::error::Error>>;
 

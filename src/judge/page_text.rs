@@ -1,6 +1,6 @@
-//! What an HTML page says as text: its visible text one block per line (scripts, styles, hidden
-//! inputs, the head but its title, and ignored selectors left out), and its title and main
-//! heading as the soft-404 rules read them.
+//! What a page says as text: an HTML page's visible text one block per line (scripts, styles,
+//! hidden inputs, the head but its title, and ignored selectors left out), any text's lines
+//! normalized, and an HTML page's title and main heading as the soft-404 rules read them.
 
 use std::collections::HashSet;
 
@@ -8,7 +8,6 @@ use ego_tree::NodeId;
 use ego_tree::iter::Edge;
 use scraper::{ElementRef, Html, Node, Selector};
 
-use super::fingerprint::{IgnoreRules, normalize_lines};
 use crate::extract::collapse_ws;
 
 /// Elements whose content is never shown as text.
@@ -67,9 +66,9 @@ const BLOCKS: &[&str] = &[
 ];
 
 /// An HTML page → its visible text, one block per line, whitespace collapsed in each.
-pub(super) fn html_lines(doc: &Html, rules: &IgnoreRules) -> String {
+pub(super) fn html_lines(doc: &Html, ignored_selectors: &[String]) -> String {
     let mut removed: HashSet<NodeId> = HashSet::new();
-    for s in &rules.selectors {
+    for s in ignored_selectors {
         // Validated by `IgnoreRules::new`; a hand-built rule that does not parse removes nothing.
         if let Ok(sel) = Selector::parse(s) {
             removed.extend(doc.select(&sel).map(|el| el.id()));
@@ -208,6 +207,78 @@ pub fn title_and_heading_of(doc: &Html) -> (Option<String>, Option<String>) {
     (title, heading)
 }
 
+/// Every line of `raw` (split at `\n`) with its whitespace collapsed to single spaces and
+/// trimmed, blank lines dropped, joined with `\n`. One pass that copies whole words: on pages
+/// that are mostly text, collapsing line by line through a `Vec` of words was a tenth of a
+/// check's CPU.
+pub(super) fn normalize_lines(raw: &str) -> String {
+    fn push_word(out: &mut String, word: &str, new_line: bool) {
+        if !out.is_empty() {
+            out.push(if new_line { '\n' } else { ' ' });
+        }
+        out.push_str(word);
+    }
+    let bytes = raw.as_bytes();
+    let mut out = String::with_capacity(raw.len());
+    let mut new_line = false;
+    let mut i = 0;
+    while i < bytes.len() {
+        let space = whitespace_len(bytes, i);
+        if space > 0 {
+            new_line |= bytes[i] == b'\n';
+            i += space;
+            continue;
+        }
+        let start = i;
+        i += 1;
+        while i < bytes.len()
+            && (!MAY_START_WHITESPACE[usize::from(bytes[i])] || whitespace_len(bytes, i) == 0)
+        {
+            i += 1;
+        }
+        // `start` and `i` are char boundaries: the first byte of a whitespace char never
+        // continues another char.
+        push_word(&mut out, &raw[start..i], new_line);
+        new_line = false;
+    }
+    out
+}
+
+/// The bytes `whitespace_len` can answer more than 0 for: the word scan skips the rest at the
+/// cost of a lookup.
+pub(super) const MAY_START_WHITESPACE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = matches!(b, 0x09..=0x0D | 0x20 | 0xC2 | 0xE1 | 0xE2 | 0xE3);
+        b += 1;
+    }
+    table
+};
+
+/// The length in bytes of the whitespace char (as `char::is_whitespace` has it) that starts at
+/// `bytes[i]`, else 0. Read from the UTF-8 bytes directly: decoding every char to ask cost more
+/// than the rest of the pass on text that is mostly not ASCII.
+#[inline]
+pub(super) fn whitespace_len(bytes: &[u8], i: usize) -> usize {
+    let next = |k: usize| bytes.get(i + k).copied();
+    match bytes[i] {
+        b'\t' | b'\n' | 0x0B | 0x0C | b'\r' | b' ' => 1,
+        // U+0085, U+00A0
+        0xC2 if matches!(next(1), Some(0x85 | 0xA0)) => 2,
+        // U+1680
+        0xE1 if next(1) == Some(0x9A) && next(2) == Some(0x80) => 3,
+        // U+2000-U+200A, U+2028, U+2029, U+202F; U+205F
+        0xE2 => match (next(1), next(2)) {
+            (Some(0x80), Some(0x80..=0x8A | 0xA8 | 0xA9 | 0xAF)) | (Some(0x81), Some(0x9F)) => 3,
+            _ => 0,
+        },
+        // U+3000
+        0xE3 if next(1) == Some(0x80) && next(2) == Some(0x80) => 3,
+        _ => 0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -216,9 +287,7 @@ mod tests {
     #[test]
     fn visible_text_of_a_deep_page_is_read_without_recursion() {
         let html = nested_bold(20_000);
-        let text = on_small_stack(move || {
-            html_lines(&Html::parse_document(&html), &IgnoreRules::default())
-        });
+        let text = on_small_stack(move || html_lines(&Html::parse_document(&html), &[]));
         assert!(text.starts_with("level 0 level 1 "), "{text:.80}");
         assert!(
             text.ends_with("level 19999 Deep report"),
@@ -233,8 +302,7 @@ mod tests {
             <p>One <b>two</b></p><table><tr><td>a</td><td>b</td></tr></table>\
             <script>x()</script><input type=hidden value=v><div class=ad>Ad</div>\
             <pre>keep\n  this</pre></body></html>";
-        let rules = IgnoreRules::new(&[], &[".ad".to_owned()]).expect("rules");
-        let text = html_lines(&Html::parse_document(html), &rules);
+        let text = html_lines(&Html::parse_document(html), &[".ad".to_owned()]);
         assert_eq!(text, "The title\nOne two\na b\nkeep\nthis");
     }
 }
