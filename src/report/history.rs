@@ -2,6 +2,7 @@
 //! archives said of it when it was broken and the copy recovered then, and the latest good and
 //! recovered copies, each with its provenance and never one standing for the other.
 
+use crate::report::terminal_safe::TerminalSafe;
 use std::io::{self, Write};
 
 use serde::Serialize;
@@ -30,7 +31,7 @@ pub struct History {
 /// On a terminal: a row per check with what web archives said under it, then the latest copies.
 impl Render<History> for Terminal {
     fn render(&self, history: &History, out: &mut dyn Write) -> io::Result<()> {
-        terminal(history, out)
+        terminal(history, &mut TerminalSafe::new(out, self.color))
     }
 }
 

@@ -329,7 +329,7 @@ fn row_html(h: &mut dyn Write, r: &Row, is_page: bool) -> io::Result<()> {
     h.write_all(b"</td>")?;
     // The original URL.
     match &r.url {
-        Some(u) if u.starts_with("http://") || u.starts_with("https://") => {
+        Some(u) if crate::report::linkable(u) => {
             write!(
                 h,
                 "<td class=\"url\"><a href=\"{0}\" rel=\"noreferrer\">{0}</a></td>",

@@ -33,6 +33,7 @@ pub mod index_html;
 mod json;
 pub mod seed_recovery;
 mod terminal;
+pub mod terminal_safe;
 pub mod verify;
 
 pub use json::Json;
@@ -178,5 +179,24 @@ where
     match format {
         Format::Json => Box::new(Json),
         Format::Terminal => Box::new(Terminal { color }),
+    }
+}
+
+/// Whether a URL may become a link in a document: only http(s). Every URL a report shows came
+/// from a page, a server or a web archive, any of which may be hostile, and a `javascript:` or
+/// `data:` link in a report or the offline index runs in the reader's browser. Anything else is
+/// shown as text.
+pub fn linkable(url: &str) -> bool {
+    let lower = url.trim_start().to_ascii_lowercase();
+    lower.starts_with("http://") || lower.starts_with("https://")
+}
+
+/// `url` as an HTML link reading `text` when it is `linkable`, else `text` alone; both escaped.
+pub(crate) fn html_link(url: &str, text: &str) -> String {
+    let esc = formats::escape_xml;
+    if linkable(url) {
+        format!("<a href=\"{}\">{}</a>", esc(url), esc(text))
+    } else {
+        esc(text)
     }
 }

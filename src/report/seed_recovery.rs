@@ -2,6 +2,7 @@
 //! the links recovered from it by item title and the titles no link names, and how many items
 //! were written into the manifest; as JSON or on a terminal.
 
+use crate::report::terminal_safe::TerminalSafe;
 use std::io::{self, Write};
 use std::path::PathBuf;
 
@@ -28,6 +29,7 @@ pub struct SeedRecovery {
 /// On a terminal: the snapshot, a line per link recovered and per title not found, and a count.
 impl Render<SeedRecovery> for Terminal {
     fn render(&self, found: &SeedRecovery, out: &mut dyn Write) -> io::Result<()> {
+        let out = &mut TerminalSafe::new(out, self.color);
         writeln!(out, "{} ({})", found.manifest.display(), found.page_url)?;
         match &found.lookup.snapshot {
             Some(s) => writeln!(

@@ -4,6 +4,7 @@
 //! broken one, what web archives hold of it; the links recovered from a lost seed page's
 //! snapshot; then a one-line summary. Colour only when asked.
 
+use crate::report::terminal_safe::TerminalSafe;
 use std::io::{self, Write};
 
 use console::Style;
@@ -35,6 +36,7 @@ impl Terminal {
 
 impl Render<RunReport> for Terminal {
     fn render(&self, report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
+        let out = &mut TerminalSafe::new(out, self.color);
         let bold = Style::new().force_styling(self.color).bold();
         for seed in &report.seeds {
             let name = seed.title.as_deref().unwrap_or(&seed.seed);

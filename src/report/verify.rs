@@ -2,6 +2,7 @@
 //! rereading the WARC files found, as JSON (a public contract) or on a terminal, one line per
 //! problem and a summary line. The walk itself is `crate::verify`'s; this module holds its result.
 
+use crate::report::terminal_safe::TerminalSafe;
 use std::io::{self, Write};
 
 use bytesize::ByteSize;
@@ -97,7 +98,7 @@ impl VerifyReport {
 /// On a terminal: one line per problem, then a summary line.
 impl Render<VerifyReport> for Terminal {
     fn render(&self, report: &VerifyReport, out: &mut dyn Write) -> io::Result<()> {
-        render_terminal(report, out)
+        render_terminal(report, &mut TerminalSafe::new(out, self.color))
     }
 }
 

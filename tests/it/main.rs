@@ -13,6 +13,7 @@ mod hostile;
 mod index;
 mod limits;
 mod outcomes;
+mod output_safety;
 mod politeness;
 mod properties;
 mod rescue;

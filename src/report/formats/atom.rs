@@ -8,6 +8,7 @@
 //! archives hold of it (the closest snapshot, or that none exists, and a recovered copy) in its
 //! summary and content.
 
+use crate::report::{html_link, linkable};
 use std::io::{self, Write};
 
 use chrono::{DateTime, SecondsFormat, Utc};
@@ -73,7 +74,7 @@ impl Render<ChangeReport> for Atom {
         writeln!(out, "  <author><name>linkward</name></author>")?;
         writeln!(out, "  <generator>linkward</generator>")?;
         for seed in &report.seeds {
-            if let Some(url) = &seed.page_url {
+            if let Some(url) = seed.page_url.as_deref().filter(|u| linkable(u)) {
                 writeln!(out, r#"  <link rel="related" href="{}"/>"#, esc(url))?;
             }
         }
@@ -91,8 +92,10 @@ fn entry(out: &mut dyn Write, e: &Entry) -> io::Result<()> {
     writeln!(out, "    <id>{}</id>", esc(&entry_id(e)))?;
     writeln!(out, "    <title>{}</title>", esc(&outline::headline(e)))?;
     writeln!(out, "    <updated>{}</updated>", time(&e.checked_at))?;
-    writeln!(out, r#"    <link href="{}"/>"#, esc(&e.url))?;
-    if let Some(to) = &e.update_to {
+    if linkable(&e.url) {
+        writeln!(out, r#"    <link href="{}"/>"#, esc(&e.url))?;
+    }
+    if let Some(to) = e.update_to.as_deref().filter(|u| linkable(u)) {
         writeln!(out, r#"    <link rel="related" href="{}"/>"#, esc(to))?;
     }
     writeln!(
@@ -113,11 +116,7 @@ fn entry(out: &mut dyn Write, e: &Entry) -> io::Result<()> {
     if !place.is_empty() {
         html.push_str(&format!("<p>Listed on {}</p>", esc(&place.join(", "))));
     }
-    html.push_str(&format!(
-        r#"<p><a href="{}">{}</a></p>"#,
-        esc(&e.url),
-        esc(outline::name(e))
-    ));
+    html.push_str(&format!("<p>{}</p>", html_link(&e.url, outline::name(e))));
     html.push_str("<ul>");
     for fact in &facts {
         html.push_str(&format!("<li>{}</li>", esc(fact)));
@@ -125,8 +124,8 @@ fn entry(out: &mut dyn Write, e: &Entry) -> io::Result<()> {
     html.push_str("</ul>");
     if let Some(to) = &e.update_to {
         html.push_str(&format!(
-            r#"<p><strong>Update the link to <a href="{0}">{0}</a></strong></p>"#,
-            esc(to)
+            "<p><strong>Update the link to {}</strong></p>",
+            html_link(to, to)
         ));
     }
     if let Some(w) = outline::web_archive(e) {

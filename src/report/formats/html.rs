@@ -7,11 +7,11 @@
 //! copies included), plus a health timeline per link (a cell per run, coloured by state, with a
 //! tooltip) and a chart of the share of reachable links per run.
 
+use crate::report::{html_link, linkable};
 use std::fmt::Write as _;
 use std::io::{self, Write};
 
 use super::outline::{self, Outline};
-use super::webarchive;
 use super::{escape_xml as esc, minute};
 use crate::model::ListedItem;
 use crate::model::State;
@@ -126,11 +126,7 @@ impl Render<ChangeReport> for Html {
                 if !seed.page.is_empty() {
                     match seed.page_url {
                         Some(url) => {
-                            let _ = writeln!(
-                                h,
-                                "<p>The page itself, <a href=\"{0}\">{0}</a>:</p>",
-                                esc(url)
-                            );
+                            let _ = writeln!(h, "<p>The page itself, {}:</p>", html_link(url, url));
                         }
                         None => h.push_str("<p>The page itself:</p>\n"),
                     }
@@ -211,12 +207,16 @@ fn urgency_class(u: Urgency) -> &'static str {
 
 fn entry(h: &mut String, e: &Entry) {
     let name = outline::name(e);
-    let _ = write!(
-        h,
-        "<li>\n<a class=\"name\" href=\"{}\">{}</a>",
-        esc(&e.url),
-        esc(name)
-    );
+    let _ = if linkable(&e.url) {
+        write!(
+            h,
+            "<li>\n<a class=\"name\" href=\"{}\">{}</a>",
+            esc(&e.url),
+            esc(name)
+        )
+    } else {
+        write!(h, "<li>\n<span class=\"name\">{}</span>", esc(name))
+    };
     if name != e.url {
         let _ = write!(h, "\n<div class=\"url\">{}</div>", esc(&e.url));
     }
@@ -229,8 +229,8 @@ fn entry(h: &mut String, e: &Entry) {
     if let Some(to) = &e.update_to {
         let _ = write!(
             h,
-            "\n<div class=\"update\">Update the link to <a href=\"{0}\">{0}</a></div>",
-            esc(to)
+            "\n<div class=\"update\">Update the link to {}</div>",
+            html_link(to, to)
         );
     }
     if let Some(w) = outline::web_archive(e) {
@@ -283,11 +283,7 @@ fn entry(h: &mut String, e: &Entry) {
 
 /// The memento as a link when it is a web URL, as text otherwise.
 pub(super) fn memento_link(url: &str) -> String {
-    if webarchive::linkable(url) {
-        format!("<a href=\"{0}\">{0}</a>", esc(url))
-    } else {
-        esc(url)
-    }
+    html_link(url, url)
 }
 
 fn listed_block<'a>(
@@ -314,7 +310,7 @@ fn item_title(item: &ListedItem) -> String {
 
 fn item_url(item: &ListedItem) -> String {
     match &item.url {
-        Some(url) => format!("<a href=\"{0}\">{0}</a>", esc(url)),
+        Some(url) => html_link(url, url),
         None => String::from("no URL"),
     }
 }
@@ -402,13 +398,22 @@ fn timeline_row(h: &mut String, report: &ChangeReport, t: &Timeline, cw: f64, ru
         Some(title) if !title.trim().is_empty() => title.trim(),
         _ => &t.url,
     };
-    let _ = write!(
-        h,
-        "<tr><td class=\"link\"><a href=\"{}\" title=\"{}\">{}</a>",
-        esc(&t.url),
-        esc(&t.url),
-        esc(name)
-    );
+    let _ = if linkable(&t.url) {
+        write!(
+            h,
+            "<tr><td class=\"link\"><a href=\"{}\" title=\"{}\">{}</a>",
+            esc(&t.url),
+            esc(&t.url),
+            esc(name)
+        )
+    } else {
+        write!(
+            h,
+            "<tr><td class=\"link\"><span title=\"{}\">{}</span>",
+            esc(&t.url),
+            esc(name)
+        )
+    };
     let place: Vec<&str> = [t.seed.as_deref(), t.section.as_deref()]
         .into_iter()
         .flatten()

@@ -4,10 +4,10 @@
 //! one), then the seeds' own changes. Every piece of text from a page or an archive is escaped,
 //! so a title cannot inject markup.
 
+use crate::report::linkable;
 use std::io::{self, Write};
 
 use super::outline::{self, Outline};
-use super::webarchive;
 use crate::model::ListedItem;
 use crate::report::Render;
 use crate::report::changes::{ChangeReport, Entry};
@@ -96,7 +96,7 @@ fn entry(out: &mut dyn Write, e: &Entry) -> io::Result<()> {
         escape(&outline::facts(e).join(" · "))
     )?;
     if outline::name(e) != e.url {
-        writeln!(out, "  <{}>", safe_url(&e.url))?;
+        writeln!(out, "  {}", url_or_none(Some(&e.url)))?;
     }
     if let Some(to) = &e.update_to {
         writeln!(out, "  **Update the link to {}**", link(to, to))?;
@@ -104,11 +104,7 @@ fn entry(out: &mut dyn Write, e: &Entry) -> io::Result<()> {
     // A nested list, so each fact about the archives renders on a line of its own.
     if let Some(w) = outline::web_archive(e) {
         if let Some((url, label)) = &w.snapshot {
-            let shown = if webarchive::linkable(url) {
-                link(url, url)
-            } else {
-                escape(url)
-            };
+            let shown = link(url, url);
             writeln!(out, "  - closest snapshot: {shown} ({})", escape(label))?;
         }
         if let Some(absence) = &w.absence {
@@ -146,13 +142,30 @@ fn titled(item: &ListedItem) -> String {
 
 fn url_or_none(url: Option<&str>) -> String {
     match url {
-        Some(url) => format!("<{}>", safe_url(url)),
+        Some(url) if linkable(url) => format!("<{}>", safe_url(url)),
+        Some(url) => format!("`{}`", code(url)),
         None => String::from("no URL"),
     }
 }
 
+/// A Markdown link when `url` is `linkable`; otherwise the text, and the URL as code.
 fn link(text: &str, url: &str) -> String {
-    format!("[{}]({})", escape(text), safe_url(url))
+    if linkable(url) {
+        format!("[{}]({})", escape(text), safe_url(url))
+    } else if text == url {
+        format!("`{}`", code(url))
+    } else {
+        format!("{} (`{}`)", escape(text), code(url))
+    }
+}
+
+/// Text for an inline code span: control characters dropped, backticks (which would end it)
+/// replaced by a look-alike.
+fn code(text: &str) -> String {
+    text.chars()
+        .filter(|c| !c.is_control())
+        .map(|c| if c == '`' { '\'' } else { c })
+        .collect()
 }
 
 /// A URL that cannot end a link destination or autolink early: the characters that would are

@@ -422,3 +422,49 @@ fn sample_html() -> TestResult {
     )?;
     Ok(())
 }
+
+/// Issue 14: a `javascript:` (or `data:`, `file:`) URL on a hostile page became a clickable link
+/// in the HTML report and an autolink in the Markdown one. Only http(s) URLs are links now, in
+/// every format; the others are shown as text.
+#[test]
+fn only_http_urls_become_links_in_any_format() -> TestResult {
+    let mut report = fixture();
+    let hostile = [
+        "javascript:alert(document.cookie)",
+        "data:text/html,<script>alert(1)</script>",
+        "JaVaScRiPt:alert(2)",
+    ];
+    for (entry, url) in report.entries.iter_mut().zip(hostile.iter().cycle()) {
+        entry.url = (*url).to_owned();
+        entry.update_to = Some((*url).to_owned());
+    }
+    for seed in &mut report.seeds {
+        seed.page_url = Some(hostile[0].to_owned());
+        for item in seed.items.added_to_page.iter_mut() {
+            item.url = Some(hostile[2].to_owned());
+        }
+    }
+    for format in ReportFormat::ALL {
+        let text = render(format, &report)?.to_ascii_lowercase();
+        if format == ReportFormat::Json {
+            continue;
+        }
+        for bad in [
+            "href=\"javascript:",
+            "href=\"data:",
+            "href=&quot;javascript:",
+            "href=&quot;data:",
+            "<javascript:",
+            "<data:",
+            "](javascript:",
+            "](data:",
+        ] {
+            assert!(!text.contains(bad), "{format}: {bad}\n{text}");
+        }
+        assert!(
+            text.contains("javascript:alert"),
+            "{format}: the URL is not shown\n{text}"
+        );
+    }
+    Ok(())
+}

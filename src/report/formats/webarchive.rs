@@ -50,12 +50,7 @@ pub(crate) fn notes(lookup: &ArchiveLookup) -> Vec<String> {
         .collect()
 }
 
-/// Whether a memento URL may be a link: the archive's answer names it, and a hostile or broken
-/// archive could name a `javascript:` or `file:` URL; anything but http(s) is shown as text.
-pub(crate) fn linkable(url: &str) -> bool {
-    let lower = url.trim_start().to_ascii_lowercase();
-    lower.starts_with("http://") || lower.starts_with("https://")
-}
+pub(crate) use crate::report::linkable;
 
 /// `recovered from wayback snapshot of 2007-05-04 10:11 UTC`.
 pub(crate) fn recovered_from(r: &Recovered) -> String {
