@@ -32,16 +32,27 @@ pub enum ArchiveError {
 const OWN_FOLDERS: [&str; 5] = ["tmp", "db", "warc", "blobs", BLOBS_DIR];
 
 /// Refuses an archive any of whose own folders (including every blob folder, `aa/` and
-/// `aa/bb/`) is a symbolic link. Reads folder entries' types only (no file is opened), so it
-/// costs a few hundred directory reads at most.
+/// `aa/bb/`) is a symbolic link, naming the first.
 pub fn refuse_linked_folders(root: &Path) -> Result<(), ArchiveError> {
+    match linked_folders(root).into_iter().next() {
+        Some(path) => Err(ArchiveError::Linked { path }),
+        None => Ok(()),
+    }
+}
+
+/// The archive's own folders (every blob folder too) that are symbolic links. Reads folder
+/// entries' types only (no file is opened), so it costs a few hundred directory reads at most.
+pub fn linked_folders(root: &Path) -> Vec<PathBuf> {
     let linked =
         |path: &Path| std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink());
-    for folder in OWN_FOLDERS {
-        let path = root.join(folder);
-        if linked(&path) {
-            return Err(ArchiveError::Linked { path });
-        }
+    let mut found: Vec<PathBuf> = OWN_FOLDERS
+        .iter()
+        .map(|folder| root.join(folder))
+        .filter(|path| linked(path))
+        .collect();
+    if !found.is_empty() {
+        // Blob folders below a linked one are not looked into.
+        return found;
     }
     let mut folders = vec![root.join(BLOBS_DIR)];
     for depth in 0..2 {
@@ -52,9 +63,7 @@ pub fn refuse_linked_folders(root: &Path) -> Result<(), ArchiveError> {
             };
             for entry in entries.flatten() {
                 match entry.file_type() {
-                    Ok(t) if t.is_symlink() => {
-                        return Err(ArchiveError::Linked { path: entry.path() });
-                    }
+                    Ok(t) if t.is_symlink() => found.push(entry.path()),
                     Ok(t) if t.is_dir() && depth == 0 => next.push(entry.path()),
                     _ => {}
                 }
@@ -62,7 +71,8 @@ pub fn refuse_linked_folders(root: &Path) -> Result<(), ArchiveError> {
         }
         folders = next;
     }
-    Ok(())
+    found.sort();
+    found
 }
 
 /// A blob that landed in the archive.

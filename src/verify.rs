@@ -60,6 +60,21 @@ pub async fn run_with(
     }
     // The same lock as `check`: no run writes blobs or records while verify looks.
     let _lock = ArchiveLock::acquire(archive_dir)?;
+    // A linked folder is reported, and nothing is opened through it (opening the archive writes a
+    // probe in tmp/, opening the store writes db/).
+    let linked = crate::archive::linked_folders(archive_dir);
+    if !linked.is_empty() {
+        return Ok(VerifyReport {
+            symlinks: linked
+                .iter()
+                .map(|p| {
+                    let rel = p.strip_prefix(archive_dir).unwrap_or(p);
+                    rel.to_string_lossy().replace('\\', "/")
+                })
+                .collect(),
+            ..VerifyReport::default()
+        });
+    }
     let store = Store::open(archive_dir)?;
     let archive = Archive::open(archive_dir)?;
 

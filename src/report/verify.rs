@@ -29,6 +29,11 @@ pub struct VerifyReport {
     pub missing: Vec<Missing>,
     /// Paths under `blobs/` that are not a blob at its content address, sorted.
     pub unexpected: Vec<String>,
+    /// The archive's own folders (`tmp`, `db`, `warc`, `blobs`, blob folders) that are symbolic
+    /// links, relative to the archive. Nothing else is checked while there are any: linkward
+    /// never reads or writes through one. Left out of the JSON when there are none.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub symlinks: Vec<String>,
     /// With `--sample P`: the percentage of blobs and WARC files checked (the counts above are of
     /// those checked; a reference to an unchecked blob that is there is not `missing`).
     pub sampled: Option<f64>,
@@ -91,6 +96,7 @@ impl VerifyReport {
         self.corrupt.is_empty()
             && self.missing.is_empty()
             && self.unexpected.is_empty()
+            && self.symlinks.is_empty()
             && self.warc.is_empty()
     }
 }
@@ -125,6 +131,12 @@ fn render_terminal(report: &VerifyReport, out: &mut dyn Write) -> io::Result<()>
             out,
             "missing     {} ({whose})",
             Archive::relative_path(&m.sha256)
+        )?;
+    }
+    for path in &report.symlinks {
+        writeln!(
+            out,
+            "symlink     {path} (linkward never writes through one: replace it with a real folder)"
         )?;
     }
     for path in &report.unexpected {

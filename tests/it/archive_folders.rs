@@ -83,3 +83,31 @@ async fn a_symlinked_blob_folder_is_refused() {
     );
     assert!(target.join("part-decoy").is_file());
 }
+
+#[tokio::test]
+async fn verify_reports_symlinked_folders_without_reading_through_them() {
+    let (_server, linkward, _seed) = archive_with_a_run().await;
+    let outside = tempfile::TempDir::new().expect("outside dir");
+    let target = link_out(linkward.archive(), "tmp", outside.path());
+    let before: Vec<_> = std::fs::read_dir(&target)
+        .expect("outside")
+        .flatten()
+        .collect();
+
+    let text = linkward.verify("terminal").await;
+    assert_eq!(text.code, Some(1), "{}", text.dump());
+    assert!(text.stdout.contains("symlink     tmp"), "{}", text.dump());
+    let json = linkward.verify("json").await;
+    assert_eq!(json.code, Some(1), "{}", json.dump());
+    assert_eq!(
+        json.json()["symlinks"],
+        serde_json::json!(["tmp"]),
+        "{}",
+        json.dump()
+    );
+    let after: Vec<_> = std::fs::read_dir(&target)
+        .expect("outside")
+        .flatten()
+        .collect();
+    assert_eq!(before.len(), after.len(), "verify wrote through the link");
+}
