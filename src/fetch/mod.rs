@@ -4,11 +4,13 @@
 //!
 //! This file holds a fetch's vocabulary (`Outcome`, `Failure`, `Fetched`, `Validators`) and the
 //! `Fetcher` (client, politeness, robots.txt, archive, limits). One file per concern beside it:
-//! `client` builds the HTTP client and the host-rule headers, `walk` retries and follows
-//! redirects, `body` streams and decodes a body into the archive, `capture` records exchanges,
-//! `robots` and `politeness` keep to each host's rules and pace, `query` asks web-archive APIs,
-//! `webhook` posts `--notify`'s report.
+//! `address` is the address policy (which addresses a request may connect to), `client` builds
+//! the HTTP client and the host-rule headers, `walk` retries and follows redirects, `body` streams
+//! and decodes a body into the archive, `capture` records exchanges, `robots` and `politeness`
+//! keep to each host's rules and pace, `query` asks web-archive APIs, `webhook` posts
+//! `--notify`'s report.
 
+pub mod address;
 mod body;
 pub mod capture;
 mod client;
