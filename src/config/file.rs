@@ -64,6 +64,7 @@ pub struct Settings {
     pub max_retry_wait: Option<Duration>,
     pub retry_backoff: Option<Duration>,
     pub ignore_robots: Option<bool>,
+    pub allow_private: Option<bool>,
     pub fail_on: Option<Vec<State>>,
     pub confirm: Option<u32>,
     pub versions: Option<usize>,
@@ -100,6 +101,7 @@ impl Settings {
             max_retry_wait: self.max_retry_wait.or(lower.max_retry_wait),
             retry_backoff: self.retry_backoff.or(lower.retry_backoff),
             ignore_robots: self.ignore_robots.or(lower.ignore_robots),
+            allow_private: self.allow_private.or(lower.allow_private),
             fail_on: self.fail_on.or(lower.fail_on),
             confirm: self.confirm.or(lower.confirm),
             versions: self.versions.or(lower.versions),
@@ -134,6 +136,7 @@ impl Settings {
             max_retry_wait: self.max_retry_wait.unwrap_or(d.max_retry_wait),
             retry_backoff: self.retry_backoff.unwrap_or(d.retry_backoff),
             ignore_robots: self.ignore_robots.unwrap_or(d.ignore_robots),
+            allow_private: self.allow_private.unwrap_or(d.allow_private),
             hosts: self.hosts.into(),
             confirm: self.confirm.unwrap_or(d.confirm),
             versions: self.versions.unwrap_or(d.versions),
@@ -188,6 +191,7 @@ impl Settings {
                 concurrency: h.concurrency,
                 headers: h.headers.into_iter().collect(),
                 accept_status: h.accept_status,
+                allow_private: h.allow_private.unwrap_or(false),
             });
         }
         exact_names_first(&mut hosts);
@@ -226,6 +230,7 @@ impl Settings {
             max_retry_wait: duration(raw.max_retry_wait, "max-retry-wait")?,
             retry_backoff: duration(raw.retry_backoff, "retry-backoff")?,
             ignore_robots: raw.ignore_robots,
+            allow_private: raw.allow_private,
             fail_on: raw
                 .fail_on
                 .map(|v| {
@@ -281,6 +286,7 @@ struct FileToml {
     max_retry_wait: Option<String>,
     retry_backoff: Option<String>,
     ignore_robots: Option<bool>,
+    allow_private: Option<bool>,
     fail_on: Option<Vec<String>>,
     confirm: Option<u32>,
     versions: Option<usize>,
@@ -310,6 +316,7 @@ struct HostToml {
     headers: BTreeMap<String, String>,
     #[serde(default)]
     accept_status: Vec<u16>,
+    allow_private: Option<bool>,
 }
 
 #[cfg(test)]
@@ -354,9 +361,39 @@ mod tests {
             slow.headers,
             vec![("X-Token".to_string(), "abc".to_string())]
         );
+        assert!(!slow.allow_private);
         let other = config.host_rule("www.example.org").ok_or("no rule")?;
         assert_eq!(other.rate, Some(Rate::parse("10/s")?));
         assert!(config.host_rule("example.com").is_none());
+        assert!(!config.allow_private);
+        Ok(())
+    }
+
+    #[test]
+    fn address_policy_keys() -> Result<(), String> {
+        let file = Settings::from_toml(
+            r#"
+            allow-private = true
+            [hosts."intranet.example.org"]
+            allow-private = true
+            "#,
+        )?;
+        let config = file.clone().into_config(Vec::new(), false);
+        assert!(config.allow_private);
+        let rule = config.hosts.iter().next().ok_or("no rule")?;
+        assert_eq!(rule.pattern, "intranet.example.org");
+        assert!(rule.allow_private);
+        // A flag (or LINKWARD_ALLOW_PRIVATE) wins over the file.
+        let flags = Settings {
+            allow_private: Some(false),
+            ..Settings::default()
+        };
+        assert!(
+            !flags
+                .over(file)
+                .into_config(Vec::new(), false)
+                .allow_private
+        );
         Ok(())
     }
 
@@ -408,6 +445,11 @@ mod tests {
             ("colour = true", "colour"),
             ("[hosts.\"a.org\"]\nrate = \"x\"", "hosts.\"a.org\""),
             ("fail-on = [\"borken\"]", "fail-on"),
+            (
+                "[hosts.\"a.org\"]\nallow-private = \"yes\"",
+                "allow-private",
+            ),
+            ("allow-private = 1", "allow-private"),
         ] {
             let err = Settings::from_toml(text).err().unwrap_or_default();
             assert!(err.contains(want), "{err:?} should name {want:?}");

@@ -1,4 +1,4 @@
-//! Per-host rules (pace, concurrency, extra headers, accepted statuses) and the one place a URL's
+//! Per-host rules (pace, concurrency, extra headers, accepted statuses, address policy) and the one place a URL's
 //! host is matched to its rule: the first rule, in order, whose pattern matches. A file's rules
 //! are ordered exact names before wildcards, so an exact name wins over a `*.domain` that also
 //! matches it.
@@ -18,6 +18,9 @@ pub struct HostRule {
     pub headers: Vec<(String, String)>,
     /// Status codes counted as `ok` for this host (e.g. 403 from a site that blocks robots).
     pub accept_status: Vec<u16>,
+    /// Fetch this host even when it resolves to a non-public address and the page listing it
+    /// does not (see `fetch::address`); link-local and metadata addresses stay refused.
+    pub allow_private: bool,
 }
 
 impl HostRule {

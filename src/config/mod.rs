@@ -182,6 +182,9 @@ pub struct Config {
     pub retry_backoff: Duration,
     /// Skip robots.txt entirely (it is obeyed by default).
     pub ignore_robots: bool,
+    /// Fetch non-public addresses (loopback, private, ...) whoever listed them; link-local and
+    /// cloud metadata addresses stay refused (see `fetch::address`).
+    pub allow_private: bool,
     /// Per-host rules from the configuration file, most specific first.
     pub hosts: HostRules,
     /// Failed checks in a row before a resource is newly broken.
@@ -225,6 +228,7 @@ impl Default for Config {
             max_retry_wait: DEFAULT_MAX_RETRY_WAIT,
             retry_backoff: DEFAULT_RETRY_BACKOFF,
             ignore_robots: false,
+            allow_private: false,
             hosts: HostRules::default(),
             confirm: DEFAULT_CONFIRM,
             versions: DEFAULT_VERSIONS,
