@@ -5,6 +5,7 @@ pub mod archive_server;
 pub mod json;
 pub mod linkward;
 pub mod mask;
+pub mod netns;
 pub mod scripted;
 pub mod seed_page;
 pub mod server;
