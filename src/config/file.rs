@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::hosts::{HostRule, exact_names_first};
+use super::hosts::{HostRule, exact_names_first, split_pattern};
 use super::{Config, Endpoint, Format, Rate, parse_duration, parse_size};
 use crate::model::State;
 
@@ -180,8 +180,10 @@ impl Settings {
         let mut hosts = Vec::new();
         for (pattern, h) in raw.hosts {
             let k = format!("hosts.{pattern:?}");
+            let pattern = pattern.to_ascii_lowercase();
+            split_pattern(&pattern).map_err(key(&k))?;
             hosts.push(HostRule {
-                pattern: pattern.to_ascii_lowercase(),
+                pattern,
                 rate: h
                     .rate
                     .as_deref()
@@ -191,6 +193,7 @@ impl Settings {
                 concurrency: h.concurrency,
                 headers: h.headers.into_iter().collect(),
                 accept_status: h.accept_status,
+                allow_http: h.allow_http.unwrap_or(false),
                 allow_private: h.allow_private.unwrap_or(false),
             });
         }
@@ -316,6 +319,7 @@ struct HostToml {
     headers: BTreeMap<String, String>,
     #[serde(default)]
     accept_status: Vec<u16>,
+    allow_http: Option<bool>,
     allow_private: Option<bool>,
 }
 
@@ -355,34 +359,41 @@ mod tests {
         assert_eq!(config.max_size, 1024 * 1024);
         assert_eq!(config.fail_on, vec![State::Broken, State::Redirected]);
         assert_eq!(config.retries, super::super::DEFAULT_RETRIES);
-        let slow = config.host_rule("slow.example.org").ok_or("no rule")?;
+        let url = |u: &str| url::Url::parse(u).map_err(|e| e.to_string());
+        let slow = config
+            .host_rule(&url("https://slow.example.org/")?)
+            .ok_or("no rule")?;
         assert_eq!(slow.accept_status, vec![403]);
         assert_eq!(
             slow.headers,
             vec![("X-Token".to_string(), "abc".to_string())]
         );
-        assert!(!slow.allow_private);
-        let other = config.host_rule("www.example.org").ok_or("no rule")?;
+        assert!(!slow.allow_http && !slow.allow_private);
+        let other = config
+            .host_rule(&url("http://www.example.org/")?)
+            .ok_or("no rule")?;
         assert_eq!(other.rate, Some(Rate::parse("10/s")?));
-        assert!(config.host_rule("example.com").is_none());
+        assert!(config.host_rule(&url("https://example.com/")?).is_none());
         assert!(!config.allow_private);
         Ok(())
     }
 
     #[test]
-    fn address_policy_keys() -> Result<(), String> {
+    fn address_policy_and_header_trust_keys() -> Result<(), String> {
         let file = Settings::from_toml(
             r#"
             allow-private = true
-            [hosts."intranet.example.org"]
+            [hosts."intranet.example.org:8443"]
             allow-private = true
+            allow-http = true
+            headers = { Authorization = "Bearer t" }
             "#,
         )?;
         let config = file.clone().into_config(Vec::new(), false);
         assert!(config.allow_private);
         let rule = config.hosts.iter().next().ok_or("no rule")?;
-        assert_eq!(rule.pattern, "intranet.example.org");
-        assert!(rule.allow_private);
+        assert_eq!(rule.pattern, "intranet.example.org:8443");
+        assert!(rule.allow_private && rule.allow_http);
         // A flag (or LINKWARD_ALLOW_PRIVATE) wins over the file.
         let flags = Settings {
             allow_private: Some(false),
@@ -450,6 +461,12 @@ mod tests {
                 "allow-private",
             ),
             ("allow-private = 1", "allow-private"),
+            (
+                "[hosts.\"a.org:http\"]\nrate = \"1/s\"",
+                "hosts.\"a.org:http\"",
+            ),
+            ("[hosts.\"a.org:0\"]\nrate = \"1/s\"", "hosts.\"a.org:0\""),
+            ("[hosts.\"a.org\"]\nallow-http = \"yes\"", "allow-http"),
         ] {
             let err = Settings::from_toml(text).err().unwrap_or_default();
             assert!(err.contains(want), "{err:?} should name {want:?}");

@@ -244,9 +244,9 @@ impl Default for Config {
 }
 
 impl Config {
-    /// The rule for `host` (no port), if any.
-    pub fn host_rule(&self, host: &str) -> Option<&HostRule> {
-        self.hosts.for_host(host)
+    /// The rule for the URL's origin, if any.
+    pub fn host_rule(&self, url: &url::Url) -> Option<&HostRule> {
+        self.hosts.for_url(url)
     }
 
     /// Whether any web archive is asked about broken resources.

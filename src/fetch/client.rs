@@ -4,7 +4,7 @@
 //! may not connect to, so the check happens at connect time and DNS rebinding cannot slip between
 //! check and connect; they follow no redirects, `walk` follows and records them, and ask for
 //! compressed bodies that `body` decodes itself), and the webhook's. Also the host rules' extra
-//! headers each request to a host carries.
+//! headers each request to an origin carries.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -16,7 +16,7 @@ use url::Url;
 
 use super::address::{self, Reach};
 use super::{Fetcher, USER_AGENT};
-use crate::config::Config;
+use crate::config::{Config, HostRules};
 
 /// Resolves names with the system resolver (tokio's `lookup_host`: /etc/hosts, then DNS) and
 /// keeps only the addresses `reach` may connect to; when none is left, fails with the
@@ -117,12 +117,11 @@ pub(super) fn host_headers(config: &Config) -> Result<HashMap<String, HeaderMap>
 }
 
 impl Fetcher {
-    /// The headers the URL's host rule adds to every request to it, if any.
+    /// The headers the host rule of the URL's origin adds to a request to it, if any: over
+    /// https only, unless the rule allows http. Each request (each redirect hop) gets its own
+    /// origin's, so a redirect never carries them to another origin.
     pub(super) fn extra_headers(&self, url: &Url) -> Option<&HeaderMap> {
-        let rule = self.host_rules.for_url(url)?;
-        self.host_headers
-            .get(&rule.pattern)
-            .filter(|h| !h.is_empty())
+        headers_for(&self.host_rules, &self.host_headers, url)
     }
 
     /// The reach of URLs a server the operator configured names (a web archive's mementos):
@@ -130,6 +129,19 @@ impl Fetcher {
     pub async fn server_reach(&self, server: &Url) -> Reach {
         server_reach(server).await
     }
+}
+
+/// `Fetcher::extra_headers`, from the rules and their parsed headers (by pattern).
+fn headers_for<'a>(
+    rules: &HostRules,
+    headers: &'a HashMap<String, HeaderMap>,
+    url: &Url,
+) -> Option<&'a HeaderMap> {
+    let rule = rules.for_url(url)?;
+    if url.scheme() != "https" && !rule.allow_http {
+        return None;
+    }
+    headers.get(&rule.pattern).filter(|h| !h.is_empty())
 }
 
 /// The reach of URLs a server names: private addresses too only when the server itself is on a
@@ -155,6 +167,56 @@ async fn server_reach(server: &Url) -> Reach {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::HostRule;
+
+    #[test]
+    fn host_rule_headers_go_to_their_origin_over_https_unless_http_is_allowed()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let rule = |pattern: &str, allow_http: bool| HostRule {
+            pattern: pattern.into(),
+            headers: vec![("Authorization".into(), format!("Bearer {pattern}"))],
+            allow_http,
+            ..HostRule::default()
+        };
+        let config = Config {
+            hosts: HostRules::new(vec![
+                rule("secure.example.org", false),
+                rule("plain.example.org", true),
+                rule("127.0.0.1:8080", true),
+            ]),
+            ..Config::default()
+        };
+        let parsed = host_headers(&config)?;
+        let sent = |u: &str| -> Result<Option<String>, url::ParseError> {
+            let url = Url::parse(u)?;
+            Ok(headers_for(&config.hosts, &parsed, &url)
+                .and_then(|h| h.get("authorization"))
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned))
+        };
+        let token = |pattern: &str| Some(format!("Bearer {pattern}"));
+        assert_eq!(
+            sent("https://secure.example.org/a")?,
+            token("secure.example.org")
+        );
+        // Not over plain http, not to another port, not to another host.
+        assert_eq!(sent("http://secure.example.org/a")?, None);
+        assert_eq!(sent("https://secure.example.org:8443/a")?, None);
+        assert_eq!(sent("https://other.example.org/a")?, None);
+        // Over http when the rule allows it, still only to its origin.
+        assert_eq!(
+            sent("http://plain.example.org/a")?,
+            token("plain.example.org")
+        );
+        assert_eq!(
+            sent("https://plain.example.org/a")?,
+            token("plain.example.org")
+        );
+        assert_eq!(sent("http://plain.example.org:8080/a")?, None);
+        assert_eq!(sent("http://127.0.0.1:8080/a")?, token("127.0.0.1:8080"));
+        assert_eq!(sent("http://127.0.0.1:8081/a")?, None);
+        Ok(())
+    }
 
     #[tokio::test]
     async fn a_server_on_a_non_public_address_names_private_urls() -> Result<(), url::ParseError> {

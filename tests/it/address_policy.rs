@@ -275,7 +275,10 @@ async fn a_host_rule_allows_private_addresses_for_its_host_only() {
     let linkward = Linkward::new();
     linkward.write_file(
         "linkward.toml",
-        "[hosts.\"rebind.example\"]\nallow-private = true\n",
+        &format!(
+            "[hosts.\"rebind.example:{}\"]\nallow-private = true\n",
+            site.private_port()
+        ),
     );
 
     let run = site.ns.check(&linkward, &[&site.page_url()], &[]).await;

@@ -10,6 +10,7 @@ mod check;
 mod cli;
 mod common;
 mod crash;
+mod credentials;
 mod history;
 mod hostile;
 mod index;
