@@ -86,6 +86,12 @@ pub struct SeedRecoverArgs {
     /// Time allowed for one request [default: 60s].
     #[arg(long, env = "LINKWARD_TIMEOUT", value_parser = positive_duration)]
     pub timeout: Option<Duration>,
+
+    /// Fetch loopback, private and other non-public addresses even when a public archive names
+    /// them (link-local and cloud metadata addresses are never fetched).
+    #[arg(long, env = "LINKWARD_ALLOW_PRIVATE", num_args = 0..=1, default_missing_value = "true",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub allow_private: Option<bool>,
 }
 
 impl SeedRecoverArgs {
@@ -96,6 +102,7 @@ impl SeedRecoverArgs {
             wayback: self.wayback,
             timegate: self.timegate,
             timeout: self.timeout,
+            allow_private: self.allow_private,
             ..Settings::default()
         };
         Ok(flags.over(file).into_config(Vec::new(), false))
@@ -294,6 +301,12 @@ pub struct CheckArgs {
           value_parser = clap::builder::BoolishValueParser::new())]
     pub ignore_robots: Option<bool>,
 
+    /// Fetch loopback, private and other non-public addresses even when listed by a page on a
+    /// public address (link-local and cloud metadata addresses are never fetched).
+    #[arg(long, env = "LINKWARD_ALLOW_PRIVATE", num_args = 0..=1, default_missing_value = "true",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub allow_private: Option<bool>,
+
     /// Failed checks in a row before a resource is reported newly broken (until then: failing) [default: 1].
     #[arg(long, env = "LINKWARD_CONFIRM",
           value_parser = clap::builder::RangedU64ValueParser::<u32>::new().range(1..=1000))]
@@ -401,6 +414,7 @@ impl CheckArgs {
             max_retry_wait: self.max_retry_wait,
             retry_backoff: self.retry_backoff,
             ignore_robots: self.ignore_robots,
+            allow_private: self.allow_private,
             fail_on: self.fail_on,
             confirm: self.confirm,
             versions: self.versions,

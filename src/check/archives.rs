@@ -2,6 +2,7 @@
 //! `--rescue` their closest snapshots recovered into our own archive.
 
 use crate::error::Error;
+use crate::fetch::Reach;
 use crate::model::State;
 use crate::model::{ArchiveLookup, Recovered, RecoveredLink};
 use crate::rescue::seedpage::Tools;
@@ -121,15 +122,15 @@ impl Runner {
 
     /// A seed page that is gone, or whose capture kept no links: its snapshot closest to the
     /// seed's date is recovered (or the copy recovered before is reused), and its links matched
-    /// to the items' titles are returned, to be checked.
+    /// to the items' titles are returned, to be checked with the reach returned with them.
     pub(super) async fn recover_seed_page(
         &mut self,
         m: &seed::manifest::LoadedManifest,
         page_key: &str,
         date: Option<chrono::DateTime<Utc>>,
-    ) -> Result<(Option<ArchiveLookup>, Vec<RecoveredLink>), Error> {
+    ) -> Result<(Option<ArchiveLookup>, Vec<RecoveredLink>, Reach), Error> {
         let (Some(archives), Some(page_url)) = (&self.archives, &m.page_url) else {
-            return Ok((None, Vec::new()));
+            return Ok((None, Vec::new(), Reach::PublicOnly));
         };
         let held = self
             .results
@@ -151,6 +152,6 @@ impl Runner {
             found.lookup.clone(),
             found.fresh,
         )?;
-        Ok((Some(found.lookup), found.links))
+        Ok((Some(found.lookup), found.links, found.links_reach))
     }
 }

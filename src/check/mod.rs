@@ -4,7 +4,7 @@
 //! (`archives`), and the report assembled (`assemble`). Data flows one way:
 //! seed → plan → fetch → judge → record → report.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::Utc;
@@ -16,8 +16,8 @@ use url::Url;
 use crate::archive::Archive;
 use crate::config::Config;
 use crate::error::Error;
-use crate::fetch::Fetcher;
 use crate::fetch::robots::RobotsCache;
+use crate::fetch::{Fetcher, Reach};
 use crate::judge::inspect::Inspector;
 use crate::judge::transition::item_changes;
 use crate::judge::{Judge, check_record};
@@ -110,6 +110,7 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
         rescue: config.rescue,
         max_links: config.max_links,
         recovered: 0,
+        links_reach: HashMap::new(),
     };
     // At the deadline the run stops as on SIGTERM: what completed is recorded.
     let deadline = async {
@@ -233,6 +234,8 @@ struct Runner {
     recovered: u64,
     /// Links checked per seed at most (`--max-links`).
     max_links: usize,
+    /// The reach of the links of each seed page fetched in this run (see `fetch::address`).
+    links_reach: HashMap<String, Reach>,
 }
 
 impl Runner {
@@ -252,28 +255,41 @@ impl Runner {
             }
             self.plans.push(plan);
         }
-        let urls: Vec<Url> = self
+        let urls: Vec<(Url, Reach)> = self
             .plans
             .iter()
-            .flat_map(|p| p.entries.iter())
-            .filter_map(|e| match &e.target {
-                ListedTarget::Fetch(u) => Some(u.clone()),
-                _ => None,
+            .flat_map(|p| {
+                p.entries.iter().filter_map(|e| match &e.target {
+                    ListedTarget::Fetch(u) => Some((u.clone(), p.reach.of(u))),
+                    _ => None,
+                })
             })
             .collect();
         self.fetch_all(urls, concurrency).await?;
         self.consult_archives(concurrency).await
     }
 
-    /// Fetches every URL not checked yet in this run, at most `concurrency` at once.
-    async fn fetch_all(&mut self, urls: Vec<Url>, concurrency: usize) -> Result<(), Error> {
-        let mut seen = HashSet::new();
+    /// Fetches every URL not checked yet in this run, at most `concurrency` at once, each with
+    /// the widest reach any seed listing it gave.
+    async fn fetch_all(
+        &mut self,
+        urls: Vec<(Url, Reach)>,
+        concurrency: usize,
+    ) -> Result<(), Error> {
+        let mut seen: HashMap<String, usize> = HashMap::new();
         let mut todo = Vec::new();
-        for url in urls {
-            if !self.results.contains_key(url.as_str()) && seen.insert(url.to_string()) {
-                let (validators, prev) = self.validators(&url)?;
-                todo.push((url, validators, prev));
+        for (url, reach) in urls {
+            if self.results.contains_key(url.as_str()) {
+                continue;
             }
+            if let Some(&at) = seen.get(url.as_str()) {
+                let (_, _, _, known) = &mut todo[at];
+                *known = reach.max(*known);
+                continue;
+            }
+            seen.insert(url.to_string(), todo.len());
+            let (validators, prev) = self.validators(&url)?;
+            todo.push((url, validators, prev, reach));
         }
         self.progress.inc_length(todo.len() as u64);
         // Grown once, not by doubling: a rehash holds the old and the new table at once.
@@ -283,8 +299,8 @@ impl Runner {
         // Fetching and inspecting (fingerprint, soft-404 probe, comparison with the last good
         // copy) happen inside the bounded futures, so the loop below only records.
         let mut stream = futures_util::stream::iter(todo)
-            .map(|(url, validators, prev)| async move {
-                let fetched = fetcher.fetch(&url, &validators).await;
+            .map(|(url, validators, prev, reach)| async move {
+                let fetched = fetcher.fetch(&url, &validators, reach).await;
                 let found = inspector.inspect(fetcher, &fetched, prev.as_ref()).await;
                 (fetched, prev, found)
             })

@@ -1,17 +1,20 @@
 //! Planning a seed: its page fetched (or read from a file, or recovered from a web archive when
 //! it is gone), judged and recorded like any resource, and what it lists extracted from the
-//! archived copy.
+//! archived copy, each URL with the reach it is fetched with (see `fetch::address`): what the
+//! operator listed (seed URLs, manifest items and page, links of local HTML files) may reach
+//! private addresses; a fetched page's links only when the page answered from a non-public
+//! address; links recovered from a web archive's copy of a page, as that archive's mementos.
 
 use crate::config::MAX_PAGE_PARSE_BYTES;
 use crate::error::Error;
 use crate::extract;
-use crate::fetch::Validators;
+use crate::fetch::{ListedBy, Reach, Validators};
 use crate::model::{ArchiveLookup, RecoveredLink};
 use crate::model::{Kind, State};
 use crate::seed::{self, Listed, ListedTarget, Seed, SeedSource};
 use crate::store::{CheckRecord, ResourceRecord};
 use chrono::Utc;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 use url::Url;
 
@@ -28,6 +31,39 @@ pub(super) struct SeedPlan {
     /// The page's snapshot, when it was recovered from a web archive.
     pub(super) page_lookup: Option<ArchiveLookup>,
     pub(super) recovered_links: Vec<RecoveredLink>,
+    /// The reach each listed URL is fetched with.
+    pub(super) reach: Reaches,
+}
+
+/// The reach each URL a seed lists is fetched with: the widest any listing of it gives.
+#[derive(Debug, Default)]
+pub(super) struct Reaches(HashMap<String, Reach>);
+
+impl Reaches {
+    /// Every URL `entries` lists at least `reach`.
+    fn note(&mut self, entries: &[Listed], reach: Reach) {
+        for e in entries {
+            if let ListedTarget::Fetch(u) = &e.target {
+                let known = self.0.entry(u.to_string()).or_insert(reach);
+                *known = (*known).max(reach);
+            }
+        }
+    }
+
+    /// Each `entries` listed by `by`.
+    fn listed(entries: &[Listed], by: ListedBy) -> Reaches {
+        let mut reaches = Reaches::default();
+        reaches.note(entries, by.reach());
+        reaches
+    }
+
+    /// The reach of `url`; public addresses only for a URL no listing gave one.
+    pub(super) fn of(&self, url: &Url) -> Reach {
+        self.0
+            .get(url.as_str())
+            .copied()
+            .unwrap_or(Reach::PublicOnly)
+    }
 }
 
 impl Runner {
@@ -35,8 +71,10 @@ impl Runner {
     pub(super) async fn plan(&mut self, seed: Seed) -> Result<SeedPlan, Error> {
         match &seed.source {
             SeedSource::Url(url) => {
-                let (page, extracted) = self.page_from_url(url).await?;
+                let (page, extracted, links_reach) = self.page_from_url(url).await?;
                 let entries = seed::dedupe(seed::from_page(&extracted));
+                let mut reach = Reaches::default();
+                reach.note(&entries, links_reach);
                 Ok(SeedPlan {
                     page: Some(page),
                     page_title: extracted.title,
@@ -44,12 +82,14 @@ impl Runner {
                     diff: seed::PageDiff::default(),
                     page_lookup: None,
                     recovered_links: Vec::new(),
+                    reach,
                     seed,
                 })
             }
             SeedSource::HtmlFile(path) => {
                 let (page, extracted) = self.page_from_file(path).await?;
                 let entries = seed::dedupe(seed::from_page(&extracted));
+                let reach = Reaches::listed(&entries, ListedBy::Operator);
                 Ok(SeedPlan {
                     page: Some(page),
                     page_title: extracted.title,
@@ -57,6 +97,7 @@ impl Runner {
                     diff: seed::PageDiff::default(),
                     page_lookup: None,
                     recovered_links: Vec::new(),
+                    reach,
                     seed,
                 })
             }
@@ -90,13 +131,16 @@ impl Runner {
                 let captured_links = entries
                     .iter()
                     .any(|e| e.note.as_deref() == Some("listed in the capture"));
+                // The items and the capture's links are the operator's.
+                let mut reach = Reaches::listed(&entries, ListedBy::Operator);
                 let mut page = None;
                 let mut diff = seed::PageDiff::default();
                 let mut page_lookup = None;
                 let mut recovered_links = Vec::new();
                 if let Some(url) = &m.page_url {
-                    let (page_key, extracted) = self.page_from_url(url).await?;
+                    let (page_key, extracted, links_reach) = self.page_from_url(url).await?;
                     let live = seed::dedupe(seed::from_page(&extracted));
+                    reach.note(&live, links_reach);
                     let live_ok = self
                         .results
                         .get(&page_key)
@@ -107,7 +151,7 @@ impl Runner {
                         diff = seed::compare(&listed_titles, &listed_urls, &live);
                     }
                     if !live_ok || (live.is_empty() && !captured_links) {
-                        let (lookup, links) = self
+                        let (lookup, links, links_reach) = self
                             .recover_seed_page(m, &page_key, seed_date(&seed))
                             .await?;
                         page_lookup = lookup;
@@ -116,7 +160,10 @@ impl Runner {
                             e.target != ListedTarget::NoUrl
                                 || !links.iter().any(|l| l.title == e.title)
                         });
-                        entries.extend(links.iter().filter_map(recovered_entry));
+                        let recovered: Vec<Listed> =
+                            links.iter().filter_map(recovered_entry).collect();
+                        reach.note(&recovered, links_reach);
+                        entries.extend(recovered);
                         recovered_links = links;
                     }
                     entries.extend(live);
@@ -129,24 +176,29 @@ impl Runner {
                     diff,
                     page_lookup,
                     recovered_links,
+                    reach,
                     seed,
                 })
             }
         }
     }
 
-    /// Fetches a seed page and extracts its links from the archived copy: this run's copy when
-    /// the page answered, else the last good one, so a page that is down still has its links
-    /// checked.
+    /// Fetches a seed page (the operator's, so it may be on a private address) and extracts its
+    /// links from the archived copy: this run's copy when the page answered, else the last good
+    /// one, so a page that is down still has its links checked. Also returns the reach of its
+    /// links: private addresses too only when the page answered from a non-public address in
+    /// this run.
     pub(super) async fn page_from_url(
         &mut self,
         url: &Url,
-    ) -> Result<(String, extract::Page), Error> {
+    ) -> Result<(String, extract::Page, Reach), Error> {
         let key = url.to_string();
         if !self.results.contains_key(&key) {
             self.progress.inc_length(1);
             let (validators, prev) = self.validators(url)?;
-            let fetched = self.fetcher.fetch(url, &validators).await;
+            let reach = ListedBy::Operator.reach();
+            let fetched = self.fetcher.fetch(url, &validators, reach).await;
+            self.links_reach.insert(key.clone(), fetched.links_reach());
             let found = self
                 .inspector
                 .inspect(&self.fetcher, &fetched, prev.as_ref())
@@ -171,7 +223,12 @@ impl Runner {
             }
             _ => extract::Page::default(),
         };
-        Ok((key, page))
+        let links_reach = self
+            .links_reach
+            .get(&key)
+            .copied()
+            .unwrap_or_else(|| ListedBy::Page(None).reach());
+        Ok((key, page, links_reach))
     }
 
     /// Archives a saved HTML page and extracts its links; relative links resolve against the

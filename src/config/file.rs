@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use super::hosts::{HostRule, exact_names_first};
+use super::hosts::{HostRule, exact_names_first, split_pattern};
 use super::{Config, Endpoint, Format, Rate, parse_duration, parse_size};
 use crate::model::State;
 
@@ -64,6 +64,7 @@ pub struct Settings {
     pub max_retry_wait: Option<Duration>,
     pub retry_backoff: Option<Duration>,
     pub ignore_robots: Option<bool>,
+    pub allow_private: Option<bool>,
     pub fail_on: Option<Vec<State>>,
     pub confirm: Option<u32>,
     pub versions: Option<usize>,
@@ -100,6 +101,7 @@ impl Settings {
             max_retry_wait: self.max_retry_wait.or(lower.max_retry_wait),
             retry_backoff: self.retry_backoff.or(lower.retry_backoff),
             ignore_robots: self.ignore_robots.or(lower.ignore_robots),
+            allow_private: self.allow_private.or(lower.allow_private),
             fail_on: self.fail_on.or(lower.fail_on),
             confirm: self.confirm.or(lower.confirm),
             versions: self.versions.or(lower.versions),
@@ -134,6 +136,7 @@ impl Settings {
             max_retry_wait: self.max_retry_wait.unwrap_or(d.max_retry_wait),
             retry_backoff: self.retry_backoff.unwrap_or(d.retry_backoff),
             ignore_robots: self.ignore_robots.unwrap_or(d.ignore_robots),
+            allow_private: self.allow_private.unwrap_or(d.allow_private),
             hosts: self.hosts.into(),
             confirm: self.confirm.unwrap_or(d.confirm),
             versions: self.versions.unwrap_or(d.versions),
@@ -177,8 +180,10 @@ impl Settings {
         let mut hosts = Vec::new();
         for (pattern, h) in raw.hosts {
             let k = format!("hosts.{pattern:?}");
+            let pattern = pattern.to_ascii_lowercase();
+            split_pattern(&pattern).map_err(key(&k))?;
             hosts.push(HostRule {
-                pattern: pattern.to_ascii_lowercase(),
+                pattern,
                 rate: h
                     .rate
                     .as_deref()
@@ -188,6 +193,8 @@ impl Settings {
                 concurrency: h.concurrency,
                 headers: h.headers.into_iter().collect(),
                 accept_status: h.accept_status,
+                allow_http: h.allow_http.unwrap_or(false),
+                allow_private: h.allow_private.unwrap_or(false),
             });
         }
         exact_names_first(&mut hosts);
@@ -228,6 +235,7 @@ impl Settings {
             max_retry_wait: duration(raw.max_retry_wait, "max-retry-wait")?,
             retry_backoff: duration(raw.retry_backoff, "retry-backoff")?,
             ignore_robots: raw.ignore_robots,
+            allow_private: raw.allow_private,
             fail_on: raw
                 .fail_on
                 .map(|v| {
@@ -283,6 +291,7 @@ struct FileToml {
     max_retry_wait: Option<String>,
     retry_backoff: Option<String>,
     ignore_robots: Option<bool>,
+    allow_private: Option<bool>,
     fail_on: Option<Vec<String>>,
     confirm: Option<u32>,
     versions: Option<usize>,
@@ -312,6 +321,8 @@ struct HostToml {
     headers: BTreeMap<String, String>,
     #[serde(default)]
     accept_status: Vec<u16>,
+    allow_http: Option<bool>,
+    allow_private: Option<bool>,
 }
 
 #[cfg(test)]
@@ -350,15 +361,52 @@ mod tests {
         assert_eq!(config.max_size, 1024 * 1024);
         assert_eq!(config.fail_on, vec![State::Broken, State::Redirected]);
         assert_eq!(config.retries, super::super::DEFAULT_RETRIES);
-        let slow = config.host_rule("slow.example.org").ok_or("no rule")?;
+        let url = |u: &str| url::Url::parse(u).map_err(|e| e.to_string());
+        let slow = config
+            .host_rule(&url("https://slow.example.org/")?)
+            .ok_or("no rule")?;
         assert_eq!(slow.accept_status, vec![403]);
         assert_eq!(
             slow.headers,
             vec![("X-Token".to_string(), "abc".to_string())]
         );
-        let other = config.host_rule("www.example.org").ok_or("no rule")?;
+        assert!(!slow.allow_http && !slow.allow_private);
+        let other = config
+            .host_rule(&url("http://www.example.org/")?)
+            .ok_or("no rule")?;
         assert_eq!(other.rate, Some(Rate::parse("10/s")?));
-        assert!(config.host_rule("example.com").is_none());
+        assert!(config.host_rule(&url("https://example.com/")?).is_none());
+        assert!(!config.allow_private);
+        Ok(())
+    }
+
+    #[test]
+    fn address_policy_and_header_trust_keys() -> Result<(), String> {
+        let file = Settings::from_toml(
+            r#"
+            allow-private = true
+            [hosts."intranet.example.org:8443"]
+            allow-private = true
+            allow-http = true
+            headers = { Authorization = "Bearer t" }
+            "#,
+        )?;
+        let config = file.clone().into_config(Vec::new(), false);
+        assert!(config.allow_private);
+        let rule = config.hosts.iter().next().ok_or("no rule")?;
+        assert_eq!(rule.pattern, "intranet.example.org:8443");
+        assert!(rule.allow_private && rule.allow_http);
+        // A flag (or LINKWARD_ALLOW_PRIVATE) wins over the file.
+        let flags = Settings {
+            allow_private: Some(false),
+            ..Settings::default()
+        };
+        assert!(
+            !flags
+                .over(file)
+                .into_config(Vec::new(), false)
+                .allow_private
+        );
         Ok(())
     }
 
@@ -410,6 +458,17 @@ mod tests {
             ("colour = true", "colour"),
             ("[hosts.\"a.org\"]\nrate = \"x\"", "hosts.\"a.org\""),
             ("fail-on = [\"borken\"]", "fail-on"),
+            (
+                "[hosts.\"a.org\"]\nallow-private = \"yes\"",
+                "allow-private",
+            ),
+            ("allow-private = 1", "allow-private"),
+            (
+                "[hosts.\"a.org:http\"]\nrate = \"1/s\"",
+                "hosts.\"a.org:http\"",
+            ),
+            ("[hosts.\"a.org:0\"]\nrate = \"1/s\"", "hosts.\"a.org:0\""),
+            ("[hosts.\"a.org\"]\nallow-http = \"yes\"", "allow-http"),
         ] {
             let err = Settings::from_toml(text).err().unwrap_or_default();
             assert!(err.contains(want), "{err:?} should name {want:?}");

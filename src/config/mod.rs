@@ -201,6 +201,9 @@ pub struct Config {
     pub retry_backoff: Duration,
     /// Skip robots.txt entirely (it is obeyed by default).
     pub ignore_robots: bool,
+    /// Fetch non-public addresses (loopback, private, ...) whoever listed them; link-local and
+    /// cloud metadata addresses stay refused (see `fetch::address`).
+    pub allow_private: bool,
     /// Per-host rules from the configuration file, most specific first.
     pub hosts: HostRules,
     /// Failed checks in a row before a resource is newly broken.
@@ -244,6 +247,7 @@ impl Default for Config {
             max_retry_wait: DEFAULT_MAX_RETRY_WAIT,
             retry_backoff: DEFAULT_RETRY_BACKOFF,
             ignore_robots: false,
+            allow_private: false,
             hosts: HostRules::default(),
             confirm: DEFAULT_CONFIRM,
             versions: DEFAULT_VERSIONS,
@@ -259,9 +263,9 @@ impl Default for Config {
 }
 
 impl Config {
-    /// The rule for `host` (no port), if any.
-    pub fn host_rule(&self, host: &str) -> Option<&HostRule> {
-        self.hosts.for_host(host)
+    /// The rule for the URL's origin, if any.
+    pub fn host_rule(&self, url: &url::Url) -> Option<&HostRule> {
+        self.hosts.for_url(url)
     }
 
     /// Whether any web archive is asked about broken resources.

@@ -19,12 +19,17 @@ use url::Url;
 
 use super::{Fetcher, USER_AGENT, Validators};
 
+/// What a host rule's header value is recorded as: the header's name is kept (a reader sees that
+/// the request was authenticated), its value (a token, a cookie) never reaches the archive.
+pub const REDACTED: &str = "[redacted]";
+
 /// Most bytes of a non-2xx (or redirect) body read for a capture: enough for any error page,
 /// bounded for a hostile one. The body is read only for the capture; it is never kept as a copy.
 pub const MAX_CAPTURED_ERROR_BODY: usize = 1024 * 1024;
 
 /// The request line and headers linkward sent. reqwest does not expose the bytes it wrote, so
-/// they are rebuilt from what the fetcher asked for: the same names and values, in a fixed order.
+/// they are rebuilt from what the fetcher asked for: the same names and values, in a fixed order,
+/// except that the values of host-rule headers are `REDACTED`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CapturedRequest {
     pub method: String,
@@ -115,8 +120,8 @@ impl Fetcher {
         validator(header::IF_NONE_MATCH, &validators.etag);
         validator(header::IF_MODIFIED_SINCE, &validators.last_modified);
         if let Some(extra) = self.extra_headers(url) {
-            for (name, value) in extra {
-                sent.append(name, value.clone());
+            for name in extra.keys() {
+                sent.append(name, HeaderValue::from_static(REDACTED));
             }
         }
         Some(Exchange {

@@ -3,12 +3,14 @@
 //! can fail turned into a `Failure` value. `reqwest` types stay inside this module.
 //!
 //! This file holds a fetch's vocabulary (`Outcome`, `Failure`, `Fetched`, `Validators`) and the
-//! `Fetcher` (client, politeness, robots.txt, archive, limits). One file per concern beside it:
-//! `client` builds the HTTP client and the host-rule headers, `walk` retries and follows
-//! redirects, `body` streams and decodes a body into the archive, `capture` records exchanges,
-//! `robots` and `politeness` keep to each host's rules and pace, `query` asks web-archive APIs,
-//! `webhook` posts `--notify`'s report.
+//! `Fetcher` (clients, politeness, robots.txt, archive, limits). One file per concern beside it:
+//! `address` is the address policy (which addresses a request may connect to), `client` builds
+//! the HTTP clients (one per `Reach`, each with its filtering DNS resolver) and the host-rule
+//! headers, `walk` retries and follows redirects, `body` streams and decodes a body into the
+//! archive, `capture` records exchanges, `robots` and `politeness` keep to each host's rules and
+//! pace, `query` asks web-archive APIs, `webhook` posts `--notify`'s report.
 
+pub mod address;
 mod body;
 pub mod capture;
 mod client;
@@ -19,6 +21,7 @@ mod walk;
 pub mod webhook;
 
 use std::collections::HashMap;
+use std::net::IpAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -30,9 +33,11 @@ use crate::archive::{Archive, Blob};
 use crate::config::{Config, HostRules};
 use crate::model::{Attempt, Hop};
 use capture::CaptureSink;
+use client::Clients;
 use politeness::Politeness;
 use robots::{RobotsCache, RobotsState};
 
+pub use address::{ListedBy, Reach};
 pub use query::{Answer, Headers, QueryError};
 
 /// The User-Agent every request carries.
@@ -126,6 +131,9 @@ pub enum Outcome {
     },
     /// robots.txt disallows the URL; nothing was requested.
     Disallowed,
+    /// The address policy refused the address the URL (or a redirect hop) names or resolves to
+    /// (see `address`): no connection was made to it.
+    Refused { detail: String },
 }
 
 impl Outcome {
@@ -134,7 +142,7 @@ impl Outcome {
             Outcome::Body { status, .. } | Outcome::Status { status, .. } => Some(*status),
             Outcome::NotModified { .. } => Some(304),
             Outcome::Failed { status, .. } => *status,
-            Outcome::Disallowed => None,
+            Outcome::Disallowed | Outcome::Refused { .. } => None,
         }
     }
 
@@ -147,6 +155,7 @@ impl Outcome {
                 failure, detail, ..
             } => (failure.as_str().into(), Some(detail.clone())),
             Outcome::Disallowed => ("robots".into(), None),
+            Outcome::Refused { detail } => ("private-address".into(), Some(detail.clone())),
         }
     }
 }
@@ -165,6 +174,18 @@ pub struct Fetched {
     pub attempts: Vec<Attempt>,
     /// Body bytes received over the network, all attempts together (before decoding).
     pub downloaded: u64,
+    /// The reach the last request (or the hop refused) had.
+    pub reach: Reach,
+    /// The address the last answer came from (`None`: no answer, or not known).
+    pub remote: Option<IpAddr>,
+}
+
+impl Fetched {
+    /// The reach of the links a page fetched this way lists: private addresses too only when it
+    /// was answered from a non-public address.
+    pub fn links_reach(&self) -> Reach {
+        ListedBy::Page(self.remote).reach()
+    }
 }
 
 /// Limits of one fetch, from the run's config.
@@ -179,9 +200,12 @@ struct Limits {
     retry_backoff: Duration,
 }
 
-/// The HTTP client, per-host politeness and robots.txt, and the archive bodies go to.
+/// The HTTP clients, per-host politeness and robots.txt, and the archive bodies go to.
 pub struct Fetcher {
-    client: reqwest::Client,
+    /// One client per reach, so a connection made for one is never reused for the other.
+    clients: Clients,
+    /// `--allow-private`: every request may reach non-public addresses.
+    allow_private: bool,
     politeness: Politeness,
     robots: Option<RobotsState>,
     /// The run's host rules, and each one's extra headers parsed (by pattern).
@@ -202,7 +226,8 @@ impl Fetcher {
         robots_cache: Arc<dyn RobotsCache>,
     ) -> Result<Fetcher, String> {
         Ok(Fetcher {
-            client: client::for_fetching(config)?,
+            clients: client::for_fetching(config)?,
+            allow_private: config.allow_private,
             politeness: Politeness::new(config),
             robots: (!config.ignore_robots).then(|| RobotsState {
                 cache: robots_cache,
@@ -231,6 +256,16 @@ impl Fetcher {
         self
     }
 
+    /// The reach a request for `url` has when it was given `reach`: widened to private
+    /// addresses by `--allow-private` or the URL's host rule.
+    fn reach_for(&self, url: &Url, reach: Reach) -> Reach {
+        let rule = self
+            .host_rules
+            .for_url(url)
+            .is_some_and(|r| r.allow_private);
+        reach.widened(self.allow_private || rule)
+    }
+
     /// Status codes the URL's host rule accepts as ok.
     pub fn accepted_statuses(&self, url: &Url) -> &[u16] {
         self.host_rules
@@ -253,6 +288,19 @@ fn header_string(headers: &HeaderMap, name: header::HeaderName) -> Option<String
         .and_then(|v| v.to_str().ok())
         .map(|s| s.trim().to_owned())
         .filter(|s| !s.is_empty())
+}
+
+/// The address policy's refusal behind a transport error (the filtering resolver's), if that is
+/// what it is.
+fn refusal<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a address::Refused> {
+    let mut source = Some(e);
+    while let Some(s) = source {
+        if let Some(refused) = s.downcast_ref::<address::Refused>() {
+            return Some(refused);
+        }
+        source = s.source();
+    }
+    None
 }
 
 /// The error and all its sources, as one line.

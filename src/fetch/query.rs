@@ -1,6 +1,6 @@
 //! Questions to an API (a web archive's availability API or TimeGate), as opposed to fetches of
-//! a resource: one request through the host's politeness, within --timeout, redirects not
-//! followed, the answer read whole up to a bound and never archived or captured. A 429/503
+//! a resource: one request through the address policy and the host's politeness, within
+//! --timeout, redirects not followed, the answer read whole up to a bound and never archived or captured. A 429/503
 //! pauses the host for every question still queued for it.
 
 use futures_util::StreamExt;
@@ -8,7 +8,8 @@ use reqwest::header::{self, HeaderMap, HeaderName, HeaderValue};
 use tokio::time::Instant;
 use url::Url;
 
-use super::{Fetcher, error_chain, parse_retry_after};
+use super::address::{self, Reach};
+use super::{Fetcher, error_chain, parse_retry_after, refusal};
 
 /// An API's answer, read whole (it is small by construction: see `Fetcher::query`).
 #[derive(Debug)]
@@ -75,12 +76,14 @@ pub enum QueryError {
 
 impl Fetcher {
     /// One request to an API (a web archive's availability API or TimeGate), with `headers`
-    /// (name, value) added: through the host's politeness, within --timeout, redirects not
-    /// followed, the body read up to `max_body` bytes (0: not read at all). Not captured: these
-    /// are questions about a resource, not copies of it.
+    /// (name, value) added: with `reach` (see `address`; an address it refuses is a `Failed`
+    /// answer), through the host's politeness, within --timeout, redirects not followed, the body
+    /// read up to `max_body` bytes (0: not read at all). Not captured: these are questions about a
+    /// resource, not copies of it.
     pub async fn query(
         &self,
         url: &Url,
+        reach: Reach,
         headers: &[(&str, &str)],
         max_body: usize,
         still_wanted: &(dyn Fn() -> bool + Sync),
@@ -96,6 +99,8 @@ impl Fetcher {
         if !matches!(url.scheme(), "http" | "https") {
             return Err(QueryError::Failed(format!("{url} is not an http(s) URL")));
         }
+        let reach = self.reach_for(url, reach);
+        address::check_literal(url, reach).map_err(|e| QueryError::Failed(e.to_string()))?;
         let _permit = self.politeness.acquire(url).await;
         // The wait for a slot can be long: the answer may no longer be wanted by then (another
         // question found the host down).
@@ -106,7 +111,8 @@ impl Fetcher {
         // Answers are read as they come: our decoding (see `body::decoded`) is for bodies we
         // archive.
         let mut request = self
-            .client
+            .clients
+            .get(reach)
             .get(url.clone())
             .headers(asked)
             .header(header::ACCEPT_ENCODING, "identity");
@@ -121,6 +127,10 @@ impl Fetcher {
                 )));
             }
             Ok(Err(e)) if e.is_builder() => return Err(QueryError::Failed(error_chain(&e))),
+            Ok(Err(e)) if refusal(&e).is_some() => {
+                let refused = refusal(&e).map(ToString::to_string).unwrap_or_default();
+                return Err(QueryError::Failed(refused));
+            }
             Ok(Err(e)) => return Err(QueryError::Unanswered(error_chain(&e))),
             Ok(Ok(r)) => r,
         };

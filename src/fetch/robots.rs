@@ -1,7 +1,8 @@
 //! robots.txt: each origin's rules, fetched at most once per run (and reused from the cache for
 //! `ROBOTS_TTL`), matched against linkward's agent name. Parsing and matching are
-//! texting_robots'; fetching robots.txt (through the host's politeness, with its own few
-//! redirects) and what to do when it cannot be had are decided here.
+//! texting_robots'; fetching robots.txt (through the host's politeness and the address policy,
+//! with the reach of the URL it is fetched for, and its own few redirects) and what to do when it
+//! cannot be had are decided here.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -14,7 +15,8 @@ use tokio::sync::OnceCell;
 use tokio::time::Instant;
 use url::Url;
 
-use super::Fetcher;
+use super::address::{self, Reach};
+use super::{Fetcher, refusal};
 use crate::config::{MAX_CRAWL_DELAY, ROBOTS_TTL};
 use crate::model::CachedRobots;
 
@@ -90,23 +92,28 @@ pub fn origin(url: &Url) -> String {
     url.origin().ascii_serialization()
 }
 
-/// robots.txt rules per origin, each fetched once per run.
+/// An origin's rules, once they are known in this run.
+type RulesCell = Arc<OnceCell<Arc<Rules>>>;
+
+/// robots.txt rules per origin, each fetched once per run and reach (a robots.txt the policy
+/// refused for one reach may still be had with the other).
 pub(super) struct RobotsState {
     pub(super) cache: Arc<dyn RobotsCache>,
-    pub(super) origins: Mutex<HashMap<String, Arc<OnceCell<Arc<Rules>>>>>,
+    pub(super) origins: Mutex<HashMap<(String, Reach), RulesCell>>,
 }
 
 impl Fetcher {
     /// The rules of the URL's origin: from this run's memo, else the cache while fresh, else
-    /// robots.txt fetched now. A Crawl-delay slows the host's queue as soon as it is known.
-    pub(super) async fn robots_rules(&self, url: &Url) -> Arc<Rules> {
+    /// robots.txt fetched now with `reach` (the reach of the request it is fetched for). A
+    /// Crawl-delay slows the host's queue as soon as it is known.
+    pub(super) async fn robots_rules(&self, url: &Url, reach: Reach) -> Arc<Rules> {
         let Some(state) = &self.robots else {
             return Arc::new(Rules::allow_all());
         };
         let origin = origin(url);
         let cell = {
             let mut origins = state.origins.lock().unwrap_or_else(|p| p.into_inner());
-            origins.entry(origin.clone()).or_default().clone()
+            origins.entry((origin.clone(), reach)).or_default().clone()
         };
         cell.get_or_init(|| async {
             let fresh = state.cache.get(&origin).filter(|c| {
@@ -116,7 +123,7 @@ impl Fetcher {
             });
             let rules = match fresh {
                 Some(cached) => Rules::from_cached(&cached),
-                None => match self.fetch_robots(url).await {
+                None => match self.fetch_robots(url, reach).await {
                     Some(cached) => {
                         state.cache.put(&origin, &cached);
                         Rules::from_cached(&cached)
@@ -133,24 +140,36 @@ impl Fetcher {
         .clone()
     }
 
-    /// GETs the origin's robots.txt: `None` when it cannot be had (5xx, network errors), so that
-    /// nothing is cached and the next run asks again.
-    async fn fetch_robots(&self, url: &Url) -> Option<CachedRobots> {
+    /// GETs the origin's robots.txt: `None` when it cannot be had (5xx, network errors, an
+    /// address the policy refuses), so that nothing is cached and the next run asks again.
+    async fn fetch_robots(&self, url: &Url, given: Reach) -> Option<CachedRobots> {
         let mut current = url.join("/robots.txt").ok()?;
+        let mut next_reach = given;
         for _ in 0..=ROBOTS_MAX_REDIRECTS {
+            let reach = self.reach_for(&current, next_reach);
+            address::check_literal(&current, reach).ok()?;
             let _permit = self.politeness.acquire(&current).await;
             let deadline = Instant::now() + self.limits.timeout;
-            let mut request = self.client.get(current.clone());
+            let mut request = self.clients.get(reach).get(current.clone());
             if let Some(extra) = self.extra_headers(&current) {
                 request = request.headers(extra.clone());
             }
-            let response = tokio::time::timeout_at(deadline, request.send())
+            let response = match tokio::time::timeout_at(deadline, request.send())
                 .await
                 .ok()?
-                .ok()?;
+            {
+                Ok(response) => response,
+                Err(e) => {
+                    if let Some(refused) = refusal(&e) {
+                        tracing::debug!("robots.txt of {current}: {refused}");
+                    }
+                    return None;
+                }
+            };
             let status = response.status();
             if status.is_redirection() {
                 let loc = response.headers().get(header::LOCATION)?.to_str().ok()?;
+                next_reach = reach.after(response.remote_addr().map(|a| a.ip()));
                 current = current.join(loc).ok()?;
                 continue;
             }

@@ -1,9 +1,15 @@
 //! One fetch of one URL: attempts retried when worth it (backoff with jitter, or the server's
 //! Retry-After), each a walk hop by hop through redirects that we follow and record ourselves
-//! (loops, too many hops and non-http(s) targets are failures), through the host's politeness and
-//! robots.txt at every hop, to a final answer whose body `body` archives.
+//! (loops, too many hops and non-http(s) targets are failures), through the address policy, the
+//! host's politeness and robots.txt at every hop, to a final answer whose body `body` archives.
+//!
+//! Every hop has a reach (see `address`): the first the caller's, each next one the previous
+//! one's kept only when the previous hop answered from a non-public address, then widened by
+//! `--allow-private` or the hop's host rule. A hop the policy refuses ends the walk with
+//! `Outcome::Refused` before anything is sent to it.
 
 use std::collections::HashSet;
+use std::net::IpAddr;
 use std::time::Duration;
 
 use chrono::Utc;
@@ -11,9 +17,10 @@ use reqwest::header;
 use tokio::time::Instant;
 use url::Url;
 
+use super::address::{self, Reach};
 use super::{
     Failure, Fetched, Fetcher, Outcome, Validators, error_chain, failed, header_string,
-    parse_retry_after,
+    parse_retry_after, refusal,
 };
 use crate::model::{Attempt, Hop};
 
@@ -23,24 +30,34 @@ struct Walk {
     redirects: Vec<Hop>,
     outcome: Outcome,
     downloaded: u64,
+    /// The reach of the last hop, and the address its answer came from.
+    reach: Reach,
+    remote: Option<IpAddr>,
 }
 
 impl Fetcher {
-    /// Fetches `url`, retrying transient failures, following redirects, archiving a 2xx body,
-    /// sending `validators` so an unchanged body is not downloaded again. Never fails: every
-    /// problem is an `Outcome::Failed`.
-    pub async fn fetch(&self, url: &Url, validators: &Validators) -> Fetched {
-        self.fetch_with(url, validators, true).await
+    /// Fetches `url` with `reach` (see `address`), retrying transient failures, following
+    /// redirects, archiving a 2xx body, sending `validators` so an unchanged body is not
+    /// downloaded again. Never fails: every problem is an `Outcome::Failed` (or `Refused`).
+    pub async fn fetch(&self, url: &Url, validators: &Validators, reach: Reach) -> Fetched {
+        self.fetch_with(url, validators, reach, true).await
     }
 
     /// Fetches a memento from a web archive like `fetch`, but without consulting robots.txt:
     /// archives publish mementos for replay by tools, and the original site's rules were
     /// applied when the capture was made.
-    pub async fn fetch_memento(&self, url: &Url) -> Fetched {
-        self.fetch_with(url, &Validators::default(), false).await
+    pub async fn fetch_memento(&self, url: &Url, reach: Reach) -> Fetched {
+        self.fetch_with(url, &Validators::default(), reach, false)
+            .await
     }
 
-    async fn fetch_with(&self, url: &Url, validators: &Validators, obey_robots: bool) -> Fetched {
+    async fn fetch_with(
+        &self,
+        url: &Url,
+        validators: &Validators,
+        reach: Reach,
+        obey_robots: bool,
+    ) -> Fetched {
         let started = Utc::now();
         let clock = Instant::now();
         let mut attempts = Vec::new();
@@ -48,7 +65,7 @@ impl Fetcher {
         loop {
             let attempt_started = Utc::now();
             let attempt_clock = Instant::now();
-            let walk = self.walk(url, validators, obey_robots).await;
+            let walk = self.walk(url, validators, reach, obey_robots).await;
             downloaded += walk.downloaded;
             let (result, detail) = walk.outcome.describe();
             let mut attempt = Attempt {
@@ -63,9 +80,11 @@ impl Fetcher {
                 .then(|| self.retry_wait(&walk.outcome, attempts.len() as u32))
                 .flatten();
             let Some(wait) = wait else {
-                // Turned away by robots.txt before any request: nothing was attempted.
-                let requested =
-                    !(matches!(walk.outcome, Outcome::Disallowed) && walk.redirects.is_empty());
+                // Turned away by robots.txt or the address policy before any request: nothing
+                // was attempted.
+                let turned_away =
+                    matches!(walk.outcome, Outcome::Disallowed | Outcome::Refused { .. });
+                let requested = !(turned_away && walk.redirects.is_empty());
                 if requested {
                     attempts.push(attempt);
                 }
@@ -78,6 +97,8 @@ impl Fetcher {
                     outcome: walk.outcome,
                     attempts,
                     downloaded,
+                    reach: walk.reach,
+                    remote: walk.remote,
                 };
             };
             attempt.wait_ms = Some(wait.as_millis() as u64);
@@ -121,8 +142,18 @@ impl Fetcher {
     }
 
     /// One attempt: request, follow redirects, read the final body.
-    async fn walk(&self, url: &Url, validators: &Validators, obey_robots: bool) -> Walk {
+    async fn walk(
+        &self,
+        url: &Url,
+        validators: &Validators,
+        given: Reach,
+        obey_robots: bool,
+    ) -> Walk {
         let mut current = url.clone();
+        // The reach the next hop was given, and the last hop's own (widened) reach and answer.
+        let mut next_reach = given;
+        let mut reach;
+        let mut remote;
         let mut seen = HashSet::from([url.clone()]);
         let mut redirects = Vec::new();
         // Time spent waiting on the network so far in this attempt; waiting for politeness
@@ -130,13 +161,20 @@ impl Fetcher {
         let mut spent = Duration::ZERO;
         let mut downloaded = 0;
         let outcome = loop {
-            if obey_robots && !self.robots_rules(&current).await.allowed(&current) {
+            reach = self.reach_for(&current, next_reach);
+            remote = None;
+            if let Err(refused) = address::check_literal(&current, reach) {
+                break Outcome::Refused {
+                    detail: refused.to_string(),
+                };
+            }
+            if obey_robots && !self.robots_rules(&current, reach).await.allowed(&current) {
                 break Outcome::Disallowed;
             }
             let _permit = self.politeness.acquire(&current).await;
             let hop_start = Instant::now();
             let deadline = hop_start + self.limits.timeout.saturating_sub(spent);
-            let mut request = self.client.get(current.clone());
+            let mut request = self.clients.get(reach).get(current.clone());
             if let Some(etag) = &validators.etag {
                 request = request.header(header::IF_NONE_MATCH, etag);
             }
@@ -149,9 +187,17 @@ impl Fetcher {
             let sent_at = Utc::now();
             let response = match tokio::time::timeout_at(deadline, request.send()).await {
                 Err(_) => break failed(Failure::Timeout, None, "no response before the timeout"),
-                Ok(Err(e)) => break failed(classify_error(&e), None, error_chain(&e)),
+                Ok(Err(e)) => match refusal(&e) {
+                    Some(refused) => {
+                        break Outcome::Refused {
+                            detail: refused.to_string(),
+                        };
+                    }
+                    None => break failed(classify_error(&e), None, error_chain(&e)),
+                },
                 Ok(Ok(r)) => r,
             };
+            remote = response.remote_addr().map(|a| a.ip());
             let status = response.status().as_u16();
             let exchange = self.exchange(&current, sent_at, validators, &response);
             if status == 304 {
@@ -208,6 +254,7 @@ impl Fetcher {
                             );
                         }
                         current = next;
+                        next_reach = reach.after(remote);
                         spent += hop_start.elapsed();
                         continue;
                     }
@@ -242,6 +289,8 @@ impl Fetcher {
             redirects,
             outcome,
             downloaded,
+            reach,
+            remote,
         }
     }
 }

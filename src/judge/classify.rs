@@ -17,6 +17,7 @@ pub fn classify(fetched: &Fetched, accepted: &[u16]) -> (State, Option<Reason>) 
         Outcome::Status { status, .. } if accepted.contains(status) => reached(),
         Outcome::Status { status, .. } => (State::Broken, Some(status_reason(*status))),
         Outcome::Disallowed => (State::Skipped, Some(Reason::Robots)),
+        Outcome::Refused { .. } => (State::Skipped, Some(Reason::PrivateAddress)),
         Outcome::Failed { failure, .. } => {
             let reason = match failure {
                 Failure::Dns => Reason::Dns,
@@ -79,6 +80,8 @@ mod tests {
             outcome,
             attempts: Vec::new(),
             downloaded: 0,
+            reach: crate::fetch::Reach::PublicOnly,
+            remote: None,
         }
     }
 
@@ -132,6 +135,13 @@ mod tests {
         assert_eq!(
             classify_(&fetched(&[], Outcome::Disallowed)),
             (State::Skipped, Some(Reason::Robots))
+        );
+        let refused = Outcome::Refused {
+            detail: "127.0.0.1 (loopback, 127.0.0.0/8): a non-public address".into(),
+        };
+        assert_eq!(
+            classify_(&fetched(&[302], refused)),
+            (State::Skipped, Some(Reason::PrivateAddress))
         );
         let not_modified = Outcome::NotModified {
             etag: None,

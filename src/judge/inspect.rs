@@ -1,7 +1,7 @@
 //! What a fetched body says beyond its status: its content fingerprint, whether it is a
 //! soft-404 (a 200 that means "gone"), and how it differs from the resource's last good copy.
-//! Reads archived blobs; the only requests it makes are soft-404 probes, one per host and
-//! directory per run, through the same fetcher and politeness.
+//! Reads archived blobs; the only requests it makes are soft-404 probes, one per host, directory
+//! and reach per run, through the same fetcher and politeness, with the reach of the URL probed.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -12,7 +12,7 @@ use url::Url;
 use super::{Fingerprint, Heads, IgnoreRules, TextKind, fingerprint_file_with_heads};
 use crate::archive::Archive;
 use crate::config::IgnoreRule;
-use crate::fetch::{Fetched, Fetcher, Outcome, Validators};
+use crate::fetch::{Fetched, Fetcher, Outcome, Reach, Validators};
 use crate::model::Sha256;
 use crate::model::{ContentChange, Significance, Soft404Rule};
 use crate::store::ResourceRecord;
@@ -29,11 +29,15 @@ pub struct Inspection {
     pub content: Option<ContentChange>,
 }
 
+/// A probe's answer, once it is known in this run.
+type ProbeCell = Arc<OnceCell<Option<Fingerprint>>>;
+
 /// Ignore rules compiled once, and the soft-404 probes of this run.
 pub struct Inspector {
     archive: Archive,
     rules: Vec<(IgnoreRule, IgnoreRules)>,
-    probes: Mutex<HashMap<String, Arc<OnceCell<Option<Fingerprint>>>>>,
+    /// Each probe's answer once known, by probe key and reach.
+    probes: Mutex<HashMap<(String, Reach), ProbeCell>>,
     token: String,
 }
 
@@ -191,16 +195,20 @@ impl Inspector {
         if !probe {
             return None;
         }
-        let probe = self.probe(fetcher, &fetched.final_url, rules).await?;
+        let probe = self
+            .probe(fetcher, &fetched.final_url, fetched.reach, rules)
+            .await?;
         super::like_missing_page(page, &probe).then_some(Soft404Rule::LikeMissingPage)
     }
 
-    /// What the host answers for a page that cannot exist beside `url`: fetched once per host
-    /// and directory per run. `None` when it answers anything but a 2xx HTML page.
+    /// What the host answers for a page that cannot exist beside `url`: fetched with `reach`
+    /// (the reach `url` was fetched with), once per host, directory and reach per run. `None`
+    /// when it answers anything but a 2xx HTML page.
     async fn probe(
         &self,
         fetcher: &Fetcher,
         url: &Url,
+        reach: Reach,
         rules: &IgnoreRules,
     ) -> Option<Fingerprint> {
         // The root of a site has no siblings worth comparing against.
@@ -209,11 +217,16 @@ impl Inspector {
         }
         let cell = {
             let mut probes = self.probes.lock().unwrap_or_else(|p| p.into_inner());
-            probes.entry(super::probe_key(url)).or_default().clone()
+            probes
+                .entry((super::probe_key(url), reach))
+                .or_default()
+                .clone()
         };
         cell.get_or_init(|| async {
             let probe_url = super::probe_url(url, &self.token);
-            let fetched = fetcher.fetch(&probe_url, &Validators::default()).await;
+            let fetched = fetcher
+                .fetch(&probe_url, &Validators::default(), reach)
+                .await;
             match &fetched.outcome {
                 Outcome::Body {
                     blob, content_type, ..

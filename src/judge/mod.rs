@@ -147,6 +147,9 @@ pub fn check_record(
         Outcome::Disallowed => {
             check.error = Some("disallowed by robots.txt; not requested".into());
         }
+        Outcome::Refused { detail } => {
+            check.error = Some(detail.clone());
+        }
     }
     if let Some(rule) = check.soft_404 {
         // A "not found" page is not a copy of the document: it must not become the good copy.
@@ -167,6 +170,6 @@ fn prev_content_type(prev: &ResourceRecord) -> Option<String> {
 fn answered(outcome: &Outcome) -> bool {
     !matches!(
         outcome,
-        Outcome::Failed { status: None, .. } | Outcome::Disallowed
+        Outcome::Failed { status: None, .. } | Outcome::Disallowed | Outcome::Refused { .. }
     )
 }

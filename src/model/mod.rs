@@ -161,6 +161,9 @@ pub enum Reason {
     /// A 200 that really means "gone" (the rule that fired is in `soft_404`).
     #[serde(rename = "soft-404")]
     Soft404,
+    /// Its address (or one a redirect led to) is not public and nothing allowed fetching it
+    /// there, or it is link-local or a cloud metadata endpoint; it was not requested.
+    PrivateAddress,
     /// A failure that fits none of the above (the message goes to the log).
     Other,
 }
@@ -186,6 +189,7 @@ impl Reason {
             Reason::InvalidUrl => "invalid-url",
             Reason::Robots => "robots",
             Reason::Soft404 => "soft-404",
+            Reason::PrivateAddress => "private-address",
             Reason::Other => "other",
         }
     }
@@ -304,6 +308,7 @@ mod tests {
             Reason::InvalidUrl,
             Reason::Robots,
             Reason::Soft404,
+            Reason::PrivateAddress,
             Reason::Other,
         ];
         for r in all {

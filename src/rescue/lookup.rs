@@ -1,5 +1,10 @@
 //! Asking web archives about a URL (through the fetcher, so politeness applies to them like any
 //! host), caching their answers in the store, and recovering a snapshot in its original form.
+//!
+//! Address policy (see `fetch::address`): the archives' endpoints are the operator's, so they are
+//! asked with `Reach::PrivateToo`; the mementos an archive names get the reach of the archive's
+//! own address (private addresses too only when the archive is on a non-public one), so a public
+//! archive can never point linkward into a private network.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -10,7 +15,7 @@ use url::Url;
 
 use super::{WAYBACK, memento, wayback};
 use crate::config::Config;
-use crate::fetch::{Fetcher, Headers, Outcome, QueryError};
+use crate::fetch::{Fetcher, Headers, ListedBy, Outcome, QueryError, Reach};
 use crate::judge::inspect::Inspector;
 use crate::model::{ArchiveLookup, Recovered, Snapshot};
 use crate::store::{CachedLookup, Store};
@@ -54,6 +59,8 @@ pub struct Archives {
     /// Archives that did not answer at all in this run (by cache key), with why: not asked
     /// again, so an unreachable archive costs one timeout per run, not one per broken link.
     down: Mutex<HashMap<String, String>>,
+    /// The reach of the mementos each archive names (by cache key), worked out once per run.
+    memento_reach: Mutex<HashMap<String, Reach>>,
 }
 
 impl Archives {
@@ -71,7 +78,36 @@ impl Archives {
             store,
             no_snapshot_ttl: config.lookup_cache,
             down: Mutex::new(HashMap::new()),
+            memento_reach: Mutex::new(HashMap::new()),
         })
+    }
+
+    /// The reach of the URLs `source` names: that of its endpoint's address.
+    async fn source_reach(&self, fetcher: &Fetcher, source: &Source) -> Reach {
+        let key = source.key();
+        if let Some(reach) = self.known_reach(&key) {
+            return reach;
+        }
+        let endpoint = match source {
+            Source::Wayback(u) | Source::TimeGate(u) => u,
+        };
+        let reach = fetcher.server_reach(endpoint).await;
+        let mut known = self.memento_reach.lock().unwrap_or_else(|p| p.into_inner());
+        *known.entry(key).or_insert(reach)
+    }
+
+    fn known_reach(&self, key: &str) -> Option<Reach> {
+        let known = self.memento_reach.lock().unwrap_or_else(|p| p.into_inner());
+        known.get(key).copied()
+    }
+
+    /// The reach a snapshot (and what its copy lists) is fetched with: that of the archive that
+    /// named it; public addresses only when that archive is no longer configured.
+    pub async fn snapshot_reach(&self, fetcher: &Fetcher, snapshot: &Snapshot) -> Reach {
+        match self.sources.iter().find(|s| s.name() == snapshot.archive) {
+            Some(source) => self.source_reach(fetcher, source).await,
+            None => ListedBy::Page(None).reach(),
+        }
     }
 
     /// Asks every archive (or its cached answer) for the snapshot of `url` closest to `target`
@@ -102,7 +138,8 @@ impl Archives {
                             ask_wayback(fetcher, endpoint, url, asked_for, &wanted).await
                         }
                         Source::TimeGate(gate) => {
-                            ask_timegate(fetcher, gate, url, asked_for, &wanted).await
+                            let named = self.source_reach(fetcher, source).await;
+                            ask_timegate(fetcher, gate, named, url, asked_for, &wanted).await
                         }
                     };
                     match &asked {
@@ -246,7 +283,8 @@ impl Archives {
     ) -> Result<Recovered, String> {
         let memento = Url::parse(&snapshot.url).map_err(|e| format!("memento URL: {e}"))?;
         let original = wayback::original_form(&memento);
-        let fetched = fetcher.fetch_memento(&original).await;
+        let reach = self.snapshot_reach(fetcher, snapshot).await;
+        let fetched = fetcher.fetch_memento(&original, reach).await;
         let found = inspector.inspect_memento(fetcher, &fetched).await;
         match &fetched.outcome {
             Outcome::Body { .. } if found.soft_404.is_some() => Err(format!(
@@ -271,6 +309,7 @@ impl Archives {
                 Err(format!("the snapshot could not be fetched: {detail}"))
             }
             Outcome::Disallowed => Err("the snapshot was not requested".into()),
+            Outcome::Refused { detail } => Err(format!("the snapshot was not fetched: {detail}")),
         }
     }
 }
@@ -288,7 +327,10 @@ async fn ask_wayback(
     wanted: &(dyn Fn() -> bool + Sync),
 ) -> Result<Option<Snapshot>, QueryError> {
     let question = wayback::availability_url(endpoint, url, target);
-    let answer = fetcher.query(&question, &[], MAX_ANSWER, wanted).await?;
+    // The endpoint is the operator's.
+    let answer = fetcher
+        .query(&question, Reach::PrivateToo, &[], MAX_ANSWER, wanted)
+        .await?;
     if answer.status != 200 {
         return Err(QueryError::Failed(format!(
             "the availability API answered HTTP {}",
@@ -299,10 +341,12 @@ async fn ask_wayback(
 }
 
 /// RFC 7089 datetime negotiation: the TimeGate redirects to the memento closest to
-/// `Accept-Datetime` (or is the memento itself, saying so with `Memento-Datetime`).
+/// `Accept-Datetime` (or is the memento itself, saying so with `Memento-Datetime`). The gate is
+/// the operator's; a memento it names is asked about with `named`, the gate's mementos' reach.
 async fn ask_timegate(
     fetcher: &Fetcher,
     gate: &Url,
+    named: Reach,
     url: &str,
     target: DateTime<Utc>,
     wanted: &(dyn Fn() -> bool + Sync),
@@ -312,9 +356,15 @@ async fn ask_timegate(
         memento::timegate_url(gate, url).map_err(|e| failed(format!("TimeGate URL: {e}")))?;
     let date = memento::http_date(target);
     let answer = fetcher
-        .query(&question, &[("accept-datetime", &date)], 0, wanted)
+        .query(
+            &question,
+            Reach::PrivateToo,
+            &[("accept-datetime", &date)],
+            0,
+            wanted,
+        )
         .await?;
-    let named = |h: &Headers| h.get("memento-datetime").and_then(memento::parse_http_date);
+    let datetime_of = |h: &Headers| h.get("memento-datetime").and_then(memento::parse_http_date);
     match answer.status {
         300..=399 => {
             let location = answer.headers.get("location").ok_or_else(|| {
@@ -340,8 +390,8 @@ async fn ask_timegate(
                 Some(d) => (d, None),
                 None => {
                     // The memento says its own datetime; its body is not needed for that.
-                    let head = fetcher.query(&memento, &[], 0, wanted).await?;
-                    let d = named(&head.headers).ok_or_else(|| {
+                    let head = fetcher.query(&memento, named, &[], 0, wanted).await?;
+                    let d = datetime_of(&head.headers).ok_or_else(|| {
                         failed(format!("the memento {memento} has no Memento-Datetime"))
                     })?;
                     (
@@ -357,7 +407,7 @@ async fn ask_timegate(
                 status,
             }))
         }
-        200..=299 => match named(&answer.headers) {
+        200..=299 => match datetime_of(&answer.headers) {
             Some(datetime) => Ok(Some(Snapshot {
                 archive: gate.to_string(),
                 url: question.to_string(),

@@ -12,7 +12,7 @@ use super::{Archives, wayback};
 use crate::archive::Archive;
 use crate::config::MAX_PAGE_PARSE_BYTES;
 use crate::extract::{self, Page, Target};
-use crate::fetch::Fetcher;
+use crate::fetch::{Fetcher, ListedBy, Reach};
 use crate::judge::inspect::Inspector;
 use crate::model::{ArchiveLookup, Recovered, RecoveredLink, Snapshot};
 use crate::seed::SeedError;
@@ -27,6 +27,8 @@ pub struct PageRecovery {
     /// The copy the links were read from.
     pub copy: Option<Recovered>,
     pub links: Vec<RecoveredLink>,
+    /// The reach the links are fetched with: that of the archive the copy came from.
+    pub links_reach: Reach,
 }
 
 /// What recovering a page works with: the archives asked, the fetcher and inspector of the
@@ -70,7 +72,9 @@ pub async fn recover_page(
         }
     }
     let mut links = Vec::new();
+    let mut links_reach = ListedBy::Page(None).reach();
     if let (Some(copy), Some(snapshot)) = (&copy, &lookup.snapshot) {
+        links_reach = archives.snapshot_reach(fetcher, snapshot).await;
         match read_capped(&archive.blob_path(&copy.sha256)) {
             Ok(bytes) => {
                 let page = extract::extract(
@@ -89,6 +93,7 @@ pub async fn recover_page(
         fresh,
         copy,
         links,
+        links_reach,
     }
 }
 

@@ -1,6 +1,8 @@
 //! linkward's integration tests: one binary; `common/` holds the harness (local test servers and
-//! a runner for the built binary). Every server runs on 127.0.0.1 inside its test.
+//! a runner for the built binary). Every server runs on 127.0.0.1 inside its test, except in
+//! `address_policy`, whose servers run inside a network namespace of the test's own.
 
+mod address_policy;
 mod archive_folders;
 mod bagit;
 mod changes;
@@ -8,6 +10,7 @@ mod check;
 mod cli;
 mod common;
 mod crash;
+mod credentials;
 mod history;
 mod hostile;
 mod index;

@@ -605,21 +605,27 @@ async fn host_rule_in_linkward_toml_sends_its_headers_and_accepts_its_statuses()
     ])
     .await;
     let linkward = Linkward::new();
+    // A rule names its origin's port (without one it covers 80 and 443 only), and sends its
+    // headers over plain http only with allow-http.
+    let origin = server.base().trim_start_matches("http://");
     linkward.write_file(
         "linkward.toml",
-        r#"
+        &format!(
+            r#"
 retries = 0
 
-[hosts."127.0.0.1"]
+[hosts."{origin}"]
 rate = "unlimited"
 concurrency = 4
-headers = { "X-Linkward-Test" = "yes" }
+headers = {{ "X-Linkward-Test" = "yes" }}
 accept-status = [403]
+allow-http = true
 
 [hosts."*.example.org"]
-headers = { "X-Not-For-This-Host" = "no" }
+headers = {{ "X-Not-For-This-Host" = "no" }}
 accept-status = [404]
-"#,
+"#
+        ),
     );
     let seed = linkward.seed_listing(&[
         server.url("/members-only.pdf"),

@@ -2,7 +2,8 @@
 //! page, an incompressible photo, both hops of a 301, a 404) as request and response records, revisits for unchanged
 //! content and 304s in the next run; the files pass `warcio check` and `warcio index` lists every
 //! record (skipped, with a notice, only when warcio is not installed), and a parse in Rust checks
-//! types, links and digests independently of linkward.
+//! types, links and digests independently of linkward. Host-rule header values are redacted in
+//! request records (issue 14).
 
 use std::collections::HashMap;
 use std::io::Read as _;
@@ -438,4 +439,59 @@ async fn verify_names_a_warc_record_whose_payload_no_longer_matches_its_digest()
         "{}",
         terminal.dump()
     );
+}
+
+/// Issue 14: a host rule's header values (tokens) never reach the WARC file, whose request
+/// records keep each header's name with a redacted value; the server still got the real token.
+#[tokio::test]
+async fn host_rule_header_values_are_redacted_in_warc_request_records() {
+    const TOKEN: &str = "Bearer t0ken-that-must-not-be-archived";
+    const KEY: &str = "k3y-that-must-not-be-archived";
+    let server = TestServer::start([
+        ("/doc.pdf", Behaviour::ok("application/pdf", pdf("doc"))),
+        ("/moved", Behaviour::redirect(301, "/doc.pdf")),
+    ])
+    .await;
+    let linkward = Linkward::new();
+    let origin = server.base().trim_start_matches("http://");
+    linkward.write_file(
+        "linkward.toml",
+        &format!(
+            "[hosts.\"{origin}\"]\nallow-http = true\n\
+             headers = {{ Authorization = \"{TOKEN}\", X-Api-Key = \"{KEY}\" }}\n"
+        ),
+    );
+    let seed = linkward.seed_listing(&[server.url("/moved"), server.url("/missing.pdf")]);
+
+    let run = linkward.check(&[&seed], &[]).await;
+
+    assert_eq!(run.code, Some(1), "the 404 is broken\n{}", run.dump());
+    for request in server.requests() {
+        assert_eq!(request.header("authorization"), Some(TOKEN), "{request:?}");
+        assert_eq!(request.header("x-api-key"), Some(KEY), "{request:?}");
+    }
+    let file = warc_files(linkward.archive()).remove(0);
+    let mut bytes = Vec::new();
+    flate2::read::MultiGzDecoder::new(std::fs::File::open(&file).expect("open WARC"))
+        .read_to_end(&mut bytes)
+        .expect("gunzip WARC");
+    let text = String::from_utf8_lossy(&bytes);
+    for secret in ["t0ken-that-must-not-be-archived", KEY] {
+        assert!(!text.contains(secret), "{secret} is in {}", file.display());
+    }
+    let records = parse(&file);
+    let requests: Vec<&Record> = records
+        .iter()
+        .filter(|r| r.kind() == "request" && r.get("WARC-Target-URI").starts_with(server.base()))
+        .collect();
+    // The redirect hop, the document it leads to, the 404, and the soft-404 probe.
+    assert!(requests.len() >= 3, "{records:#?}");
+    for request in requests {
+        let head = String::from_utf8_lossy(&request.block);
+        assert!(
+            head.contains("\r\nAuthorization: [redacted]\r\n")
+                && head.contains("\r\nX-Api-Key: [redacted]\r\n"),
+            "{head}"
+        );
+    }
 }

@@ -117,13 +117,52 @@ impl Linkward {
         .await
     }
 
+    /// Runs `<wrapper...> linkward <args>` (e.g. `nsenter ... --`) with the same isolation.
+    pub async fn run_via<I, S>(&self, wrapper: &[OsString], args: I) -> Run
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let output = tokio::time::timeout(RUN_GUARD, self.command_via(wrapper, args).output())
+            .await
+            .expect("linkward hung past the guard")
+            .expect("spawn linkward");
+        Run {
+            code: output.status.code(),
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+        }
+    }
+
+    /// The working directory linkward runs in.
+    pub fn cwd(&self) -> &Path {
+        self.cwd.path()
+    }
+
     /// The isolated command line for `linkward <args>`.
     fn command<I, S>(&self, args: I) -> Command
     where
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        let mut command = Command::new(env!("CARGO_BIN_EXE_linkward"));
+        self.command_via(&[], args)
+    }
+
+    /// The isolated command line for `<wrapper...> linkward <args>`.
+    fn command_via<I, S>(&self, wrapper: &[OsString], args: I) -> Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let bin = OsStr::new(env!("CARGO_BIN_EXE_linkward"));
+        let mut command = match wrapper.split_first() {
+            None => Command::new(bin),
+            Some((program, rest)) => {
+                let mut command = Command::new(program);
+                command.args(rest).arg(bin);
+                command
+            }
+        };
         command
             .args(args)
             .current_dir(self.cwd.path())

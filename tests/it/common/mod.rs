@@ -6,6 +6,7 @@ pub mod bombs;
 pub mod json;
 pub mod linkward;
 pub mod mask;
+pub mod netns;
 pub mod scripted;
 pub mod seed_page;
 pub mod server;

@@ -1,4 +1,4 @@
-//! A real HTTP/1.1 test server on 127.0.0.1, built on a raw `TcpListener` so that tests control
+//! A real HTTP/1.1 test server on 127.0.0.1 (or on a listener a test bound elsewhere), built on a raw `TcpListener` so that tests control
 //! every byte, including the faulty ones (short bodies, stalls, trickles, endless bodies, resets,
 //! gzip and brotli bombs, raw header blocks).
 //!
@@ -147,14 +147,36 @@ impl TestServer {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");
-        let port = listener.local_addr().expect("local addr").port();
+        Self::serve(listener, routes)
+    }
+
+    /// Serves `routes` on a listener bound elsewhere (e.g. inside a network namespace, see
+    /// `netns`); its base URL is `http://<its address>`.
+    pub fn serve_std<K: Into<String>>(
+        listener: std::net::TcpListener,
+        routes: impl IntoIterator<Item = (K, Behaviour)>,
+    ) -> Self {
+        listener
+            .set_nonblocking(true)
+            .expect("non-blocking listener");
+        Self::serve(
+            TcpListener::from_std(listener).expect("tokio listener"),
+            routes,
+        )
+    }
+
+    fn serve<K: Into<String>>(
+        listener: TcpListener,
+        routes: impl IntoIterator<Item = (K, Behaviour)>,
+    ) -> Self {
+        let addr = listener.local_addr().expect("local addr");
         let routes: Routes = Arc::new(Mutex::new(
             routes.into_iter().map(|(k, v)| (k.into(), v)).collect(),
         ));
         let log: Log = Arc::default();
         let accept = tokio::spawn(accept_loop(listener, routes.clone(), log.clone()));
         TestServer {
-            base: format!("http://127.0.0.1:{port}"),
+            base: format!("http://{addr}"),
             routes,
             log,
             accept,
