@@ -79,15 +79,7 @@ impl Linkward {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
-        let output = tokio::time::timeout(RUN_GUARD, self.command(args).output())
-            .await
-            .expect("linkward hung past the guard")
-            .expect("spawn linkward");
-        Run {
-            code: output.status.code(),
-            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
-        }
+        self.run_via(&[], args).await
     }
 
     /// Starts `linkward <args>` and returns at once, for tests that kill it mid-run. Its output
