@@ -1,10 +1,14 @@
-//! Report assembly: the run's results, per seed and per resource, as the report shows them.
+//! Report assembly: the run's results, per seed and per resource, as the report shows them, its
+//! summary, and each seed's list kept and compared with its previous run's.
 
 use crate::archive::Archive;
-use crate::model::{ItemChanges, ListedItem};
-use crate::model::{Kind, Reason, State};
+use crate::error::Error;
+use crate::judge::transition::item_changes;
+use crate::model::{ItemChanges, ListedItem, SeedSnapshot};
+use crate::model::{Kind, Reason, State, Summary};
 use crate::report::{RecoveredCopy, ResourceReport, SeedReport};
 use crate::seed::{Listed, ListedTarget};
+use crate::store::Store;
 
 use super::plan::SeedPlan;
 use super::{Checked, Runner};
@@ -136,7 +140,7 @@ impl Runner {
 }
 
 /// What a seed listed, for comparing runs: one item per title it was listed under.
-pub(super) fn listed_items(plan: &SeedPlan) -> Vec<ListedItem> {
+fn listed_items(plan: &SeedPlan) -> Vec<ListedItem> {
     plan.entries
         .iter()
         .flat_map(|e| {
@@ -201,5 +205,60 @@ pub(super) fn unchecked_blank(
         recovered: None,
         note: None,
         error: None,
+    }
+}
+
+impl Runner {
+    /// The run's summary: the states reported, what the web archives found and gave, and the
+    /// bytes downloaded and saved.
+    pub(super) fn summary(&self, resources: &[ResourceReport]) -> Summary {
+        let mut summary = Summary::default();
+        for r in resources {
+            summary.add(r.state);
+        }
+        summary.snapshots_found = resources
+            .iter()
+            .filter(|r| {
+                r.archive_lookup
+                    .as_ref()
+                    .is_some_and(|l| l.snapshot.is_some())
+            })
+            .count() as u64;
+        summary.recovered = self.recovered;
+        for checked in self.results.values() {
+            summary.bytes_downloaded += checked.check.downloaded;
+            if checked.check.not_modified {
+                summary.bytes_saved += checked.check.bytes.unwrap_or(0);
+            }
+        }
+        summary
+    }
+
+    /// Each seed's report; in a run that completed, with how its list changed since its previous
+    /// run, and what it listed kept for the next.
+    pub(super) fn seed_reports(
+        &self,
+        store: &Store,
+        run_id: u64,
+        interrupted: bool,
+    ) -> Result<Vec<SeedReport>, Error> {
+        let mut seeds = Vec::with_capacity(self.plans.len());
+        for plan in &self.plans {
+            let mut report = self.seed_report(plan);
+            // An interrupted run saw only part of each list: comparing it would invent removals.
+            if !interrupted {
+                let snapshot = SeedSnapshot {
+                    title: report.title.clone(),
+                    page_url: report.page_url.clone(),
+                    items: listed_items(plan),
+                };
+                if let Some(before) = store.previous_seed(&plan.seed.id, run_id)? {
+                    report.changes = item_changes(&before.items, &snapshot.items);
+                }
+                store.put_seed(&plan.seed.id, run_id, &snapshot)?;
+            }
+            seeds.push(report);
+        }
+        Ok(seeds)
     }
 }

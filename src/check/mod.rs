@@ -19,11 +19,10 @@ use crate::error::Error;
 use crate::fetch::robots::RobotsCache;
 use crate::fetch::{Fetcher, Reach};
 use crate::judge::inspect::Inspector;
-use crate::judge::transition::item_changes;
 use crate::judge::{Judge, check_record};
 use crate::lock::ArchiveLock;
-use crate::model::{Recovered, SeedSnapshot};
-use crate::model::{Sha256, Summary};
+use crate::model::Recovered;
+use crate::model::Sha256;
 use crate::report::{JSON_VERSION, ResourceReport, RunInfo, RunReport};
 use crate::rescue::Archives;
 use crate::seed::{self, ListedTarget, Seed, SeedSource};
@@ -36,7 +35,6 @@ mod plan;
 mod record;
 mod seed_recover;
 
-use assemble::listed_items;
 use plan::SeedPlan;
 pub use seed_recover::recover_seed;
 
@@ -137,42 +135,8 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
         .iter()
         .flat_map(|p| runner.report_seed(p, interrupted))
         .collect();
-    let mut summary = Summary::default();
-    for r in &resources {
-        summary.add(r.state);
-    }
-    summary.snapshots_found = resources
-        .iter()
-        .filter(|r| {
-            r.archive_lookup
-                .as_ref()
-                .is_some_and(|l| l.snapshot.is_some())
-        })
-        .count() as u64;
-    summary.recovered = runner.recovered;
-    for checked in runner.results.values() {
-        summary.bytes_downloaded += checked.check.downloaded;
-        if checked.check.not_modified {
-            summary.bytes_saved += checked.check.bytes.unwrap_or(0);
-        }
-    }
-    let mut seeds = Vec::with_capacity(runner.plans.len());
-    for plan in &runner.plans {
-        let mut report = runner.seed_report(plan);
-        // An interrupted run saw only part of each list: comparing it would invent removals.
-        if !interrupted {
-            let snapshot = SeedSnapshot {
-                title: report.title.clone(),
-                page_url: report.page_url.clone(),
-                items: listed_items(plan),
-            };
-            if let Some(before) = store.previous_seed(&plan.seed.id, run.id)? {
-                report.changes = item_changes(&before.items, &snapshot.items);
-            }
-            store.put_seed(&plan.seed.id, run.id, &snapshot)?;
-        }
-        seeds.push(report);
-    }
+    let summary = runner.summary(&resources);
+    let seeds = runner.seed_reports(&store, run.id, interrupted)?;
     // Everything per URL is in the report by now: not held while the index is built.
     runner.results = HashMap::new();
     runner.plans = Vec::new();
