@@ -44,6 +44,50 @@ pub enum Command {
     /// Work on seed manifests.
     #[command(subcommand)]
     Seed(SeedCommand),
+    /// Print a shell completion script for linkward (bash, zsh, fish, elvish or powershell).
+    Completions(CompletionsArgs),
+    /// Print linkward's man page (roff) to stdout, or a subcommand's (`man seed init`).
+    Man(ManArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ManArgs {
+    /// The subcommand whose page to print, e.g. `check` or `seed init` [default: linkward(1)].
+    pub subcommand: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    pub shell: clap_complete::Shell,
+}
+
+/// Writes the completion script for `shell`, generated from the flags defined here.
+pub fn write_completions(
+    shell: clap_complete::Shell,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    let name = cmd.get_name().to_owned();
+    clap_complete::generate(shell, &mut cmd, name, out);
+    Ok(())
+}
+
+/// The man page of `linkward` (`path` empty) or of one of its subcommands (`["seed", "init"]`
+/// is linkward-seed-init(1), the page linkward(1) and linkward-seed(1) refer to), generated from
+/// the flags defined here; `Err` names a subcommand that does not exist.
+pub fn man_page(path: &[String]) -> Result<clap_mangen::Man, String> {
+    let mut cmd = <Cli as clap::CommandFactory>::command().disable_help_subcommand(true);
+    // Building names each subcommand as its page does (display name `linkward-seed-init`).
+    cmd.build();
+    let mut found = cmd;
+    for (i, name) in path.iter().enumerate() {
+        found = found
+            .find_subcommand(name)
+            .cloned()
+            .ok_or_else(|| format!("no subcommand 'linkward {}'", path[..=i].join(" ")))?;
+    }
+    Ok(clap_mangen::Man::new(found).source(concat!("linkward ", env!("CARGO_PKG_VERSION"))))
 }
 
 #[derive(Debug, Subcommand)]

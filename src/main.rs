@@ -71,7 +71,15 @@ fn main() -> ExitCode {
                 .next()
                 .unwrap_or("invalid arguments")
                 .trim_start_matches("error: ");
-            eprintln!("linkward: {first} (see 'linkward --help')");
+            // An unknown value of a closed list says which values there are, on the same line.
+            let choices = msg
+                .lines()
+                .map(str::trim)
+                .find_map(|l| l.strip_prefix("[possible values: "))
+                .and_then(|l| l.strip_suffix(']'))
+                .map(|l| format!(": possible values are {l}"))
+                .unwrap_or_default();
+            eprintln!("linkward: {first}{choices} (see 'linkward --help')");
             return Exit::Usage.into();
         }
     };
@@ -102,6 +110,15 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Get(args) => get(args),
         Command::Index(args) => index(args),
         Command::Seed(cli::SeedCommand::Recover(args)) => seed_recover(args),
+        Command::Completions(args) => {
+            write_stdout(|out| cli::write_completions(args.shell, out))?;
+            Ok(Exit::Clean)
+        }
+        Command::Man(args) => {
+            let page = cli::man_page(&args.subcommand).map_err(anyhow::Error::msg)?;
+            write_stdout(|out| page.render(out))?;
+            Ok(Exit::Clean)
+        }
     }
 }
 

@@ -9,6 +9,7 @@ mod changes;
 mod check;
 mod cli;
 mod common;
+mod completions;
 mod crash;
 mod credentials;
 mod history;
