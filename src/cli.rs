@@ -92,10 +92,68 @@ pub fn man_page(path: &[String]) -> Result<clap_mangen::Man, String> {
 
 #[derive(Debug, Subcommand)]
 pub enum SeedCommand {
+    /// Write a new seed manifest from a live page as it is today: its title, URL, date,
+    /// publisher, and every document and link it lists with its section.
+    Init(SeedInitArgs),
     /// Find the manifest's page in web archives (the snapshot closest to its date), match the
     /// snapshot's links to the items' titles, and write the recovered URLs into the manifest
     /// with their evidence.
     Recover(SeedRecoverArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SeedInitArgs {
+    /// The page: an http(s) URL.
+    #[arg(value_parser = http_url)]
+    pub url: url::Url,
+
+    /// Where to write the manifest; it must not exist [default: SEEDS_DIR/<slug of the page
+    /// title>.toml].
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Print the manifest to stdout; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Folder the manifest is written to when -o is not given [default: seeds].
+    #[arg(long, env = "LINKWARD_SEEDS_DIR")]
+    pub seeds_dir: Option<PathBuf>,
+
+    /// Configuration file [default: ./linkward.toml when it exists].
+    #[arg(long, env = "LINKWARD_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Time allowed for one attempt at fetching the page [default: 60s].
+    #[arg(long, env = "LINKWARD_TIMEOUT", value_parser = positive_duration)]
+    pub timeout: Option<Duration>,
+
+    /// Do not fetch or obey robots.txt.
+    #[arg(long, env = "LINKWARD_IGNORE_ROBOTS", num_args = 0..=1, default_missing_value = "true",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub ignore_robots: Option<bool>,
+}
+
+impl SeedInitArgs {
+    pub fn into_config(self) -> Result<Config, ConfigError> {
+        let file = config_file(self.config.as_deref())?;
+        let flags = Settings {
+            seeds_dir: self.seeds_dir,
+            timeout: self.timeout,
+            ignore_robots: self.ignore_robots,
+            ..Settings::default()
+        };
+        Ok(flags.over(file).into_config(Vec::new(), false))
+    }
+}
+
+/// An http(s) URL.
+fn http_url(s: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(s.trim()).map_err(|e| format!("{s:?} is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("{s:?} is not an http(s) URL"));
+    }
+    Ok(url)
 }
 
 #[derive(Debug, clap::Args)]

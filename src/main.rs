@@ -110,6 +110,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Get(args) => get(args),
         Command::Index(args) => index(args),
         Command::Seed(cli::SeedCommand::Recover(args)) => seed_recover(args),
+        Command::Seed(cli::SeedCommand::Init(args)) => seed_init(args),
         Command::Completions(args) => {
             write_stdout(|out| cli::write_completions(args.shell, out))?;
             Ok(Exit::Clean)
@@ -166,6 +167,43 @@ fn get(args: cli::GetArgs) -> anyhow::Result<Exit> {
             }
         }
     }
+    Ok(Exit::Clean)
+}
+
+/// `seed init`: a manifest of the live page, printed (`--dry-run`) or written to a new file.
+fn seed_init(args: cli::SeedInitArgs) -> anyhow::Result<Exit> {
+    use linkward::seed::init;
+    let (url, output, dry_run) = (args.url.clone(), args.output.clone(), args.dry_run);
+    // Refuse before fetching when the file named is there already.
+    if let Some(path) = output
+        .as_deref()
+        .filter(|p| !dry_run && p.symlink_metadata().is_ok())
+    {
+        return Err(linkward::seed::SeedError::Exists(path.to_path_buf()).into());
+    }
+    let config = args.into_config()?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    let today = chrono::Utc::now().date_naive();
+    let manifest = runtime.block_on(linkward::check::init_seed(&config, &url, today))?;
+    let text = init::to_toml(&manifest).map_err(anyhow::Error::msg)?;
+    if dry_run {
+        write_stdout(|out| out.write_all(text.as_bytes()))?;
+        return Ok(Exit::Clean);
+    }
+    let path =
+        output.unwrap_or_else(|| init::default_path(&config.seeds_dir, &manifest.page.title));
+    init::write_new(&path, &text)?;
+    let sections: std::collections::HashSet<_> =
+        manifest.items.iter().map(|i| &i.section).collect();
+    write_stdout(|out| {
+        writeln!(
+            out,
+            "wrote {}: {} items in {} sections from {url}",
+            path.display(),
+            manifest.items.len(),
+            sections.len()
+        )
+    })?;
     Ok(Exit::Clean)
 }
 

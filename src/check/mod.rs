@@ -34,10 +34,12 @@ mod archives;
 mod assemble;
 mod plan;
 mod record;
+mod seed_init;
 mod seed_recover;
 
 use assemble::listed_items;
 use plan::SeedPlan;
+pub use seed_init::init_seed;
 pub use seed_recover::recover_seed;
 
 /// A URL's check in this run and what the report needs of its record after it. One is held

@@ -22,6 +22,7 @@ mod politeness;
 mod properties;
 mod rescue;
 mod safety;
+mod seed_init;
 mod seeds;
 mod test_server;
 mod verify;
