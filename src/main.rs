@@ -187,7 +187,16 @@ fn seed_init(args: cli::SeedInitArgs) -> anyhow::Result<Exit> {
     let manifest = runtime.block_on(linkward::check::init_seed(&config, &url, today))?;
     let text = init::to_toml(&manifest).map_err(anyhow::Error::msg)?;
     if dry_run {
-        write_stdout(|out| out.write_all(text.as_bytes()))?;
+        // TOML escapes C0 controls but may keep C1 ones as they are: a terminal gets neither.
+        let terminal = std::io::stdout().is_terminal();
+        write_stdout(|out| {
+            if terminal {
+                linkward::report::terminal_safe::TerminalSafe::new(out, false)
+                    .write_all(text.as_bytes())
+            } else {
+                out.write_all(text.as_bytes())
+            }
+        })?;
         return Ok(Exit::Clean);
     }
     let path =
