@@ -257,6 +257,19 @@ mod tests {
     }
 
     #[test]
+    fn a_page_without_title_is_named_by_its_url() -> Result<(), Box<dyn std::error::Error>> {
+        let url = Url::parse("http://example.org/ny/node/73?page=1")?;
+        let m = manifest_for(&url, &extract::extract("<p>no links</p>", &url), today());
+        assert_eq!(m.page.title, url.as_str());
+        assert!(m.items.is_empty());
+        assert_eq!(
+            default_path(Path::new("seeds"), &m.page.title),
+            Path::new("seeds").join("http-example-org-ny-node-73-page-1.toml")
+        );
+        Ok(())
+    }
+
+    #[test]
     fn a_title_without_letters_gets_the_fallback_name() {
         assert_eq!(
             default_path(Path::new("seeds"), "移民"),
