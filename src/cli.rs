@@ -44,14 +44,116 @@ pub enum Command {
     /// Work on seed manifests.
     #[command(subcommand)]
     Seed(SeedCommand),
+    /// Print a shell completion script for linkward (bash, zsh, fish, elvish or powershell).
+    Completions(CompletionsArgs),
+    /// Print linkward's man page (roff) to stdout, or a subcommand's (`man seed init`).
+    Man(ManArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct ManArgs {
+    /// The subcommand whose page to print, e.g. `check` or `seed init` [default: linkward(1)].
+    pub subcommand: Vec<String>,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in.
+    pub shell: clap_complete::Shell,
+}
+
+/// Writes the completion script for `shell`, generated from the flags defined here.
+pub fn write_completions(
+    shell: clap_complete::Shell,
+    out: &mut dyn std::io::Write,
+) -> std::io::Result<()> {
+    let mut cmd = <Cli as clap::CommandFactory>::command();
+    let name = cmd.get_name().to_owned();
+    clap_complete::generate(shell, &mut cmd, name, out);
+    Ok(())
+}
+
+/// The man page of `linkward` (`path` empty) or of one of its subcommands (`["seed", "init"]`
+/// is linkward-seed-init(1), the page linkward(1) and linkward-seed(1) refer to), generated from
+/// the flags defined here; `Err` names a subcommand that does not exist.
+pub fn man_page(path: &[String]) -> Result<clap_mangen::Man, String> {
+    let mut cmd = <Cli as clap::CommandFactory>::command().disable_help_subcommand(true);
+    // Building names each subcommand as its page does (display name `linkward-seed-init`).
+    cmd.build();
+    let mut found = cmd;
+    for (i, name) in path.iter().enumerate() {
+        found = found
+            .find_subcommand(name)
+            .cloned()
+            .ok_or_else(|| format!("no subcommand 'linkward {}'", path[..=i].join(" ")))?;
+    }
+    Ok(clap_mangen::Man::new(found).source(concat!("linkward ", env!("CARGO_PKG_VERSION"))))
 }
 
 #[derive(Debug, Subcommand)]
 pub enum SeedCommand {
+    /// Write a new seed manifest from a live page as it is today: its title, URL, date,
+    /// publisher, and every document and link it lists with its section.
+    Init(SeedInitArgs),
     /// Find the manifest's page in web archives (the snapshot closest to its date), match the
     /// snapshot's links to the items' titles, and write the recovered URLs into the manifest
     /// with their evidence.
     Recover(SeedRecoverArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SeedInitArgs {
+    /// The page: an http(s) URL.
+    #[arg(value_parser = http_url)]
+    pub url: url::Url,
+
+    /// Where to write the manifest; it must not exist [default: SEEDS_DIR/<slug of the page
+    /// title>.toml].
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+
+    /// Print the manifest to stdout; write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+
+    /// Folder the manifest is written to when -o is not given [default: seeds].
+    #[arg(long, env = "LINKWARD_SEEDS_DIR")]
+    pub seeds_dir: Option<PathBuf>,
+
+    /// Configuration file [default: ./linkward.toml when it exists].
+    #[arg(long, env = "LINKWARD_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Time allowed for one attempt at fetching the page [default: 60s].
+    #[arg(long, env = "LINKWARD_TIMEOUT", value_parser = positive_duration)]
+    pub timeout: Option<Duration>,
+
+    /// Do not fetch or obey robots.txt.
+    #[arg(long, env = "LINKWARD_IGNORE_ROBOTS", num_args = 0..=1, default_missing_value = "true",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub ignore_robots: Option<bool>,
+}
+
+impl SeedInitArgs {
+    pub fn into_config(self) -> Result<Config, ConfigError> {
+        let file = config_file(self.config.as_deref())?;
+        let flags = Settings {
+            seeds_dir: self.seeds_dir,
+            timeout: self.timeout,
+            ignore_robots: self.ignore_robots,
+            ..Settings::default()
+        };
+        Ok(flags.over(file).into_config(Vec::new(), false))
+    }
+}
+
+/// An http(s) URL.
+fn http_url(s: &str) -> Result<url::Url, String> {
+    let url = url::Url::parse(s.trim()).map_err(|e| format!("{s:?} is not a URL: {e}"))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(format!("{s:?} is not an http(s) URL"));
+    }
+    Ok(url)
 }
 
 #[derive(Debug, clap::Args)]

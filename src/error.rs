@@ -33,6 +33,10 @@ pub enum Error {
     NoArchive(PathBuf),
     #[error("the manifest {} has no [page] url: there is no page to look up in web archives; add the page's URL", .0.display())]
     NoPageUrl(PathBuf),
+    #[error("{url} gave no page to write a manifest from: {why}")]
+    SeedPage { url: String, why: String },
+    #[error("could not make a scratch folder for the page: {0}")]
+    Scratch(std::io::Error),
     #[error("no web archive to ask: --wayback is off and no --timegate is given; give one of them")]
     NoWebArchive,
     #[error("could not read {} while verifying the archive: {source}", path.display())]

@@ -40,6 +40,8 @@ pub struct Link {
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Page {
     pub title: Option<String>,
+    /// Who publishes the page, when its `<meta>` tags say: see [`publisher`].
+    pub publisher: Option<String>,
     pub links: Vec<Link>,
 }
 
@@ -244,7 +246,49 @@ pub fn extract(html: &str, page_url: &Url) -> Page {
             kind,
         });
     }
-    Page { title, links }
+    Page {
+        title,
+        publisher: publisher(&doc),
+        links,
+    }
+}
+
+/// The page's publisher as its `<meta>` tags say, the first found of: Open Graph's site name
+/// (`property="og:site_name"`), Dublin Core's publisher (`name="DC.publisher"` or
+/// `"dcterms.publisher"`), the page's author (`name="author"`). Names match case-insensitively;
+/// the content is whitespace-collapsed and read from at most `MAX_TITLE_BYTES`.
+fn publisher(doc: &Html) -> Option<String> {
+    const KEYS: [&str; 4] = [
+        "og:site_name",
+        "dc.publisher",
+        "dcterms.publisher",
+        "author",
+    ];
+    let sel = Selector::parse("meta[content]").ok()?;
+    let mut best: Option<(usize, String)> = None;
+    for meta in doc.select(&sel) {
+        let el = meta.value();
+        let key = el
+            .attr("property")
+            .or_else(|| el.attr("name"))
+            .unwrap_or("");
+        let Some(rank) = KEYS.iter().position(|k| key.trim().eq_ignore_ascii_case(k)) else {
+            continue;
+        };
+        if best.as_ref().is_some_and(|(r, _)| *r <= rank) {
+            continue;
+        }
+        let content = el.attr("content").unwrap_or("");
+        let mut cut = content.len().min(MAX_TITLE_BYTES);
+        while !content.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        let text = collapse_ws(&content[..cut]);
+        if !text.is_empty() {
+            best = Some((rank, text));
+        }
+    }
+    best.map(|(_, text)| text)
 }
 
 /// Resolves an href; `Url::join` percent-encodes spaces and non-ASCII as browsers do.
@@ -350,6 +394,38 @@ pub(crate) mod tests {
             html,
             &Url::parse("http://example.org/ny/node/73?page=1").expect("constant URL"),
         )
+    }
+
+    #[test]
+    fn the_publisher_is_the_site_name_else_dublin_cores_else_the_author() {
+        let head = |metas: &str| page(&format!("<html><head>{metas}</head><body></body></html>"));
+        assert_eq!(head("").publisher, None);
+        assert_eq!(
+            head(r#"<meta name="Author" content=" Jane   Doe ">"#)
+                .publisher
+                .as_deref(),
+            Some("Jane Doe")
+        );
+        assert_eq!(
+            head(concat!(
+                r#"<meta name="author" content="Jane Doe">"#,
+                r#"<meta name="DC.Publisher" content="UNITAR">"#,
+            ))
+            .publisher
+            .as_deref(),
+            Some("UNITAR")
+        );
+        assert_eq!(
+            head(concat!(
+                r#"<meta name="author" content="Jane Doe">"#,
+                r#"<meta property="og:site_name" content="UNITAR New York Office">"#,
+                r#"<meta name="dcterms.publisher" content="UNITAR">"#,
+            ))
+            .publisher
+            .as_deref(),
+            Some("UNITAR New York Office")
+        );
+        assert_eq!(head(r#"<meta name="author" content="  ">"#).publisher, None);
     }
 
     fn http(link: &Link) -> &str {

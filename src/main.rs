@@ -71,7 +71,15 @@ fn main() -> ExitCode {
                 .next()
                 .unwrap_or("invalid arguments")
                 .trim_start_matches("error: ");
-            eprintln!("linkward: {first} (see 'linkward --help')");
+            // An unknown value of a closed list says which values there are, on the same line.
+            let choices = msg
+                .lines()
+                .map(str::trim)
+                .find_map(|l| l.strip_prefix("[possible values: "))
+                .and_then(|l| l.strip_suffix(']'))
+                .map(|l| format!(": possible values are {l}"))
+                .unwrap_or_default();
+            eprintln!("linkward: {first}{choices} (see 'linkward --help')");
             return Exit::Usage.into();
         }
     };
@@ -102,6 +110,16 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Get(args) => get(args),
         Command::Index(args) => index(args),
         Command::Seed(cli::SeedCommand::Recover(args)) => seed_recover(args),
+        Command::Seed(cli::SeedCommand::Init(args)) => seed_init(args),
+        Command::Completions(args) => {
+            write_stdout(|out| cli::write_completions(args.shell, out))?;
+            Ok(Exit::Clean)
+        }
+        Command::Man(args) => {
+            let page = cli::man_page(&args.subcommand).map_err(anyhow::Error::msg)?;
+            write_stdout(|out| page.render(out))?;
+            Ok(Exit::Clean)
+        }
     }
 }
 
@@ -149,6 +167,52 @@ fn get(args: cli::GetArgs) -> anyhow::Result<Exit> {
             }
         }
     }
+    Ok(Exit::Clean)
+}
+
+/// `seed init`: a manifest of the live page, printed (`--dry-run`) or written to a new file.
+fn seed_init(args: cli::SeedInitArgs) -> anyhow::Result<Exit> {
+    use linkward::seed::init;
+    let (url, output, dry_run) = (args.url.clone(), args.output.clone(), args.dry_run);
+    // Refuse before fetching when the file named is there already.
+    if let Some(path) = output
+        .as_deref()
+        .filter(|p| !dry_run && p.symlink_metadata().is_ok())
+    {
+        return Err(linkward::seed::SeedError::Exists(path.to_path_buf()).into());
+    }
+    let config = args.into_config()?;
+    let runtime = tokio::runtime::Runtime::new()?;
+    let today = chrono::Utc::now().date_naive();
+    let manifest = runtime.block_on(linkward::check::init_seed(&config, &url, today))?;
+    let text = init::to_toml(&manifest).map_err(anyhow::Error::msg)?;
+    if dry_run {
+        // TOML escapes C0 controls but may keep C1 ones as they are: a terminal gets neither.
+        let terminal = std::io::stdout().is_terminal();
+        write_stdout(|out| {
+            if terminal {
+                linkward::report::terminal_safe::TerminalSafe::new(out, false)
+                    .write_all(text.as_bytes())
+            } else {
+                out.write_all(text.as_bytes())
+            }
+        })?;
+        return Ok(Exit::Clean);
+    }
+    let path =
+        output.unwrap_or_else(|| init::default_path(&config.seeds_dir, &manifest.page.title));
+    init::write_new(&path, &text)?;
+    let sections: std::collections::HashSet<_> =
+        manifest.items.iter().map(|i| &i.section).collect();
+    write_stdout(|out| {
+        writeln!(
+            out,
+            "wrote {}: {} items in {} sections from {url}",
+            path.display(),
+            manifest.items.len(),
+            sections.len()
+        )
+    })?;
     Ok(Exit::Clean)
 }
 

@@ -33,9 +33,11 @@ mod archives;
 mod assemble;
 mod plan;
 mod record;
+mod seed_init;
 mod seed_recover;
 
 use plan::SeedPlan;
+pub use seed_init::init_seed;
 pub use seed_recover::recover_seed;
 
 /// A URL's check in this run and what the report needs of its record after it. One is held

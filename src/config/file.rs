@@ -26,7 +26,7 @@ pub enum ConfigError {
 
 /// Noise to drop before a body is fingerprinted: regexes deleted from its text, CSS selectors
 /// whose elements are removed from HTML. Applies to URLs starting with `url`, or to all.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize, serde::Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct IgnoreRule {
     pub url: Option<String>,

@@ -1,9 +1,10 @@
 //! The seed manifest (TOML, format 1): a page's title, URL, date and capture, and the items it
 //! lists, each with zero or more candidate URLs. Parsed and validated here; nothing is fetched.
+//! The same types serialize a manifest (`seed init`), so what is written is what is read.
 
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use url::Url;
 
 use super::SeedError;
@@ -12,7 +13,7 @@ use crate::config::IgnoreRule;
 /// The manifest format this build reads.
 pub const MANIFEST_FORMAT: u32 = 1;
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Manifest {
     pub format: u32,
@@ -20,46 +21,58 @@ pub struct Manifest {
     #[serde(default, rename = "item")]
     pub items: Vec<Item>,
     /// Noise to drop before fingerprinting this seed's pages (all of them, or those under `url`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ignore: Vec<IgnoreRule>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct PageInfo {
     pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// `YYYY-MM-DD`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub date: Option<String>,
     /// A saved copy of the page (text or HTML), relative to the manifest.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub capture: Option<PathBuf>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub publisher: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
 
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Item {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub section: Option<String>,
     pub title: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
     #[serde(default)]
     pub urls: Vec<String>,
     /// Written by `linkward seed recover`: where the item's original URL was found.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub recovered: Option<RecoveredEvidence>,
 }
 
 /// The evidence for a URL recovered from a snapshot of the seed page.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct RecoveredEvidence {
     pub url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub link_text: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub archive: Option<String>,
     /// The snapshot of the seed page the link was found in.
     pub memento: String,
     /// RFC 3339.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub memento_datetime: Option<String>,
 }
 

@@ -1,6 +1,7 @@
 //! Seed inputs (an http(s) URL, a saved HTML file, or a seed manifest) and the entries each one
 //! lists. Deciding what a seed lists is pure; reading files happens only in `resolve`.
 
+pub mod init;
 pub mod manifest;
 pub mod matching;
 
@@ -26,6 +27,13 @@ pub enum SeedError {
     },
     #[error("seed manifest {}: {msg}", path.display())]
     Manifest { path: PathBuf, msg: String },
+    #[error("{} already exists: remove it, or write the manifest elsewhere with -o FILE", .0.display())]
+    Exists(PathBuf),
+    #[error("could not write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
 }
 
 /// Where a seed comes from.
