@@ -19,6 +19,7 @@ pub mod report;
 pub mod rescue;
 pub mod review;
 pub mod seed;
+pub mod slug;
 pub mod store;
 pub mod verify;
 pub mod warc;

@@ -23,12 +23,12 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use sha2::Digest;
 
-use super::slug::{self, Names};
 use super::{ExportError, copy_blob, latest_complete_run, manifest_of};
 use crate::archive::{Archive, FILE_CHUNK};
 use crate::model::Sha256;
 use crate::model::{Recovered, SeedSnapshot};
 use crate::open::open_existing;
+use crate::slug::{self, Names};
 
 /// Our own tag file: what each payload file is a copy of.
 pub const LINKWARD_MANIFEST: &str = "linkward-manifest.tsv";

@@ -7,7 +7,6 @@
 
 pub mod bagit;
 pub mod get;
-pub mod slug;
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};

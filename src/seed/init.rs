@@ -11,8 +11,8 @@ use url::Url;
 
 use super::manifest::{Item, MANIFEST_FORMAT, Manifest, PageInfo};
 use super::{ListedTarget, SeedError};
-use crate::export::slug::slug;
 use crate::extract;
+use crate::slug::slug;
 
 /// The file name stem used when the page's title leaves no slug (a title in a script with no
 /// ASCII folding).
