@@ -2,7 +2,10 @@
 //! recover's reports have their terminal forms in their own modules): grouped by seed and
 //! section, one line per resource (state, HTTP status, title) with its URL beneath and, for a
 //! broken one, what web archives hold of it; the links recovered from a lost seed page's
-//! snapshot; then a one-line summary. Colour only when asked.
+//! snapshot; then a one-line summary (`run 3 (interrupted): …` when a signal or the deadline
+//! stopped it). A web archive that went down in the run is said once, with the count of lookups
+//! it left without an answer, not under every line. Colour only when asked. `Quiet` is the same
+//! report cut to its news, and nothing when there is none.
 
 use crate::report::terminal_safe::TerminalSafe;
 use std::io::{self, Write};
@@ -11,7 +14,8 @@ use console::Style;
 
 use super::formats::{minute, webarchive};
 use super::{Render, ResourceReport, RunReport, SeedReport};
-use crate::model::{Kind, State};
+use crate::model::{ArchiveLookup, Change, Kind, Significance, State};
+use crate::store::RunStatus;
 
 /// The indent of the lines under a resource's first line (state column, status column).
 const UNDER: &str = "                                      ";
@@ -38,6 +42,7 @@ impl Render<RunReport> for Terminal {
     fn render(&self, report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
         let out = &mut TerminalSafe::new(out, self.color);
         let bold = Style::new().force_styling(self.color).bold();
+        let outages = Outages::of(report);
         for seed in &report.seeds {
             let name = seed.title.as_deref().unwrap_or(&seed.seed);
             writeln!(out, "{}  ({})", bold.apply_to(name), seed.seed)?;
@@ -78,7 +83,7 @@ impl Render<RunReport> for Terminal {
                 if let Some(last) = r.redirects.last() {
                     writeln!(out, "    {:<28}      -> {}", "", last.location)?;
                 }
-                web_archives(r, report, out)?;
+                web_archives(r, report, &outages, out)?;
             }
             if !seed.missing_from_page.is_empty() {
                 writeln!(out, "  {}", bold.apply_to("no longer on the live page"))?;
@@ -92,33 +97,185 @@ impl Render<RunReport> for Terminal {
                     writeln!(out, "    + {u}")?;
                 }
             }
-            page_snapshot(seed, &bold, out)?;
+            page_snapshot(seed, &bold, &outages, out)?;
             writeln!(out)?;
         }
         changes_since_last_run(report, &bold, out)?;
-        let s = &report.summary;
-        let elapsed = (report.run.finished - report.run.started).num_milliseconds() as f64 / 1000.0;
-        let mut rescued = Vec::new();
-        if s.snapshots_found > 0 {
-            rescued.push(plural(
-                s.snapshots_found,
-                "snapshot found",
-                "snapshots found",
-            ));
+        outages.render(out)?;
+        summary_line(report, out)
+    }
+}
+
+/// The last line: `run 3: 4 listed, 3 ok, … in 21.5 s`, or `run 3 (interrupted): …`.
+fn summary_line(report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
+    let s = &report.summary;
+    let elapsed = (report.run.finished - report.run.started).num_milliseconds() as f64 / 1000.0;
+    let mut rescued = Vec::new();
+    if s.snapshots_found > 0 {
+        rescued.push(plural(
+            s.snapshots_found,
+            "snapshot found",
+            "snapshots found",
+        ));
+    }
+    if s.recovered > 0 {
+        rescued.push(plural(s.recovered, "copy recovered", "copies recovered"));
+    }
+    let rescued = if rescued.is_empty() {
+        String::new()
+    } else {
+        format!("; web archives: {}", rescued.join(", "))
+    };
+    let interrupted = if report.run.status == RunStatus::Interrupted {
+        " (interrupted)"
+    } else {
+        ""
+    };
+    writeln!(
+        out,
+        "run {}{interrupted}: {} listed, {} ok, {} redirected, {} broken, {} skipped, {} unresolved in {elapsed:.1} s{rescued}",
+        report.run.id, s.total, s.ok, s.redirected, s.broken, s.skipped, s.unresolved
+    )
+}
+
+/// `check --quiet` on a terminal: only the news of the run (see `RunReport::has_news`): what broke,
+/// moved, changed in content or recovered, with its URL; each seed's list changes; then the
+/// summary line, which says when the run was interrupted. Nothing at all when there is no news.
+pub struct Quiet {
+    pub color: bool,
+}
+
+impl Render<RunReport> for Quiet {
+    fn render(&self, report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
+        if !report.has_news() {
+            return Ok(());
         }
-        if s.recovered > 0 {
-            rescued.push(plural(s.recovered, "copy recovered", "copies recovered"));
+        let out = &mut TerminalSafe::new(out, self.color);
+        for r in report.resources.iter().filter(|r| r.is_news()) {
+            let change = r.news_change().map_or("", Change::as_str);
+            let label = match (r.news_change(), r.reason) {
+                (Some(Change::NewlyBroken), Some(reason)) => format!("{change} ({reason})"),
+                _ => change.to_string(),
+            };
+            let title = r
+                .title
+                .as_deref()
+                .filter(|t| !t.is_empty())
+                .unwrap_or("(untitled)");
+            writeln!(out, "{label:<28} {title}")?;
+            if let Some(url) = &r.url {
+                writeln!(out, "{:<28} {url}", "")?;
+            }
+            let to = r
+                .final_url
+                .as_deref()
+                .filter(|u| Some(*u) != r.url.as_deref());
+            if let (Some(Change::Moved), Some(to)) = (r.change, to) {
+                writeln!(out, "{:<28} -> {to}", "")?;
+            }
         }
-        let rescued = if rescued.is_empty() {
-            String::new()
-        } else {
-            format!("; web archives: {}", rescued.join(", "))
+        for s in report.seeds.iter().filter(|s| !s.changes.is_empty()) {
+            let seed = s.title.as_deref().unwrap_or(&s.seed);
+            for i in &s.changes.added_to_page {
+                writeln!(out, "{:<28} {} ({seed})", "added to the page", i.title)?;
+            }
+            for i in &s.changes.removed_from_page {
+                writeln!(out, "{:<28} {} ({seed})", "removed from the page", i.title)?;
+            }
+            for (before, now) in &s.changes.href_changed {
+                writeln!(
+                    out,
+                    "{:<28} {}: {} -> {} ({seed})",
+                    "href changed",
+                    now.title,
+                    before.url.as_deref().unwrap_or("-"),
+                    now.url.as_deref().unwrap_or("-")
+                )?;
+            }
+        }
+        summary_line(report, out)
+    }
+}
+
+/// Web archives that could not be reached in this run: once one is marked down, every later
+/// lookup skips it with a note (`wayback: not asked again in this run (…)`), and the lookups made
+/// while it went down carry the error itself. Said once, with the count of lookups left without
+/// its answer, instead of under each broken line. The JSON keeps every note.
+struct Outages {
+    /// Per archive that went down: why (the first reason recorded), and how many lookups.
+    down: Vec<(String, String, usize)>,
+}
+
+/// How a lookup's note says that an archive was skipped because it was down.
+const NOT_ASKED_AGAIN: &str = "not asked again in this run (";
+
+impl Outages {
+    fn of(report: &RunReport) -> Outages {
+        let lookups = report
+            .resources
+            .iter()
+            .filter_map(|r| r.archive_lookup.as_deref())
+            .chain(report.seeds.iter().filter_map(|s| s.page_lookup.as_ref()));
+        let mut down: Vec<(String, String, usize)> = Vec::new();
+        for lookup in lookups.clone() {
+            for note in &lookup.notes {
+                let Some((name, rest)) = note.split_once(": ") else {
+                    continue;
+                };
+                let Some(why) = rest
+                    .strip_prefix(NOT_ASKED_AGAIN)
+                    .and_then(|w| w.strip_suffix(')'))
+                else {
+                    continue;
+                };
+                if !down.iter().any(|(n, _, _)| n == name) {
+                    down.push((name.to_owned(), why.to_owned(), 0));
+                }
+            }
+        }
+        for (name, _, count) in &mut down {
+            *count = lookups
+                .clone()
+                .filter(|l| l.notes.iter().any(|n| Self::folds(name, n)))
+                .count();
+        }
+        Outages { down }
+    }
+
+    /// Whether `note` is archive `name` failing to answer: skipped as down, or the error of a
+    /// question asked while it went down (anything but an answer about the resource).
+    fn folds(name: &str, note: &str) -> bool {
+        let Some(rest) = note.strip_prefix(name).and_then(|r| r.strip_prefix(": ")) else {
+            return false;
         };
-        writeln!(
-            out,
-            "run {}: {} listed, {} ok, {} redirected, {} broken, {} skipped, {} unresolved in {elapsed:.1} s{rescued}",
-            report.run.id, s.total, s.ok, s.redirected, s.broken, s.skipped, s.unresolved
-        )
+        !(rest == "no snapshot"
+            || rest.starts_with("the closest capture (")
+            || rest.contains(" could not be recovered on "))
+    }
+
+    /// `lookup` without the notes said once at the end.
+    fn trim(&self, lookup: &ArchiveLookup) -> ArchiveLookup {
+        let mut trimmed = lookup.clone();
+        trimmed
+            .notes
+            .retain(|n| !self.down.iter().any(|(name, _, _)| Self::folds(name, n)));
+        trimmed
+    }
+
+    fn render(&self, out: &mut dyn Write) -> io::Result<()> {
+        for (name, why, count) in &self.down {
+            writeln!(
+                out,
+                "{name} unreachable in this run ({}): {}",
+                webarchive::brief(why),
+                plural(
+                    *count as u64,
+                    "lookup without its answer",
+                    "lookups without its answer"
+                )
+            )?;
+        }
+        Ok(())
     }
 }
 
@@ -128,8 +285,14 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 
 /// Under a broken resource: the closest snapshot web archives hold, or that none exists, and
 /// the copy recovered from one that our archive holds (said to be older when it is).
-fn web_archives(r: &ResourceReport, report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
-    if let Some(lookup) = &r.archive_lookup {
+fn web_archives(
+    r: &ResourceReport,
+    report: &RunReport,
+    outages: &Outages,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    if let Some(lookup) = r.archive_lookup.as_deref() {
+        let lookup = &outages.trim(lookup);
         let cached = if lookup.cached { ", cached answer" } else { "" };
         match &lookup.snapshot {
             Some(s) => writeln!(
@@ -167,10 +330,16 @@ fn web_archives(r: &ResourceReport, report: &RunReport, out: &mut dyn Write) -> 
 
 /// Under a seed whose page is gone: the links its snapshot gave back, matched to the titles the
 /// seed lists (each is checked above like any listed link).
-fn page_snapshot(seed: &SeedReport, bold: &Style, out: &mut dyn Write) -> io::Result<()> {
+fn page_snapshot(
+    seed: &SeedReport,
+    bold: &Style,
+    outages: &Outages,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let Some(lookup) = &seed.page_lookup else {
         return Ok(());
     };
+    let lookup = &outages.trim(lookup);
     match &lookup.snapshot {
         Some(s) => {
             writeln!(
@@ -202,7 +371,6 @@ fn page_snapshot(seed: &SeedReport, bold: &Style, out: &mut dyn Write) -> io::Re
 
 /// The end of `check`'s output: what is different since the previous run.
 fn changes_since_last_run(report: &RunReport, bold: &Style, out: &mut dyn Write) -> io::Result<()> {
-    use crate::model::{Change, Significance};
     // Markup-only and volatile changes are history, not news: counted, not listed.
     let minor = |r: &&crate::report::ResourceReport| {
         r.change == Some(Change::Changed)
