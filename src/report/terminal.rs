@@ -253,6 +253,15 @@ impl Outages {
             || rest.contains(" could not be recovered on "))
     }
 
+    /// The archives down in this run that left `lookup` without their answer.
+    fn names_in(&self, lookup: &ArchiveLookup) -> Vec<&str> {
+        self.down
+            .iter()
+            .filter(|(name, _, _)| lookup.notes.iter().any(|n| Self::folds(name, n)))
+            .map(|(name, _, _)| name.as_str())
+            .collect()
+    }
+
     /// `lookup` without the notes said once at the end.
     fn trim(&self, lookup: &ArchiveLookup) -> ArchiveLookup {
         let mut trimmed = lookup.clone();
@@ -291,9 +300,16 @@ fn web_archives(
     outages: &Outages,
     out: &mut dyn Write,
 ) -> io::Result<()> {
-    if let Some(lookup) = r.archive_lookup.as_deref() {
-        let lookup = &outages.trim(lookup);
+    if let Some(asked) = r.archive_lookup.as_deref() {
+        let lookup = &outages.trim(asked);
         let cached = if lookup.cached { ", cached answer" } else { "" };
+        // The archives that were down: named here, their error said once at the end.
+        let down = outages.names_in(asked);
+        let down = if down.is_empty() {
+            String::new()
+        } else {
+            format!(" ({} unreachable)", down.join(", "))
+        };
         match &lookup.snapshot {
             Some(s) => writeln!(
                 out,
@@ -301,7 +317,7 @@ fn web_archives(
                 s.url,
                 webarchive::snapshot_label(s)
             )?,
-            None => writeln!(out, "{UNDER}{}{cached}", webarchive::absence(lookup))?,
+            None => writeln!(out, "{UNDER}{}{cached}{down}", webarchive::absence(lookup))?,
         }
         if lookup.snapshot.is_some() {
             for note in webarchive::notes(lookup) {

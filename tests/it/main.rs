@@ -11,6 +11,7 @@ mod cli;
 mod common;
 mod crash;
 mod credentials;
+mod cron;
 mod history;
 mod hostile;
 mod index;
