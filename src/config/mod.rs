@@ -342,4 +342,24 @@ mod tests {
         assert!(parse_size("big").is_err());
         Ok(())
     }
+
+    #[test]
+    fn fail_on_names_a_state_or_a_change() {
+        assert_eq!(FailOn::parse("broken"), Ok(FailOn::State(State::Broken)));
+        assert_eq!(
+            FailOn::parse(" newly-broken"),
+            Ok(FailOn::Change(Change::NewlyBroken))
+        );
+        for change in Change::ALL {
+            assert_eq!(FailOn::parse(change.as_str()), Ok(FailOn::Change(change)));
+        }
+        for state in State::ALL {
+            assert_eq!(FailOn::parse(state.as_str()), Ok(FailOn::State(state)));
+        }
+        let err = FailOn::parse("borken").err().unwrap_or_default();
+        assert!(
+            err.contains("borken") && err.contains("newly-broken"),
+            "{err}"
+        );
+    }
 }

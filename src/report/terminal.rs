@@ -654,4 +654,99 @@ mod tests {
             "  the page's snapshot\n    no snapshot in wayback: its links could not be recovered\n"
         ), "{text}");
     }
+
+    #[test]
+    fn fail_on_takes_states_and_changes_and_a_change_counts_in_its_run_only() {
+        use crate::config::FailOn;
+        let on = |names: &[&str]| -> Vec<FailOn> {
+            names.iter().filter_map(|n| FailOn::parse(n).ok()).collect()
+        };
+        let with = |change: Change| {
+            let mut r = broken("http://h/p.pdf", "P");
+            r.change = Some(change);
+            r
+        };
+        let newly = with(Change::NewlyBroken);
+        let still = with(Change::StillBroken);
+        let failing = with(Change::Failing);
+        let first = with(Change::New);
+        assert!(newly.fails(&on(&["newly-broken"])));
+        assert!(!still.fails(&on(&["newly-broken"])));
+        assert!(still.fails(&on(&["moved", "broken"])));
+        assert!(still.fails(&on(&["still-broken"])));
+        // Failing, below --confirm: no alarm for the state, only when asked for by name.
+        assert!(!failing.fails(&on(&["broken"])));
+        assert!(failing.fails(&on(&["failing"])));
+        // Broken at its first check: newly broken, as the change report says.
+        assert!(first.fails(&on(&["newly-broken"])));
+        assert!(!first.fails(&on(&["new"])));
+        let mut volatile = with(Change::Changed);
+        volatile.state = State::Ok;
+        volatile.significance = Some(Significance::Volatile);
+        let mut content = volatile.clone();
+        content.significance = Some(Significance::Content);
+        assert!(!volatile.fails(&on(&["changed"])) && !volatile.is_news());
+        assert!(content.fails(&on(&["changed"])) && content.is_news());
+    }
+
+    #[test]
+    fn quiet_says_nothing_without_news_and_an_interrupted_run_is_news() {
+        let mut still = broken("http://h/p.pdf", "P");
+        still.change = Some(Change::StillBroken);
+        let mut quiet = report(vec![still], seed(), Summary::default());
+        let text = |r: &RunReport| {
+            let mut out = Vec::new();
+            assert!(Quiet { color: false }.render(r, &mut out).is_ok());
+            String::from_utf8_lossy(&out).into_owned()
+        };
+        assert_eq!(text(&quiet), "");
+        quiet.run.status = RunStatus::Interrupted;
+        assert_eq!(
+            text(&quiet),
+            "run 3 (interrupted): 0 listed, 0 ok, 0 redirected, 0 broken, 0 skipped, 0 unresolved in 60.0 s\n"
+        );
+    }
+
+    #[test]
+    fn an_archive_down_for_many_lookups_is_said_once_with_the_count() {
+        let why = "error sending request for url (http://archive.example/)";
+        let mut first = broken("http://h/1.pdf", "One");
+        first.archive_lookup = Some(Box::new(lookup(None, &[&format!("wayback: {why}")])));
+        let skipped = format!("wayback: not asked again in this run ({why})");
+        let mut rest: Vec<ResourceReport> = (2..=4)
+            .map(|i| {
+                let mut r = broken(&format!("http://h/{i}.pdf"), "Other");
+                r.archive_lookup = Some(Box::new(lookup(
+                    None,
+                    &[&skipped, "http://tg/: no snapshot"],
+                )));
+                r
+            })
+            .collect();
+        rest.insert(0, first);
+        let text = render(&report(rest, seed(), Summary::default()));
+        assert_eq!(
+            text.matches(&format!(
+                "wayback unreachable in this run ({why}): 4 lookups without its answer\n"
+            ))
+            .count(),
+            1,
+            "{text}"
+        );
+        assert!(!text.contains("not asked again"), "{text}");
+        assert_eq!(
+            text.matches(&format!(
+                "{UNDER}no snapshot in http://tg/ (wayback unreachable)\n"
+            ))
+            .count(),
+            3,
+            "{text}"
+        );
+        assert_eq!(
+            text.matches(&format!("{UNDER}no snapshot found (wayback unreachable)\n"))
+                .count(),
+            1,
+            "{text}"
+        );
+    }
 }

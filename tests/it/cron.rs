@@ -11,12 +11,16 @@ use crate::common::{Behaviour, Linkward, TestServer, pdf};
 
 const A: &str = "/docs/a.pdf";
 const B: &str = "/docs/b.pdf";
+/// A link that redirects (302) to A, and later elsewhere.
+const LINK: &str = "/docs/link";
 
-/// Two documents that answer; the seed lists them as "Document 0" (A) and "Document 1" (B).
+/// Two documents that answer and a link that redirects (302) to the first; a seed of
+/// `seed_listing` lists them as "Document 0" (A), "Document 1" (B) and "Document 2" (LINK).
 async fn site() -> TestServer {
     TestServer::start([
         (A, Behaviour::ok("application/pdf", pdf("A"))),
         (B, Behaviour::ok("application/pdf", pdf("B"))),
+        (LINK, Behaviour::redirect(302, A)),
     ])
     .await
 }
@@ -49,7 +53,7 @@ async fn quiet_prints_nothing_without_news_and_the_news_line_when_something_brea
     let server = site().await;
     let linkward = Linkward::new();
     let (a, b) = (server.url(A), server.url(B));
-    let seed = linkward.seed_listing(&[a.clone(), b.clone()]);
+    let seed = linkward.seed_listing(&[a.clone(), b.clone(), server.url(LINK)]);
 
     // Run 1: everything is new and works; run 2: nothing changed. Nothing to say, either time.
     let run = check_env(&linkward, &seed, &[], &["--quiet"]).await;
@@ -121,6 +125,17 @@ async fn quiet_prints_nothing_without_news_and_the_news_line_when_something_brea
         "{}",
         run.dump()
     );
+
+    // Run 8: the link to the third document now redirects elsewhere: moved, with where to.
+    server.set_route(LINK, Behaviour::redirect(302, B));
+    let run = check_env(&linkward, &seed, &[], &["--quiet", "--fail-on", "moved"]).await;
+    assert_eq!(run.code, Some(1), "{}", run.dump());
+    let lines: Vec<&str> = run.stdout.lines().collect();
+    assert_eq!(lines.len(), 4, "{}", run.dump());
+    assert_eq!(lines[0], format!("{:<28} Document 2", "moved"));
+    assert_eq!(lines[1], format!("{:<28} {}", "", server.url(LINK)));
+    assert_eq!(lines[2], format!("{:<28} -> {b}", ""));
+    assert!(lines[3].starts_with("run 8: "), "{}", run.dump());
 }
 
 #[tokio::test]
