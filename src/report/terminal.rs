@@ -14,7 +14,7 @@ use console::Style;
 
 use super::formats::{minute, webarchive};
 use super::{Render, ResourceReport, RunReport, SeedReport};
-use crate::model::{ArchiveLookup, Change, Kind, Significance, State};
+use crate::model::{ArchiveLookup, Change, Kind, Reason, Significance, State};
 use crate::store::RunStatus;
 
 /// The indent of the lines under a resource's first line (state column, status column).
@@ -201,9 +201,13 @@ impl Render<RunReport> for Quiet {
 /// lookup skips it with a note (`wayback: not asked again in this run (…)`), and the lookups made
 /// while it went down carry the error itself. Said once, with the count of lookups left without
 /// its answer, instead of under each broken line. The JSON keeps every note.
+/// Hosts too: links on one host that could not be reached (DNS, connection, TLS, timeout) keep
+/// their `broken dns` label, and the host is said once with the count of its links.
 struct Outages {
     /// Per archive that went down: why (the first reason recorded), and how many lookups.
     down: Vec<(String, String, usize)>,
+    /// Per host and network reason, with two links or more: how many links.
+    hosts: Vec<(String, Reason, usize)>,
 }
 
 /// How a lookup's note says that an archive was skipped because it was down.
@@ -233,13 +237,37 @@ impl Outages {
                 }
             }
         }
+        let mut hosts: Vec<(String, Reason, usize)> = Vec::new();
+        for r in &report.resources {
+            let Some(reason @ (Reason::Dns | Reason::Connect | Reason::Tls | Reason::Timeout)) =
+                r.reason
+            else {
+                continue;
+            };
+            let Some(host) = r
+                .url
+                .as_deref()
+                .and_then(|u| url::Url::parse(u).ok())
+                .and_then(|u| u.host_str().map(str::to_owned))
+            else {
+                continue;
+            };
+            match hosts
+                .iter_mut()
+                .find(|(h, why, _)| *h == host && *why == reason)
+            {
+                Some((_, _, count)) => *count += 1,
+                None => hosts.push((host, reason, 1)),
+            }
+        }
+        hosts.retain(|(_, _, count)| *count > 1);
         for (name, _, count) in &mut down {
             *count = lookups
                 .clone()
                 .filter(|l| l.notes.iter().any(|n| Self::folds(name, n)))
                 .count();
         }
-        Outages { down }
+        Outages { down, hosts }
     }
 
     /// Whether `note` is archive `name` failing to answer: skipped as down, or the error of a
@@ -282,6 +310,13 @@ impl Outages {
                     "lookup without its answer",
                     "lookups without its answer"
                 )
+            )?;
+        }
+        for (host, reason, count) in &self.hosts {
+            writeln!(
+                out,
+                "{host} unreachable in this run ({reason}): {}",
+                plural(*count as u64, "link", "links")
             )?;
         }
         Ok(())
@@ -746,6 +781,32 @@ mod tests {
             text.matches(&format!("{UNDER}no snapshot found (wayback unreachable)\n"))
                 .count(),
             1,
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_host_unreachable_for_several_links_is_said_once_and_one_link_alone_is_not() {
+        let down = |url: &str, reason: Reason| {
+            let mut r = broken(url, "Doc");
+            r.reason = Some(reason);
+            r.http_status = None;
+            r
+        };
+        let resources = vec![
+            down("http://gone.example/1.pdf", Reason::Dns),
+            down("http://gone.example/2.pdf", Reason::Dns),
+            down("http://slow.example/1.pdf", Reason::Timeout),
+            broken("http://gone.example/3.pdf", "Missing"),
+        ];
+        let text = render(&report(resources, seed(), Summary::default()));
+        let said: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("unreachable in this run"))
+            .collect();
+        assert_eq!(
+            said,
+            ["gone.example unreachable in this run (dns): 2 links"],
             "{text}"
         );
     }

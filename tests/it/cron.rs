@@ -352,3 +352,40 @@ async fn report_quiet_prints_only_news_and_nothing_when_there_is_none() {
         run.dump()
     );
 }
+
+#[tokio::test]
+async fn a_host_that_refuses_every_connection_is_said_once_with_its_count() {
+    // A port nothing listens on: every connection to it is refused.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port");
+    let server = site().await;
+    let linkward = Linkward::new();
+    let mut urls: Vec<String> = (1..=3)
+        .map(|i| format!("http://127.0.0.1:{port}/docs/{i}.pdf"))
+        .collect();
+    urls.push(server.url(A));
+    let seed = linkward.seed_listing(&urls);
+
+    let run = check_env(&linkward, &seed, &[], &[]).await;
+    assert_eq!(run.code, Some(1), "{}", run.dump());
+    let said: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.contains("unreachable in this run"))
+        .collect();
+    assert_eq!(
+        said,
+        ["127.0.0.1 unreachable in this run (connect): 3 links"],
+        "{}",
+        run.dump()
+    );
+    // Each link keeps its own line and label.
+    assert_eq!(
+        run.stdout.matches("broken connect").count(),
+        3,
+        "{}",
+        run.dump()
+    );
+}
