@@ -14,7 +14,7 @@ use console::Style;
 
 use super::formats::{minute, webarchive};
 use super::{Render, ResourceReport, RunReport, SeedReport};
-use crate::model::{ArchiveLookup, Change, Kind, Reason, Significance, State};
+use crate::model::{ArchiveLookup, Change, Kind, NOT_ASKED_AGAIN, Reason, Significance, State};
 use crate::store::RunStatus;
 
 /// The indent of the lines under a resource's first line (state column, status column).
@@ -210,9 +210,6 @@ struct Outages {
     hosts: Vec<(String, Reason, usize)>,
 }
 
-/// How a lookup's note says that an archive was skipped because it was down.
-const NOT_ASKED_AGAIN: &str = "not asked again in this run (";
-
 impl Outages {
     fn of(report: &RunReport) -> Outages {
         let lookups = report
@@ -228,6 +225,7 @@ impl Outages {
                 };
                 let Some(why) = rest
                     .strip_prefix(NOT_ASKED_AGAIN)
+                    .and_then(|w| w.strip_prefix(" ("))
                     .and_then(|w| w.strip_suffix(')'))
                 else {
                     continue;
