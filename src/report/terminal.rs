@@ -808,4 +808,43 @@ mod tests {
             "{text}"
         );
     }
+
+    #[test]
+    fn quiet_lists_content_changes_and_seed_list_changes_but_not_markup_changes() {
+        let ok = |url: &str, title: &str, significance: Significance| {
+            let mut r = broken(url, title);
+            r.state = State::Ok;
+            r.reason = None;
+            r.http_status = Some(200);
+            r.change = Some(Change::Changed);
+            r.significance = Some(significance);
+            r
+        };
+        let mut s = seed();
+        s.changes.added_to_page.push(crate::model::ListedItem {
+            title: "Annex".into(),
+            section: None,
+            url: Some("http://h/annex.pdf".into()),
+        });
+        let resources = vec![
+            ok("http://h/notes.html", "Notes", Significance::Content),
+            ok("http://h/news.html", "News", Significance::Volatile),
+        ];
+        let mut out = Vec::new();
+        let quiet = report(resources, s, Summary::default());
+        assert!(Quiet { color: false }.render(&quiet, &mut out).is_ok());
+        let text = String::from_utf8_lossy(&out);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[..3],
+            [
+                format!("{:<28} Notes", "changed"),
+                format!("{:<28} http://h/notes.html", ""),
+                format!("{:<28} Annex (Seminar)", "added to the page"),
+            ],
+            "{text}"
+        );
+        assert_eq!(lines.len(), 4, "{text}");
+        assert!(lines[3].starts_with("run 3: "), "{text}");
+    }
 }
