@@ -9,7 +9,7 @@
 //! One trait, `Render<D>`: a format is a type implementing it for each document `D` it writes,
 //! `fn render(&self, doc: &D, out: &mut dyn Write) -> io::Result<()>`.
 //!
-//! - `RunReport` (here; its terminal form in terminal.rs): `Terminal`, `Json`;
+//! - `RunReport` (here; its terminal form in terminal/): `Terminal`, `Json`;
 //! - `History` (history.rs), `VerifyReport` (verify.rs), `SeedRecovery` (seed_recovery.rs):
 //!   `Terminal`, `Json`;
 //! - `ChangeReport` (changes.rs): `Markdown`, `Html`, `Junit`, `Atom` (a module each in formats/),
@@ -17,7 +17,7 @@
 //! - `IndexPage`, the page of `ARCHIVE/index.html` (index_html.rs): `Html`.
 //!
 //! `Json` (json.rs) is one impl for every document, by serde. A document's terminal form sits in
-//! the document's module (the run report's in terminal.rs); each change report format has its
+//! the document's module (the run report's in terminal/); each change report format has its
 //! module in formats/. Callers choose with `renderer(Format, color)` (the `--format` of check,
 //! history, verify and seed recover), `formats::renderer(ReportFormat)` (`report --format`), or by
 //! naming the format (`Html` for index.html). A new format is one type and its impls; a new

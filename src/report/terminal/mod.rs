@@ -3,19 +3,25 @@
 //! section, one line per resource (state, HTTP status, title) with its URL beneath and, for a
 //! broken one, what web archives hold of it; the links recovered from a lost seed page's
 //! snapshot; then a one-line summary (`run 3 (interrupted): …` when a signal or the deadline
-//! stopped it). A web archive that went down in the run is said once, with the count of lookups
-//! it left without an answer, not under every line. Colour only when asked. `Quiet` is the same
-//! report cut to its news, and nothing when there is none.
+//! stopped it). What failed for many lines (a web archive down, a host unreachable) is said
+//! once with its count (outages.rs), not under every line. Colour only when asked. `Quiet`
+//! (quiet.rs) is the same report cut to its news, and nothing when there is none.
 
 use crate::report::terminal_safe::TerminalSafe;
 use std::io::{self, Write};
 
 use console::Style;
 
+mod outages;
+mod quiet;
+
+pub use quiet::Quiet;
+
 use super::formats::{minute, webarchive};
 use super::{Render, ResourceReport, RunReport, SeedReport};
-use crate::model::{ArchiveLookup, Change, Kind, NOT_ASKED_AGAIN, Reason, Significance, State};
+use crate::model::{Change, Kind, Significance, State};
 use crate::store::RunStatus;
+use outages::Outages;
 
 /// The indent of the lines under a resource's first line (state column, status column).
 const UNDER: &str = "                                      ";
@@ -136,189 +142,6 @@ fn summary_line(report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
         "run {}{interrupted}: {} listed, {} ok, {} redirected, {} broken, {} skipped, {} unresolved in {elapsed:.1} s{rescued}",
         report.run.id, s.total, s.ok, s.redirected, s.broken, s.skipped, s.unresolved
     )
-}
-
-/// `check --quiet` on a terminal: only the news of the run (see `RunReport::has_news`): what broke,
-/// moved, changed in content or recovered, with its URL; each seed's list changes; then the
-/// summary line, which says when the run was interrupted. Nothing at all when there is no news.
-pub struct Quiet {
-    pub color: bool,
-}
-
-impl Render<RunReport> for Quiet {
-    fn render(&self, report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
-        if !report.has_news() {
-            return Ok(());
-        }
-        let out = &mut TerminalSafe::new(out, self.color);
-        for r in report.resources.iter().filter(|r| r.is_news()) {
-            let change = r.news_change().map_or("", Change::as_str);
-            let label = match (r.news_change(), r.reason) {
-                (Some(Change::NewlyBroken), Some(reason)) => format!("{change} ({reason})"),
-                _ => change.to_string(),
-            };
-            let title = r
-                .title
-                .as_deref()
-                .filter(|t| !t.is_empty())
-                .unwrap_or("(untitled)");
-            writeln!(out, "{label:<28} {title}")?;
-            if let Some(url) = &r.url {
-                writeln!(out, "{:<28} {url}", "")?;
-            }
-            let to = r
-                .final_url
-                .as_deref()
-                .filter(|u| Some(*u) != r.url.as_deref());
-            if let (Some(Change::Moved), Some(to)) = (r.change, to) {
-                writeln!(out, "{:<28} -> {to}", "")?;
-            }
-        }
-        for s in report.seeds.iter().filter(|s| !s.changes.is_empty()) {
-            let seed = s.title.as_deref().unwrap_or(&s.seed);
-            for i in &s.changes.added_to_page {
-                writeln!(out, "{:<28} {} ({seed})", "added to the page", i.title)?;
-            }
-            for i in &s.changes.removed_from_page {
-                writeln!(out, "{:<28} {} ({seed})", "removed from the page", i.title)?;
-            }
-            for (before, now) in &s.changes.href_changed {
-                writeln!(
-                    out,
-                    "{:<28} {}: {} -> {} ({seed})",
-                    "href changed",
-                    now.title,
-                    before.url.as_deref().unwrap_or("-"),
-                    now.url.as_deref().unwrap_or("-")
-                )?;
-            }
-        }
-        summary_line(report, out)
-    }
-}
-
-/// Web archives that could not be reached in this run: once one is marked down, every later
-/// lookup skips it with a note (`wayback: not asked again in this run (…)`), and the lookups made
-/// while it went down carry the error itself. Said once, with the count of lookups left without
-/// its answer, instead of under each broken line. The JSON keeps every note.
-/// Hosts too: links on one host that could not be reached (DNS, connection, TLS, timeout) keep
-/// their `broken dns` label, and the host is said once with the count of its links.
-struct Outages {
-    /// Per archive that went down: why (the first reason recorded), and how many lookups.
-    down: Vec<(String, String, usize)>,
-    /// Per host and network reason, with two links or more: how many links.
-    hosts: Vec<(String, Reason, usize)>,
-}
-
-impl Outages {
-    fn of(report: &RunReport) -> Outages {
-        let lookups = report
-            .resources
-            .iter()
-            .filter_map(|r| r.archive_lookup.as_deref())
-            .chain(report.seeds.iter().filter_map(|s| s.page_lookup.as_ref()));
-        let mut down: Vec<(String, String, usize)> = Vec::new();
-        for lookup in lookups.clone() {
-            for note in &lookup.notes {
-                let Some((name, rest)) = note.split_once(": ") else {
-                    continue;
-                };
-                let Some(why) = rest
-                    .strip_prefix(NOT_ASKED_AGAIN)
-                    .and_then(|w| w.strip_prefix(" ("))
-                    .and_then(|w| w.strip_suffix(')'))
-                else {
-                    continue;
-                };
-                if !down.iter().any(|(n, _, _)| n == name) {
-                    down.push((name.to_owned(), why.to_owned(), 0));
-                }
-            }
-        }
-        let mut hosts: Vec<(String, Reason, usize)> = Vec::new();
-        for r in &report.resources {
-            let Some(reason @ (Reason::Dns | Reason::Connect | Reason::Tls | Reason::Timeout)) =
-                r.reason
-            else {
-                continue;
-            };
-            let Some(host) = r
-                .url
-                .as_deref()
-                .and_then(|u| url::Url::parse(u).ok())
-                .and_then(|u| u.host_str().map(str::to_owned))
-            else {
-                continue;
-            };
-            match hosts
-                .iter_mut()
-                .find(|(h, why, _)| *h == host && *why == reason)
-            {
-                Some((_, _, count)) => *count += 1,
-                None => hosts.push((host, reason, 1)),
-            }
-        }
-        hosts.retain(|(_, _, count)| *count > 1);
-        for (name, _, count) in &mut down {
-            *count = lookups
-                .clone()
-                .filter(|l| l.notes.iter().any(|n| Self::folds(name, n)))
-                .count();
-        }
-        Outages { down, hosts }
-    }
-
-    /// Whether `note` is archive `name` failing to answer: skipped as down, or the error of a
-    /// question asked while it went down (anything but an answer about the resource).
-    fn folds(name: &str, note: &str) -> bool {
-        let Some(rest) = note.strip_prefix(name).and_then(|r| r.strip_prefix(": ")) else {
-            return false;
-        };
-        !(rest == "no snapshot"
-            || rest.starts_with("the closest capture (")
-            || rest.contains(" could not be recovered on "))
-    }
-
-    /// The archives down in this run that left `lookup` without their answer.
-    fn names_in(&self, lookup: &ArchiveLookup) -> Vec<&str> {
-        self.down
-            .iter()
-            .filter(|(name, _, _)| lookup.notes.iter().any(|n| Self::folds(name, n)))
-            .map(|(name, _, _)| name.as_str())
-            .collect()
-    }
-
-    /// `lookup` without the notes said once at the end.
-    fn trim(&self, lookup: &ArchiveLookup) -> ArchiveLookup {
-        let mut trimmed = lookup.clone();
-        trimmed
-            .notes
-            .retain(|n| !self.down.iter().any(|(name, _, _)| Self::folds(name, n)));
-        trimmed
-    }
-
-    fn render(&self, out: &mut dyn Write) -> io::Result<()> {
-        for (name, why, count) in &self.down {
-            writeln!(
-                out,
-                "{name} unreachable in this run ({}): {}",
-                webarchive::brief(why),
-                plural(
-                    *count as u64,
-                    "lookup without its answer",
-                    "lookups without its answer"
-                )
-            )?;
-        }
-        for (host, reason, count) in &self.hosts {
-            writeln!(
-                out,
-                "{host} unreachable in this run ({reason}): {}",
-                plural(*count as u64, "link", "links")
-            )?;
-        }
-        Ok(())
-    }
 }
 
 fn plural(n: u64, one: &str, many: &str) -> String {
