@@ -275,9 +275,28 @@ pub struct ReportArgs {
     /// POST the JSON change report to this webhook when anything changed.
     #[arg(long, env = "LINKWARD_NOTIFY")]
     pub notify: Option<url::Url>,
+
+    /// Print only news (newly broken, moved, changed, recovered, seed list changes, an
+    /// interrupted run), and nothing at all when there is none.
+    #[arg(short = 'q', long, env = "LINKWARD_QUIET", num_args = 0..=1, require_equals = true,
+          default_missing_value = "true",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub quiet: Option<bool>,
+
+    /// Configuration file, read for its `quiet` key [default: ./linkward.toml when it exists].
+    #[arg(long, env = "LINKWARD_CONFIG")]
+    pub config: Option<PathBuf>,
 }
 
 impl ReportArgs {
+    /// `--quiet`, else `LINKWARD_QUIET`, else the configuration file's `quiet`, else off.
+    pub fn quiet(&self) -> Result<bool, ConfigError> {
+        if let Some(q) = self.quiet {
+            return Ok(q);
+        }
+        Ok(config_file(self.config.as_deref())?.quiet.unwrap_or(false))
+    }
+
     pub fn window(&self) -> Result<WindowSpec, String> {
         Ok(match (&self.since, self.runs) {
             (Some(since), _) => WindowSpec::Since(review::parse_since(since, chrono::Utc::now())?),
@@ -444,9 +463,18 @@ pub struct CheckArgs {
     #[arg(long, env = "LINKWARD_LOOKUP_CACHE", value_parser = config::parse_duration)]
     pub lookup_cache: Option<Duration>,
 
-    /// States that make the exit code 1, comma-separated (ok, redirected, broken, skipped, unresolved) [default: broken].
-    #[arg(long, env = "LINKWARD_FAIL_ON", value_delimiter = ',', value_parser = parse_state)]
-    pub fail_on: Option<Vec<linkward::State>>,
+    /// States (ok, redirected, broken, skipped, unresolved) and changes (newly-broken, moved,
+    /// changed, recovered, still-broken, failing, new, unchanged) that make the exit code 1,
+    /// comma-separated, mixed freely [default: broken].
+    #[arg(long, env = "LINKWARD_FAIL_ON", value_delimiter = ',', value_parser = config::FailOn::parse)]
+    pub fail_on: Option<Vec<config::FailOn>>,
+
+    /// Print only news (newly broken, moved, changed, recovered, seed list changes, an
+    /// interrupted run), and nothing at all when there is none.
+    #[arg(short = 'q', long, env = "LINKWARD_QUIET", num_args = 0..=1, require_equals = true,
+          default_missing_value = "true",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub quiet: Option<bool>,
 }
 
 /// `--format`: the name of one of config's `Format`s. clap checks it as it checks any closed list
@@ -478,10 +506,6 @@ impl TypedValueParser for FormatParser {
                 .map(|f| PossibleValue::new(f.as_str())),
         ))
     }
-}
-
-fn parse_state(s: &str) -> Result<linkward::State, String> {
-    s.trim().parse()
 }
 
 fn positive_duration(s: &str) -> Result<Duration, String> {
@@ -518,6 +542,7 @@ impl CheckArgs {
             ignore_robots: self.ignore_robots,
             allow_private: self.allow_private,
             fail_on: self.fail_on,
+            quiet: self.quiet,
             confirm: self.confirm,
             versions: self.versions,
             wayback: self.wayback,

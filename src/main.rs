@@ -238,8 +238,13 @@ fn index(args: cli::IndexArgs) -> anyhow::Result<Exit> {
 
 fn report(args: cli::ReportArgs) -> anyhow::Result<Exit> {
     let window = args.window().map_err(anyhow::Error::msg)?;
+    let quiet = args.quiet()?;
     let report = linkward::open::change_report(&args.archive, window)?;
-    write_stdout(|out| linkward::report::formats::renderer(args.format).render(&report, out))?;
+    if !quiet {
+        write_stdout(|out| linkward::report::formats::renderer(args.format).render(&report, out))?;
+    } else if let Some(news) = report.news_only() {
+        write_stdout(|out| linkward::report::formats::renderer(args.format).render(&news, out))?;
+    }
     if let Some(url) = &args.notify {
         let runtime = tokio::runtime::Runtime::new()?;
         if let Err(e) = runtime.block_on(linkward::notify::notify(url, &report)) {
@@ -271,7 +276,18 @@ fn check(args: cli::CheckArgs) -> anyhow::Result<Exit> {
     let shutdown = CancellationToken::new();
     runtime.spawn(cancel_on_signal(shutdown.clone()));
     let report = runtime.block_on(linkward::check::run(&config, shutdown))?;
-    print(&report, config.format)?;
+    if !config.quiet {
+        print(&report, config.format)?;
+    } else if report.has_news() {
+        // Quiet JSON is the whole document, only when there is news: the contract stays one shape.
+        match config.format {
+            Format::Json => print(&report, Format::Json)?,
+            Format::Terminal => {
+                let color = std::io::stdout().is_terminal();
+                write_stdout(|out| linkward::report::Quiet { color }.render(&report, out))?;
+            }
+        }
+    }
     if report.run.status == RunStatus::Interrupted {
         return Ok(Exit::Interrupted);
     }
@@ -282,10 +298,9 @@ fn check(args: cli::CheckArgs) -> anyhow::Result<Exit> {
             return Ok(Exit::NotifyFailed);
         }
     }
-    // A resource failing fewer than --confirm times in a row is not broken yet: no alarm.
-    let failing = report.resources.iter().any(|r| {
-        config.fail_on.contains(&r.state) && r.change != Some(linkward::model::Change::Failing)
-    });
+    // See `ResourceReport::fails`: a resource failing fewer than --confirm times in a row is not
+    // broken yet (no alarm), and a change counts only in the run it happens in.
+    let failing = report.resources.iter().any(|r| r.fails(&config.fail_on));
     Ok(if failing { Exit::Failing } else { Exit::Clean })
 }
 

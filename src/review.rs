@@ -308,6 +308,7 @@ pub fn build(
                 .map(|r| RunRef {
                     id: r.id,
                     started: r.started,
+                    status: r.status,
                 })
                 .collect(),
         },

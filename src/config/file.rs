@@ -10,8 +10,7 @@ use std::time::Duration;
 use serde::Deserialize;
 
 use super::hosts::{HostRule, exact_names_first, split_pattern};
-use super::{Config, Endpoint, Format, Rate, parse_duration, parse_size};
-use crate::model::State;
+use super::{Config, Endpoint, FailOn, Format, Rate, parse_duration, parse_size};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -65,7 +64,8 @@ pub struct Settings {
     pub retry_backoff: Option<Duration>,
     pub ignore_robots: Option<bool>,
     pub allow_private: Option<bool>,
-    pub fail_on: Option<Vec<State>>,
+    pub fail_on: Option<Vec<FailOn>>,
+    pub quiet: Option<bool>,
     pub confirm: Option<u32>,
     pub versions: Option<usize>,
     pub wayback: Option<Endpoint>,
@@ -103,6 +103,7 @@ impl Settings {
             ignore_robots: self.ignore_robots.or(lower.ignore_robots),
             allow_private: self.allow_private.or(lower.allow_private),
             fail_on: self.fail_on.or(lower.fail_on),
+            quiet: self.quiet.or(lower.quiet),
             confirm: self.confirm.or(lower.confirm),
             versions: self.versions.or(lower.versions),
             wayback: self.wayback.or(lower.wayback),
@@ -142,6 +143,7 @@ impl Settings {
             versions: self.versions.unwrap_or(d.versions),
             ignore: self.ignore,
             fail_on: self.fail_on.unwrap_or(d.fail_on),
+            quiet: self.quiet.unwrap_or(d.quiet),
             progress,
             wayback: self.wayback.map_or(d.wayback, |e| e.0),
             timegates: self
@@ -240,11 +242,12 @@ impl Settings {
                 .fail_on
                 .map(|v| {
                     v.iter()
-                        .map(|s| s.parse())
-                        .collect::<Result<Vec<State>, _>>()
+                        .map(|s| FailOn::parse(s))
+                        .collect::<Result<Vec<FailOn>, _>>()
                 })
                 .transpose()
                 .map_err(key("fail-on"))?,
+            quiet: raw.quiet,
             confirm: raw.confirm,
             versions: raw.versions,
             wayback: raw
@@ -293,6 +296,7 @@ struct FileToml {
     ignore_robots: Option<bool>,
     allow_private: Option<bool>,
     fail_on: Option<Vec<String>>,
+    quiet: Option<bool>,
     confirm: Option<u32>,
     versions: Option<usize>,
     wayback: Option<String>,
@@ -328,6 +332,7 @@ struct HostToml {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::State;
 
     #[test]
     fn flags_win_over_environment_over_file_over_defaults() -> Result<(), String> {
@@ -359,7 +364,13 @@ mod tests {
         assert_eq!(config.concurrency, 32);
         assert_eq!(config.timeout, Duration::from_secs(5));
         assert_eq!(config.max_size, 1024 * 1024);
-        assert_eq!(config.fail_on, vec![State::Broken, State::Redirected]);
+        assert_eq!(
+            config.fail_on,
+            vec![
+                FailOn::State(State::Broken),
+                FailOn::State(State::Redirected)
+            ]
+        );
         assert_eq!(config.retries, super::super::DEFAULT_RETRIES);
         let url = |u: &str| url::Url::parse(u).map_err(|e| e.to_string());
         let slow = config

@@ -5,7 +5,7 @@ use std::num::NonZeroU32;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use crate::model::State;
+use crate::model::{Change, State};
 
 mod file;
 mod hosts;
@@ -176,6 +176,31 @@ impl Format {
     }
 }
 
+/// What makes `check` exit 1 (`--fail-on`): a resource in a state (`broken`), or one whose check
+/// is a change (`newly-broken`, `moved`, ...). The two vocabularies share no name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FailOn {
+    State(State),
+    Change(Change),
+}
+
+impl FailOn {
+    /// A state's name or a change's name, as users type them.
+    pub fn parse(s: &str) -> Result<FailOn, String> {
+        let s = s.trim();
+        if let Ok(state) = s.parse::<State>() {
+            return Ok(FailOn::State(state));
+        }
+        Change::named(s).map(FailOn::Change).ok_or_else(|| {
+            let changes: Vec<&str> = Change::ALL.iter().map(|c| c.as_str()).collect();
+            format!(
+                "unknown state or change {s:?} (expected states ok, redirected, broken, skipped, unresolved or changes {})",
+                changes.join(", ")
+            )
+        })
+    }
+}
+
 /// Everything a `check` run needs, validated.
 #[derive(Clone, Debug)]
 pub struct Config {
@@ -212,8 +237,11 @@ pub struct Config {
     pub versions: usize,
     /// What to drop before fingerprinting, per URL prefix (from the configuration file).
     pub ignore: Vec<IgnoreRule>,
-    /// States that make the exit code 1.
-    pub fail_on: Vec<State>,
+    /// States and changes that make the exit code 1.
+    pub fail_on: Vec<FailOn>,
+    /// Print only news (newly broken, moved, changed, recovered, seed list changes, an
+    /// interrupted run), and nothing when there is none.
+    pub quiet: bool,
     /// Show a progress bar (the binary decides: only when stderr is a terminal).
     pub progress: bool,
     /// The Wayback availability API asked for snapshots of broken resources; `None`: not asked.
@@ -252,7 +280,8 @@ impl Default for Config {
             confirm: DEFAULT_CONFIRM,
             versions: DEFAULT_VERSIONS,
             ignore: Vec::new(),
-            fail_on: vec![State::Broken],
+            fail_on: vec![FailOn::State(State::Broken)],
+            quiet: false,
             progress: false,
             wayback: url::Url::parse(DEFAULT_WAYBACK).ok(),
             timegates: Vec::new(),
@@ -312,5 +341,25 @@ mod tests {
         assert_eq!(parse_size("1000000")?, 1_000_000);
         assert!(parse_size("big").is_err());
         Ok(())
+    }
+
+    #[test]
+    fn fail_on_names_a_state_or_a_change() {
+        assert_eq!(FailOn::parse("broken"), Ok(FailOn::State(State::Broken)));
+        assert_eq!(
+            FailOn::parse(" newly-broken"),
+            Ok(FailOn::Change(Change::NewlyBroken))
+        );
+        for change in Change::ALL {
+            assert_eq!(FailOn::parse(change.as_str()), Ok(FailOn::Change(change)));
+        }
+        for state in State::ALL {
+            assert_eq!(FailOn::parse(state.as_str()), Ok(FailOn::State(state)));
+        }
+        let err = FailOn::parse("borken").err().unwrap_or_default();
+        assert!(
+            err.contains("borken") && err.contains("newly-broken"),
+            "{err}"
+        );
     }
 }

@@ -6,6 +6,11 @@ use serde::{Deserialize, Serialize};
 
 use super::Sha256;
 
+/// How a lookup's note says an archive was skipped because it stopped answering earlier in the
+/// run: `<archive>: not asked again in this run (<why>)`. Written by `rescue`, read back by the
+/// terminal report, which says such an outage once per run instead of under every line.
+pub const NOT_ASKED_AGAIN: &str = "not asked again in this run";
+
 /// One archived capture of a URL.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Snapshot {

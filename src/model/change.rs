@@ -24,6 +24,23 @@ pub enum Change {
 }
 
 impl Change {
+    /// Every change, in the order help lists them.
+    pub const ALL: [Change; 8] = [
+        Change::New,
+        Change::Unchanged,
+        Change::Changed,
+        Change::NewlyBroken,
+        Change::StillBroken,
+        Change::Failing,
+        Change::Recovered,
+        Change::Moved,
+    ];
+
+    /// The change named exactly `name` (kebab-case, as in the JSON).
+    pub fn named(name: &str) -> Option<Change> {
+        Change::ALL.into_iter().find(|c| c.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Change::New => "new",

@@ -11,7 +11,7 @@ mod change;
 mod listing;
 mod robots;
 
-pub use archives::{ArchiveLookup, Recovered, RecoveredLink, Snapshot};
+pub use archives::{ArchiveLookup, NOT_ASKED_AGAIN, Recovered, RecoveredLink, Snapshot};
 pub use change::{Change, ContentChange, Significance, Soft404Rule};
 pub use listing::{ItemChanges, ListedItem, SeedSnapshot};
 pub use robots::CachedRobots;

@@ -9,6 +9,7 @@ use serde::Serialize;
 use crate::model::{ArchiveLookup, Change, ItemChanges, Significance, Soft404Rule};
 use crate::model::{Reason, State};
 use crate::report::RecoveredCopy;
+use crate::store::RunStatus;
 
 /// Version of the change report's JSON; bumped only on an incompatible change.
 pub const CHANGE_REPORT_VERSION: u32 = 1;
@@ -42,6 +43,40 @@ pub struct Window {
 pub struct RunRef {
     pub id: u64,
     pub started: DateTime<Utc>,
+    /// `complete`, or `interrupted` when a signal or the deadline stopped the run (added in
+    /// the same version 1: a reader that ignores it sees what it saw before).
+    pub status: RunStatus,
+}
+
+impl ChangeReport {
+    /// The runs of the window that were interrupted.
+    pub fn interrupted_runs(&self) -> Vec<u64> {
+        self.window
+            .runs
+            .iter()
+            .filter(|r| r.status == RunStatus::Interrupted)
+            .map(|r| r.id)
+            .collect()
+    }
+
+    /// `report --quiet`: the news alone (newly broken, soft 404s, moved, changed, recovered, seed
+    /// list changes), without the standing conditions (still broken, failing) or their counts;
+    /// `None` when there is no news and no run of the window was interrupted.
+    pub fn news_only(&self) -> Option<ChangeReport> {
+        if !self.summary.anything() && self.interrupted_runs().is_empty() {
+            return None;
+        }
+        let mut news = self.clone();
+        news.entries
+            .retain(|e| !matches!(e.urgency, Urgency::StillBroken | Urgency::Failing));
+        news.summary.still_broken = 0;
+        news.summary.failing = 0;
+        let kept: Vec<String> = news.entries.iter().map(|e| e.id.clone()).collect();
+        for seed in &mut news.seeds {
+            seed.page.retain(|id| kept.contains(id));
+        }
+        Some(news)
+    }
 }
 
 #[derive(Clone, Copy, Debug, Default, Serialize)]

@@ -9,7 +9,7 @@
 //! One trait, `Render<D>`: a format is a type implementing it for each document `D` it writes,
 //! `fn render(&self, doc: &D, out: &mut dyn Write) -> io::Result<()>`.
 //!
-//! - `RunReport` (here; its terminal form in terminal.rs): `Terminal`, `Json`;
+//! - `RunReport` (here; its terminal form in terminal/): `Terminal`, `Json`;
 //! - `History` (history.rs), `VerifyReport` (verify.rs), `SeedRecovery` (seed_recovery.rs):
 //!   `Terminal`, `Json`;
 //! - `ChangeReport` (changes.rs): `Markdown`, `Html`, `Junit`, `Atom` (a module each in formats/),
@@ -17,7 +17,7 @@
 //! - `IndexPage`, the page of `ARCHIVE/index.html` (index_html.rs): `Html`.
 //!
 //! `Json` (json.rs) is one impl for every document, by serde. A document's terminal form sits in
-//! the document's module (the run report's in terminal.rs); each change report format has its
+//! the document's module (the run report's in terminal/); each change report format has its
 //! module in formats/. Callers choose with `renderer(Format, color)` (the `--format` of check,
 //! history, verify and seed recover), `formats::renderer(ReportFormat)` (`report --format`), or by
 //! naming the format (`Html` for index.html). A new format is one type and its impls; a new
@@ -37,14 +37,14 @@ pub mod terminal_safe;
 pub mod verify;
 
 pub use json::Json;
-pub use terminal::Terminal;
+pub use terminal::{Quiet, Terminal};
 
 use std::io::{self, Write};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::config::Format;
+use crate::config::{FailOn, Format};
 use crate::model::{
     ArchiveLookup, Change, ItemChanges, Recovered, RecoveredLink, Significance, Soft404Rule,
 };
@@ -159,6 +159,52 @@ pub struct ResourceReport {
     /// What went wrong, in the network layer's words (absent when nothing did).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+impl ResourceReport {
+    /// The change as news tells it: a URL broken at its very first check is newly broken (as in
+    /// the change report).
+    pub fn news_change(&self) -> Option<Change> {
+        match self.change {
+            Some(Change::New) if self.state == State::Broken => Some(Change::NewlyBroken),
+            c => c,
+        }
+    }
+
+    /// Whether this check is news for a maintainer: newly broken (soft 404s among them), moved,
+    /// recovered, or a change of content (not markup-only or volatile). Still broken and failing
+    /// are standing conditions, not news.
+    pub fn is_news(&self) -> bool {
+        match self.news_change() {
+            Some(Change::NewlyBroken | Change::Moved | Change::Recovered) => true,
+            Some(Change::Changed) => self.significance == Some(Significance::Content),
+            _ => false,
+        }
+    }
+
+    /// Whether this resource makes `check` exit 1 under `--fail-on`. A state counts unless the
+    /// resource is only failing (fewer than `--confirm` failures in a row: no alarm yet); a change
+    /// counts as news tells it (`changed` only for content changes).
+    pub fn fails(&self, fail_on: &[FailOn]) -> bool {
+        fail_on.iter().any(|on| match *on {
+            FailOn::State(state) => self.state == state && self.change != Some(Change::Failing),
+            FailOn::Change(Change::Changed) => {
+                self.news_change() == Some(Change::Changed)
+                    && self.significance == Some(Significance::Content)
+            }
+            FailOn::Change(change) => self.news_change() == Some(change),
+        })
+    }
+}
+
+impl RunReport {
+    /// Whether the run has news (see `ResourceReport::is_news`), a seed list change, or was
+    /// interrupted: what `--quiet` prints, and nothing else.
+    pub fn has_news(&self) -> bool {
+        self.run.status == RunStatus::Interrupted
+            || self.resources.iter().any(ResourceReport::is_news)
+            || self.seeds.iter().any(|s| !s.changes.is_empty())
+    }
 }
 
 /// Writes one kind of document `D` in one format. A format is a type (`Terminal`, `Json`, and the

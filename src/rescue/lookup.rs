@@ -17,7 +17,7 @@ use super::{WAYBACK, memento, wayback};
 use crate::config::Config;
 use crate::fetch::{Fetcher, Headers, ListedBy, Outcome, QueryError, Reach};
 use crate::judge::inspect::Inspector;
-use crate::model::{ArchiveLookup, Recovered, Snapshot};
+use crate::model::{ArchiveLookup, NOT_ASKED_AGAIN, Recovered, Snapshot};
 use crate::store::{CachedLookup, Store};
 
 /// How long a usable snapshot found is trusted: the capture closest to a past date rarely
@@ -129,7 +129,7 @@ impl Archives {
                 None => {
                     cached = false;
                     if let Some(why) = self.is_down(source) {
-                        notes.push(format!("{name}: not asked again in this run ({why})"));
+                        notes.push(format!("{name}: {NOT_ASKED_AGAIN} ({why})"));
                         continue;
                     }
                     let wanted = || self.is_down(source).is_none();
@@ -169,7 +169,7 @@ impl Archives {
                 )),
                 Ok(None) => notes.push(format!("{name}: no snapshot")),
                 Err(QueryError::NotAsked) => notes.push(format!(
-                    "{name}: not asked again in this run ({})",
+                    "{name}: {NOT_ASKED_AGAIN} ({})",
                     self.is_down(source).unwrap_or_default()
                 )),
                 Err(e) => notes.push(format!("{name}: {e}")),

@@ -12,6 +12,7 @@ mod common;
 mod completions;
 mod crash;
 mod credentials;
+mod cron;
 mod history;
 mod hostile;
 mod index;

@@ -7,7 +7,8 @@
 //! checked again after its latest entry (an unchanged run produces no entry), that later check
 //! decides. A failure's text ends with what web archives hold of the link (the closest snapshot
 //! or that none exists, and a recovered copy). Suite and root attributes count exactly the
-//! testcases written.
+//! testcases written. When a run of the window was interrupted, every suite carries the
+//! property `interrupted-runs` (their ids, space-separated).
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -61,6 +62,12 @@ impl Render<ChangeReport> for Junit {
             count(|o| matches!(o, Outcome::Skipped { .. })),
         )?;
         let timestamp = report.generated.format("%Y-%m-%dT%H:%M:%S");
+        // Runs stopped by a signal or the deadline: their links were not all checked.
+        let interrupted: Vec<String> = report
+            .interrupted_runs()
+            .iter()
+            .map(u64::to_string)
+            .collect();
         for (suite, cases) in &suites {
             let failures = cases
                 .iter()
@@ -76,6 +83,13 @@ impl Render<ChangeReport> for Junit {
                 esc(suite),
                 cases.len(),
             )?;
+            if !interrupted.is_empty() {
+                writeln!(
+                    out,
+                    r#"    <properties><property name="interrupted-runs" value="{}"/></properties>"#,
+                    interrupted.join(" ")
+                )?;
+            }
             for case in cases {
                 let open = format!(
                     r#"    <testcase name="{}" classname="{}""#,

@@ -9,6 +9,7 @@ use super::webarchive;
 use super::{day, kebab, minute};
 use crate::model::ItemChanges;
 use crate::report::changes::{ChangeReport, ChangeSummary, Entry, SeedChanges, Urgency, Window};
+use crate::store::RunStatus;
 
 pub(super) struct Outline<'a> {
     /// `linkward: changes in runs 41–43 (2026-11-27 – 2026-11-29)`.
@@ -184,16 +185,34 @@ fn heading(u: Urgency) -> (&'static str, &'static str) {
     }
 }
 
-/// `runs 41–43 (2026-11-27 – 2026-11-29)`, `run 43 (2026-11-29)`, or `no runs`.
+/// `runs 41–43 (2026-11-27 – 2026-11-29)`, `run 43 (2026-11-29)`, or `no runs`; a run stopped
+/// by a signal or the deadline is said: `run 43 (2026-11-29, interrupted)`,
+/// `runs 41–43 (2026-11-27 – 2026-11-29; run 42 interrupted)`.
 pub(super) fn window_text(w: &Window) -> String {
+    let interrupted: Vec<String> = w
+        .runs
+        .iter()
+        .filter(|r| r.status == RunStatus::Interrupted)
+        .map(|r| r.id.to_string())
+        .collect();
     match (w.runs.first(), w.runs.last()) {
         (Some(first), Some(last)) if first.id == last.id => {
-            format!("run {} ({})", first.id, day(&first.started))
+            let marker = if interrupted.is_empty() {
+                ""
+            } else {
+                ", interrupted"
+            };
+            format!("run {} ({}{marker})", first.id, day(&first.started))
         }
         (Some(first), Some(last)) => {
             let (a, b) = (day(&first.started), day(&last.started));
             let dates = if a == b { a } else { format!("{a} – {b}") };
-            format!("runs {}–{} ({dates})", first.id, last.id)
+            let marker = match interrupted.as_slice() {
+                [] => String::new(),
+                [one] => format!("; run {one} interrupted"),
+                many => format!("; runs {} interrupted", many.join(", ")),
+            };
+            format!("runs {}–{} ({dates}{marker})", first.id, last.id)
         }
         _ => String::from("no runs"),
     }

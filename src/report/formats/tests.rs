@@ -227,6 +227,7 @@ fn the_atom_feed_is_atom_with_one_stable_entry_per_event() -> TestResult {
         RunRef {
             id: 40,
             started: run_time(40),
+            status: crate::store::RunStatus::Complete,
         },
     );
     let second = render(ReportFormat::Atom, &later)?;

@@ -63,7 +63,7 @@ pub(crate) fn recovered_from(r: &Recovered) -> String {
 
 /// One line of at most `NOTE_CHARS` characters: error chains can be long and multi-line, and
 /// may quote what a server sent, so control characters (a terminal's escapes) are dropped.
-fn brief(note: &str) -> String {
+pub(crate) fn brief(note: &str) -> String {
     let one_line = note
         .split_whitespace()
         .collect::<Vec<_>>()

@@ -380,3 +380,66 @@ async fn memento_urls_that_are_not_http_are_refused_without_counting_the_archive
     assert_eq!(s.archive.requests().len(), 4, "{:?}", s.archive.requests());
     assert_eq!(summary_count(&report, "snapshots_found"), 0);
 }
+
+/// Issue 16: an archive that went down is said once per run on the terminal, with the count of
+/// lookups it left without an answer, not under every broken line; the JSON keeps every note
+/// (`an_archive_that_never_answers_is_asked_once_and_the_queued_questions_are_dropped`).
+#[tokio::test]
+async fn an_archive_that_went_down_is_said_once_on_the_terminal_with_its_count() {
+    let s = Scenario::new().await;
+    let urls: Vec<String> = (1..=6)
+        .map(|i| s.docs.url(&format!("/docs/{i}.pdf")))
+        .collect();
+    for url in &urls {
+        s.archive.set_availability(url, Availability::Hang);
+    }
+    let seed = s.linkward.seed_listing(&urls);
+
+    let run = s
+        .check(
+            &seed,
+            &[
+                "--timeout",
+                "1s",
+                "--per-host-concurrency",
+                "1",
+                "--format",
+                "terminal",
+            ],
+        )
+        .await;
+
+    assert_eq!(run.code, Some(1), "{}", run.dump());
+    let said: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("wayback unreachable"))
+        .collect();
+    assert_eq!(said.len(), 1, "{}", run.dump());
+    assert!(
+        said[0].starts_with("wayback unreachable in this run (no answer within ")
+            && said[0].ends_with("): 6 lookups without its answer"),
+        "{}",
+        run.dump()
+    );
+    assert!(
+        !run.stdout.contains("not asked again"),
+        "the outage is repeated under the lines\n{}",
+        run.dump()
+    );
+    let under: Vec<&str> = run
+        .stdout
+        .lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("no snapshot"))
+        .collect();
+    assert_eq!(
+        under,
+        ["no snapshot found (wayback unreachable)"; 6],
+        "{}",
+        run.dump()
+    );
+    // The summary line stays the last line.
+    let last = run.stdout.lines().last().unwrap_or_default();
+    assert!(last.starts_with("run 1: "), "{}", run.dump());
+}

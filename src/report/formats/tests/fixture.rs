@@ -396,6 +396,7 @@ pub(super) fn fixture() -> ChangeReport {
                 .map(|id| RunRef {
                     id,
                     started: run_time(id),
+                    status: crate::store::RunStatus::Complete,
                 })
                 .collect(),
         },

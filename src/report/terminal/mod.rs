@@ -2,16 +2,26 @@
 //! recover's reports have their terminal forms in their own modules): grouped by seed and
 //! section, one line per resource (state, HTTP status, title) with its URL beneath and, for a
 //! broken one, what web archives hold of it; the links recovered from a lost seed page's
-//! snapshot; then a one-line summary. Colour only when asked.
+//! snapshot; then a one-line summary (`run 3 (interrupted): …` when a signal or the deadline
+//! stopped it). What failed for many lines (a web archive down, a host unreachable) is said
+//! once with its count (outages.rs), not under every line. Colour only when asked. `Quiet`
+//! (quiet.rs) is the same report cut to its news, and nothing when there is none.
 
 use crate::report::terminal_safe::TerminalSafe;
 use std::io::{self, Write};
 
 use console::Style;
 
+mod outages;
+mod quiet;
+
+pub use quiet::Quiet;
+
 use super::formats::{minute, webarchive};
 use super::{Render, ResourceReport, RunReport, SeedReport};
-use crate::model::{Kind, State};
+use crate::model::{Change, Kind, Significance, State};
+use crate::store::RunStatus;
+use outages::Outages;
 
 /// The indent of the lines under a resource's first line (state column, status column).
 const UNDER: &str = "                                      ";
@@ -38,6 +48,7 @@ impl Render<RunReport> for Terminal {
     fn render(&self, report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
         let out = &mut TerminalSafe::new(out, self.color);
         let bold = Style::new().force_styling(self.color).bold();
+        let outages = Outages::of(report);
         for seed in &report.seeds {
             let name = seed.title.as_deref().unwrap_or(&seed.seed);
             writeln!(out, "{}  ({})", bold.apply_to(name), seed.seed)?;
@@ -78,7 +89,7 @@ impl Render<RunReport> for Terminal {
                 if let Some(last) = r.redirects.last() {
                     writeln!(out, "    {:<28}      -> {}", "", last.location)?;
                 }
-                web_archives(r, report, out)?;
+                web_archives(r, report, &outages, out)?;
             }
             if !seed.missing_from_page.is_empty() {
                 writeln!(out, "  {}", bold.apply_to("no longer on the live page"))?;
@@ -92,34 +103,45 @@ impl Render<RunReport> for Terminal {
                     writeln!(out, "    + {u}")?;
                 }
             }
-            page_snapshot(seed, &bold, out)?;
+            page_snapshot(seed, &bold, &outages, out)?;
             writeln!(out)?;
         }
         changes_since_last_run(report, &bold, out)?;
-        let s = &report.summary;
-        let elapsed = (report.run.finished - report.run.started).num_milliseconds() as f64 / 1000.0;
-        let mut rescued = Vec::new();
-        if s.snapshots_found > 0 {
-            rescued.push(plural(
-                s.snapshots_found,
-                "snapshot found",
-                "snapshots found",
-            ));
-        }
-        if s.recovered > 0 {
-            rescued.push(plural(s.recovered, "copy recovered", "copies recovered"));
-        }
-        let rescued = if rescued.is_empty() {
-            String::new()
-        } else {
-            format!("; web archives: {}", rescued.join(", "))
-        };
-        writeln!(
-            out,
-            "run {}: {} listed, {} ok, {} redirected, {} broken, {} skipped, {} unresolved in {elapsed:.1} s{rescued}",
-            report.run.id, s.total, s.ok, s.redirected, s.broken, s.skipped, s.unresolved
-        )
+        outages.render(out)?;
+        summary_line(report, out)
     }
+}
+
+/// The last line: `run 3: 4 listed, 3 ok, … in 21.5 s`, or `run 3 (interrupted): …`.
+fn summary_line(report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
+    let s = &report.summary;
+    let elapsed = (report.run.finished - report.run.started).num_milliseconds() as f64 / 1000.0;
+    let mut rescued = Vec::new();
+    if s.snapshots_found > 0 {
+        rescued.push(plural(
+            s.snapshots_found,
+            "snapshot found",
+            "snapshots found",
+        ));
+    }
+    if s.recovered > 0 {
+        rescued.push(plural(s.recovered, "copy recovered", "copies recovered"));
+    }
+    let rescued = if rescued.is_empty() {
+        String::new()
+    } else {
+        format!("; web archives: {}", rescued.join(", "))
+    };
+    let interrupted = if report.run.status == RunStatus::Interrupted {
+        " (interrupted)"
+    } else {
+        ""
+    };
+    writeln!(
+        out,
+        "run {}{interrupted}: {} listed, {} ok, {} redirected, {} broken, {} skipped, {} unresolved in {elapsed:.1} s{rescued}",
+        report.run.id, s.total, s.ok, s.redirected, s.broken, s.skipped, s.unresolved
+    )
 }
 
 fn plural(n: u64, one: &str, many: &str) -> String {
@@ -128,9 +150,22 @@ fn plural(n: u64, one: &str, many: &str) -> String {
 
 /// Under a broken resource: the closest snapshot web archives hold, or that none exists, and
 /// the copy recovered from one that our archive holds (said to be older when it is).
-fn web_archives(r: &ResourceReport, report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
-    if let Some(lookup) = &r.archive_lookup {
+fn web_archives(
+    r: &ResourceReport,
+    report: &RunReport,
+    outages: &Outages,
+    out: &mut dyn Write,
+) -> io::Result<()> {
+    if let Some(asked) = r.archive_lookup.as_deref() {
+        let lookup = &outages.trim(asked);
         let cached = if lookup.cached { ", cached answer" } else { "" };
+        // The archives that were down: named here, their error said once at the end.
+        let down = outages.names_in(asked);
+        let down = if down.is_empty() {
+            String::new()
+        } else {
+            format!(" ({} unreachable)", down.join(", "))
+        };
         match &lookup.snapshot {
             Some(s) => writeln!(
                 out,
@@ -138,7 +173,7 @@ fn web_archives(r: &ResourceReport, report: &RunReport, out: &mut dyn Write) -> 
                 s.url,
                 webarchive::snapshot_label(s)
             )?,
-            None => writeln!(out, "{UNDER}{}{cached}", webarchive::absence(lookup))?,
+            None => writeln!(out, "{UNDER}{}{cached}{down}", webarchive::absence(lookup))?,
         }
         if lookup.snapshot.is_some() {
             for note in webarchive::notes(lookup) {
@@ -167,10 +202,16 @@ fn web_archives(r: &ResourceReport, report: &RunReport, out: &mut dyn Write) -> 
 
 /// Under a seed whose page is gone: the links its snapshot gave back, matched to the titles the
 /// seed lists (each is checked above like any listed link).
-fn page_snapshot(seed: &SeedReport, bold: &Style, out: &mut dyn Write) -> io::Result<()> {
+fn page_snapshot(
+    seed: &SeedReport,
+    bold: &Style,
+    outages: &Outages,
+    out: &mut dyn Write,
+) -> io::Result<()> {
     let Some(lookup) = &seed.page_lookup else {
         return Ok(());
     };
+    let lookup = &outages.trim(lookup);
     match &lookup.snapshot {
         Some(s) => {
             writeln!(
@@ -202,7 +243,6 @@ fn page_snapshot(seed: &SeedReport, bold: &Style, out: &mut dyn Write) -> io::Re
 
 /// The end of `check`'s output: what is different since the previous run.
 fn changes_since_last_run(report: &RunReport, bold: &Style, out: &mut dyn Write) -> io::Result<()> {
-    use crate::model::{Change, Significance};
     // Markup-only and volatile changes are history, not news: counted, not listed.
     let minor = |r: &&crate::report::ResourceReport| {
         r.change == Some(Change::Changed)
@@ -469,5 +509,165 @@ mod tests {
         assert!(text.contains(
             "  the page's snapshot\n    no snapshot in wayback: its links could not be recovered\n"
         ), "{text}");
+    }
+
+    #[test]
+    fn fail_on_takes_states_and_changes_and_a_change_counts_in_its_run_only() {
+        use crate::config::FailOn;
+        let on = |names: &[&str]| -> Vec<FailOn> {
+            names.iter().filter_map(|n| FailOn::parse(n).ok()).collect()
+        };
+        let with = |change: Change| {
+            let mut r = broken("http://h/p.pdf", "P");
+            r.change = Some(change);
+            r
+        };
+        let newly = with(Change::NewlyBroken);
+        let still = with(Change::StillBroken);
+        let failing = with(Change::Failing);
+        let first = with(Change::New);
+        assert!(newly.fails(&on(&["newly-broken"])));
+        assert!(!still.fails(&on(&["newly-broken"])));
+        assert!(still.fails(&on(&["moved", "broken"])));
+        assert!(still.fails(&on(&["still-broken"])));
+        // Failing, below --confirm: no alarm for the state, only when asked for by name.
+        assert!(!failing.fails(&on(&["broken"])));
+        assert!(failing.fails(&on(&["failing"])));
+        // Broken at its first check: newly broken, as the change report says.
+        assert!(first.fails(&on(&["newly-broken"])));
+        assert!(!first.fails(&on(&["new"])));
+        let mut volatile = with(Change::Changed);
+        volatile.state = State::Ok;
+        volatile.significance = Some(Significance::Volatile);
+        let mut content = volatile.clone();
+        content.significance = Some(Significance::Content);
+        assert!(!volatile.fails(&on(&["changed"])) && !volatile.is_news());
+        assert!(content.fails(&on(&["changed"])) && content.is_news());
+    }
+
+    #[test]
+    fn quiet_says_nothing_without_news_and_an_interrupted_run_is_news() {
+        let mut still = broken("http://h/p.pdf", "P");
+        still.change = Some(Change::StillBroken);
+        let mut quiet = report(vec![still], seed(), Summary::default());
+        let text = |r: &RunReport| {
+            let mut out = Vec::new();
+            assert!(Quiet { color: false }.render(r, &mut out).is_ok());
+            String::from_utf8_lossy(&out).into_owned()
+        };
+        assert_eq!(text(&quiet), "");
+        quiet.run.status = RunStatus::Interrupted;
+        assert_eq!(
+            text(&quiet),
+            "run 3 (interrupted): 0 listed, 0 ok, 0 redirected, 0 broken, 0 skipped, 0 unresolved in 60.0 s\n"
+        );
+    }
+
+    #[test]
+    fn an_archive_down_for_many_lookups_is_said_once_with_the_count() {
+        let why = "error sending request for url (http://archive.example/)";
+        let mut first = broken("http://h/1.pdf", "One");
+        first.archive_lookup = Some(Box::new(lookup(None, &[&format!("wayback: {why}")])));
+        let skipped = format!("wayback: not asked again in this run ({why})");
+        let mut rest: Vec<ResourceReport> = (2..=4)
+            .map(|i| {
+                let mut r = broken(&format!("http://h/{i}.pdf"), "Other");
+                r.archive_lookup = Some(Box::new(lookup(
+                    None,
+                    &[&skipped, "http://tg/: no snapshot"],
+                )));
+                r
+            })
+            .collect();
+        rest.insert(0, first);
+        let text = render(&report(rest, seed(), Summary::default()));
+        assert_eq!(
+            text.matches(&format!(
+                "wayback unreachable in this run ({why}): 4 lookups without its answer\n"
+            ))
+            .count(),
+            1,
+            "{text}"
+        );
+        assert!(!text.contains("not asked again"), "{text}");
+        assert_eq!(
+            text.matches(&format!(
+                "{UNDER}no snapshot in http://tg/ (wayback unreachable)\n"
+            ))
+            .count(),
+            3,
+            "{text}"
+        );
+        assert_eq!(
+            text.matches(&format!("{UNDER}no snapshot found (wayback unreachable)\n"))
+                .count(),
+            1,
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_host_unreachable_for_several_links_is_said_once_and_one_link_alone_is_not() {
+        let down = |url: &str, reason: Reason| {
+            let mut r = broken(url, "Doc");
+            r.reason = Some(reason);
+            r.http_status = None;
+            r
+        };
+        let resources = vec![
+            down("http://gone.example/1.pdf", Reason::Dns),
+            down("http://gone.example/2.pdf", Reason::Dns),
+            down("http://slow.example/1.pdf", Reason::Timeout),
+            broken("http://gone.example/3.pdf", "Missing"),
+        ];
+        let text = render(&report(resources, seed(), Summary::default()));
+        let said: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("unreachable in this run"))
+            .collect();
+        assert_eq!(
+            said,
+            ["gone.example unreachable in this run (dns): 2 links"],
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn quiet_lists_content_changes_and_seed_list_changes_but_not_markup_changes() {
+        let ok = |url: &str, title: &str, significance: Significance| {
+            let mut r = broken(url, title);
+            r.state = State::Ok;
+            r.reason = None;
+            r.http_status = Some(200);
+            r.change = Some(Change::Changed);
+            r.significance = Some(significance);
+            r
+        };
+        let mut s = seed();
+        s.changes.added_to_page.push(crate::model::ListedItem {
+            title: "Annex".into(),
+            section: None,
+            url: Some("http://h/annex.pdf".into()),
+        });
+        let resources = vec![
+            ok("http://h/notes.html", "Notes", Significance::Content),
+            ok("http://h/news.html", "News", Significance::Volatile),
+        ];
+        let mut out = Vec::new();
+        let quiet = report(resources, s, Summary::default());
+        assert!(Quiet { color: false }.render(&quiet, &mut out).is_ok());
+        let text = String::from_utf8_lossy(&out);
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(
+            lines[..3],
+            [
+                format!("{:<28} Notes", "changed"),
+                format!("{:<28} http://h/notes.html", ""),
+                format!("{:<28} Annex (Seminar)", "added to the page"),
+            ],
+            "{text}"
+        );
+        assert_eq!(lines.len(), 4, "{text}");
+        assert!(lines[3].starts_with("run 3: "), "{text}");
     }
 }
