@@ -13,6 +13,7 @@ mod completions;
 mod crash;
 mod credentials;
 mod cron;
+mod deploy;
 mod history;
 mod hostile;
 mod index;
