@@ -161,6 +161,7 @@ fn systemd_units_are_hardened_and_run_check_quietly_under_a_deadline_daily() {
     assert_eq!(one("Type"), "oneshot");
     for (key, value) in [
         ("DynamicUser", "yes"),
+        ("User", "linkward"),
         ("StateDirectory", "linkward"),
         ("ProtectSystem", "strict"),
         ("ProtectHome", "yes"),
