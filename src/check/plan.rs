@@ -66,6 +66,29 @@ impl Reaches {
     }
 }
 
+impl SeedPlan {
+    /// The plan of a seed that is a page (a URL or an HTML file): what the page lists, nothing
+    /// compared or recovered.
+    fn of_page(
+        seed: Seed,
+        page: String,
+        page_title: Option<String>,
+        entries: Vec<Listed>,
+        reach: Reaches,
+    ) -> SeedPlan {
+        SeedPlan {
+            page: Some(page),
+            page_title,
+            entries,
+            diff: seed::PageDiff::default(),
+            page_lookup: None,
+            recovered_links: Vec::new(),
+            reach,
+            seed,
+        }
+    }
+}
+
 impl Runner {
     /// Fetches and archives the seed's page, and works out what the seed lists.
     pub(super) async fn plan(&mut self, seed: Seed) -> Result<SeedPlan, Error> {
@@ -75,31 +98,25 @@ impl Runner {
                 let entries = seed::dedupe(seed::from_page(&extracted));
                 let mut reach = Reaches::default();
                 reach.note(&entries, links_reach);
-                Ok(SeedPlan {
-                    page: Some(page),
-                    page_title: extracted.title,
-                    entries,
-                    diff: seed::PageDiff::default(),
-                    page_lookup: None,
-                    recovered_links: Vec::new(),
-                    reach,
+                Ok(SeedPlan::of_page(
                     seed,
-                })
+                    page,
+                    extracted.title,
+                    entries,
+                    reach,
+                ))
             }
             SeedSource::HtmlFile(path) => {
                 let (page, extracted) = self.page_from_file(path).await?;
                 let entries = seed::dedupe(seed::from_page(&extracted));
                 let reach = Reaches::listed(&entries, ListedBy::Operator);
-                Ok(SeedPlan {
-                    page: Some(page),
-                    page_title: extracted.title,
-                    entries,
-                    diff: seed::PageDiff::default(),
-                    page_lookup: None,
-                    recovered_links: Vec::new(),
-                    reach,
+                Ok(SeedPlan::of_page(
                     seed,
-                })
+                    page,
+                    extracted.title,
+                    entries,
+                    reach,
+                ))
             }
             SeedSource::Manifest(m) => {
                 let mut entries = seed::from_manifest(m);

@@ -17,6 +17,21 @@ use crate::common::archive_server::{
 use crate::common::json::{assert_kept, assert_state, resource};
 use crate::common::{Behaviour, noise, pdf, sha256_hex};
 
+/// Six broken links listed by a local seed page, whose availability questions the archive
+/// never answers.
+async fn six_broken_links_and_an_archive_that_hangs() -> (Scenario, Vec<String>, std::path::PathBuf)
+{
+    let s = Scenario::new().await;
+    let urls: Vec<String> = (1..=6)
+        .map(|i| s.docs.url(&format!("/docs/{i}.pdf")))
+        .collect();
+    for url in &urls {
+        s.archive.set_availability(url, Availability::Hang);
+    }
+    let seed = s.linkward.seed_listing(&urls);
+    (s, urls, seed)
+}
+
 #[tokio::test]
 async fn a_slow_availability_answer_is_noted_the_run_completes_and_it_is_asked_again() {
     let live_body = pdf("Programme");
@@ -203,14 +218,7 @@ async fn availability_answers_are_asked_for_uncompressed_and_read_from_an_archiv
 
 #[tokio::test]
 async fn an_archive_that_never_answers_is_asked_once_and_the_queued_questions_are_dropped() {
-    let s = Scenario::new().await;
-    let urls: Vec<String> = (1..=6)
-        .map(|i| s.docs.url(&format!("/docs/{i}.pdf")))
-        .collect();
-    for url in &urls {
-        s.archive.set_availability(url, Availability::Hang);
-    }
-    let seed = s.linkward.seed_listing(&urls);
+    let (s, urls, seed) = six_broken_links_and_an_archive_that_hangs().await;
 
     let started = Instant::now();
     let run = s
@@ -386,14 +394,7 @@ async fn memento_urls_that_are_not_http_are_refused_without_counting_the_archive
 /// (`an_archive_that_never_answers_is_asked_once_and_the_queued_questions_are_dropped`).
 #[tokio::test]
 async fn an_archive_that_went_down_is_said_once_on_the_terminal_with_its_count() {
-    let s = Scenario::new().await;
-    let urls: Vec<String> = (1..=6)
-        .map(|i| s.docs.url(&format!("/docs/{i}.pdf")))
-        .collect();
-    for url in &urls {
-        s.archive.set_availability(url, Availability::Hang);
-    }
-    let seed = s.linkward.seed_listing(&urls);
+    let (s, _urls, seed) = six_broken_links_and_an_archive_that_hangs().await;
 
     let run = s
         .check(
