@@ -1,7 +1,11 @@
-//! The content-addressed blob archive on disk: every distinct body once, at
-//! `blobs/sha256/<2 hex>/<2 hex>/<64 hex>`, written to a temp file under `tmp/` and renamed into
-//! place once its hash is known. A blob is never modified after it lands, so no later fetch (an
-//! error page, a truncated body) can damage a good copy. File names come only from hashes.
+//! The archive folder's own files: its folders (none of which may be a symbolic link), the
+//! `tmp/` folder where a body lands while it is downloaded and hashed, and the streaming of files.
+//! A body's temp file is never made durable: the body is kept by appending it to the run's pack
+//! (`warc`), which is fsynced in batches (see `check`); the temp file only feeds the pack, the
+//! inspection and the `files/` view, and is deleted when the last of them lets go of it.
+//!
+//! Format 1 kept every body as its own durable file at `blobs/sha256/<2 hex>/<2 hex>/<64 hex>`;
+//! `legacy_blob_path` names them for the upgrade (`upgrade`), which moves them into a pack.
 
 use std::io;
 use std::path::{Path, PathBuf};
@@ -12,7 +16,7 @@ use sha2::Digest;
 
 use crate::model::Sha256;
 
-/// Where blobs and temp files go below the archive root.
+/// Where format 1 kept its blobs, below the archive root.
 const BLOBS_DIR: &str = "blobs/sha256";
 const TEMP_DIR: &str = "tmp";
 const TEMP_PREFIX: &str = "part-";
@@ -29,7 +33,7 @@ pub enum ArchiveError {
 
 /// The archive's own folders. linkward writes, renames and deletes inside them, so none may be a
 /// symbolic link: through one it would write, or clean stale temp files, outside the archive.
-const OWN_FOLDERS: [&str; 5] = ["tmp", "db", "warc", "blobs", BLOBS_DIR];
+const OWN_FOLDERS: [&str; 6] = ["tmp", "db", "warc", "files", "blobs", BLOBS_DIR];
 
 /// Refuses an archive any of whose own folders (including every blob folder, `aa/` and
 /// `aa/bb/`) is a symbolic link, naming the first.
@@ -75,12 +79,39 @@ pub fn linked_folders(root: &Path) -> Vec<PathBuf> {
     found
 }
 
-/// A blob that landed in the archive.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// A body downloaded and hashed: its hash, its length and, while anyone still needs it, the
+/// temp file holding it (deleted when the last clone is dropped).
+#[derive(Clone, Debug)]
 pub struct Blob {
     pub sha256: Sha256,
     pub bytes: u64,
+    pub file: Option<std::sync::Arc<tempfile::TempPath>>,
 }
+
+impl Blob {
+    /// A body known by hash alone (no file at hand).
+    pub fn known(sha256: Sha256, bytes: u64) -> Blob {
+        Blob {
+            sha256,
+            bytes,
+            file: None,
+        }
+    }
+
+    /// The temp file holding the body, while it is kept.
+    pub fn path(&self) -> Option<&Path> {
+        self.file.as_deref().map(|p| p.as_ref())
+    }
+}
+
+/// Two blobs are the same body when their hashes and lengths are; where each sits does not count.
+impl PartialEq for Blob {
+    fn eq(&self, other: &Blob) -> bool {
+        self.sha256 == other.sha256 && self.bytes == other.bytes
+    }
+}
+
+impl Eq for Blob {}
 
 /// The archive root and the operations on its blob files.
 #[derive(Clone, Debug)]
@@ -97,9 +128,6 @@ impl Archive {
         };
         std::fs::create_dir_all(root).map_err(unusable)?;
         refuse_linked_folders(root)?;
-        // `blobs/sha256/` is every blob folder's parent: durable before any blob goes in it
-        // (`create_durable_dirs` makes only the folders below it).
-        create_dirs_locked(root, &root.join(BLOBS_DIR)).map_err(unusable)?;
         std::fs::create_dir_all(root.join(TEMP_DIR)).map_err(unusable)?;
         let probe = tempfile::Builder::new()
             .prefix(TEMP_PREFIX)
@@ -115,25 +143,20 @@ impl Archive {
         &self.root
     }
 
-    /// The blob's path relative to the archive root, with `/` separators (as reported in JSON).
-    pub fn relative_path(sha: &Sha256) -> String {
+    /// Where format 1 kept the blob of `sha`, relative to the archive root.
+    pub fn legacy_relative_path(sha: &Sha256) -> String {
         let hex = sha.to_hex();
         format!("{BLOBS_DIR}/{}/{}/{hex}", &hex[0..2], &hex[2..4])
     }
 
-    pub fn blob_path(&self, sha: &Sha256) -> PathBuf {
-        self.root.join(Self::relative_path(sha))
+    /// Where format 1 kept the blob of `sha`.
+    pub fn legacy_blob_path(&self, sha: &Sha256) -> PathBuf {
+        self.root.join(Self::legacy_relative_path(sha))
     }
 
-    pub fn contains(&self, sha: &Sha256) -> bool {
-        self.blob_path(sha).is_file()
-    }
-
-    /// Whether the blob is there with the expected size: a cheap check, made before a 304 is
-    /// allowed to stand for it (`verify` does the full rehash).
-    pub fn contains_sized(&self, sha: &Sha256, len: Option<u64>) -> bool {
-        std::fs::metadata(self.blob_path(sha))
-            .is_ok_and(|m| m.is_file() && len.is_none_or(|l| m.len() == l))
+    /// The folder format 1 kept its blobs in.
+    pub fn legacy_blobs_dir(&self) -> PathBuf {
+        self.root.join(BLOBS_DIR)
     }
 
     /// Removes temp files left by a run that died; call only while holding the store's lock.
@@ -155,7 +178,8 @@ impl Archive {
         Ok((tokio::fs::File::from_std(file), path))
     }
 
-    fn std_temp_file(&self) -> Result<(std::fs::File, tempfile::TempPath), ArchiveError> {
+    /// A temp file under `tmp/`, for bytes on their way somewhere (removed like `temp_file`'s).
+    pub fn std_temp_file(&self) -> Result<(std::fs::File, tempfile::TempPath), ArchiveError> {
         let dir = self.root.join(TEMP_DIR);
         let temp = tempfile::Builder::new()
             .prefix(TEMP_PREFIX)
@@ -173,7 +197,6 @@ impl Archive {
             pending: Vec::new(),
             hasher: sha2::Sha256::new(),
             bytes: 0,
-            archive: self.clone(),
         })
     }
 }
@@ -182,7 +205,7 @@ impl Archive {
 /// write is a hand-off to the blocking pool. Most bodies are written once, by `finish`.
 const WRITE_BATCH: usize = 64 * 1024;
 
-/// A blob being written. Dropping it without `finish` deletes the temp file.
+/// A body being written. Dropping it without `finish` deletes the temp file.
 pub struct BlobWriter {
     /// `None` only while a write is on the blocking pool, or after one failed.
     file: Option<std::fs::File>,
@@ -191,7 +214,6 @@ pub struct BlobWriter {
     pending: Vec<u8>,
     hasher: sha2::Sha256,
     bytes: u64,
-    archive: Archive,
 }
 
 impl BlobWriter {
@@ -238,108 +260,33 @@ impl BlobWriter {
         }
     }
 
-    /// Makes the body durable and moves it to its content address. If that blob already exists
-    /// the new copy is dropped: the bytes are identical by construction.
+    /// The body is whole: its hash is known and the temp file holds every byte. Nothing is
+    /// made durable here (the pack is, in batches).
     pub async fn finish(mut self) -> Result<Blob, ArchiveError> {
         let mut file = self.take_file()?;
         let sha = Sha256(self.hasher.finalize().into());
-        let blob = Blob {
-            sha256: sha,
-            bytes: self.bytes,
-        };
-        let target = self.archive.blob_path(&sha);
-        if target.is_file() {
-            if intact(&target, &sha, self.bytes).await {
-                return Ok(blob);
-            }
-            // The copy on disk no longer matches its name (bit rot, a stray edit): the bytes
-            // just downloaded are the ones it should hold, so they take its place.
-            tracing::warn!("replacing the damaged blob {}", target.display());
-        }
-        let BlobWriter { path, pending, .. } = self;
+        let BlobWriter {
+            path,
+            pending,
+            bytes,
+            ..
+        } = self;
         let write_error = |source| ArchiveError::Write {
-            path: target.clone(),
+            path: path.to_path_buf(),
             source,
         };
-        // One hand-off to the blocking pool for the rest: the last bytes, the fsync, the rename.
-        tokio::task::spawn_blocking({
-            let target = target.clone();
-            move || -> io::Result<()> {
-                file.write_all(&pending)?;
-                file.sync_all()?;
-                drop(file);
-                let parent = target
-                    .parent()
-                    .ok_or_else(|| io::Error::other("blob path has no parent"))?;
-                create_durable_dirs(&self.archive.root, parent, sha.0[0])?;
-                let mut perms = std::fs::metadata(&path)?.permissions();
-                perms.set_readonly(true);
-                std::fs::set_permissions(&path, perms)?;
-                path.persist(&target).map_err(|e| e.error)?;
-                // The rename is durable only once its folder is: without this a power cut could
-                // lose a blob the store already points to.
-                std::fs::File::open(parent)?.sync_all()?;
-                Ok(())
-            }
-        })
-        .await
-        .map_err(|e| write_error(io::Error::other(e)))?
-        .map_err(write_error)?;
-        Ok(blob)
-    }
-}
-
-/// Creates a blob's folder `dir` and its missing parents, each new one made durable in its
-/// parent: a rename into a folder whose own entry a power cut could lose would not be durable
-/// either. Costs one fsync per new folder (`aa/`, `aa/bb/`), nothing once they exist.
-///
-/// `first_byte` is the blob's first hash byte, the `aa` of its path: one lock per `aa/`, so a
-/// writer never sees a folder another has created but not yet made durable, while blobs under
-/// different `aa/` folders (all but 1 in 256 pairs) make their folders side by side. One lock for
-/// the whole archive serialized every new folder's fsync: a first run creates about one per blob.
-fn create_durable_dirs(root: &Path, dir: &Path, first_byte: u8) -> io::Result<()> {
-    static CREATING: [std::sync::Mutex<()>; 256] = [const { std::sync::Mutex::new(()) }; 256];
-    let _creating = CREATING[usize::from(first_byte)]
-        .lock()
-        .unwrap_or_else(|p| p.into_inner());
-    create_dirs_locked(&root.join(BLOBS_DIR), dir)
-}
-
-/// Creates `dir` and its missing parents up to `base`, which exists; none of them may be a
-/// symbolic link (`base` and above are not looked at: the archive root may be one).
-fn create_dirs_locked(base: &Path, dir: &Path) -> io::Result<()> {
-    if dir == base {
-        return Ok(());
-    }
-    match std::fs::symlink_metadata(dir) {
-        // Refused when the archive was opened; a link made since is refused here too.
-        Ok(m) if m.file_type().is_symlink() => {
-            return Err(io::Error::other(format!(
-                "{} is a symbolic link inside the archive",
-                dir.display()
-            )));
+        if !pending.is_empty() {
+            tokio::task::spawn_blocking(move || file.write_all(&pending))
+                .await
+                .map_err(|e| write_error(io::Error::other(e)))?
+                .map_err(write_error)?;
         }
-        Ok(m) if m.is_dir() => return Ok(()),
-        _ => {}
+        Ok(Blob {
+            sha256: sha,
+            bytes,
+            file: Some(std::sync::Arc::new(path)),
+        })
     }
-    let parent = dir
-        .parent()
-        .ok_or_else(|| io::Error::other("blob folder has no parent"))?;
-    create_dirs_locked(base, parent)?;
-    std::fs::create_dir(dir)?;
-    std::fs::File::open(parent)?.sync_all()
-}
-
-/// Whether the file at `path` has `len` bytes hashing to `sha`.
-async fn intact(path: &Path, sha: &Sha256, len: u64) -> bool {
-    let path = path.to_path_buf();
-    let sha = *sha;
-    tokio::task::spawn_blocking(move || {
-        std::fs::metadata(&path).is_ok_and(|m| m.len() == len)
-            && hash_file(&path).is_ok_and(|(h, n)| h == sha && n == len)
-    })
-    .await
-    .unwrap_or(false)
 }
 
 /// Read size when streaming a file: the most of it held in memory at once.
@@ -387,8 +334,8 @@ mod tests {
     use super::*;
 
     #[tokio::test]
-    async fn blobs_land_at_their_hash_and_are_stored_once() -> Result<(), Box<dyn std::error::Error>>
-    {
+    async fn a_body_is_hashed_and_held_in_a_temp_file_until_let_go()
+    -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let archive = Archive::open(dir.path())?;
         let mut w = archive.writer()?;
@@ -400,20 +347,14 @@ mod tests {
             blob.sha256.to_hex(),
             "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"
         );
-        assert_eq!(
-            Archive::relative_path(&blob.sha256),
-            "blobs/sha256/b9/4d/b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"
-        );
-        assert_eq!(
-            std::fs::read(archive.blob_path(&blob.sha256))?,
-            b"hello world"
-        );
-
-        let mut again = archive.writer()?;
-        again.write(b"hello world").await?;
-        assert_eq!(again.finish().await?, blob);
-        let temps = std::fs::read_dir(dir.path().join(TEMP_DIR))?.count();
-        assert_eq!(temps, 0, "no temp file is left behind");
+        let path = blob.path().ok_or("no temp file")?.to_path_buf();
+        assert_eq!(std::fs::read(&path)?, b"hello world");
+        let other = blob.clone();
+        drop(blob);
+        assert!(path.exists(), "a clone still holds it");
+        drop(other);
+        assert!(!path.exists(), "the last holder deletes it");
+        assert_eq!(std::fs::read_dir(dir.path().join(TEMP_DIR))?.count(), 0);
         Ok(())
     }
 
@@ -428,35 +369,15 @@ mod tests {
             w.write(chunk).await?;
         }
         let blob = w.finish().await?;
+        let path = blob.path().ok_or("no temp file")?;
         assert_eq!(blob.bytes, body.len() as u64);
-        assert_eq!(std::fs::read(archive.blob_path(&blob.sha256))?, body);
-        assert_eq!(hash_file(&archive.blob_path(&blob.sha256))?.0, blob.sha256);
+        assert_eq!(std::fs::read(path)?, body);
+        assert_eq!(hash_file(path)?.0, blob.sha256);
         Ok(())
     }
 
     #[tokio::test]
-    async fn a_damaged_blob_is_restored_by_the_next_identical_body()
-    -> Result<(), Box<dyn std::error::Error>> {
-        let dir = tempfile::tempdir()?;
-        let archive = Archive::open(dir.path())?;
-        let mut w = archive.writer()?;
-        w.write(b"the good bytes").await?;
-        let blob = w.finish().await?;
-        let path = archive.blob_path(&blob.sha256);
-        let mut perms = std::fs::metadata(&path)?.permissions();
-        #[allow(clippy::permissions_set_readonly_false)]
-        perms.set_readonly(false);
-        std::fs::set_permissions(&path, perms)?;
-        std::fs::write(&path, b"the bad  bytes")?;
-        let mut again = archive.writer()?;
-        again.write(b"the good bytes").await?;
-        again.finish().await?;
-        assert_eq!(std::fs::read(&path)?, b"the good bytes");
-        Ok(())
-    }
-
-    #[tokio::test]
-    async fn an_abandoned_blob_leaves_nothing() -> Result<(), Box<dyn std::error::Error>> {
+    async fn an_abandoned_body_leaves_nothing() -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let archive = Archive::open(dir.path())?;
         let mut w = archive.writer()?;

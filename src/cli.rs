@@ -463,6 +463,12 @@ pub struct CheckArgs {
     #[arg(long, env = "LINKWARD_LOOKUP_CACHE", value_parser = config::parse_duration)]
     pub lookup_cache: Option<Duration>,
 
+    /// Write a WARC revisit record for every 304 Not Modified answer (by default a 304 writes
+    /// none: the store records the check, and the copy it stands for is already archived).
+    #[arg(long, env = "LINKWARD_WARC_REVISITS", num_args = 0..=1, default_missing_value = "true",
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub warc_revisits: Option<bool>,
+
     /// States (ok, redirected, broken, skipped, unresolved) and changes (newly-broken, moved,
     /// changed, recovered, still-broken, failing, new, unchanged) that make the exit code 1,
     /// comma-separated, mixed freely [default: broken].
@@ -549,6 +555,7 @@ impl CheckArgs {
             timegate: self.timegate,
             rescue: self.rescue,
             lookup_cache: self.lookup_cache,
+            warc_revisits: self.warc_revisits,
             hosts: Vec::new(),
             ignore: Vec::new(),
         };

@@ -16,6 +16,12 @@ pub enum Error {
     #[error(transparent)]
     Archive(#[from] ArchiveError),
     #[error(transparent)]
+    Body(#[from] crate::bodies::BodyError),
+    #[error(
+        "could not move the archive's format-1 blobs into a pack: {0}; the archive is unchanged where this stopped, run the command again"
+    )]
+    Upgrade(std::io::Error),
+    #[error(transparent)]
     Store(#[from] StoreError),
     #[error(transparent)]
     Lock(#[from] LockError),

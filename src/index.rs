@@ -40,6 +40,12 @@ pub enum IndexError {
 
 /// Writes `index.html` into the archive, replacing the previous one whole.
 pub fn write(archive: &Archive, store: &Store) -> Result<PathBuf, IndexError> {
+    // The page links to the view's files: they are completed first.
+    crate::view::refresh(
+        archive.root(),
+        store,
+        &crate::bodies::Bodies::new(archive.root(), store.clone()),
+    )?;
     let page = gather(archive, store, Utc::now())?;
     let path = archive.root().join(INDEX_FILE);
     let write_error = |source| IndexError::Write {
@@ -184,14 +190,29 @@ fn row_of(
         last_good_at: record.and_then(|r| r.last_good_at),
         bytes: record.and_then(|r| r.last_good_bytes),
         content_type: record.and_then(|r| r.last_good_content_type.clone()),
-        copy: sha256
-            .filter(|s| archive.contains(s))
-            .map(|s| Archive::relative_path(&s)),
+        copy: sha256.and_then(|s| {
+            let record = record?;
+            in_view(
+                archive,
+                crate::view::relative_path(
+                    &s,
+                    record.last_good_content_type.as_deref(),
+                    &record.url,
+                ),
+            )
+        }),
         sha256,
-        recovered_copy: recovered
-            .as_ref()
-            .filter(|r| archive.contains(&r.sha256))
-            .map(|r| Archive::relative_path(&r.sha256)),
+        recovered_copy: recovered.as_ref().and_then(|r| {
+            in_view(
+                archive,
+                crate::view::relative_path(&r.sha256, r.content_type.as_deref(), &r.fetched_url),
+            )
+        }),
         recovered,
     }
+}
+
+/// `rel` when the `files/` view holds it.
+fn in_view(archive: &Archive, rel: String) -> Option<String> {
+    archive.root().join(&rel).is_file().then_some(rel)
 }

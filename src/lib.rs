@@ -3,6 +3,7 @@
 //! moved or changed. The binary (`main.rs`) owns flags and exit codes; this library owns the rest.
 
 pub mod archive;
+pub mod bodies;
 pub mod check;
 pub mod config;
 pub mod error;
@@ -21,7 +22,9 @@ pub mod review;
 pub mod seed;
 pub mod slug;
 pub mod store;
+pub mod upgrade;
 pub mod verify;
+pub mod view;
 pub mod warc;
 
 pub use config::Config;

@@ -21,7 +21,11 @@ pub fn open_existing(archive_dir: &Path) -> Result<(ArchiveLock, Store), Error> 
     }
     crate::archive::refuse_linked_folders(archive_dir)?;
     let lock = ArchiveLock::acquire(archive_dir)?;
-    Ok((lock, Store::open(archive_dir)?))
+    let store = Store::open(archive_dir)?;
+    if archive_dir.join("blobs").is_dir() {
+        crate::upgrade::ensure_current_blocking(archive_dir, &store)?;
+    }
+    Ok((lock, store))
 }
 
 /// The change report over `window`, from the archive's store alone.

@@ -1,15 +1,18 @@
-//! `linkward verify`: the archive proves its own integrity. Every file under `blobs/` must be a
-//! blob at its content address that still hashes to its name (rehashed, streamed, never read whole
-//! into memory); anything else there is `unexpected`. Every hash the store references (each
-//! check's `sha256`, each resource's `last_good_sha256`) must name an intact blob.
+//! `linkward verify`: the archive proves its own integrity. Every body the store's `bodies`
+//! index names is read back from its pack (decoded, streamed, never held whole in memory) and
+//! must hash to its name. Every hash the store references (each check's `sha256`, each
+//! resource's `last_good_sha256`, each recovered copy) must name an intact stored body. A file
+//! left under format 1's `blobs/` (one the upgrade could not move: it no longer hashed to its
+//! name) is `unexpected`.
 //!
 //! Every WARC file under `warc/` is read record by record and each record's WARC-Block-Digest and
 //! WARC-Payload-Digest are recomputed from its content (a revisit's payload digest names another
 //! record's payload and is not checked against its own block).
 //!
-//! Invariants: verify holds the archive's lock for its whole walk, so no run writes blobs or records
-//! while it looks; it never modifies, moves or deletes what it finds; it never follows a symlink or
-//! opens anything but a regular file.
+//! Invariants: verify holds the archive's lock for its whole walk, so no run writes packs or
+//! records while it looks; it never modifies, moves or deletes what it finds (but for moving a
+//! format-1 archive's blobs into a pack, as every command does first); it never follows a
+//! symlink or opens anything but a regular file.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io;
@@ -17,14 +20,15 @@ use std::path::{Path, PathBuf};
 
 use futures_util::StreamExt;
 
-use crate::archive::{Archive, hash_file};
+use crate::archive::Archive;
 use crate::error::Error;
 use crate::lock::ArchiveLock;
 use crate::model::Sha256;
+use crate::model::StoredBody;
 use crate::report::verify::{Corrupt, Missing, VerifyReport, WarcProblem};
 use crate::store::{Store, VerificationRecord};
 
-/// The folder under the archive root that holds blobs (see `Archive::relative_path`).
+/// The folder under the archive root where format 1 kept blobs.
 const BLOBS_ROOT: &str = "blobs";
 /// The store's folder under the archive root: no store there means no archive to verify.
 const STORE_DIR: &str = "db";
@@ -77,9 +81,11 @@ pub async fn run_with(
     }
     let store = Store::open(archive_dir)?;
     let archive = Archive::open(archive_dir)?;
+    crate::upgrade::ensure_current(&archive, &store).await?;
 
     let root = archive.root().to_path_buf();
-    let (files, unexpected) = tokio::task::spawn_blocking(move || walk(&root))
+    let listed = store.clone();
+    let (files, unexpected) = tokio::task::spawn_blocking(move || stored_bodies(&root, &listed))
         .await
         .map_err(|e| verify_error(archive_dir, io::Error::other(e)))??;
     let (files, skipped): (Vec<BlobFile>, Vec<BlobFile>) =
@@ -254,32 +260,54 @@ fn verify_error(path: &Path, source: io::Error) -> Error {
     }
 }
 
-/// A file found at a content address under `blobs/`.
+/// A body the store says is in a pack.
 #[derive(Debug)]
 struct BlobFile {
-    /// Relative to the archive root, `/`-separated.
+    /// Where: `warc/<file>@<offset>`.
     rel: String,
-    path: PathBuf,
+    root: PathBuf,
+    stored: StoredBody,
     name: Sha256,
 }
 
-/// Lists `blobs/` without following symlinks: blob files to rehash, and every other file
-/// (misnamed, misplaced, a symlink, a fifo...) as unexpected. Directories are only descended.
-fn walk(root: &Path) -> Result<(Vec<BlobFile>, Vec<String>), Error> {
+/// Every body the `bodies` index names, and every file left under format 1's `blobs/` (as
+/// unexpected). Folders are only descended; nothing is followed or opened.
+fn stored_bodies(root: &Path, store: &Store) -> Result<(Vec<BlobFile>, Vec<String>), Error> {
     let mut files = Vec::new();
+    for body in store.all_bodies() {
+        let (name, stored) = body?;
+        // A body whose pack is gone is not there: every reference to it is missing.
+        if crate::bodies::pack_path(root, &stored.file).is_none() {
+            continue;
+        }
+        files.push(BlobFile {
+            rel: format!(
+                "{}/{}@{}",
+                crate::warc::WARC_DIR,
+                stored.file,
+                stored.offset
+            ),
+            root: root.to_path_buf(),
+            stored,
+            name,
+        });
+    }
     let mut unexpected = Vec::new();
     let mut dirs = vec![(root.join(BLOBS_ROOT), BLOBS_ROOT.to_owned())];
     while let Some((dir, rel_dir)) = dirs.pop() {
-        let entries = std::fs::read_dir(&dir).map_err(|e| verify_error(&dir, e))?;
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(verify_error(&dir, e)),
+        };
         for entry in entries {
             let entry = entry.map_err(|e| verify_error(&dir, e))?;
-            let path = entry.path();
             let rel = format!("{rel_dir}/{}", entry.file_name().to_string_lossy());
-            let file_type = entry.file_type().map_err(|e| verify_error(&path, e))?;
+            let file_type = entry
+                .file_type()
+                .map_err(|e| verify_error(&entry.path(), e))?;
             if file_type.is_dir() {
-                dirs.push((path, rel));
-            } else if let Some(name) = file_type.is_file().then(|| blob_name(&rel)).flatten() {
-                files.push(BlobFile { rel, path, name });
+                dirs.push((entry.path(), rel));
             } else {
                 unexpected.push(rel);
             }
@@ -289,16 +317,23 @@ fn walk(root: &Path) -> Result<(Vec<BlobFile>, Vec<String>), Error> {
     Ok((files, unexpected))
 }
 
-/// The hash a blob file at `rel` (relative to the archive root) is named after, if `rel` is the
-/// exact content address `Archive::relative_path` gives that hash: lowercase, right prefixes.
-fn blob_name(rel: &str) -> Option<Sha256> {
-    let name = rel.rsplit('/').next()?;
-    let lower_hex = |c: char| c.is_ascii_digit() || ('a'..='f').contains(&c);
-    if name.len() != 64 || !name.chars().all(lower_hex) {
-        return None;
+/// The sha256 and length of a stored body, read back from its pack.
+fn hash_stored(root: &Path, stored: &StoredBody) -> io::Result<(Sha256, u64)> {
+    use sha2::Digest;
+    use std::io::BufRead;
+    let mut reader = crate::bodies::open_stored(root, stored).map_err(|(_, e)| e)?;
+    let mut hasher = sha2::Sha256::new();
+    let mut len = 0u64;
+    loop {
+        let buf = reader.fill_buf()?;
+        if buf.is_empty() {
+            return Ok((Sha256(hasher.finalize().into()), len));
+        }
+        hasher.update(buf);
+        let n = buf.len();
+        len += n as u64;
+        reader.consume(n);
     }
-    let sha: Sha256 = name.parse().ok()?;
-    (Archive::relative_path(&sha) == rel).then_some(sha)
 }
 
 /// What rehashing one blob file found.
@@ -330,9 +365,9 @@ async fn rehash(files: Vec<BlobFile>) -> Result<Vec<Rehashed>, Error> {
         .min(MAX_PARALLEL_HASHES);
     let mut hashed = futures_util::stream::iter(files)
         .map(|file| async move {
-            let path = file.path.clone();
+            let path = file.root.clone();
             tokio::task::spawn_blocking(move || {
-                let (bytes, health) = match hash_file(&file.path) {
+                let (bytes, health) = match hash_stored(&file.root, &file.stored) {
                     Ok((actual, bytes)) if actual == file.name => (bytes, Health::Intact),
                     Ok((actual, bytes)) => (
                         bytes,
@@ -342,7 +377,7 @@ async fn rehash(files: Vec<BlobFile>) -> Result<Vec<Rehashed>, Error> {
                         },
                     ),
                     Err(e) => (
-                        file_len(&file.path),
+                        file.stored.bytes,
                         Health::Corrupt {
                             actual: None,
                             error: Some(e.to_string()),
@@ -365,10 +400,6 @@ async fn rehash(files: Vec<BlobFile>) -> Result<Vec<Rehashed>, Error> {
         out.push(r?);
     }
     Ok(out)
-}
-
-fn file_len(path: &Path) -> u64 {
-    std::fs::metadata(path).map_or(0, |m| m.len())
 }
 
 /// The store's references, collected and then checked against the rehashed blobs.
@@ -472,31 +503,11 @@ mod tests {
 
     fn rehashed(name: Sha256, health: Health) -> Rehashed {
         Rehashed {
-            rel: Archive::relative_path(&name),
+            rel: format!("warc/pack.warc.gz@{}", name.0[0]),
             name,
             bytes: 10,
             health,
         }
-    }
-
-    #[test]
-    fn only_a_lowercase_file_at_its_own_content_address_is_a_blob() -> TestResult {
-        let good = format!("blobs/sha256/b9/4d/{HELLO}");
-        assert_eq!(blob_name(&good), Some(sha(HELLO)?));
-        for bad in [
-            format!("blobs/sha256/4d/b9/{HELLO}"),
-            format!("blobs/sha256/b9/{HELLO}"),
-            format!("blobs/sha256/b9/4d/x/{HELLO}"),
-            format!("blobs/sha1/b9/4d/{HELLO}"),
-            format!("blobs/sha256/B9/4D/{}", HELLO.to_uppercase()),
-            format!("blobs/sha256/b9/4d/{HELLO}.tmp"),
-            format!("blobs/sha256/b9/4d/{}", &HELLO[..63]),
-            "blobs/sha256/b9/4d/notes.txt".to_owned(),
-            "blobs/README".to_owned(),
-        ] {
-            assert_eq!(blob_name(&bad), None, "{bad}");
-        }
-        Ok(())
     }
 
     #[test]
@@ -507,7 +518,7 @@ mod tests {
             .map(|i| (i % 251) as u8)
             .collect();
         std::fs::write(&path, &body)?;
-        let (hash, bytes) = hash_file(&path)?;
+        let (hash, bytes) = crate::archive::hash_file(&path)?;
         assert_eq!(
             hash,
             Sha256(<sha2::Sha256 as sha2::Digest>::digest(&body).into())
@@ -561,7 +572,7 @@ mod tests {
         );
         assert!(report.missing.iter().all(|m| m.sha256 == gone));
         assert_eq!(report.corrupt.len(), 1);
-        assert_eq!(report.corrupt[0].path, Archive::relative_path(&damaged));
+        assert_eq!(report.corrupt[0].path, "warc/pack.warc.gz@1");
         assert_eq!(
             report.corrupt[0].urls,
             ["http://a/damaged", "http://b/same-bytes"]
@@ -605,25 +616,50 @@ mod tests {
         Ok(())
     }
 
-    async fn keep(archive: &Archive, body: &[u8]) -> Result<Sha256, Box<dyn std::error::Error>> {
-        let mut w = archive.writer()?;
-        w.write(body).await?;
-        Ok(w.finish().await?.sha256)
-    }
-
     #[tokio::test]
     async fn a_real_archive_with_a_corrupt_a_missing_and_a_stray_file() -> TestResult {
+        use crate::fetch::capture::{Capture, CaptureSink, CapturedBody, CapturedRequest};
+        use crate::fetch::capture::{CapturedResponse, KeptBody};
         let dir = tempfile::tempdir()?;
-        let archive = Archive::open(dir.path())?;
         let store = Store::open(dir.path())?;
-        let good = keep(&archive, b"hello world").await?;
-        let damaged = keep(&archive, b"original bytes").await?;
-        let gone = keep(&archive, b"soon deleted").await?;
-        for (url, sha) in [
-            ("http://a/good", good),
-            ("http://a/damaged", damaged),
-            ("http://a/gone", gone),
-        ] {
+        let sink = crate::warc::WarcSink::open(
+            dir.path(),
+            &crate::warc::RunInfo {
+                started: chrono::Utc::now(),
+                run_id: 1,
+                seeds: Vec::new(),
+            },
+            std::sync::Arc::new(store.clone()),
+            crate::warc::WarcOptions::default(),
+        )?;
+        let keep = |url: &str, body: &[u8]| -> Result<Sha256, Box<dyn std::error::Error>> {
+            let sha = Sha256(<sha2::Sha256 as sha2::Digest>::digest(body).into());
+            sink.capture(Capture {
+                target_uri: url.parse()?,
+                date: chrono::Utc::now(),
+                remote_ip: None,
+                request: CapturedRequest {
+                    method: "GET".into(),
+                    target: "/".into(),
+                    headers: Vec::new(),
+                },
+                response: CapturedResponse {
+                    version: "HTTP/1.1".into(),
+                    status: 200,
+                    reason: "OK".into(),
+                    headers: Vec::new(),
+                },
+                body: CapturedBody::Memory {
+                    bytes: body.to_vec(),
+                    truncated: false,
+                },
+                kept: Some(KeptBody {
+                    sha256: sha,
+                    bytes: body.len() as u64,
+                    encoding: None,
+                }),
+                held: None,
+            });
             store.record_check(&crate::store::CheckRecord {
                 run_id: 1,
                 url: url.into(),
@@ -631,24 +667,42 @@ mod tests {
                 sha256: Some(sha),
                 ..Default::default()
             })?;
-        }
+            Ok(sha)
+        };
+        keep("http://a/good", b"hello world")?;
+        // Incompressible, so the member holds the bytes as they are and one flip damages them.
+        let noise: Vec<u8> = (0..4096u32)
+            .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+            .collect();
+        let damaged = keep("http://a/damaged", &noise)?;
+        let gone = Sha256([2; 32]);
+        let pack = sink.finish()?.ok_or("no pack")?;
+        store.record_check(&crate::store::CheckRecord {
+            run_id: 1,
+            url: "http://a/gone".into(),
+            state: crate::State::Ok,
+            sha256: Some(gone),
+            ..Default::default()
+        })?;
         store.flush().await?;
+        let at = store.body(&damaged)?.ok_or("not stored")?;
         drop(store);
 
-        let damaged_path = archive.blob_path(&damaged);
-        let mut perms = std::fs::metadata(&damaged_path)?.permissions();
-        #[allow(clippy::permissions_set_readonly_false)]
-        perms.set_readonly(false);
-        std::fs::set_permissions(&damaged_path, perms)?;
-        std::fs::write(&damaged_path, b"tampered")?;
-        std::fs::remove_file(archive.blob_path(&gone))?;
+        let mut bytes = std::fs::read(&pack)?;
+        let middle = usize::try_from(at.offset + at.length / 2)?;
+        bytes[middle] ^= 0xff;
+        std::fs::write(&pack, &bytes)?;
+        std::fs::create_dir_all(dir.path().join("blobs"))?;
         std::fs::write(dir.path().join("blobs/stray.txt"), b"?")?;
 
-        let report = run(dir.path()).await?;
+        let report = run_with(dir.path(), None, false).await?;
         assert_eq!(report.blobs, 2);
         assert_eq!(report.references, 6);
-        assert_eq!(report.corrupt.len(), 1);
-        assert_eq!(report.corrupt[0].path, Archive::relative_path(&damaged));
+        assert_eq!(report.corrupt.len(), 1, "{report:?}");
+        assert_eq!(
+            report.corrupt[0].path,
+            format!("warc/{}@{}", at.file, at.offset)
+        );
         assert_eq!(report.corrupt[0].urls, ["http://a/damaged"]);
         assert_eq!(
             report.missing,

@@ -8,6 +8,7 @@ use crate::model::{ArchiveLookup, Recovered, RecoveredLink};
 use crate::rescue::seedpage::Tools;
 use crate::seed::{self, ListedTarget};
 use crate::store::{ResourceRecord, Store};
+use crate::warc::WarcSink;
 use chrono::Utc;
 use futures_util::StreamExt;
 use std::collections::{HashMap, HashSet};
@@ -73,6 +74,7 @@ impl Runner {
             .buffer_unordered(concurrency.max(1));
         while let Some((url, lookup, recovered)) = stream.next().await {
             Self::keep_lookup(
+                &self.warc,
                 &self.store,
                 &mut self.results,
                 &mut self.recovered,
@@ -88,17 +90,18 @@ impl Runner {
     pub(super) fn holds_copy(&self, resource: &ResourceRecord) -> bool {
         let live = resource
             .last_good_sha256
-            .is_some_and(|sha| self.archive.contains_sized(&sha, resource.last_good_bytes));
+            .is_some_and(|sha| self.bodies.contains(&sha, resource.last_good_bytes));
         let recovered = resource
             .recovered
             .as_ref()
-            .is_some_and(|r| self.archive.contains_sized(&r.sha256, Some(r.bytes)));
+            .is_some_and(|r| self.bodies.contains(&r.sha256, Some(r.bytes)));
         live || recovered
     }
 
     /// Records what the archives said about `url` (and the copy recovered) on its check of this
     /// run and, for a recovered copy, on its resource record.
     pub(super) fn keep_lookup(
+        warc: &WarcSink,
         store: &Store,
         results: &mut HashMap<String, Box<Checked>>,
         count: &mut u64,
@@ -111,6 +114,8 @@ impl Runner {
         };
         checked.check.archive_lookup = Some(Box::new(lookup));
         if let Some(r) = recovered {
+            // The copy must be durable before a record names it.
+            warc.commit()?;
             let resource = store.put_recovered(url, &r)?;
             checked.recovered = resource.recovered.map(Box::new);
             checked.check.recovered = Some(Box::new(r));
@@ -140,11 +145,12 @@ impl Runner {
             archives,
             fetcher: &self.fetcher,
             inspector: &self.inspector,
-            archive: &self.archive,
+            bodies: &self.bodies,
         };
         let found =
             crate::rescue::seedpage::recover_page(tools, page_url, &m.items, date, held).await;
         Self::keep_lookup(
+            &self.warc,
             &self.store,
             &mut self.results,
             &mut self.recovered,

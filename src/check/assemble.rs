@@ -1,7 +1,6 @@
 //! Report assembly: the run's results, per seed and per resource, as the report shows them, its
 //! summary, and each seed's list kept and compared with its previous run's.
 
-use crate::archive::Archive;
 use crate::error::Error;
 use crate::judge::transition::item_changes;
 use crate::model::{ItemChanges, ListedItem, SeedSnapshot};
@@ -71,6 +70,7 @@ impl Runner {
         let Some(Checked {
             check,
             last_good_sha256,
+            archived,
             recovered,
         }) = self.results.get(url).map(Box::as_ref)
         else {
@@ -96,7 +96,7 @@ impl Runner {
             last_good_sha256: *last_good_sha256,
             bytes: check.bytes,
             content_type: check.content_type.clone(),
-            archived: last_good_sha256.as_ref().map(Archive::relative_path),
+            archived: archived.clone(),
             checked_at: Some(check.checked_at),
             elapsed_ms: Some(check.elapsed_ms),
             attempts: check.attempts.len() as u32,

@@ -14,6 +14,7 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::archive::Archive;
+use crate::bodies::Bodies;
 use crate::config::Config;
 use crate::error::Error;
 use crate::fetch::robots::RobotsCache;
@@ -27,7 +28,7 @@ use crate::report::{JSON_VERSION, ResourceReport, RunInfo, RunReport};
 use crate::rescue::Archives;
 use crate::seed::{self, ListedTarget, Seed, SeedSource};
 use crate::store::{CheckRecord, RunRecord, RunStatus, Store};
-use crate::warc::{RunInfo as WarcRunInfo, WarcSink};
+use crate::warc::{RunInfo as WarcRunInfo, WarcOptions, WarcSink};
 
 mod archives;
 mod assemble;
@@ -40,12 +41,20 @@ use plan::SeedPlan;
 pub use seed_init::init_seed;
 pub use seed_recover::recover_seed;
 
+/// Checks recorded per group commit at most, and the longest a fetched check waits for one:
+/// a crash loses at most this much work, and a run of 2,000 bodies makes a handful of fsyncs
+/// instead of one per body.
+const COMMIT_CHECKS: usize = 512;
+const COMMIT_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// A URL's check in this run and what the report needs of its record after it. One is held
 /// for every URL until the run ends, so it keeps the good copy's hash, not the whole record.
 #[derive(Debug)]
 struct Checked {
     check: CheckRecord,
     last_good_sha256: Option<Sha256>,
+    /// Where the `files/` view keeps the last good copy.
+    archived: Option<String>,
     /// The copy recovered from a web archive that the record names (rare: boxed).
     recovered: Option<Box<Recovered>>,
 }
@@ -73,7 +82,14 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
             ignore.extend(m.ignore.iter().cloned());
         }
     }
-    let inspector = Inspector::new(archive.clone(), &ignore).map_err(Error::Ignore)?;
+    crate::upgrade::ensure_current(&archive, &store).await?;
+    // Bad ignore rules are refused before the run begins.
+    let inspector = Inspector::new(
+        archive.clone(),
+        Bodies::new(archive.root(), store.clone()),
+        &ignore,
+    )
+    .map_err(Error::Ignore)?;
     let robots_cache: Arc<dyn RobotsCache> = Arc::new(store.clone());
     let fetcher = Fetcher::new(config, archive.clone(), robots_cache).map_err(Error::Client)?;
     let mut run = RunRecord {
@@ -90,13 +106,22 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
             run_id: run.id,
             seeds: run.seeds.clone(),
         },
+        Arc::new(store.clone()),
+        WarcOptions {
+            not_modified_revisits: config.warc_revisits,
+        },
     )?);
     let fetcher = fetcher.with_capture(warc.clone());
+    let bodies = Bodies::new(archive.root(), store.clone()).with_pack(warc.clone());
+    let inspector = inspector.with_bodies(bodies.clone());
 
     let mut runner = Runner {
         fetcher,
         store: store.clone(),
         archive,
+        bodies,
+        warc: warc.clone(),
+        unrecorded: Vec::new(),
         run_id: run.id,
         results: HashMap::new(),
         plans: Vec::with_capacity(seeds.len()),
@@ -131,6 +156,8 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
         }
     };
     runner.progress.finish_and_clear();
+    // What an interrupted run fetched is recorded too, once its bodies are durable.
+    runner.commit()?;
 
     let resources: Vec<ResourceReport> = runner
         .plans
@@ -183,6 +210,12 @@ struct Runner {
     fetcher: Fetcher,
     store: Store,
     archive: Archive,
+    /// The archive's stored bodies, for reading kept copies back.
+    bodies: Bodies,
+    /// The run's pack: checks naming bodies in it are recorded only once it is durable.
+    warc: Arc<WarcSink>,
+    /// Checks waiting for the next group commit (see `commit`).
+    unrecorded: Vec<CheckRecord>,
     run_id: u64,
     /// Every URL checked in this run: a URL listed many times is fetched once. Boxed, so the
     /// table's empty slots (a third of it) are pointers rather than whole records.
@@ -271,13 +304,56 @@ impl Runner {
                 (fetched, prev, found)
             })
             .buffer_unordered(concurrency.max(1));
-        // Recorded as results arrive, so a long run keeps what it learnt even if it dies.
+        // Recorded in batches as results arrive (see `commit`), so a long run keeps what it
+        // learnt even if it dies.
+        let mut last_commit = std::time::Instant::now();
         while let Some((fetched, prev, found)) = stream.next().await {
             self.progress.inc(1);
             self.progress.set_message(fetched.requested.to_string());
             let accepted = self.fetcher.accepted_statuses(&fetched.requested);
             let check = check_record(self.run_id, &fetched, prev.as_ref(), accepted, found);
-            Self::store_check(&self.store, &mut self.results, self.judge, check)?;
+            self.place_in_view(&fetched, &check);
+            self.unrecorded.push(check);
+            if self.unrecorded.len() >= COMMIT_CHECKS || last_commit.elapsed() >= COMMIT_EVERY {
+                Self::commit_batch(
+                    &self.warc,
+                    &self.store,
+                    &mut self.results,
+                    self.judge,
+                    &mut self.unrecorded,
+                )?;
+                last_commit = std::time::Instant::now();
+            }
+        }
+        drop(stream);
+        self.commit()
+    }
+
+    /// Group commit: makes the pack durable (one fsync for every body since the last commit),
+    /// indexes its new bodies, then records the checks waiting for it. A crash before this loses
+    /// those checks (the next run repeats them), never leaves a record naming bytes a crash
+    /// could lose.
+    fn commit(&mut self) -> Result<(), Error> {
+        Self::commit_batch(
+            &self.warc,
+            &self.store,
+            &mut self.results,
+            self.judge,
+            &mut self.unrecorded,
+        )
+    }
+
+    /// `commit`, for a caller that holds parts of the runner borrowed.
+    fn commit_batch(
+        warc: &WarcSink,
+        store: &Store,
+        results: &mut HashMap<String, Box<Checked>>,
+        judge: Judge,
+        unrecorded: &mut Vec<CheckRecord>,
+    ) -> Result<(), Error> {
+        warc.commit()?;
+        for check in unrecorded.drain(..) {
+            Self::store_check(store, results, judge, check)?;
         }
         Ok(())
     }

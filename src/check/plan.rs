@@ -232,7 +232,8 @@ impl Runner {
             .unwrap_or_else(|| url.clone());
         let page = match checked.last_good_sha256 {
             Some(sha) if is_html(checked.check.content_type.as_deref()) => {
-                let bytes = read_capped(&self.archive.blob_path(&sha)).await?;
+                // Read in place: one bounded read per seed page, not worth a thread hand-off.
+                let bytes = self.bodies.read_capped(&sha, MAX_PAGE_PARSE_BYTES)?;
                 extract::extract(
                     &extract::decode(&bytes, checked.check.content_type.as_deref()),
                     &base,
@@ -265,6 +266,11 @@ impl Runner {
         let mut writer = self.archive.writer()?;
         writer.write(&bytes).await?;
         let blob = writer.finish().await?;
+        if let Some(body) = blob.path() {
+            self.warc
+                .store_resource(url.as_str(), "text/html", started, body, blob.sha256)?;
+        }
+        self.warc.commit()?;
         // A local file has no HTTP status or validators: only its content is recorded.
         let check = CheckRecord {
             run_id: self.run_id,
@@ -293,11 +299,12 @@ impl Runner {
         let validators = match &prev {
             Some(r)
                 if r.last_good_sha256
-                    .is_some_and(|sha| self.archive.contains_sized(&sha, r.last_good_bytes)) =>
+                    .is_some_and(|sha| self.bodies.contains(&sha, r.last_good_bytes)) =>
             {
                 Validators {
                     etag: r.etag.clone(),
                     last_modified: r.last_modified.clone(),
+                    held: r.last_good_sha256,
                 }
             }
             _ => Validators::default(),

@@ -20,7 +20,24 @@ impl Runner {
     ) -> Result<(), Error> {
         let accepted = self.fetcher.accepted_statuses(&fetched.requested);
         let check = check_record(self.run_id, fetched, prev, accepted, found);
+        self.place_in_view(fetched, &check);
+        // The body must be durable before a record names it.
+        self.warc.commit()?;
         Self::store_check(&self.store, &mut self.results, self.judge, check)
+    }
+
+    /// Puts a good copy just kept into the `files/` view, from its temp file.
+    pub(super) fn place_in_view(&self, fetched: &Fetched, check: &CheckRecord) {
+        if !check.state.is_reachable() {
+            return;
+        }
+        if let (Some(sha), crate::fetch::Outcome::Body { blob, .. }) =
+            (check.sha256, &fetched.outcome)
+            && let Some(temp) = blob.path()
+        {
+            let rel = crate::view::relative_path(&sha, check.content_type.as_deref(), &check.url);
+            crate::view::place(self.archive.root(), &rel, temp);
+        }
     }
 
     /// Judges the check against the URL's previous record, then records both.
@@ -39,6 +56,13 @@ impl Runner {
             Box::new(Checked {
                 check,
                 last_good_sha256: resource.last_good_sha256,
+                archived: resource.last_good_sha256.map(|sha| {
+                    crate::view::relative_path(
+                        &sha,
+                        resource.last_good_content_type.as_deref(),
+                        &resource.url,
+                    )
+                }),
                 recovered: resource.recovered.map(Box::new),
             }),
         );

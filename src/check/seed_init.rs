@@ -71,7 +71,10 @@ pub async fn init_seed(config: &Config, url: &Url, today: NaiveDate) -> Result<M
             content_type.as_deref().unwrap_or("no content type")
         )));
     }
-    let bytes = read_capped(&archive.blob_path(&blob.sha256)).await?;
+    let Some(path) = blob.path() else {
+        return Err(gave_no_page("its body was not kept".into()));
+    };
+    let bytes = read_capped(path).await?;
     // Relative links resolve against the URL that answered, as in `check`.
     let page = extract::extract(
         &extract::decode(&bytes, content_type.as_deref()),

@@ -2,6 +2,7 @@
 //! run.
 
 use crate::archive::Archive;
+use crate::bodies::Bodies;
 use crate::config::Config;
 use crate::error::Error;
 use crate::fetch::Fetcher;
@@ -14,6 +15,8 @@ use crate::rescue::Archives;
 use crate::rescue::seedpage::Tools;
 use crate::seed::{self};
 use crate::store::Store;
+use crate::warc::{RunInfo, WarcOptions, WarcSink};
+use chrono::Utc;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -37,23 +40,47 @@ pub async fn recover_seed(
     let Some(archives) = Archives::new(config, store.clone()) else {
         return Err(Error::NoWebArchive);
     };
-    let inspector = Inspector::new(archive.clone(), &m.ignore).map_err(Error::Ignore)?;
+    crate::upgrade::ensure_current(&archive, &store).await?;
+    let inspector = Inspector::new(
+        archive.clone(),
+        Bodies::new(archive.root(), store.clone()),
+        &m.ignore,
+    )
+    .map_err(Error::Ignore)?;
+    // The snapshot goes into a pack of its own, like a run's exchanges.
+    let pack = Arc::new(WarcSink::open(
+        &config.archive_dir,
+        &RunInfo {
+            started: Utc::now(),
+            run_id: 0,
+            seeds: vec![manifest.display().to_string()],
+        },
+        Arc::new(store.clone()),
+        WarcOptions::default(),
+    )?);
+    let bodies = Bodies::new(archive.root(), store.clone()).with_pack(pack.clone());
+    let inspector = inspector.with_bodies(bodies.clone());
     let robots_cache: Arc<dyn RobotsCache> = Arc::new(store.clone());
-    let fetcher = Fetcher::new(config, archive.clone(), robots_cache).map_err(Error::Client)?;
+    let fetcher = Fetcher::new(config, archive.clone(), robots_cache)
+        .map_err(Error::Client)?
+        .with_capture(pack.clone());
     let held = store.resource(page_url.as_str())?.and_then(|r| r.recovered);
     let tools = Tools {
         archives: &archives,
         fetcher: &fetcher,
         inspector: &inspector,
-        archive: &archive,
+        bodies: &bodies,
     };
     let found =
         crate::rescue::seedpage::recover_page(tools, &page_url, &m.items, manifest_date(&m), held)
             .await;
+    // Durable before the record that names it.
+    pack.finish()?;
     if let Some(fresh) = &found.fresh {
         store.put_recovered(page_url.as_str(), fresh)?;
     }
     store.flush().await?;
+    crate::index::refresh(&archive, &store);
     let written = if dry_run || found.links.is_empty() {
         0
     } else {

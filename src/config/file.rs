@@ -72,6 +72,7 @@ pub struct Settings {
     pub timegate: Option<Vec<Endpoint>>,
     pub rescue: Option<bool>,
     pub lookup_cache: Option<Duration>,
+    pub warc_revisits: Option<bool>,
     pub hosts: Vec<HostRule>,
     pub ignore: Vec<IgnoreRule>,
 }
@@ -110,6 +111,7 @@ impl Settings {
             timegate: self.timegate.or(lower.timegate),
             rescue: self.rescue.or(lower.rescue),
             lookup_cache: self.lookup_cache.or(lower.lookup_cache),
+            warc_revisits: self.warc_revisits.or(lower.warc_revisits),
             hosts,
             ignore,
         }
@@ -151,6 +153,7 @@ impl Settings {
                 .map_or(d.timegates, |v| v.into_iter().filter_map(|e| e.0).collect()),
             rescue: self.rescue.unwrap_or(d.rescue),
             lookup_cache: self.lookup_cache.unwrap_or(d.lookup_cache),
+            warc_revisits: self.warc_revisits.unwrap_or(d.warc_revisits),
         }
     }
 
@@ -267,6 +270,7 @@ impl Settings {
                 .map_err(key("timegate"))?,
             rescue: raw.rescue,
             lookup_cache: duration(raw.lookup_cache, "lookup-cache")?,
+            warc_revisits: raw.warc_revisits,
             hosts,
             ignore: raw.ignore,
         })
@@ -303,6 +307,7 @@ struct FileToml {
     timegate: Option<Vec<String>>,
     rescue: Option<bool>,
     lookup_cache: Option<String>,
+    warc_revisits: Option<bool>,
     #[serde(default)]
     hosts: BTreeMap<String, HostToml>,
     #[serde(default)]

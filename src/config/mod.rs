@@ -252,6 +252,9 @@ pub struct Config {
     pub rescue: bool,
     /// How long a "no snapshot" answer is trusted.
     pub lookup_cache: Duration,
+    /// Write a WARC `revisit` record for every 304 (by default a 304 writes none: the store
+    /// has the check, and the copy it stands for is already in a pack).
+    pub warc_revisits: bool,
 }
 
 impl Default for Config {
@@ -286,6 +289,7 @@ impl Default for Config {
             wayback: url::Url::parse(DEFAULT_WAYBACK).ok(),
             timegates: Vec::new(),
             rescue: false,
+            warc_revisits: false,
             lookup_cache: DEFAULT_LOOKUP_CACHE,
         }
     }

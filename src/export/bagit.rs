@@ -24,7 +24,7 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use sha2::Digest;
 
 use super::{ExportError, copy_blob, latest_complete_run, manifest_of};
-use crate::archive::{Archive, FILE_CHUNK};
+use crate::archive::FILE_CHUNK;
 use crate::model::Sha256;
 use crate::model::{Recovered, SeedSnapshot};
 use crate::open::open_existing;
@@ -309,7 +309,7 @@ fn one_line(s: &str) -> String {
 pub fn export(archive_dir: &Path, out: &Path) -> Result<Summary, ExportError> {
     let replace_empty = check_out(out)?;
     // Read what to bag under the archive's lock, then let it go: blobs never change once written.
-    let (plan, info) = {
+    let (plan, info, stored) = {
         let (_lock, store) = open_existing(archive_dir)?;
         let run = latest_complete_run(&store)?
             .ok_or_else(|| ExportError::NoCompleteRun(archive_dir.to_path_buf()))?;
@@ -331,13 +331,23 @@ pub fn export(archive_dir: &Path, out: &Path) -> Result<Summary, ExportError> {
             }
         }
         let plan = plan(&seeds, &copies);
+        let mut stored = HashMap::new();
+        for entry in &plan.entries {
+            let body = store
+                .body(&entry.sha256)?
+                .ok_or_else(|| ExportError::NotStored {
+                    url: entry.url.clone(),
+                    sha256: entry.sha256,
+                })?;
+            stored.insert(entry.sha256, body);
+        }
         let mut info = bag_info(&seeds, run.id);
         info.web_archive_copies = plan
             .entries
             .iter()
             .filter(|e| e.recovered.is_some())
             .count();
-        (plan, info)
+        (plan, info, stored)
     };
 
     let staging = Staging::beside(out)?;
@@ -355,8 +365,20 @@ pub fn export(archive_dir: &Path, out: &Path) -> Result<Summary, ExportError> {
         }
         let file = std::fs::File::create_new(&dest).map_err(write_error)?;
         let mut w = BufWriter::with_capacity(FILE_CHUNK, file);
-        let blob = archive_dir.join(Archive::relative_path(&entry.sha256));
-        let copied = copy_blob(&entry.url, &entry.sha256, &blob, &mut w, Some(&dest))?;
+        let body = stored
+            .get(&entry.sha256)
+            .ok_or_else(|| ExportError::NotStored {
+                url: entry.url.clone(),
+                sha256: entry.sha256,
+            })?;
+        let copied = copy_blob(
+            archive_dir,
+            body,
+            &entry.url,
+            &entry.sha256,
+            &mut w,
+            Some(&dest),
+        )?;
         bytes += copied.bytes;
         sha256_lines.push((entry.path.clone(), entry.sha256.to_hex()));
         sha512_lines.push((entry.path.clone(), hex::encode(copied.sha512)));

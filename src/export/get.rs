@@ -10,8 +10,8 @@ use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use url::Url;
 
 use super::{ExportError, copy_blob};
-use crate::archive::Archive;
 use crate::model::Sha256;
+use crate::model::StoredBody;
 use crate::open::open_existing;
 use crate::store::CheckRecord;
 
@@ -25,8 +25,9 @@ pub struct Version {
     /// When the check that kept (or, with a 304, confirmed) this copy was made.
     pub checked_at: DateTime<Utc>,
     pub run_id: u64,
-    /// The blob file.
-    pub blob: PathBuf,
+    /// The archive it is in, and its place in one of its packs.
+    pub archive: PathBuf,
+    pub stored: StoredBody,
 }
 
 /// Why no version could be given: a result for the user, not a failure of linkward.
@@ -69,7 +70,7 @@ impl fmt::Display for Miss {
 /// What `find` found.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Lookup {
-    Found(Version),
+    Found(Box<Version>),
     Missing(Miss),
 }
 
@@ -88,15 +89,19 @@ pub fn find(
         return Ok(Lookup::Missing(Miss::Unknown { url: key }));
     }
     Ok(match pick(&history, at) {
-        Ok((check, sha256)) => Lookup::Found(Version {
-            blob: archive_dir.join(Archive::relative_path(&sha256)),
+        Ok((check, sha256)) => Lookup::Found(Box::new(Version {
+            stored: store.body(&sha256)?.ok_or_else(|| ExportError::NotStored {
+                url: key.clone(),
+                sha256,
+            })?,
+            archive: archive_dir.to_path_buf(),
             url: key,
             sha256,
             bytes: check.bytes,
             content_type: check.content_type.clone(),
             checked_at: check.checked_at,
             run_id: check.run_id,
-        }),
+        })),
         Err(None) => Lookup::Missing(Miss::NeverGood { url: key, checks }),
         Err(Some(first)) => Lookup::Missing(Miss::NoneYet {
             url: key,
@@ -126,7 +131,15 @@ impl Version {
     /// Streams the version into `out`; `Damaged` if the blob no longer holds it (the bytes have
     /// been written by then: a pipe cannot take them back).
     pub fn copy_to(&self, out: &mut dyn Write) -> Result<u64, ExportError> {
-        Ok(copy_blob(&self.url, &self.sha256, &self.blob, out, None)?.bytes)
+        Ok(copy_blob(
+            &self.archive,
+            &self.stored,
+            &self.url,
+            &self.sha256,
+            out,
+            None,
+        )?
+        .bytes)
     }
 
     /// Writes the version to `path` (replacing it), through a temp file beside it that is renamed
@@ -145,7 +158,14 @@ impl Version {
             .tempfile_in(dir)
             .map_err(write_error)?;
         let mut out = std::io::BufWriter::new(temp.as_file());
-        let copied = copy_blob(&self.url, &self.sha256, &self.blob, &mut out, Some(path))?;
+        let copied = copy_blob(
+            &self.archive,
+            &self.stored,
+            &self.url,
+            &self.sha256,
+            &mut out,
+            Some(path),
+        )?;
         drop(out);
         crate::archive::set_mode(temp.path(), 0o644).map_err(write_error)?;
         temp.persist(path).map_err(|e| write_error(e.error))?;

@@ -8,12 +8,13 @@
 pub mod bagit;
 pub mod get;
 
-use std::io::{self, Write};
+use std::io::{self, BufRead, Write};
 use std::path::{Path, PathBuf};
 
 use sha2::Digest;
 
 use crate::model::Sha256;
+use crate::model::StoredBody;
 use crate::seed::LoadedManifest;
 use crate::store::{RunRecord, RunStatus, Store, StoreError};
 
@@ -39,6 +40,10 @@ pub enum ExportError {
         path: PathBuf,
         source: io::Error,
     },
+    #[error(
+        "the archived copy {sha256} of {url} is not in the archive's packs; run `linkward verify`"
+    )]
+    NotStored { url: String, sha256: Sha256 },
     #[error("the archived copy of {url} ({}) is damaged: it hashes to {actual}, not {expected}; run `linkward verify`", path.display())]
     Damaged {
         url: String,
@@ -91,26 +96,43 @@ pub(crate) struct Copied {
     pub sha512: [u8; 64],
 }
 
-/// Streams the blob `sha256` of `url` at `blob` into `out`, rehashing it; refuses (after the
-/// fact: the bytes are written by then) a blob that no longer hashes to its name.
-/// `out_path` names the destination in write errors (`None`: the output stream).
+/// Streams the stored body `sha256` of `url` (at `stored`, in a pack of the archive at
+/// `archive_root`) into `out`, rehashing it; refuses (after the fact: the bytes are written by
+/// then) a copy that no longer hashes to its name. `out_path` names the destination in write
+/// errors (`None`: the output stream). Packs are never rewritten, so no lock is needed.
 pub(crate) fn copy_blob(
+    archive_root: &Path,
+    stored: &StoredBody,
     url: &str,
     sha256: &Sha256,
-    blob: &Path,
     out: &mut dyn Write,
     out_path: Option<&Path>,
 ) -> Result<Copied, ExportError> {
     let mut h256 = sha2::Sha256::new();
     let mut h512 = sha2::Sha512::new();
     let mut write_error = None;
-    let read = crate::archive::for_each_chunk(blob, |chunk| {
-        h256.update(chunk);
-        h512.update(chunk);
-        out.write_all(chunk).inspect_err(|e| {
-            write_error = Some(io::Error::new(e.kind(), e.to_string()));
-        })
-    });
+    let blob = crate::bodies::pack_path(archive_root, &stored.file)
+        .unwrap_or_else(|| archive_root.join(crate::warc::WARC_DIR).join(&stored.file));
+    let read = crate::bodies::open_stored(archive_root, stored)
+        .map_err(|(_, e)| e)
+        .and_then(|mut reader| {
+            let mut len = 0u64;
+            loop {
+                let buf = reader.fill_buf()?;
+                if buf.is_empty() {
+                    return Ok(len);
+                }
+                let n = buf.len();
+                h256.update(buf);
+                h512.update(buf);
+                if let Err(e) = out.write_all(buf) {
+                    write_error = Some(io::Error::new(e.kind(), e.to_string()));
+                    return Err(e);
+                }
+                len += n as u64;
+                reader.consume(n);
+            }
+        });
     let output_error = |source: io::Error| match out_path {
         Some(path) => ExportError::Write {
             path: path.to_path_buf(),

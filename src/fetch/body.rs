@@ -14,7 +14,7 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::time::Instant;
 use tokio_util::io::StreamReader;
 
-use super::capture::{CapturedBody, Exchange};
+use super::capture::{CapturedBody, Exchange, KeptBody};
 use super::{Failure, Fetcher, Outcome, failed, header_string};
 use crate::archive::Archive;
 
@@ -32,16 +32,22 @@ impl Fetcher {
         exchange: Option<Exchange>,
     ) -> (Outcome, u64) {
         let raw_bytes = Arc::new(AtomicU64::new(0));
-        let (outcome, raw_body) = self
+        let (outcome, raw_body, encoding) = self
             .read_body_counted(response, deadline, raw_bytes.clone(), exchange.is_some())
             .await;
         if let (Some(exchange), Outcome::Body { blob, .. }) = (exchange, &outcome) {
-            let body = match raw_body {
-                Some(temp) => CapturedBody::Temp(temp),
-                None if blob.bytes == 0 => CapturedBody::Empty,
-                None => CapturedBody::Blob(self.archive.blob_path(&blob.sha256)),
+            let body = match (raw_body, &blob.file) {
+                (Some(temp), _) => CapturedBody::Temp(temp),
+                (None, _) if blob.bytes == 0 => CapturedBody::Empty,
+                (None, Some(file)) => CapturedBody::Kept(file.clone()),
+                (None, None) => CapturedBody::Empty,
             };
-            self.emit(exchange, body).await;
+            let kept = KeptBody {
+                sha256: blob.sha256,
+                bytes: blob.bytes,
+                encoding: is_decoded(&encoding).then_some(encoding),
+            };
+            self.emit(exchange, body, Some(kept)).await;
         }
         (outcome, raw_bytes.load(Ordering::Relaxed))
     }
@@ -54,7 +60,7 @@ impl Fetcher {
         deadline: Instant,
         raw_bytes: Arc<AtomicU64>,
         tee: bool,
-    ) -> (Outcome, Option<tempfile::TempPath>) {
+    ) -> (Outcome, Option<tempfile::TempPath>, String) {
         let status = response.status().as_u16();
         let headers = response.headers();
         let content_type = header_string(headers, header::CONTENT_TYPE);
@@ -69,7 +75,13 @@ impl Fetcher {
         let (tee, tee_path) = if tee && is_decoded(&encoding) {
             match RawTee::new(&self.archive) {
                 Ok((t, path)) => (Some(Arc::new(tokio::sync::Mutex::new(t))), Some(path)),
-                Err(e) => return (failed(Failure::Other, Some(status), e.to_string()), None),
+                Err(e) => {
+                    return (
+                        failed(Failure::Other, Some(status), e.to_string()),
+                        None,
+                        encoding,
+                    );
+                }
             }
         } else {
             (None, None)
@@ -102,7 +114,13 @@ impl Fetcher {
 
         let mut writer = match self.archive.writer() {
             Ok(w) => w,
-            Err(e) => return (failed(Failure::Other, Some(status), e.to_string()), None),
+            Err(e) => {
+                return (
+                    failed(Failure::Other, Some(status), e.to_string()),
+                    None,
+                    encoding,
+                );
+            }
         };
         let outcome = 'read: {
             let mut buf = vec![0u8; CHUNK];
@@ -191,7 +209,7 @@ impl Fetcher {
             (Outcome::Body { .. }, Some(path)) => Some(path),
             _ => None,
         };
-        (outcome, raw_body)
+        (outcome, raw_body, encoding)
     }
 }
 

@@ -9,7 +9,7 @@
 //! deletes it, so a sink that fails or is gone leaves nothing behind in `tmp/`.
 
 use std::net::IpAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use futures_util::StreamExt;
@@ -18,6 +18,7 @@ use tokio::time::Instant;
 use url::Url;
 
 use super::{Fetcher, USER_AGENT, Validators};
+use crate::model::Sha256;
 
 /// What a host rule's header value is recorded as: the header's name is kept (a reader sees that
 /// the request was authenticated), its value (a token, a cookie) never reaches the archive.
@@ -59,8 +60,9 @@ pub enum CapturedBody {
     Memory { bytes: Vec<u8>, truncated: bool },
     /// A temp file of its own, deleted when the capture is dropped.
     Temp(tempfile::TempPath),
-    /// The archived blob itself: for an identity-encoded body the raw bytes are the decoded ones.
-    Blob(PathBuf),
+    /// The kept body's own temp file: for an identity-encoded body the raw bytes are the
+    /// decoded ones.
+    Kept(std::sync::Arc<tempfile::TempPath>),
 }
 
 impl CapturedBody {
@@ -68,7 +70,7 @@ impl CapturedBody {
     pub fn path(&self) -> Option<&Path> {
         match self {
             CapturedBody::Temp(p) => Some(p),
-            CapturedBody::Blob(p) => Some(p),
+            CapturedBody::Kept(p) => Some(p),
             _ => None,
         }
     }
@@ -84,6 +86,20 @@ pub struct Capture {
     pub request: CapturedRequest,
     pub response: CapturedResponse,
     pub body: CapturedBody,
+    /// The body the fetcher kept from this exchange, when it kept one (a 2xx read whole).
+    pub kept: Option<KeptBody>,
+    /// For a 304: the hash of the copy it stands for.
+    pub held: Option<Sha256>,
+}
+
+/// A body kept from an exchange: its hash and length once decoded (what every record names),
+/// and the Content-Encoding its raw bytes, the exchange's payload, are in.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct KeptBody {
+    pub sha256: Sha256,
+    pub bytes: u64,
+    /// `None` for an identity body: the payload is the body.
+    pub encoding: Option<String>,
 }
 
 /// Receives every exchange the fetcher makes. Called on the blocking pool: an implementation may
@@ -99,6 +115,8 @@ pub(super) struct Exchange {
     pub(super) remote_ip: Option<std::net::IpAddr>,
     pub(super) request: CapturedRequest,
     pub(super) response: CapturedResponse,
+    /// For a conditional request: the copy its validators are for.
+    pub(super) held: Option<Sha256>,
 }
 
 impl Fetcher {
@@ -130,11 +148,17 @@ impl Fetcher {
             remote_ip: response.remote_addr().map(|a| a.ip()),
             request: request_head(url, USER_AGENT, &sent),
             response: response_head(response.version(), response.status(), response.headers()),
+            held: validators.held,
         })
     }
 
     /// Hands an exchange to the sink on the blocking pool (it writes files).
-    pub(super) async fn emit(&self, exchange: Exchange, body: CapturedBody) {
+    pub(super) async fn emit(
+        &self,
+        exchange: Exchange,
+        body: CapturedBody,
+        kept: Option<KeptBody>,
+    ) {
         let Some(sink) = self.capture.clone() else {
             return;
         };
@@ -145,6 +169,8 @@ impl Fetcher {
             request: exchange.request,
             response: exchange.response,
             body,
+            kept,
+            held: exchange.held,
         };
         if let Err(e) = tokio::task::spawn_blocking(move || sink.capture(capture)).await {
             tracing::warn!("capturing an exchange failed: {e}");
@@ -193,7 +219,7 @@ impl Fetcher {
         } else {
             CapturedBody::Memory { bytes, truncated }
         };
-        self.emit(exchange, body).await;
+        self.emit(exchange, body, None).await;
     }
 }
 

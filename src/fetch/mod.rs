@@ -92,6 +92,8 @@ impl Failure {
 pub struct Validators {
     pub etag: Option<String>,
     pub last_modified: Option<String>,
+    /// The copy these validators are for (what a 304 stands for).
+    pub held: Option<crate::model::Sha256>,
 }
 
 impl Validators {

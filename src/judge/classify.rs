@@ -95,10 +95,7 @@ mod tests {
             content_type: None,
             etag: None,
             last_modified: None,
-            blob: Blob {
-                sha256: Sha256([0; 32]),
-                bytes: 0,
-            },
+            blob: Blob::known(Sha256([0; 32]), 0),
         }
     }
 

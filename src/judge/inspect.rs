@@ -1,6 +1,7 @@
 //! What a fetched body says beyond its status: its content fingerprint, whether it is a
 //! soft-404 (a 200 that means "gone"), and how it differs from the resource's last good copy.
-//! Reads archived blobs; the only requests it makes are soft-404 probes, one per host, directory
+//! Reads the body just fetched from its temp file and the last good copy from its pack (through
+//! a temp file, only when the two differ); the only requests it makes are soft-404 probes, one per host, directory
 //! and reach per run, through the same fetcher and politeness, with the reach of the URL probed.
 
 use std::collections::HashMap;
@@ -11,6 +12,7 @@ use url::Url;
 
 use super::{Fingerprint, Heads, IgnoreRules, TextKind, fingerprint_file_with_heads};
 use crate::archive::Archive;
+use crate::bodies::Bodies;
 use crate::config::IgnoreRule;
 use crate::fetch::{Fetched, Fetcher, Outcome, Reach, Validators};
 use crate::model::Sha256;
@@ -35,6 +37,7 @@ type ProbeCell = Arc<OnceCell<Option<Fingerprint>>>;
 /// Ignore rules compiled once, and the soft-404 probes of this run.
 pub struct Inspector {
     archive: Archive,
+    bodies: Bodies,
     rules: Vec<(IgnoreRule, IgnoreRules)>,
     /// Each probe's answer once known, by probe key and reach.
     probes: Mutex<HashMap<(String, Reach), ProbeCell>>,
@@ -43,18 +46,29 @@ pub struct Inspector {
 
 impl Inspector {
     /// Compiles every ignore rule; a bad regex or selector is an error naming it.
-    pub fn new(archive: Archive, rules: &[IgnoreRule]) -> Result<Inspector, String> {
+    pub fn new(
+        archive: Archive,
+        bodies: Bodies,
+        rules: &[IgnoreRule],
+    ) -> Result<Inspector, String> {
         let compiled = rules
             .iter()
             .map(|r| IgnoreRules::new(&r.patterns, &r.selectors).map(|c| (r.clone(), c)))
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Inspector {
             archive,
+            bodies,
             rules: compiled,
             probes: Mutex::new(HashMap::new()),
             // One random token per run: a probe path that no site can have by design.
             token: format!("{:016x}", fastrand::u64(..)),
         })
+    }
+
+    /// This inspector, reading kept copies from `bodies` (a run's, which sees its own pack).
+    pub fn with_bodies(mut self, bodies: Bodies) -> Inspector {
+        self.bodies = bodies;
+        self
     }
 
     /// The rules that apply to `url`, merged.
@@ -104,7 +118,9 @@ impl Inspector {
             return Inspection::default();
         };
         let rules = self.rules_for(fetched.requested.as_str());
-        let path = self.archive.blob_path(&blob.sha256);
+        let Some(path) = blob.path().map(std::path::Path::to_path_buf) else {
+            return Inspection::default();
+        };
         let Some((now, heads)) = self
             .fingerprint_and_heads(path, content_type.clone(), blob.sha256, rules.clone())
             .await
@@ -125,20 +141,41 @@ impl Inspector {
             && old_sha != blob.sha256
             && found.soft_404.is_none()
         {
-            let old_path = self.archive.blob_path(&old_sha);
-            if let Some(old) = self
-                .fingerprint(
-                    old_path,
-                    prev.last_good_content_type.clone(),
-                    old_sha,
-                    rules,
-                )
-                .await
+            let old_file = self.copy_out(old_sha).await;
+            if let Some(old_file) = &old_file
+                && let Some(old) = self
+                    .fingerprint(
+                        old_file.to_path_buf(),
+                        prev.last_good_content_type.clone(),
+                        old_sha,
+                        rules,
+                    )
+                    .await
             {
                 found.content = Some(compare(&old, &now));
             }
         }
         found
+    }
+
+    /// A kept copy, read out of its pack into a temp file (deleted when dropped); `None` when it
+    /// cannot be read (`verify` says why).
+    async fn copy_out(&self, sha: Sha256) -> Option<tempfile::TempPath> {
+        let (archive, bodies) = (self.archive.clone(), self.bodies.clone());
+        let copied = tokio::task::spawn_blocking(move || {
+            let (mut file, path) = archive.std_temp_file().ok()?;
+            let mut out = std::io::BufWriter::new(&mut file);
+            bodies.copy_into(&sha, &mut out).ok()?;
+            std::io::Write::flush(&mut out).ok()?;
+            Some(path)
+        })
+        .await
+        .ok()
+        .flatten();
+        if copied.is_none() {
+            tracing::warn!("the last good copy {sha} could not be read to compare with");
+        }
+        copied
     }
 
     async fn fingerprint(
@@ -233,7 +270,7 @@ impl Inspector {
                 } => {
                     let fp = self
                         .fingerprint(
-                            self.archive.blob_path(&blob.sha256),
+                            blob.path()?.to_path_buf(),
                             content_type.clone(),
                             blob.sha256,
                             rules.clone(),

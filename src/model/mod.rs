@@ -1,17 +1,19 @@
 //! The vocabulary shared by every layer and persisted in the store: content hashes, check
 //! states and reasons (here), changes and their significance (`change`), what web archives said
-//! and gave (`archives`), what a seed listed (`listing`) and robots.txt answers (`robots`).
+//! and gave (`archives`), where a stored body is (`bodies`), what a seed listed (`listing`) and robots.txt answers (`robots`).
 //! It depends on nothing else in the crate.
 //!
 //! These names appear verbatim in the JSON output and in the store, so their serialized
 //! spelling is part of the public contract: add variants, never rename them.
 
 mod archives;
+mod bodies;
 mod change;
 mod listing;
 mod robots;
 
 pub use archives::{ArchiveLookup, NOT_ASKED_AGAIN, Recovered, RecoveredLink, Snapshot};
+pub use bodies::StoredBody;
 pub use change::{Change, ContentChange, Significance, Soft404Rule};
 pub use listing::{ItemChanges, ListedItem, SeedSnapshot};
 pub use robots::CachedRobots;

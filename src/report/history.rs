@@ -7,7 +7,6 @@ use std::io::{self, Write};
 
 use serde::Serialize;
 
-use crate::archive::Archive;
 use crate::model::Recovered;
 use crate::report::formats::webarchive;
 use crate::report::{Render, Terminal};
@@ -130,7 +129,11 @@ fn provenance(copy: &Recovered, indent: &str, out: &mut dyn Write) -> io::Result
     writeln!(
         out,
         "{indent}kept as:   {} ({} bytes{}), recovered {}",
-        Archive::relative_path(&copy.sha256),
+        crate::view::relative_path(
+            &copy.sha256,
+            copy.content_type.as_deref(),
+            &copy.fetched_url
+        ),
         copy.bytes,
         copy.content_type
             .as_deref()
@@ -221,7 +224,7 @@ mod tests {
         let mut out = Vec::new();
         renderer(Format::Terminal, false).render(&history(), &mut out)?;
         let text = String::from_utf8_lossy(&out);
-        let blob = format!("blobs/sha256/cd/cd/{}", Sha256([0xcd; 32]).to_hex());
+        let blob = format!("files/cd/{}.pdf", Sha256([0xcd; 32]).to_hex());
         for line in [
             "         no snapshot in wayback (http://tg.example/: the TimeGate answered HTTP 503); asked for 2007-05-01",
             &format!(

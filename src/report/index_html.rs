@@ -412,7 +412,6 @@ fn recovered_html(h: &mut dyn Write, rec: &Recovered, path: Option<&str>) -> io:
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::archive::Archive;
 
     fn render(page: &IndexPage) -> String {
         let mut out = Vec::new();
@@ -475,6 +474,10 @@ mod tests {
         }
     }
 
+    fn view_path(sha: &Sha256) -> String {
+        crate::view::relative_path(sha, Some("application/pdf"), "https://h/x.pdf")
+    }
+
     #[test]
     fn text_is_escaped_and_nothing_is_executable_or_fetched() {
         let sha = Sha256([0xab; 32]);
@@ -485,14 +488,14 @@ mod tests {
         );
         evil.note = Some("note & <b>".into());
         evil.sha256 = Some(sha);
-        evil.copy = Some(Archive::relative_path(&sha));
+        evil.copy = Some(view_path(&sha));
         evil.content_type = Some("application/pdf\"><script>".into());
         let html = render(&page(vec![evil, row("Unlisted", None, State::Unresolved)]));
         assert!(!html.to_ascii_lowercase().contains("<script"), "{html}");
         assert!(!html.contains("<img"), "{html}");
         assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
         assert!(html.contains("note &amp; &lt;b&gt;"));
-        assert!(html.contains(&format!("href=\"blobs/sha256/ab/ab/{}\"", sha.to_hex())));
+        assert!(html.contains(&format!("href=\"files/ab/{}.pdf\"", sha.to_hex())));
         assert!(html.contains(&format!("title=\"sha256 {}\"", sha.to_hex())));
         assert!(html.contains("unresolved — no URL"));
         assert!(html.contains("Run 7"));
@@ -505,17 +508,17 @@ mod tests {
         let live = Sha256([0x11; 32]);
         let mut both = row("Both", Some("https://h/both.pdf"), State::Ok);
         both.sha256 = Some(live);
-        both.copy = Some(Archive::relative_path(&live));
+        both.copy = Some(view_path(&live));
         both.recovered = Some(recovered(0x22, MEMENTO));
-        both.recovered_copy = Some(Archive::relative_path(&Sha256([0x22; 32])));
+        both.recovered_copy = Some(view_path(&Sha256([0x22; 32])));
         let mut only = row("Only", Some("https://h/p.pdf"), State::Broken);
         only.recovered = Some(recovered(0x33, MEMENTO));
-        only.recovered_copy = Some(Archive::relative_path(&Sha256([0x33; 32])));
+        only.recovered_copy = Some(view_path(&Sha256([0x33; 32])));
         let mut hostile = row("Hostile", Some("https://h/x.pdf"), State::Broken);
         hostile.recovered = Some(recovered(0x44, "javascript:alert(1)"));
         let html = render(&page(vec![both, only, hostile]));
 
-        let href = |b: u8| format!("href=\"{}\"", Archive::relative_path(&Sha256([b; 32])));
+        let href = |b: u8| format!("href=\"{}\"", view_path(&Sha256([b; 32])));
         let at = |needle: &str| html.find(needle).unwrap_or(usize::MAX);
         assert!(at(&href(0x11)) < at(&href(0x22)), "live copy first\n{html}");
         assert!(

@@ -99,14 +99,18 @@ pub struct SeedReport {
 pub struct RecoveredCopy {
     #[serde(flatten)]
     pub copy: Recovered,
-    /// Path, relative to the archive dir, of the blob holding it.
+    /// Path, relative to the archive dir, of its file in the `files/` view.
     pub archived: String,
 }
 
 impl RecoveredCopy {
     pub fn of(copy: &Recovered) -> RecoveredCopy {
         RecoveredCopy {
-            archived: crate::archive::Archive::relative_path(&copy.sha256),
+            archived: crate::view::relative_path(
+                &copy.sha256,
+                copy.content_type.as_deref(),
+                &copy.fetched_url,
+            ),
             copy: copy.clone(),
         }
     }
@@ -129,7 +133,7 @@ pub struct ResourceReport {
     pub last_good_sha256: Option<Sha256>,
     pub bytes: Option<u64>,
     pub content_type: Option<String>,
-    /// Path, relative to the archive dir, of the blob holding the last good copy.
+    /// Path, relative to the archive dir, of the last good copy's file in the `files/` view.
     pub archived: Option<String>,
     pub checked_at: Option<DateTime<Utc>>,
     pub elapsed_ms: Option<u64>,

@@ -8,7 +8,6 @@ use std::io::{self, Write};
 use bytesize::ByteSize;
 use serde::Serialize;
 
-use crate::archive::Archive;
 use crate::model::Sha256;
 use crate::report::{Render, Terminal};
 
@@ -127,11 +126,7 @@ fn render_terminal(report: &VerifyReport, out: &mut dyn Write) -> io::Result<()>
             Some(run) => format!("kept by run {run} for {}", m.url),
             None => format!("last good copy of {}", m.url),
         };
-        writeln!(
-            out,
-            "missing     {} ({whose})",
-            Archive::relative_path(&m.sha256)
-        )?;
+        writeln!(out, "missing     sha256:{} ({whose})", m.sha256)?;
     }
     for path in &report.symlinks {
         writeln!(

@@ -9,7 +9,7 @@ use url::Url;
 use chrono::{DateTime, Utc};
 
 use super::{Archives, wayback};
-use crate::archive::Archive;
+use crate::bodies::Bodies;
 use crate::config::MAX_PAGE_PARSE_BYTES;
 use crate::extract::{self, Page, Target};
 use crate::fetch::{Fetcher, ListedBy, Reach};
@@ -32,13 +32,13 @@ pub struct PageRecovery {
 }
 
 /// What recovering a page works with: the archives asked, the fetcher and inspector of the
-/// run, and the archive the copy goes to.
+/// run, and the bodies the archive holds (the run's pack included).
 #[derive(Clone, Copy)]
 pub struct Tools<'a> {
     pub archives: &'a Archives,
     pub fetcher: &'a Fetcher,
     pub inspector: &'a Inspector,
-    pub archive: &'a Archive,
+    pub bodies: &'a Bodies,
 }
 
 /// Looks up the snapshot of the page at `page_url` closest to `date`, recovers it (or reuses
@@ -54,15 +54,14 @@ pub async fn recover_page(
         archives,
         fetcher,
         inspector,
-        archive,
+        bodies,
     } = with;
     let mut lookup = archives.lookup(fetcher, page_url.as_str(), date).await;
     let mut fresh = None;
     let mut copy = None;
     if let Some(snapshot) = &lookup.snapshot {
-        let held = held.filter(|r| {
-            r.memento_url == snapshot.url && archive.contains_sized(&r.sha256, Some(r.bytes))
-        });
+        let held = held
+            .filter(|r| r.memento_url == snapshot.url && bodies.contains(&r.sha256, Some(r.bytes)));
         match held {
             Some(r) => copy = Some(r),
             None => {
@@ -75,7 +74,7 @@ pub async fn recover_page(
     let mut links_reach = ListedBy::Page(None).reach();
     if let (Some(copy), Some(snapshot)) = (&copy, &lookup.snapshot) {
         links_reach = archives.snapshot_reach(fetcher, snapshot).await;
-        match read_capped(&archive.blob_path(&copy.sha256)) {
+        match bodies.read_capped(&copy.sha256, MAX_PAGE_PARSE_BYTES) {
             Ok(bytes) => {
                 let page = extract::extract(
                     &extract::decode(&bytes, copy.content_type.as_deref()),
@@ -95,16 +94,6 @@ pub async fn recover_page(
         links,
         links_reach,
     }
-}
-
-/// At most `MAX_PAGE_PARSE_BYTES` of a page: enough for any real page's links.
-fn read_capped(path: &Path) -> std::io::Result<Vec<u8>> {
-    use std::io::Read;
-    let mut bytes = Vec::new();
-    std::fs::File::open(path)?
-        .take(MAX_PAGE_PARSE_BYTES)
-        .read_to_end(&mut bytes)?;
-    Ok(bytes)
 }
 
 /// For each item, the first link of the snapshot whose text names it. A link that still points

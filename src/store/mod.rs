@@ -3,7 +3,8 @@
 //! check, keyed `url \0 run-id` so one prefix scan gives a URL's history in order), `runs`,
 //! `robots` (each origin's last robots.txt answer), `seed_lists` (what each seed listed in
 //! each run, keyed `seed \0 run-id`), `verifications` (each `verify` outcome, by time) and
-//! `lookups` (web archives' answers, keyed `archive \0 url`).
+//! `lookups` (web archives' answers, keyed `archive \0 url`) and `bodies` (where each distinct
+//! body is stored, keyed by its sha256: see `model::StoredBody`).
 //! Values are JSON so that a future format can still read them. sled's own file lock keeps two
 //! runs from sharing one store.
 
@@ -15,7 +16,7 @@ pub use records::{
     CachedLookup, CheckRecord, ResourceRecord, RunRecord, RunStatus, VerificationRecord,
 };
 
-use crate::model::{CachedRobots, SeedSnapshot};
+use crate::model::{CachedRobots, SeedSnapshot, Sha256, StoredBody};
 
 /// The on-disk format this build reads and writes. Bump it on any incompatible change.
 /// Format 2 added the `lookups` tree and recovered copies on resource records; a format-1 store
@@ -56,6 +57,7 @@ pub struct Store {
     seed_lists: sled::Tree,
     verifications: sled::Tree,
     lookups: sled::Tree,
+    bodies: sled::Tree,
 }
 
 impl Store {
@@ -91,6 +93,7 @@ impl Store {
             seed_lists: db.open_tree("seed_lists")?,
             verifications: db.open_tree("verifications")?,
             lookups: db.open_tree("lookups")?,
+            bodies: db.open_tree("bodies")?,
             db,
         })
     }
@@ -314,6 +317,38 @@ impl Store {
 }
 
 impl Store {
+    /// Where the body with this hash is stored, if it is.
+    pub fn body(&self, sha: &Sha256) -> Result<Option<StoredBody>, StoreError> {
+        match self.bodies.get(sha.0)? {
+            Some(v) => Ok(Some(serde_json::from_slice(&v)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Records where bodies are. Call only once the pack holding them is durable: a record
+    /// naming bytes that a crash could lose would outlive them.
+    pub fn put_bodies(&self, bodies: &[(Sha256, StoredBody)]) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for (sha, body) in bodies {
+            batch.insert(&sha.0[..], serde_json::to_vec(body)?);
+        }
+        self.bodies.apply_batch(batch)?;
+        Ok(())
+    }
+
+    /// Every stored body, in hash order.
+    pub fn all_bodies(
+        &self,
+    ) -> impl Iterator<Item = Result<(Sha256, StoredBody), StoreError>> + '_ {
+        self.bodies.iter().map(|kv| {
+            let (k, v) = kv?;
+            let sha = <[u8; 32]>::try_from(k.as_ref()).map(Sha256).map_err(|_| {
+                serde_json::Error::io(std::io::Error::other("a body key is not a sha256"))
+            })?;
+            Ok((sha, serde_json::from_slice(&v)?))
+        })
+    }
+
     /// The robots.txt answer last kept for `origin`.
     pub fn robots(&self, origin: &str) -> Result<Option<CachedRobots>, StoreError> {
         match self.robots.get(origin.as_bytes())? {

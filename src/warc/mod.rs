@@ -11,26 +11,31 @@
 //!   record the kill interrupted) and renames it, or removes it when it holds none.
 //! - A record that could not be written whole is cut off again, so one failed write never
 //!   leaves a damaged member in the middle of a file.
-//! - Unchanged content is not stored twice: `warc/payloads.json` remembers, per target URI, the
-//!   payload digest, date and record id of the last full `response` written for it (this run or
-//!   an earlier one). An identical 2xx payload becomes a `revisit` (identical-payload-digest)
-//!   pointing at it; a 304 becomes a `revisit` (server-not-modified). The index is rewritten
-//!   (temp file + rename) when a run finishes: a killed run's records are salvaged but not
-//!   indexed, which costs at most one more full copy later, never a dangling revisit.
+//! - The files are the archive's packs: a distinct body is stored once, as the payload of the
+//!   first `response` record that carried it, and the store's `bodies` tree (a `PayloadIndex`)
+//!   says where. A later 2xx whose payload is already stored becomes a `revisit`
+//!   (identical-payload-digest) referring to that record, whatever its URI; a 304 writes nothing
+//!   unless revisits of 304s are asked for (`--warc-revisits`).
+//! - Group commit: bodies appended since the last `commit` are indexed only by `commit`, which
+//!   makes the file durable first. A record names no byte a crash could lose; a crash loses at
+//!   most the bodies since the last commit, which nothing names yet.
 
 pub mod read;
 mod record;
 
-use std::collections::BTreeMap;
+use std::collections::HashMap;
 use std::fs::{File, OpenOptions};
-use std::io::{self, Write};
+use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+use std::sync::Arc;
+
 use chrono::{DateTime, SubsecRound, Utc};
-use serde::{Deserialize, Serialize};
 
 use crate::fetch::capture::{Capture, CaptureSink, CapturedBody};
+use crate::model::{Sha256, StoredBody};
+use crate::store::{Store, StoreError};
 use record::{Block, Header, Payload};
 
 /// The folder under the archive root that holds WARC files.
@@ -40,10 +45,7 @@ pub const FILE_PREFIX: &str = "linkward";
 /// Extension of a finished WARC file.
 pub const FILE_SUFFIX: &str = ".warc.gz";
 /// Added to the name of the file a run is still writing.
-const OPEN_SUFFIX: &str = ".open";
-/// The payload index (see the module comment).
-const PAYLOADS_FILE: &str = "payloads.json";
-const PAYLOADS_VERSION: u32 = 1;
+pub const OPEN_SUFFIX: &str = ".open";
 
 pub const PROFILE_IDENTICAL_PAYLOAD: &str =
     "http://netpreserve.org/warc/1.1/revisit/identical-payload-digest";
@@ -56,6 +58,8 @@ const CONFORMS_TO: &str =
 pub enum WarcError {
     #[error("could not write the WARC file {}: {source}", path.display())]
     Write { path: PathBuf, source: io::Error },
+    #[error(transparent)]
+    Index(#[from] StoreError),
 }
 
 fn write_error(path: &Path) -> impl FnOnce(io::Error) -> WarcError + '_ {
@@ -73,70 +77,21 @@ pub struct RunInfo {
     pub seeds: Vec<String>,
 }
 
-/// The last full response written for a target URI. One is held per URI ever archived, so it
-/// is kept as numbers, not as the header text it is written as (and saved as, see `OriginalText`).
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "OriginalText", into = "OriginalText")]
-struct Original {
-    /// sha256 of its payload.
-    digest: [u8; 32],
-    /// Its WARC-Date: whole seconds, as written.
-    date: DateTime<Utc>,
-    record_id: uuid::Uuid,
+/// Where the bodies already stored are: the store's `bodies` tree, or a test's map.
+pub trait PayloadIndex: Send + Sync {
+    fn stored(&self, sha: &Sha256) -> Result<Option<StoredBody>, StoreError>;
+    /// Records where bodies are; called only once the file holding them is durable.
+    fn record(&self, bodies: &[(Sha256, StoredBody)]) -> Result<(), StoreError>;
 }
 
-/// `Original` as saved in the payload index: the header values themselves.
-#[derive(Serialize, Deserialize)]
-struct OriginalText {
-    /// `sha256:<hex>` of its payload.
-    digest: String,
-    /// Its WARC-Date.
-    date: String,
-    /// `<urn:uuid:...>`.
-    record_id: String,
-}
-
-impl TryFrom<OriginalText> for Original {
-    type Error = String;
-
-    fn try_from(t: OriginalText) -> Result<Original, String> {
-        let digest = t
-            .digest
-            .strip_prefix("sha256:")
-            .and_then(|h| hex::decode(h).ok())
-            .and_then(|d| <[u8; 32]>::try_from(d).ok())
-            .ok_or_else(|| format!("bad payload digest {:?}", t.digest))?;
-        let date = DateTime::parse_from_rfc3339(&t.date)
-            .map_err(|e| format!("bad date {:?}: {e}", t.date))?
-            .with_timezone(&Utc);
-        let record_id = t
-            .record_id
-            .strip_prefix("<urn:uuid:")
-            .and_then(|r| r.strip_suffix('>'))
-            .and_then(|r| uuid::Uuid::parse_str(r).ok())
-            .ok_or_else(|| format!("bad record id {:?}", t.record_id))?;
-        Ok(Original {
-            digest,
-            date,
-            record_id,
-        })
+impl PayloadIndex for Store {
+    fn stored(&self, sha: &Sha256) -> Result<Option<StoredBody>, StoreError> {
+        self.body(sha)
     }
-}
 
-impl From<Original> for OriginalText {
-    fn from(o: Original) -> OriginalText {
-        OriginalText {
-            digest: record::sha256_label(&o.digest),
-            date: record::warc_date(o.date),
-            record_id: record::urn(o.record_id),
-        }
+    fn record(&self, bodies: &[(Sha256, StoredBody)]) -> Result<(), StoreError> {
+        self.put_bodies(bodies)
     }
-}
-
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct PayloadIndex {
-    version: u32,
-    latest: BTreeMap<String, Original>,
 }
 
 /// The run's WARC file, taking exchanges from the fetcher. Cheap to share behind an `Arc`.
@@ -150,42 +105,63 @@ struct Writer {
     len: u64,
     open_path: PathBuf,
     final_path: PathBuf,
-    index_path: PathBuf,
-    index: PayloadIndex,
+    /// The file's name as bodies in it are indexed: its finished name.
+    name: String,
+    index: Arc<dyn PayloadIndex>,
+    /// Bodies appended since the last commit: written, not yet durable, not yet indexed.
+    pending: HashMap<Sha256, StoredBody>,
+    /// Whether the file's own folder entry has been made durable.
+    entry_durable: bool,
+    /// Keep a `revisit` record of each 304.
+    not_modified_revisits: bool,
     /// One compressor for every record of the file (see `record::Deflater`).
     deflater: record::Deflater,
+}
+
+/// How a run's WARC file is written.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct WarcOptions {
+    /// Write a `revisit` (server-not-modified) record for each 304, as format 1 did.
+    pub not_modified_revisits: bool,
 }
 
 impl WarcSink {
     /// Finalizes any file a killed run left open, then starts this run's file with its
     /// `warcinfo` record. Call only while holding the archive's lock.
-    pub fn open(archive_root: &Path, run: &RunInfo) -> Result<WarcSink, WarcError> {
+    pub fn open(
+        archive_root: &Path,
+        run: &RunInfo,
+        index: Arc<dyn PayloadIndex>,
+        options: WarcOptions,
+    ) -> Result<WarcSink, WarcError> {
         let dir = archive_root.join(WARC_DIR);
         std::fs::create_dir_all(&dir).map_err(write_error(&dir))?;
         salvage_open_files(&dir)?;
         let stamp = run.started.format("%Y%m%d%H%M%S");
         // One file per run; a second run in the same second takes the next serial.
-        let (final_path, open_path) = (0..)
+        let (name, final_path, open_path) = (0..)
             .map(|serial| {
                 let name = format!("{FILE_PREFIX}-{stamp}-{serial:05}{FILE_SUFFIX}");
                 let open = dir.join(format!("{name}{OPEN_SUFFIX}"));
-                (dir.join(name), open)
+                (name.clone(), dir.join(name), open)
             })
-            .find(|(f, o)| !f.exists() && !o.exists())
+            .find(|(_, f, o)| !f.exists() && !o.exists())
             .ok_or_else(|| write_error(&dir)(io::Error::other("no free file name")))?;
         let file = OpenOptions::new()
             .create_new(true)
             .append(true)
             .open(&open_path)
             .map_err(write_error(&open_path))?;
-        let index_path = dir.join(PAYLOADS_FILE);
         let mut writer = Writer {
             file,
             len: 0,
             open_path,
             final_path,
-            index: load_index(&index_path),
-            index_path,
+            name,
+            index,
+            pending: HashMap::new(),
+            entry_durable: false,
+            not_modified_revisits: options.not_modified_revisits,
             deflater: record::Deflater::new(),
         };
         writer
@@ -196,26 +172,62 @@ impl WarcSink {
         })
     }
 
-    /// Makes the file durable, gives it its final name and saves the payload index. Exchanges
-    /// captured after this are dropped. Returns the file's path.
+    /// Makes every record appended so far durable, then indexes the bodies they hold. Returns
+    /// how many bodies were indexed. Records that name those bodies may be written after this.
+    pub fn commit(&self) -> Result<usize, WarcError> {
+        let mut guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        match guard.as_mut() {
+            Some(writer) => writer.commit(),
+            None => Ok(0),
+        }
+    }
+
+    /// Where a body appended in this run and not committed yet is.
+    pub fn pending(&self, sha: &Sha256) -> Option<StoredBody> {
+        let guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        guard.as_ref()?.pending.get(sha).cloned()
+    }
+
+    /// Stores a body that came from no HTTP exchange (a saved seed page) as a `resource` record
+    /// of `uri`, unless it is stored already.
+    pub fn store_resource(
+        &self,
+        uri: &str,
+        content_type: &str,
+        date: DateTime<Utc>,
+        body: &Path,
+        sha: Sha256,
+    ) -> Result<(), WarcError> {
+        let block = Block::of(&[], &Payload::File(body)).map_err(write_error(body))?;
+        let mut guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let Some(writer) = guard.as_mut() else {
+            return Ok(());
+        };
+        if writer.stored(&sha).is_some() {
+            return Ok(());
+        }
+        writer
+            .append_resource(uri, content_type, date, body, &block, sha)
+            .map_err(write_error(&writer.open_path.clone()))
+    }
+
+    /// Commits, gives the file its final name and makes that durable. Exchanges captured after
+    /// this are dropped. Returns the file's path.
     pub fn finish(&self) -> Result<Option<PathBuf>, WarcError> {
         let taken = self.writer.lock().unwrap_or_else(|p| p.into_inner()).take();
-        let Some(writer) = taken else {
+        let Some(mut writer) = taken else {
             return Ok(None);
         };
+        writer.commit()?;
         let Writer {
             file,
             open_path,
             final_path,
-            index_path,
-            mut index,
             ..
         } = writer;
         file.sync_all().map_err(write_error(&open_path))?;
         drop(file);
         std::fs::rename(&open_path, &final_path).map_err(write_error(&final_path))?;
-        index.version = PAYLOADS_VERSION;
-        save_index(&index_path, &index).map_err(write_error(&index_path))?;
         if let Some(dir) = final_path.parent() {
             File::open(dir)
                 .and_then(|d| d.sync_all())
@@ -309,25 +321,112 @@ impl Writer {
         self.append(&header, fields.as_bytes(), &Payload::None, None)
     }
 
-    /// A response (or revisit) record and its request record.
+    /// Makes the file durable (and its folder entry, the first time), then indexes the bodies
+    /// appended since the last commit.
+    fn commit(&mut self) -> Result<usize, WarcError> {
+        if self.pending.is_empty() {
+            return Ok(0);
+        }
+        self.file
+            .sync_data()
+            .map_err(write_error(&self.open_path))?;
+        if !self.entry_durable {
+            if let Some(dir) = self.open_path.parent() {
+                File::open(dir)
+                    .and_then(|d| d.sync_all())
+                    .map_err(write_error(dir))?;
+            }
+            self.entry_durable = true;
+        }
+        let bodies: Vec<(Sha256, StoredBody)> = self.pending.drain().collect();
+        self.index.record(&bodies)?;
+        Ok(bodies.len())
+    }
+
+    /// A `resource` record holding `body` whole, indexed as the stored copy of `sha`.
+    fn append_resource(
+        &mut self,
+        uri: &str,
+        content_type: &str,
+        date: DateTime<Utc>,
+        body: &Path,
+        block: &Block,
+        sha: Sha256,
+    ) -> io::Result<()> {
+        let id = record::record_id();
+        let mut header = Header::new("resource", &id, date);
+        header
+            .add("WARC-Target-URI", uri)
+            .add("Content-Type", content_type);
+        let offset = self.len;
+        self.append_of(
+            &header,
+            &[],
+            &Payload::File(body),
+            block,
+            Some(&block.payload_digest),
+        )?;
+        self.pending.insert(
+            sha,
+            StoredBody {
+                file: self.name.clone(),
+                offset,
+                length: self.len - offset,
+                bytes: block.payload_len,
+                encoding: None,
+                payload_sha256: None,
+                record_id: id,
+                uri: uri.to_owned(),
+                date: date.trunc_subsecs(0),
+            },
+        );
+        Ok(())
+    }
+
+    /// Where the body is stored already: appended in this run, or indexed.
+    fn stored(&self, sha: &Sha256) -> Option<StoredBody> {
+        if let Some(body) = self.pending.get(sha) {
+            return Some(body.clone());
+        }
+        match self.index.stored(sha) {
+            Ok(found) => found,
+            Err(e) => {
+                // Not knowing costs one more full copy of the body, never a wrong revisit.
+                tracing::warn!("could not look up a stored body: {e}");
+                None
+            }
+        }
+    }
+
+    /// A response (or revisit) record and its request record; nothing for a 304 unless its
+    /// revisits are kept.
     fn write_exchange(&mut self, c: &Capture, response: Response) -> io::Result<()> {
+        let status = c.response.status;
+        if status == 304 && !self.not_modified_revisits {
+            return Ok(());
+        }
         let uri = c.target_uri.as_str();
         let response_uuid = uuid::Uuid::new_v4();
         let response_id = record::urn(response_uuid);
         let payload = payload_of(c);
         let Response { head, block } = response;
         let (digest, payload_len) = (&block.payload_digest, block.payload_len);
-        let status = c.response.status;
-        let previous = self.index.latest.get(uri).cloned();
 
-        let identical = (200..300).contains(&status)
-            && payload_len > 0
-            && previous
+        // The record a revisit refers to: for a 304, the copy it stands for; for a 2xx, the
+        // record that already stores this very payload (whatever its URI).
+        let original = if status == 304 {
+            c.held.and_then(|sha| self.stored(&sha).map(|b| (sha, b)))
+        } else if (200..300).contains(&status) && payload_len > 0 {
+            c.kept
                 .as_ref()
-                .is_some_and(|p| p.digest[..] == digest[..]);
+                .and_then(|k| self.stored(&k.sha256).map(|b| (k.sha256, b)))
+                .filter(|(sha, b)| b.payload_digest(sha).0 == *digest)
+        } else {
+            None
+        };
         let revisit_profile = if status == 304 {
             Some(PROFILE_NOT_MODIFIED)
-        } else if identical {
+        } else if original.is_some() {
             Some(PROFILE_IDENTICAL_PAYLOAD)
         } else {
             None
@@ -349,20 +448,20 @@ impl Writer {
         match revisit_profile {
             Some(profile) => {
                 header.add("WARC-Profile", profile);
-                if let Some(p) = &previous {
+                if let Some((_, o)) = &original {
                     header
-                        .add("WARC-Refers-To", record::urn(p.record_id))
-                        .add("WARC-Refers-To-Target-URI", uri)
-                        .add("WARC-Refers-To-Date", record::warc_date(p.date));
+                        .add("WARC-Refers-To", o.record_id.clone())
+                        .add("WARC-Refers-To-Target-URI", o.uri.clone())
+                        .add("WARC-Refers-To-Date", record::warc_date(o.date));
                 }
                 // A revisit's payload digest names the original's payload; its block is the
                 // HTTP head alone.
-                let original = previous.as_ref().map(|p| p.digest);
+                let original_digest = original.as_ref().map(|(sha, o)| o.payload_digest(sha));
                 self.append(
                     &header,
                     &head,
                     &Payload::None,
-                    original.as_ref().map(|d| &d[..]),
+                    original_digest.as_ref().map(|d| &d.0[..]),
                 )?;
             }
             None => {
@@ -375,15 +474,26 @@ impl Writer {
                 ) {
                     header.add("WARC-Truncated", "length");
                 }
+                let offset = self.len;
                 self.append_of(&header, &head, &payload, &block, Some(digest))?;
-                if (200..300).contains(&status) && payload_len > 0 {
-                    self.index.latest.insert(
-                        uri.to_owned(),
-                        Original {
-                            digest: block.payload_digest,
-                            // As written in WARC-Date, so an index read back compares equal.
+                if let Some(kept) = &c.kept
+                    && (200..300).contains(&status)
+                    && self.stored(&kept.sha256).is_none()
+                {
+                    let payload_sha = Sha256(block.payload_digest);
+                    self.pending.insert(
+                        kept.sha256,
+                        StoredBody {
+                            file: self.name.clone(),
+                            offset,
+                            length: self.len - offset,
+                            bytes: kept.bytes,
+                            encoding: kept.encoding.clone(),
+                            payload_sha256: (payload_sha != kept.sha256).then_some(payload_sha),
+                            record_id: response_id.clone(),
+                            uri: uri.to_owned(),
+                            // As written in WARC-Date, so a revisit's Refers-To-Date matches.
                             date: c.date.trunc_subsecs(0),
-                            record_id: response_uuid,
                         },
                     );
                 }
@@ -430,7 +540,7 @@ fn payload_of(c: &Capture) -> Payload<'_> {
     match &c.body {
         CapturedBody::Empty => Payload::None,
         CapturedBody::Memory { bytes, .. } => Payload::Memory(bytes),
-        CapturedBody::Temp(_) | CapturedBody::Blob(_) => match c.body.path() {
+        CapturedBody::Temp(_) | CapturedBody::Kept(_) => match c.body.path() {
             Some(p) => Payload::File(p),
             None => Payload::None,
         },
@@ -440,38 +550,6 @@ fn payload_of(c: &Capture) -> Payload<'_> {
 /// Header values are one line: a seed with a line break would end the field early.
 fn one_line(s: &str) -> String {
     s.replace(['\r', '\n'], " ")
-}
-
-/// The payload index; a missing or unreadable one is an empty one (the cost is one more full
-/// copy of each resource, never a wrong revisit).
-fn load_index(path: &Path) -> PayloadIndex {
-    let Ok(bytes) = std::fs::read(path) else {
-        return PayloadIndex::default();
-    };
-    match serde_json::from_slice::<PayloadIndex>(&bytes) {
-        Ok(index) if index.version == PAYLOADS_VERSION => index,
-        Ok(_) | Err(_) => {
-            tracing::warn!(
-                "ignoring the unreadable WARC payload index {}",
-                path.display()
-            );
-            PayloadIndex::default()
-        }
-    }
-}
-
-fn save_index(path: &Path, index: &PayloadIndex) -> io::Result<()> {
-    let dir = path
-        .parent()
-        .ok_or_else(|| io::Error::other("index path has no parent"))?;
-    let mut temp = tempfile::Builder::new()
-        .prefix(".payloads-")
-        .tempfile_in(dir)?;
-    serde_json::to_writer(&mut temp, index)?;
-    temp.flush()?;
-    temp.as_file().sync_all()?;
-    temp.persist(path).map_err(|e| e.error)?;
-    Ok(())
 }
 
 /// Finalizes the `.open` files a killed run left: keeps their complete records under the final
@@ -529,9 +607,47 @@ fn http_head<N: AsRef<str>, V: AsRef<[u8]>>(first_line: &str, headers: &[(N, V)]
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::fetch::capture::{CapturedRequest, CapturedResponse};
+    use crate::fetch::capture::{CapturedRequest, CapturedResponse, KeptBody};
+    use std::io::{Read, Write};
 
     type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    /// The store's `bodies` tree, as a map.
+    #[derive(Default)]
+    struct Index(Mutex<HashMap<Sha256, StoredBody>>);
+
+    impl PayloadIndex for Index {
+        fn stored(&self, sha: &Sha256) -> Result<Option<StoredBody>, StoreError> {
+            Ok(self.0.lock().map_err(|_| poisoned())?.get(sha).cloned())
+        }
+
+        fn record(&self, bodies: &[(Sha256, StoredBody)]) -> Result<(), StoreError> {
+            self.0
+                .lock()
+                .map_err(|_| poisoned())?
+                .extend(bodies.iter().cloned());
+            Ok(())
+        }
+    }
+
+    fn poisoned() -> StoreError {
+        StoreError::Corrupt(serde_json::Error::io(io::Error::other("poisoned")))
+    }
+
+    fn sha_of(body: &[u8]) -> Sha256 {
+        Sha256(<sha2::Sha256 as sha2::Digest>::digest(body).into())
+    }
+
+    fn open_sink(dir: &Path, index: &Arc<Index>, revisits: bool) -> Result<WarcSink, WarcError> {
+        WarcSink::open(
+            dir,
+            &run_info(),
+            index.clone(),
+            WarcOptions {
+                not_modified_revisits: revisits,
+            },
+        )
+    }
 
     fn capture(url: &str, status: u16, body: &[u8]) -> Result<Capture, url::ParseError> {
         Ok(Capture {
@@ -557,6 +673,12 @@ mod tests {
                     truncated: false,
                 }
             },
+            kept: (200..300).contains(&status).then(|| KeptBody {
+                sha256: sha_of(body),
+                bytes: body.len() as u64,
+                encoding: None,
+            }),
+            held: (status == 304).then(|| sha_of(b"same")),
         })
     }
 
@@ -577,18 +699,36 @@ mod tests {
     }
 
     #[test]
-    fn identical_payloads_and_304s_become_revisits_across_runs() -> TestResult {
+    fn a_body_is_stored_once_and_304s_write_nothing_by_default() -> TestResult {
         let dir = tempfile::tempdir()?;
-        let sink = WarcSink::open(dir.path(), &run_info())?;
+        let index = Arc::new(Index::default());
+        let sink = open_sink(dir.path(), &index, false)?;
         sink.capture(capture("http://a/x", 200, b"same")?);
         sink.capture(capture("http://a/x", 200, b"same")?);
+        // The same payload at another URI is not stored again either.
+        sink.capture(capture("http://b/y", 200, b"same")?);
+        assert_eq!(
+            sink.pending(&sha_of(b"same")).map(|b| b.uri),
+            Some("http://a/x".into())
+        );
+        assert!(
+            index.stored(&sha_of(b"same"))?.is_none(),
+            "indexed only by a commit"
+        );
+        assert_eq!(sink.commit()?, 1);
         let first = sink.finish()?.ok_or("no file")?;
         assert_eq!(
             types(&first),
-            ["warcinfo", "response", "request", "revisit", "request"]
+            [
+                "warcinfo", "response", "request", "revisit", "request", "revisit", "request"
+            ]
         );
+        let stored = index.stored(&sha_of(b"same"))?.ok_or("not indexed")?;
+        let mut body = Vec::new();
+        read::open_payload(&first, stored.offset, stored.length)?.read_to_end(&mut body)?;
+        assert_eq!(body, b"same", "the stored copy reads back from the pack");
 
-        let sink = WarcSink::open(dir.path(), &run_info())?;
+        let sink = open_sink(dir.path(), &index, false)?;
         sink.capture(capture("http://a/x", 200, b"same")?);
         sink.capture(capture("http://a/x", 304, b"")?);
         sink.capture(capture("http://a/x", 200, b"new")?);
@@ -596,17 +736,20 @@ mod tests {
         assert_ne!(first, second, "one file per run");
         assert_eq!(
             types(&second),
-            [
-                "warcinfo", "revisit", "request", "revisit", "request", "response", "request"
-            ]
+            ["warcinfo", "revisit", "request", "response", "request"]
         );
+
+        let sink = open_sink(dir.path(), &index, true)?;
+        sink.capture(capture("http://a/x", 304, b"")?);
+        let third = sink.finish()?.ok_or("no file")?;
+        assert_eq!(types(&third), ["warcinfo", "revisit", "request"]);
         Ok(())
     }
 
     #[test]
     fn a_file_left_open_keeps_its_complete_records() -> TestResult {
         let dir = tempfile::tempdir()?;
-        let sink = WarcSink::open(dir.path(), &run_info())?;
+        let sink = open_sink(dir.path(), &Arc::new(Index::default()), false)?;
         sink.capture(capture("http://a/x", 200, b"body")?);
         let open = {
             let guard = sink.writer.lock().map_err(|_| "poisoned")?;
@@ -618,7 +761,7 @@ mod tests {
         f.write_all(&[0x1f, 0x8b, 8, 0, 0, 0])?;
         drop(f);
 
-        let sink = WarcSink::open(dir.path(), &run_info())?;
+        let sink = open_sink(dir.path(), &Arc::new(Index::default()), false)?;
         sink.finish()?;
         let finalized = PathBuf::from(open.to_string_lossy().trim_end_matches(OPEN_SUFFIX));
         assert_eq!(types(&finalized), ["warcinfo", "response", "request"]);
@@ -630,7 +773,7 @@ mod tests {
     #[test]
     fn a_record_whose_payload_changes_while_it_is_written_is_cut_off_again() -> TestResult {
         let dir = tempfile::tempdir()?;
-        let sink = WarcSink::open(dir.path(), &run_info())?;
+        let sink = open_sink(dir.path(), &Arc::new(Index::default()), false)?;
         let body = dir.path().join("body");
         let mut guard = sink.writer.lock().map_err(|_| "poisoned")?;
         let writer = guard.as_mut().ok_or("closed")?;

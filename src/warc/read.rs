@@ -210,3 +210,75 @@ fn read_line(r: &mut impl BufRead) -> io::Result<String> {
     }
     String::from_utf8(line).map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))
 }
+
+/// The payload of the record whose gzip member starts at `offset` and is `length` bytes long,
+/// streamed: what follows the HTTP head of an `application/http` block, or the whole block of
+/// any other record (a `resource`). Only the member is read; the reader ends with the payload.
+pub fn open_payload(
+    path: &Path,
+    offset: u64,
+    length: u64,
+) -> io::Result<impl BufRead + Send + use<>> {
+    use std::io::Seek;
+    let mut file = std::fs::File::open(path)?;
+    file.seek(io::SeekFrom::Start(offset))?;
+    let gz = flate2::bufread::GzDecoder::new(BufReader::with_capacity(BUFFER, file.take(length)));
+    let mut member = BufReader::with_capacity(BUFFER, gz);
+    let version = read_line(&mut member)?;
+    if !version.starts_with("WARC/") {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("no WARC record at offset {offset}"),
+        ));
+    }
+    let (mut block_len, mut http) = (None, false);
+    loop {
+        let line = read_line(&mut member)?;
+        if line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            let (name, value) = (name.trim(), value.trim());
+            if name.eq_ignore_ascii_case("Content-Length") {
+                block_len = value.parse::<u64>().ok();
+            } else if name.eq_ignore_ascii_case("Content-Type") {
+                http = value.starts_with("application/http");
+            }
+        }
+    }
+    let block_len =
+        block_len.ok_or_else(|| io::Error::new(io::ErrorKind::InvalidData, "no Content-Length"))?;
+    let mut head = 0u64;
+    if http {
+        let mut line = Vec::new();
+        loop {
+            line.clear();
+            (&mut member)
+                .take(MAX_HEADER_BYTES)
+                .read_until(b'\n', &mut line)?;
+            head += line.len() as u64;
+            if !line.ends_with(b"\n") {
+                return Err(io::Error::new(
+                    io::ErrorKind::UnexpectedEof,
+                    "HTTP head cut short",
+                ));
+            }
+            if line == b"\r\n" || line == b"\n" {
+                break;
+            }
+            if head > MAX_HEADER_BYTES {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "HTTP head too long",
+                ));
+            }
+        }
+    }
+    let payload = block_len.checked_sub(head).ok_or_else(|| {
+        io::Error::new(
+            io::ErrorKind::InvalidData,
+            "HTTP head longer than the block",
+        )
+    })?;
+    Ok(member.take(payload))
+}

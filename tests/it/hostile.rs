@@ -142,7 +142,10 @@ fn endless_bodies_are_too_large_and_leave_nothing_in_the_archive() {
         .into_iter()
         .filter(|(_, size)| *size >= 64 * 1024)
         .collect();
-    assert!(big.is_empty(), "blobs the size of a cut body: {big:?}");
+    assert!(
+        big.is_empty(),
+        "kept copies the size of a cut body: {big:?}"
+    );
 }
 
 #[test]
@@ -157,16 +160,16 @@ fn gzip_and_brotli_bombs_are_too_large_and_fill_no_disk() {
     let after: u64 = h
         .archive
         .iter()
-        .filter(|e| !e.is_dir && (e.path.starts_with("blobs/") || e.path.starts_with("tmp/")))
+        .filter(|e| !e.is_dir && (e.path.starts_with("files/") || e.path.starts_with("tmp/")))
         .map(|e| e.size)
         .sum();
     assert!(
         after < DISK_BOUND,
-        "blobs/ and tmp/ hold {after} bytes after the run"
+        "files/ and tmp/ hold {after} bytes after the run"
     );
     assert!(
         h.peak_disk < DISK_BOUND,
-        "blobs/ and tmp/ held {} bytes during the run (bound {DISK_BOUND})",
+        "files/, warc/ and tmp/ held {} bytes during the run (bound {DISK_BOUND})",
         h.peak_disk
     );
 }
@@ -338,7 +341,7 @@ fn content_disposition_file_names_are_ignored_and_nothing_lands_outside_the_hash
         assert_state(&r, "ok", None);
         let sha = sha256_hex(&pdf(label));
         assert_eq!(r["sha256"], sha.as_str(), "{r:#}");
-        let expected = format!("blobs/sha256/{}/{}/{sha}", &sha[..2], &sha[2..4]);
+        let expected = format!("files/{}/{sha}.pdf", &sha[..2]);
         assert_eq!(r["archived"], expected.as_str(), "{r:#}");
         let blob = h
             .archive
@@ -357,22 +360,25 @@ fn content_disposition_file_names_are_ignored_and_nothing_lands_outside_the_hash
     let mut stray = Vec::new();
     for e in &h.archive {
         let allowed = match e.path.split('/').collect::<Vec<_>>().as_slice() {
-            ["blobs"] | ["blobs", "sha256"] | ["tmp"] | ["db"] => e.is_dir,
+            ["files"] | ["tmp"] | ["db"] => e.is_dir,
             ["db", ..] => true,
             // The archive lock, part of the README's archive layout since it was added.
             ["lock"] => !e.is_dir,
             // The offline index, rewritten whole after every run (fixed name, see the layout).
             ["index.html"] => !e.is_dir,
-            // The run's WARC file, named by the run's start time, and the WARC payload index.
+            // The run's WARC file (its pack), named by the run's start time.
             ["warc"] => e.is_dir,
-            ["warc", name] => !e.is_dir && (*name == "payloads.json" || warc_name.is_match(name)),
-            ["blobs", "sha256", a] => e.is_dir && is_hex(a, 2),
-            ["blobs", "sha256", a, b] => e.is_dir && is_hex(a, 2) && is_hex(b, 2),
-            ["blobs", "sha256", a, b, name] => {
+            ["warc", name] => !e.is_dir && warc_name.is_match(name),
+            // The view of kept copies: named by hash, with an extension of a few letters.
+            ["files", a] => e.is_dir && is_hex(a, 2),
+            ["files", a, name] => {
+                let (stem, ext) = name.split_once('.').unwrap_or((name, ""));
                 !e.is_dir
-                    && is_hex(name, 64)
-                    && name.starts_with(&format!("{a}{b}"))
-                    && e.sha256.as_deref() == Some(*name)
+                    && is_hex(stem, 64)
+                    && stem.starts_with(*a)
+                    && (1..=5).contains(&ext.len())
+                    && ext.bytes().all(|b| b.is_ascii_alphanumeric())
+                    && e.sha256.as_deref() == Some(stem)
             }
             _ => false,
         };

@@ -320,14 +320,8 @@ async fn check_writes_a_warc_file_per_run_that_warcio_accepts_with_revisits_for_
     let again = parse(&files[1]);
     assert_eq!(again[0].kind(), "warcinfo");
     assert_linked(&again);
-    let pdf_again = answers(&again, &server.url("/doc.pdf"));
-    assert_eq!(pdf_again.len(), 1);
-    assert_eq!(pdf_again[0].kind(), "revisit");
-    assert_eq!(
-        pdf_again[0].get("WARC-Profile"),
-        "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
-    );
-    assert_eq!(pdf_again[0].status_line(), "HTTP/1.1 304 Not Modified");
+    // A 304 writes no record by default: the store has the check, the pack the copy.
+    assert!(answers(&again, &server.url("/doc.pdf")).is_empty());
     for url in [
         seed.clone(),
         server.url("/new"),
@@ -364,9 +358,32 @@ async fn check_writes_a_warc_file_per_run_that_warcio_accepts_with_revisits_for_
         "response"
     );
 
+    // With --warc-revisits, a 304 is kept as a revisit of the record holding the copy.
+    let third = linkward
+        .check(&[&seed], &["--ignore-robots", "--warc-revisits"])
+        .await;
+    assert_eq!(third.code, Some(1), "{}", third.dump());
+    let files = warc_files(linkward.archive());
+    assert_eq!(files.len(), 3, "one file per run: {files:?}");
+    let revisits = parse(&files[2]);
+    assert_linked(&revisits);
+    let pdf_again = answers(&revisits, &server.url("/doc.pdf"));
+    assert_eq!(pdf_again.len(), 1);
+    assert_eq!(pdf_again[0].kind(), "revisit");
+    assert_eq!(
+        pdf_again[0].get("WARC-Profile"),
+        "http://netpreserve.org/warc/1.1/revisit/server-not-modified"
+    );
+    assert_eq!(pdf_again[0].status_line(), "HTTP/1.1 304 Not Modified");
+    assert_eq!(
+        pdf_again[0].get("WARC-Refers-To-Target-URI"),
+        server.url("/doc.pdf")
+    );
+
     if warcio_available() {
         warcio_accepts(&files[0], &records);
         warcio_accepts(&files[1], &again);
+        warcio_accepts(&files[2], &revisits);
     } else {
         eprintln!(
             "NOTICE: warcio is not installed (python3 -m pip install warcio): \
@@ -378,10 +395,10 @@ async fn check_writes_a_warc_file_per_run_that_warcio_accepts_with_revisits_for_
     let verify = linkward.verify("json").await;
     assert_eq!(verify.code, Some(0), "{}", verify.dump());
     let report = verify.json();
-    assert_eq!(report["warc_files"], 2, "{report:#}");
+    assert_eq!(report["warc_files"], 3, "{report:#}");
     assert_eq!(
         report["warc_records"].as_u64(),
-        Some((records.len() + again.len()) as u64)
+        Some((records.len() + again.len() + revisits.len()) as u64)
     );
 }
 

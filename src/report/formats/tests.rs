@@ -67,7 +67,7 @@ fn junit_snapshot() -> TestResult {
 #[test]
 fn every_format_says_what_web_archives_hold_of_a_broken_link() -> TestResult {
     let report = fixture();
-    let blob = format!("blobs/sha256/ab/ab/{}", Sha256([0xab; 32]).to_hex());
+    let blob = format!("files/ab/{}.pdf", Sha256([0xab; 32]).to_hex());
     let recovered = "copy recovered from wayback snapshot of 2007-05-04 10:11 UTC";
 
     let md = render(ReportFormat::Markdown, &report)?;

@@ -457,7 +457,7 @@ mod tests {
             ..Summary::default()
         };
         let text = render(&report(vec![found, kept, none], seed(), summary));
-        let blob = format!("blobs/sha256/ef/ef/{}", Sha256([0xef; 32]).to_hex());
+        let blob = format!("files/ef/{}.pdf", Sha256([0xef; 32]).to_hex());
         for line in [
             format!("{UNDER}closest snapshot: {MEMENTO} (wayback, 2007-05-04 10:11 UTC)"),
             format!("{UNDER}recovered from wayback snapshot of 2007-05-04 10:11 UTC → {blob}"),

@@ -89,15 +89,23 @@ pub fn assert_kept(archive: &Path, resource: &Value, body: &[u8]) {
     assert_archived(archive, resource, &expected);
 }
 
-/// Asserts that `resource.archived` is the content-addressed path of `sha256` and that the file
-/// there exists and hashes to its own name.
+/// Asserts that `resource.archived` is the `files/` view's path of `sha256` (named by it, with
+/// an extension) and that the file there exists, hashes to that name and is readable by all.
 #[track_caller]
 pub fn assert_archived(archive: &Path, resource: &Value, sha256: &str) {
+    use std::os::unix::fs::PermissionsExt;
     let archived = resource["archived"]
         .as_str()
         .unwrap_or_else(|| panic!("archived is not a path: {resource:#}"));
-    let expected_path = format!("blobs/sha256/{}/{}/{}", &sha256[..2], &sha256[2..4], sha256);
-    assert_eq!(archived, expected_path, "archived: {resource:#}");
+    let expected_prefix = format!("files/{}/{sha256}.", &sha256[..2]);
+    assert!(
+        archived.starts_with(&expected_prefix) && archived.len() > expected_prefix.len(),
+        "archived: {resource:#}"
+    );
+    let mode = std::fs::metadata(archive.join(archived))
+        .map(|m| m.permissions().mode() & 0o777)
+        .unwrap_or_else(|e| panic!("stat archived file {archived}: {e}"));
+    assert_eq!(mode & 0o444, 0o444, "{archived} is not readable by all");
     let blob = std::fs::read(archive.join(archived))
         .unwrap_or_else(|e| panic!("read archived blob {archived}: {e}"));
     assert_eq!(

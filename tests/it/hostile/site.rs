@@ -63,7 +63,7 @@ pub struct Entry {
     pub path: String,
     pub is_dir: bool,
     pub size: u64,
-    /// sha256 of a file's contents (files under `blobs/` only).
+    /// sha256 of a file's contents (files under `files/`, the view of kept copies, only).
     pub sha256: Option<String>,
 }
 
@@ -77,7 +77,8 @@ pub struct Hostile {
     pub wall: Duration,
     /// The archive after the run.
     pub archive: Vec<Entry>,
-    /// Largest total size of the files under `blobs/` and `tmp/` seen while the run went on.
+    /// Largest total size of the files under `files/`, `warc/` and `tmp/` seen while the run went
+    /// on.
     pub peak_disk: u64,
     /// linkward's peak resident set (VmHWM), when /proc showed it.
     pub peak_rss_kib: Option<u64>,
@@ -114,7 +115,7 @@ impl Hostile {
     pub fn blobs(&self) -> Vec<(&str, u64)> {
         self.archive
             .iter()
-            .filter(|e| !e.is_dir && e.path.starts_with("blobs/"))
+            .filter(|e| !e.is_dir && e.path.starts_with("files/"))
             .map(|e| (e.path.as_str(), e.size))
             .collect()
     }
@@ -467,7 +468,7 @@ pub async fn watch(done: &AtomicBool, archive: &Path, cwd: &Path) -> (u64, Optio
     let mut peak_disk = 0;
     let mut peak_rss = None;
     while !done.load(Ordering::SeqCst) {
-        let disk: u64 = ["blobs", "tmp"]
+        let disk: u64 = ["files", "warc", "tmp"]
             .iter()
             .flat_map(|d| walk(&archive.join(d)))
             .filter(|(_, meta)| meta.is_file())
@@ -539,7 +540,7 @@ pub fn list_archive(archive: &Path) -> Vec<Entry> {
                 .map(|c| c.as_os_str().to_string_lossy().into_owned())
                 .collect::<Vec<_>>()
                 .join("/");
-            let sha256 = (meta.is_file() && rel.starts_with("blobs/"))
+            let sha256 = (meta.is_file() && rel.starts_with("files/"))
                 .then(|| std::fs::read(&path).ok().map(|b| sha256_hex(&b)))
                 .flatten();
             Entry {

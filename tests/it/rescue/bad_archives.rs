@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 use super::{
-    PAGE_DATE_TS, Scenario, TITLE_PROGRAMME, TITLE_SUMMARY, assert_snapshot, blob_path, lookup,
-    notes, summary_count,
+    PAGE_DATE_TS, Scenario, TITLE_PROGRAMME, TITLE_SUMMARY, assert_snapshot, lookup, notes,
+    summary_count, view_file,
 };
 use crate::common::archive_server::{
     AVAILABLE, ArchiveServer, Availability, Memento, accepts_gzip,
@@ -209,7 +209,7 @@ async fn availability_answers_are_asked_for_uncompressed_and_read_from_an_archiv
     let sha = sha256_hex(&body);
     assert_eq!(r["recovered"]["sha256"], sha.as_str(), "{r:#}");
     assert_eq!(r["recovered"]["bytes"], body.len() as u64, "{r:#}");
-    let stored = std::fs::read(s.linkward.archive().join(blob_path(&sha))).expect("read the blob");
+    let stored = std::fs::read(view_file(s.linkward.archive(), &sha)).expect("read the blob");
     assert!(
         stored == body,
         "the blob is not the memento's decoded bytes"

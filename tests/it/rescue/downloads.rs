@@ -7,8 +7,8 @@ use chrono::Utc;
 use serde_json::Value;
 
 use super::{
-    PAGE_DATE_TS, Scenario, TITLE_PROGRAMME, TITLE_SUMMARY, assert_snapshot, at, blob_path, blobs,
-    lookup, notes, summary_count, time, ts,
+    PAGE_DATE_TS, Scenario, TITLE_PROGRAMME, TITLE_SUMMARY, assert_snapshot, assert_view_path, at,
+    blobs, lookup, notes, summary_count, time, ts, view_file,
 };
 use crate::common::archive_server::{AVAILABLE, ArchiveServer, Availability, Gate, Memento};
 use crate::common::json::{assert_kept, assert_state, resource};
@@ -58,8 +58,8 @@ async fn rescue_keeps_the_mementos_original_bytes_once_without_consulting_robots
         started <= recovered_at && recovered_at <= ended,
         "recovered_at {recovered_at} not within the run ({started} .. {ended})"
     );
-    assert_eq!(rec["archived"], blob_path(&sha).as_str(), "{rec:#}");
-    let stored = std::fs::read(s.linkward.archive().join(blob_path(&sha))).expect("read the blob");
+    assert_view_path(&rec["archived"], &sha);
+    let stored = std::fs::read(view_file(s.linkward.archive(), &sha)).expect("read the blob");
     assert!(stored == body, "the blob is not the memento's bytes");
     // The recovered copy is no live copy: the resource itself still has none.
     assert_eq!(r["archived"], Value::Null, "{r:#}");
@@ -360,7 +360,7 @@ async fn a_failed_rescue_tries_the_next_closest_snapshot_and_is_not_downloaded_a
     assert_eq!(rec["memento_url"], gate.memento_url(FAR, &both), "{rec:#}");
     assert_eq!(rec["fetched_url"], gate.original_url(FAR, &both), "{rec:#}");
     assert_eq!(time(&rec["memento_datetime"]), at("2007-06-01T00:00:00Z"));
-    let stored = std::fs::read(s.linkward.archive().join(blob_path(&sha))).expect("read the blob");
+    let stored = std::fs::read(view_file(s.linkward.archive(), &sha)).expect("read the blob");
     assert!(stored == body, "the blob is not the memento's bytes");
     // Nothing else to fall back on: noted, not recovered.
     let r = resource(&report, &only);
@@ -449,7 +449,7 @@ async fn a_pywb_memento_is_rescued_in_its_collections_original_form() {
         format!("{}{original_path}", s.archive.base()),
         "{rec:#}"
     );
-    let stored = std::fs::read(s.linkward.archive().join(blob_path(&sha))).expect("read the blob");
+    let stored = std::fs::read(view_file(s.linkward.archive(), &sha)).expect("read the blob");
     assert!(stored == body, "the blob is not the memento's bytes");
     // The original form, once; not the replay form (with its banner).
     assert_eq!(

@@ -221,7 +221,7 @@ fn assert_snapshot(lookup: &Value, archive: &str, url: &str, datetime: &str) {
     );
 }
 
-/// Every file under `<archive>/blobs`, with its bytes.
+/// Every kept copy (the files under `<archive>/files`, the view of kept copies), with its bytes.
 fn blobs(archive: &Path) -> Vec<(PathBuf, Vec<u8>)> {
     fn walk(dir: &Path, out: &mut Vec<(PathBuf, Vec<u8>)>) {
         let Ok(entries) = std::fs::read_dir(dir) else {
@@ -237,13 +237,30 @@ fn blobs(archive: &Path) -> Vec<(PathBuf, Vec<u8>)> {
         }
     }
     let mut out = Vec::new();
-    walk(&archive.join("blobs"), &mut out);
+    walk(&archive.join("files"), &mut out);
     out
 }
 
-/// The content-addressed path of `sha256` under the archive.
-fn blob_path(sha256: &str) -> String {
-    format!("blobs/sha256/{}/{}/{sha256}", &sha256[..2], &sha256[2..4])
+/// The `files/` view's copy of `sha256` in `archive`: named by the hash, with an extension.
+fn view_file(archive: &Path, sha256: &str) -> PathBuf {
+    let dir = archive.join("files").join(&sha256[..2]);
+    std::fs::read_dir(&dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|e| e.path())
+        .find(|p| p.file_stem().is_some_and(|s| s.to_string_lossy() == sha256))
+        .unwrap_or_else(|| dir.join(sha256))
+}
+
+/// Asserts that `archived` is the `files/` view's path of `sha256`.
+#[track_caller]
+fn assert_view_path(archived: &Value, sha256: &str) {
+    let prefix = format!("files/{}/{sha256}.", &sha256[..2]);
+    assert!(
+        archived.as_str().is_some_and(|a| a.starts_with(&prefix)),
+        "archived {archived} is not {prefix}<ext>"
+    );
 }
 
 fn summary_count(report: &Value, key: &str) -> u64 {

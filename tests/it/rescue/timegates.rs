@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 
 use super::{
     PAGE_DATE_HTTP, PAGE_DATE_RFC3339, PAGE_DATE_TS, Scenario, TITLE_PROGRAMME, TITLE_SUMMARY,
-    assert_snapshot, at, blob_path, items_manifest, lookup, notes, summary_count, time,
+    assert_snapshot, at, items_manifest, lookup, notes, summary_count, time, view_file,
 };
 use crate::common::archive_server::{ArchiveServer, Availability, Gate, Memento};
 use crate::common::json::resource;
@@ -289,7 +289,7 @@ async fn timegate_rescue_and_lookup_cache_keys_in_linkward_toml() {
         s.archive.original_url(TS, &gone),
         "{rec:#}"
     );
-    let stored = std::fs::read(s.linkward.archive().join(blob_path(&sha))).expect("read the blob");
+    let stored = std::fs::read(view_file(s.linkward.archive(), &sha)).expect("read the blob");
     assert!(stored == body, "the blob is not the memento's bytes");
     assert_eq!(summary_count(&report, "recovered"), 1);
     assert_eq!(s.archive.count(&ArchiveServer::gate_path(&gone)), 1);

@@ -1,0 +1,217 @@
+//! Upgrading an archive of format 1 (every body a durable file under `blobs/`) to packs: each
+//! blob is rehashed, appended to an upgrade pack as a WARC `resource` record, and removed only
+//! once that pack is durable and indexed. Resumable after a kill at any moment: a blob still
+//! there is either indexed already (then only removed) or appended again; a record appended but
+//! never indexed is an unnamed extra copy, never a missing one. Runs under the archive's lock,
+//! when `check`, `verify`, `index`, `get` or `export` first opens such an archive.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::archive::{Archive, hash_file};
+use crate::error::Error;
+use crate::model::Sha256;
+use crate::store::Store;
+use crate::warc::{RunInfo, WarcOptions, WarcSink};
+
+/// Blob bytes appended between two commits: a kill repeats at most this much work.
+const BATCH_BYTES: u64 = 64 * 1024 * 1024;
+/// Format 1's WARC payload index, replaced by the store's `bodies` tree.
+const OLD_PAYLOAD_INDEX: &str = "payloads.json";
+
+/// What the store says about a blob: a URL it was fetched from, its type and when.
+struct Origin {
+    url: String,
+    content_type: Option<String>,
+    at: DateTime<Utc>,
+}
+
+/// Moves every format-1 blob into a pack. Does nothing (one folder lookup) on a current archive.
+pub async fn ensure_current(archive: &Archive, store: &Store) -> Result<(), Error> {
+    if !archive.legacy_blobs_dir().is_dir() {
+        return Ok(());
+    }
+    let (archive, store) = (archive.clone(), store.clone());
+    tokio::task::spawn_blocking(move || convert(&archive, &store))
+        .await
+        .map_err(|e| Error::Upgrade(std::io::Error::other(e)))??;
+    Ok(())
+}
+
+/// [`ensure_current`] for a caller off the async runtime (commands that only read).
+pub fn ensure_current_blocking(archive_root: &Path, store: &Store) -> Result<(), Error> {
+    let archive = Archive::open(archive_root)?;
+    if !archive.legacy_blobs_dir().is_dir() {
+        return Ok(());
+    }
+    convert(&archive, store)
+}
+
+fn convert(archive: &Archive, store: &Store) -> Result<(), Error> {
+    let blobs = legacy_blobs(&archive.legacy_blobs_dir()).map_err(Error::Upgrade)?;
+    if !blobs.is_empty() {
+        tracing::info!(
+            "moving {} format-1 blobs of {} into a pack",
+            blobs.len(),
+            archive.root().display()
+        );
+        let origins = origins(store)?;
+        let sink = WarcSink::open(
+            archive.root(),
+            &RunInfo {
+                started: Utc::now(),
+                run_id: 0,
+                seeds: vec!["format-1 blobs, moved into this pack".into()],
+            },
+            Arc::new(store.clone()),
+            WarcOptions::default(),
+        )?;
+        let mut batch: Vec<PathBuf> = Vec::new();
+        let mut batch_bytes = 0u64;
+        for (sha, path) in blobs {
+            if store.body(&sha)?.is_some() {
+                remove(&path);
+                continue;
+            }
+            let (actual, len) = hash_file(&path).map_err(Error::Upgrade)?;
+            if actual != sha {
+                // Damaged: kept where it is for `verify` to report; the store still names it.
+                tracing::warn!(
+                    "{} does not hash to its name; left in place (run `linkward verify`)",
+                    path.display()
+                );
+                continue;
+            }
+            let (uri, content_type, at) = match origins.get(&sha) {
+                Some(o) => (
+                    o.url.clone(),
+                    o.content_type
+                        .clone()
+                        .unwrap_or_else(|| "application/octet-stream".into()),
+                    o.at,
+                ),
+                None => (
+                    format!("urn:sha256:{sha}"),
+                    "application/octet-stream".into(),
+                    Utc::now(),
+                ),
+            };
+            sink.store_resource(&uri, &content_type, at, &path, sha)?;
+            batch.push(path);
+            batch_bytes += len;
+            if batch_bytes >= BATCH_BYTES {
+                sink.commit()?;
+                batch.drain(..).for_each(|p| remove(&p));
+                batch_bytes = 0;
+            }
+        }
+        sink.commit()?;
+        batch.drain(..).for_each(|p| remove(&p));
+        sink.finish()?;
+    }
+    remove_empty_folders(&archive.legacy_blobs_dir());
+    let old_index = archive
+        .root()
+        .join(crate::warc::WARC_DIR)
+        .join(OLD_PAYLOAD_INDEX);
+    if old_index.is_file() {
+        remove(&old_index);
+    }
+    Ok(())
+}
+
+/// Every file under `blobs/sha256/aa/bb/` named by a hash, with that hash.
+fn legacy_blobs(dir: &Path) -> std::io::Result<Vec<(Sha256, PathBuf)>> {
+    let mut out = Vec::new();
+    let mut folders = vec![dir.to_path_buf()];
+    for _ in 0..2 {
+        let mut next = Vec::new();
+        for folder in &folders {
+            for entry in std::fs::read_dir(folder)?.flatten() {
+                if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                    next.push(entry.path());
+                }
+            }
+        }
+        folders = next;
+    }
+    for folder in folders {
+        for entry in std::fs::read_dir(&folder)?.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if entry.file_type().is_ok_and(|t| t.is_file())
+                && let Ok(sha) = name.parse::<Sha256>()
+            {
+                out.push((sha, entry.path()));
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+/// For every hash the store names, a URL that had it, its type and when it was fetched.
+fn origins(store: &Store) -> Result<HashMap<Sha256, Origin>, Error> {
+    let mut out: HashMap<Sha256, Origin> = HashMap::new();
+    for resource in store.all_resources() {
+        let r = resource?;
+        if let (Some(sha), Some(at)) = (r.last_good_sha256, r.last_good_at) {
+            out.entry(sha).or_insert(Origin {
+                url: r.url.clone(),
+                content_type: r.last_good_content_type.clone(),
+                at,
+            });
+        }
+        if let Some(copy) = &r.recovered {
+            out.entry(copy.sha256).or_insert(Origin {
+                url: copy.fetched_url.clone(),
+                content_type: copy.content_type.clone(),
+                at: copy.recovered_at,
+            });
+        }
+    }
+    for check in store.all_checks() {
+        let c = check?;
+        if let Some(sha) = c.sha256 {
+            out.entry(sha).or_insert(Origin {
+                url: c.url.clone(),
+                content_type: c.content_type.clone(),
+                at: c.checked_at,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Removes a file whose content is safe elsewhere; one that stays is only an extra copy.
+fn remove(path: &Path) {
+    if let Err(e) = std::fs::remove_file(path) {
+        tracing::warn!("could not remove {}: {e}", path.display());
+    }
+}
+
+/// Removes `blobs/` once it holds nothing but empty folders.
+fn remove_empty_folders(blobs_sha256: &Path) {
+    let mut folders = vec![blobs_sha256.to_path_buf()];
+    let mut all = Vec::new();
+    while let Some(folder) = folders.pop() {
+        if let Ok(entries) = std::fs::read_dir(&folder) {
+            for entry in entries.flatten() {
+                if entry.file_type().is_ok_and(|t| t.is_dir()) {
+                    folders.push(entry.path());
+                }
+            }
+        }
+        all.push(folder);
+    }
+    // Deepest first; a folder that still holds a file (a damaged blob) stays.
+    all.sort_by_key(|p| std::cmp::Reverse(p.components().count()));
+    for folder in all {
+        let _ = std::fs::remove_dir(folder);
+    }
+    if let Some(blobs) = blobs_sha256.parent() {
+        let _ = std::fs::remove_dir(blobs);
+    }
+}

@@ -1,0 +1,148 @@
+//! The `files/` view: the latest good copy of every resource the store knows (and every copy
+//! recovered from a web archive) as a plain file that a browser, a colleague or a web server
+//! opens from disk: `files/<2 hex>/<sha256>.<ext>`, the extension from the copy's type (so an
+//! HTML copy renders rather than showing its source), readable by all. The view is derived from
+//! the packs, which hold every version: written without fsync as bodies are kept, completed and
+//! pruned by `refresh` (after every run and by `linkward index`), and never read by linkward
+//! itself as a source of truth.
+
+use std::collections::HashSet;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use crate::bodies::Bodies;
+use crate::model::Sha256;
+use crate::store::{Store, StoreError};
+
+/// The view's folder under the archive root.
+pub const FILES_DIR: &str = "files";
+/// Mode of a view file: readable by everyone, like any file a person saves.
+const FILE_MODE: u32 = 0o644;
+
+/// A copy's place in the view, relative to the archive root, `/`-separated.
+pub fn relative_path(sha: &Sha256, content_type: Option<&str>, url: &str) -> String {
+    let hex = sha.to_hex();
+    let ext = crate::slug::extension(content_type, url);
+    format!("{FILES_DIR}/{}/{hex}.{ext}", &hex[0..2])
+}
+
+/// Puts the body held in `temp` (a kept body's temp file, about to be deleted) at `rel`: a hard
+/// link when the file system allows, else a copy. Failing costs only the view's file, which
+/// `refresh` writes again from the pack.
+pub fn place(archive_root: &Path, rel: &str, temp: &Path) {
+    let target = archive_root.join(rel);
+    if target.is_file() {
+        return;
+    }
+    let placed = (|| -> io::Result<()> {
+        if let Some(dir) = target.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let staged = staging_name(&target);
+        if std::fs::hard_link(temp, &staged).is_err() {
+            std::fs::copy(temp, &staged)?;
+        }
+        crate::archive::set_mode(&staged, FILE_MODE)?;
+        std::fs::rename(&staged, &target)
+    })();
+    if let Err(e) = placed {
+        tracing::debug!("could not place {rel} in the files/ view: {e}");
+    }
+}
+
+/// Writes every copy the store names that the view lacks, from its pack, and removes every file
+/// the store no longer names (an older version, a stray file). Returns how many were written.
+pub fn refresh(archive_root: &Path, store: &Store, bodies: &Bodies) -> Result<u64, StoreError> {
+    let mut wanted: HashSet<String> = HashSet::new();
+    let mut written = 0;
+    for resource in store.all_resources() {
+        let r = resource?;
+        let mut copies = Vec::new();
+        if let Some(sha) = r.last_good_sha256 {
+            copies.push((sha, r.last_good_content_type.clone(), r.url.clone()));
+        }
+        if let Some(c) = &r.recovered {
+            copies.push((c.sha256, c.content_type.clone(), c.fetched_url.clone()));
+        }
+        for (sha, content_type, url) in copies {
+            let rel = relative_path(&sha, content_type.as_deref(), &url);
+            if !archive_root.join(&rel).is_file()
+                && write_from_pack(archive_root, &rel, &sha, bodies)
+            {
+                written += 1;
+            }
+            wanted.insert(rel);
+        }
+    }
+    prune(archive_root, &wanted);
+    Ok(written)
+}
+
+fn write_from_pack(archive_root: &Path, rel: &str, sha: &Sha256, bodies: &Bodies) -> bool {
+    let target = archive_root.join(rel);
+    let written = (|| -> Result<(), Box<dyn std::error::Error>> {
+        if let Some(dir) = target.parent() {
+            std::fs::create_dir_all(dir)?;
+        }
+        let staged = staging_name(&target);
+        let file = std::fs::File::create(&staged)?;
+        let mut out = io::BufWriter::new(file);
+        let copied = bodies.copy_into(sha, &mut out);
+        drop(out);
+        if let Err(e) = copied {
+            let _ = std::fs::remove_file(&staged);
+            return Err(e.into());
+        }
+        crate::archive::set_mode(&staged, FILE_MODE)?;
+        std::fs::rename(&staged, &target)?;
+        Ok(())
+    })();
+    match written {
+        Ok(()) => true,
+        Err(e) => {
+            tracing::warn!("could not write {rel} in the files/ view: {e}");
+            false
+        }
+    }
+}
+
+/// Removes what the view should not hold; folders left empty go too.
+fn prune(archive_root: &Path, wanted: &HashSet<String>) {
+    let root = archive_root.join(FILES_DIR);
+    let Ok(folders) = std::fs::read_dir(&root) else {
+        return;
+    };
+    for folder in folders.flatten() {
+        let path = folder.path();
+        let name = folder.file_name().to_string_lossy().into_owned();
+        if !folder.file_type().is_ok_and(|t| t.is_dir()) {
+            let _ = std::fs::remove_file(&path);
+            continue;
+        }
+        let Ok(files) = std::fs::read_dir(&path) else {
+            continue;
+        };
+        for file in files.flatten() {
+            let rel = format!("{FILES_DIR}/{name}/{}", file.file_name().to_string_lossy());
+            if !wanted.contains(&rel) {
+                if file.file_type().is_ok_and(|t| t.is_dir()) {
+                    let _ = std::fs::remove_dir_all(file.path());
+                } else {
+                    let _ = std::fs::remove_file(file.path());
+                }
+            }
+        }
+        let _ = std::fs::remove_dir(&path);
+    }
+}
+
+/// A name beside `target` for a file on its way there, unique to this process and moment.
+fn staging_name(target: &Path) -> PathBuf {
+    let mut name = target.as_os_str().to_owned();
+    name.push(format!(
+        ".part-{}-{:x}",
+        std::process::id(),
+        fastrand::u64(..)
+    ));
+    PathBuf::from(name)
+}
