@@ -59,16 +59,8 @@ fn convert(archive: &Archive, store: &Store) -> Result<(), Error> {
             archive.root().display()
         );
         let origins = origins(store)?;
-        let sink = WarcSink::open(
-            archive.root(),
-            &RunInfo {
-                started: Utc::now(),
-                run_id: 0,
-                seeds: vec!["format-1 blobs, moved into this pack".into()],
-            },
-            Arc::new(store.clone()),
-            WarcOptions::default(),
-        )?;
+        // Opened at the first blob that needs it: a resumed upgrade may have none left to move.
+        let mut pack: Option<WarcSink> = None;
         let mut batch: Vec<PathBuf> = Vec::new();
         let mut batch_bytes = 0u64;
         for (sha, path) in blobs {
@@ -99,6 +91,19 @@ fn convert(archive: &Archive, store: &Store) -> Result<(), Error> {
                     Utc::now(),
                 ),
             };
+            let sink = match pack.as_mut() {
+                Some(sink) => sink,
+                None => pack.insert(WarcSink::open(
+                    archive.root(),
+                    &RunInfo {
+                        started: Utc::now(),
+                        run_id: 0,
+                        seeds: vec!["format-1 blobs, moved into this pack".into()],
+                    },
+                    Arc::new(store.clone()),
+                    WarcOptions::default(),
+                )?),
+            };
             sink.store_resource(&uri, &content_type, at, &path, sha)?;
             batch.push(path);
             batch_bytes += len;
@@ -108,9 +113,11 @@ fn convert(archive: &Archive, store: &Store) -> Result<(), Error> {
                 batch_bytes = 0;
             }
         }
-        sink.commit()?;
-        batch.drain(..).for_each(|p| remove(&p));
-        sink.finish()?;
+        if let Some(sink) = pack {
+            sink.commit()?;
+            batch.drain(..).for_each(|p| remove(&p));
+            sink.finish()?;
+        }
     }
     remove_empty_folders(&archive.legacy_blobs_dir());
     let old_index = archive
@@ -213,5 +220,86 @@ fn remove_empty_folders(blobs_sha256: &Path) {
     }
     if let Some(blobs) = blobs_sha256.parent() {
         let _ = std::fs::remove_dir(blobs);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::bodies::Bodies;
+    use crate::store::CheckRecord;
+    use std::io::Read;
+
+    type TestResult = Result<(), Box<dyn std::error::Error>>;
+
+    fn sha_of(body: &[u8]) -> Sha256 {
+        Sha256(<sha2::Sha256 as sha2::Digest>::digest(body).into())
+    }
+
+    /// A blob as format 1 wrote it, with a check naming it.
+    fn legacy(archive: &Archive, store: &Store, url: &str, body: &[u8]) -> TestResult {
+        let sha = sha_of(body);
+        let path = archive.legacy_blob_path(&sha);
+        std::fs::create_dir_all(path.parent().ok_or("no parent")?)?;
+        std::fs::write(&path, body)?;
+        store.record_check(&CheckRecord {
+            run_id: 1,
+            url: url.into(),
+            state: crate::State::Ok,
+            sha256: Some(sha),
+            bytes: Some(body.len() as u64),
+            content_type: Some("application/pdf".into()),
+            ..CheckRecord::default()
+        })?;
+        Ok(())
+    }
+
+    fn read(bodies: &Bodies, body: &[u8]) -> Result<Vec<u8>, Box<dyn std::error::Error>> {
+        let mut out = Vec::new();
+        bodies.open(&sha_of(body))?.read_to_end(&mut out)?;
+        Ok(out)
+    }
+
+    #[tokio::test]
+    async fn format_1_blobs_move_into_a_pack_and_read_back_the_same() -> TestResult {
+        let dir = tempfile::tempdir()?;
+        let archive = Archive::open(dir.path())?;
+        let store = Store::open(dir.path())?;
+        let bodies: [&[u8]; 3] = [b"%PDF-1.4 one", b"%PDF-1.4 two", b""];
+        for (i, body) in bodies.iter().enumerate() {
+            legacy(&archive, &store, &format!("http://a/{i}.pdf"), body)?;
+        }
+        // A blob that no longer hashes to its name stays where it is, for verify to report.
+        let damaged = archive.legacy_blob_path(&sha_of(b"%PDF-1.4 lost"));
+        std::fs::create_dir_all(damaged.parent().ok_or("no parent")?)?;
+        std::fs::write(&damaged, b"bit rot")?;
+        std::fs::create_dir_all(dir.path().join("warc"))?;
+        std::fs::write(dir.path().join("warc/payloads.json"), b"{}")?;
+
+        ensure_current(&archive, &store).await?;
+
+        let reader = Bodies::new(dir.path(), store.clone());
+        for body in bodies {
+            assert_eq!(read(&reader, body)?, body);
+            assert!(!archive.legacy_blob_path(&sha_of(body)).exists());
+        }
+        assert!(damaged.is_file(), "the damaged blob is left alone");
+        assert!(!dir.path().join("warc/payloads.json").exists());
+        let packs = std::fs::read_dir(dir.path().join("warc"))?.count();
+        assert_eq!(packs, 1, "one upgrade pack");
+
+        // Killed after the commit but before the removal: the blob is only removed now.
+        let again = archive.legacy_blob_path(&sha_of(bodies[0]));
+        std::fs::create_dir_all(again.parent().ok_or("no parent")?)?;
+        std::fs::write(&again, bodies[0])?;
+        ensure_current(&archive, &store).await?;
+        assert!(!again.exists());
+        assert_eq!(
+            std::fs::read_dir(dir.path().join("warc"))?.count(),
+            1,
+            "no new pack"
+        );
+        assert_eq!(read(&reader, bodies[0])?, bodies[0]);
+        Ok(())
     }
 }
