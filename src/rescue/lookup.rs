@@ -13,9 +13,10 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use url::Url;
 
-use super::{WAYBACK, memento, wayback};
+use super::memento::{self, Negotiated};
+use super::{WAYBACK, layout, wayback};
 use crate::config::Config;
-use crate::fetch::{Fetcher, Headers, ListedBy, Outcome, QueryError, Reach};
+use crate::fetch::{Fetcher, ListedBy, Outcome, QueryError, Reach};
 use crate::judge::inspect::Inspector;
 use crate::model::{ArchiveLookup, NOT_ASKED_AGAIN, Recovered, Snapshot};
 use crate::store::{CachedLookup, Store};
@@ -282,7 +283,7 @@ impl Archives {
         snapshot: &Snapshot,
     ) -> Result<Recovered, String> {
         let memento = Url::parse(&snapshot.url).map_err(|e| format!("memento URL: {e}"))?;
-        let original = wayback::original_form(&memento);
+        let original = layout::original_form(&memento);
         let reach = self.snapshot_reach(fetcher, snapshot).await;
         let fetched = fetcher.fetch_memento(&original, reach).await;
         let found = inspector.inspect_memento(fetcher, &fetched).await;
@@ -340,9 +341,9 @@ async fn ask_wayback(
     wayback::parse_availability(&answer.body).map_err(QueryError::Failed)
 }
 
-/// RFC 7089 datetime negotiation: the TimeGate redirects to the memento closest to
-/// `Accept-Datetime` (or is the memento itself, saying so with `Memento-Datetime`). The gate is
-/// the operator's; a memento it names is asked about with `named`, the gate's mementos' reach.
+/// RFC 7089 datetime negotiation (see `memento::negotiate` for the patterns understood). The
+/// gate is the operator's; a memento it names is asked about with `named`, the gate's mementos'
+/// reach, when the answer does not say the memento's datetime.
 async fn ask_timegate(
     fetcher: &Fetcher,
     gate: &Url,
@@ -364,61 +365,42 @@ async fn ask_timegate(
             wanted,
         )
         .await?;
-    let datetime_of = |h: &Headers| h.get("memento-datetime").and_then(memento::parse_http_date);
-    match answer.status {
-        300..=399 => {
-            let location = answer.headers.get("location").ok_or_else(|| {
-                failed(format!(
-                    "the TimeGate answered HTTP {} without a Location",
-                    answer.status
-                ))
-            })?;
-            let memento = question
-                .join(location.trim())
-                .ok()
-                .filter(|u| matches!(u.scheme(), "http" | "https"))
-                .ok_or_else(|| {
-                    failed(format!(
-                        "the TimeGate's Location {location:?} is not an http(s) URL"
-                    ))
-                })?;
-            let linked = answer
+    let gate_answer = memento::GateAnswer {
+        status: answer.status,
+        location: answer.headers.get("location"),
+        content_location: answer.headers.get("content-location"),
+        memento_datetime: answer.headers.get("memento-datetime"),
+        links: answer.headers.get_all("link").collect(),
+    };
+    let (url, datetime, status) = match memento::negotiate(&question, &gate_answer, target) {
+        Ok(Negotiated::None) => return Ok(None),
+        Ok(Negotiated::Memento {
+            url,
+            datetime,
+            status,
+        }) => (url, datetime, status),
+        Err(e) => return Err(failed(e)),
+    };
+    let (datetime, status) = match datetime {
+        Some(d) => (d, status),
+        None => {
+            // The memento says its own datetime; its body is not needed for that.
+            let head = fetcher.query(&url, named, &[], 0, wanted).await?;
+            let d = head
                 .headers
-                .get_all("link")
-                .find_map(|l| memento::link_datetime(l, &memento, &question));
-            let (datetime, status) = match linked {
-                Some(d) => (d, None),
-                None => {
-                    // The memento says its own datetime; its body is not needed for that.
-                    let head = fetcher.query(&memento, named, &[], 0, wanted).await?;
-                    let d = datetime_of(&head.headers).ok_or_else(|| {
-                        failed(format!("the memento {memento} has no Memento-Datetime"))
-                    })?;
-                    (
-                        d,
-                        (!(300..400).contains(&head.status)).then_some(head.status),
-                    )
-                }
-            };
-            Ok(Some(Snapshot {
-                archive: gate.to_string(),
-                url: memento.to_string(),
-                datetime,
-                status,
-            }))
+                .get("memento-datetime")
+                .and_then(memento::parse_http_date)
+                .ok_or_else(|| failed(format!("the memento {url} has no Memento-Datetime")))?;
+            (
+                d,
+                (!(300..400).contains(&head.status)).then_some(head.status),
+            )
         }
-        200..=299 => match datetime_of(&answer.headers) {
-            Some(datetime) => Ok(Some(Snapshot {
-                archive: gate.to_string(),
-                url: question.to_string(),
-                datetime,
-                status: Some(answer.status),
-            })),
-            None => Err(failed(
-                "the TimeGate answered without a memento (no Location, no Memento-Datetime)".into(),
-            )),
-        },
-        404 => Ok(None),
-        status => Err(failed(format!("the TimeGate answered HTTP {status}"))),
-    }
+    };
+    Ok(Some(Snapshot {
+        archive: gate.to_string(),
+        url: url.to_string(),
+        datetime,
+        status,
+    }))
 }

@@ -2,6 +2,7 @@
 //! availability API, Memento TimeGates), answers cached in the store, snapshots recovered in
 //! their original form into the user's own archive, and a lost seed page's links recovered.
 
+pub mod layout;
 pub mod lookup;
 pub mod memento;
 pub mod seedpage;

@@ -8,7 +8,8 @@ use url::Url;
 
 use chrono::{DateTime, Utc};
 
-use super::{Archives, wayback};
+use super::Archives;
+use super::layout::ArchiveLinks;
 use crate::bodies::Bodies;
 use crate::config::MAX_PAGE_PARSE_BYTES;
 use crate::extract::{self, Page, Target};
@@ -80,7 +81,7 @@ pub async fn recover_page(
                     &extract::decode(&bytes, copy.content_type.as_deref()),
                     page_url,
                 );
-                links = match_links(&page, items, snapshot);
+                links = match_links(&page, page_url, items, snapshot);
             }
             Err(e) => lookup
                 .notes
@@ -97,11 +98,18 @@ pub async fn recover_page(
 }
 
 /// For each item, the first link of the snapshot whose text names it. A link that still points
-/// into the archive (`…/web/<ts>/<url>`) is unwrapped to the original URL it stands for.
-pub fn match_links(page: &Page, items: &[LoadedItem], snapshot: &Snapshot) -> Vec<RecoveredLink> {
-    let archive_host = Url::parse(&snapshot.url)
+/// into an archive (`…/<coll>/<ts>mp_/<url>`, `//web.archive.org/web/<ts>/<url>`, …; see
+/// `layout::ArchiveLinks`) is unwrapped to the original URL it stands for; links were resolved
+/// against `page_url`, the page's original URL.
+pub fn match_links(
+    page: &Page,
+    page_url: &Url,
+    items: &[LoadedItem],
+    snapshot: &Snapshot,
+) -> Vec<RecoveredLink> {
+    let archived = Url::parse(&snapshot.url)
         .ok()
-        .and_then(|u| u.host_str().map(str::to_owned));
+        .map(|memento| ArchiveLinks::of(&memento));
     let mut out = Vec::new();
     for item in items {
         let found = page.links.iter().find_map(|link| match &link.target {
@@ -111,12 +119,10 @@ pub fn match_links(page: &Page, items: &[LoadedItem], snapshot: &Snapshot) -> Ve
         let Some((url, text)) = found else {
             continue;
         };
-        let url = match (&archive_host, url.host_str()) {
-            (Some(a), Some(h)) if a == h => {
-                wayback::unwrap_memento(url).unwrap_or_else(|| url.clone())
-            }
-            _ => url.clone(),
-        };
+        let url = archived
+            .as_ref()
+            .and_then(|a| a.original(url, page_url))
+            .unwrap_or_else(|| url.clone());
         out.push(RecoveredLink {
             title: item.title.clone(),
             section: item.section.clone(),
@@ -246,7 +252,7 @@ mod tests {
             item("Global Agendas and Regional Frameworks"),
             item("Settlement, Labour Market and Business Integration"),
         ];
-        let found = match_links(&page, &items, &snapshot());
+        let found = match_links(&page, &base, &items, &snapshot());
         let urls: Vec<&str> = found.iter().map(|l| l.url.as_str()).collect();
         assert_eq!(
             urls,

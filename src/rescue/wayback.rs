@@ -1,5 +1,5 @@
-//! The Wayback Machine's side of a lookup, pure: the availability API's URL and answer, 14-digit
-//! timestamps, and a memento's original (`id_`) form.
+//! The Wayback Machine's side of a lookup, pure: the availability API's URL and answer, and
+//! 14-digit timestamps (a memento's original form is `layout`'s).
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use serde::Deserialize;
@@ -101,57 +101,6 @@ pub fn parse_availability(body: &[u8]) -> Result<Option<Snapshot>, String> {
     }))
 }
 
-/// The memento in its original form: `…/<ts>id_/<url>` serves the bytes the archive captured,
-/// without its banner and rewritten links. The timestamp is the path segment of 4 to 14 digits
-/// (with an optional two-letter modifier such as `im_`) that the original URL follows, wherever
-/// it is (`/web/<ts>/` at the Wayback Machine, `/<collection>/<ts>/` in pywb). A URL in no such
-/// shape is returned as is.
-pub fn original_form(memento: &Url) -> Url {
-    let path = memento.path();
-    let mut offset = 0;
-    for segment in path.split('/') {
-        let start = offset;
-        offset += segment.len() + 1;
-        let digits = segment.bytes().take_while(u8::is_ascii_digit).count();
-        let modifier = &segment[digits..];
-        let is_modifier = modifier.is_empty()
-            || (modifier.len() == 3
-                && modifier.ends_with('_')
-                && modifier[..2].bytes().all(|b| b.is_ascii_lowercase()));
-        let rest = path.get(offset..).unwrap_or_default();
-        if (4..=14).contains(&digits) && is_modifier && rest.starts_with("http") {
-            let mut out = memento.clone();
-            out.set_path(&format!(
-                "{}{}id_/{rest}",
-                &path[..start],
-                &segment[..digits]
-            ));
-            return out;
-        }
-    }
-    memento.clone()
-}
-
-/// The original URL inside an archive's memento URL (`…/web/<ts>[mod_]/<url>`), for links of a
-/// recovered page that still point into the archive.
-pub fn unwrap_memento(link: &Url) -> Option<Url> {
-    let s = link.as_str();
-    let at = s.find("/web/")?;
-    let rest = &s[at + 5..];
-    let slash = rest.find('/')?;
-    let stamp = &rest[..slash];
-    if !stamp.starts_with(|c: char| c.is_ascii_digit()) {
-        return None;
-    }
-    let inner = &rest[slash + 1..];
-    let inner = if inner.starts_with("http://") || inner.starts_with("https://") {
-        inner.to_owned()
-    } else {
-        format!("http://{inner}")
-    };
-    Url::parse(&inner).ok()
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -174,38 +123,6 @@ mod tests {
         ] {
             assert!(parse_availability(bad).is_err());
         }
-        Ok(())
-    }
-
-    #[test]
-    fn original_forms() -> Result<(), url::ParseError> {
-        let m = Url::parse(
-            "http://web.archive.org/web/20070504101112/http://example.com/a%20b.pdf?x=1",
-        )?;
-        assert_eq!(
-            original_form(&m).as_str(),
-            "http://web.archive.org/web/20070504101112id_/http://example.com/a%20b.pdf?x=1"
-        );
-        let im = Url::parse("http://127.0.0.1:9/web/2007im_/http://example.com/")?;
-        assert_eq!(
-            original_form(&im).as_str(),
-            "http://127.0.0.1:9/web/2007id_/http://example.com/"
-        );
-        let pywb =
-            Url::parse("http://127.0.0.1:8080/my-coll/20070504101112/http://example.com/x?y=1")?;
-        assert_eq!(
-            original_form(&pywb).as_str(),
-            "http://127.0.0.1:8080/my-coll/20070504101112id_/http://example.com/x?y=1"
-        );
-        let other = Url::parse("http://archive.test/item/2007/notes.pdf")?;
-        assert_eq!(original_form(&other), other);
-        assert_eq!(
-            unwrap_memento(&Url::parse(
-                "http://web.archive.org/web/2007/http://example.com/x"
-            )?)
-            .map(|u| u.to_string()),
-            Some("http://example.com/x".into())
-        );
         Ok(())
     }
 

@@ -22,6 +22,7 @@ mod outcomes;
 mod output_safety;
 mod politeness;
 mod properties;
+mod pywb;
 mod rescue;
 mod safety;
 mod seed_init;

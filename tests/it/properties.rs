@@ -12,6 +12,7 @@ use url::Url;
 
 use linkward::extract::{self, Target};
 use linkward::fetch::robots::Rules;
+use linkward::rescue::layout::{self, ArchiveLinks};
 use linkward::rescue::{memento, wayback};
 
 /// Cases per property: enough to find shallow panics on every CI run, few enough to stay fast
@@ -185,21 +186,41 @@ proptest! {
                 .into_bytes()
             }).boxed(),
         ],
-        link in "(<[ -~]{0,30}>(; ?(rel|datetime)=\"?[ -~]{0,30}\"?){0,3},? ?){0,5}",
+        link in prop_oneof![
+            "(<[ -~]{0,30}>(; ?(rel|datetime|title)=\"?[ -~]{0,30}\"?){0,3},? ?){0,5}",
+            "\\PC{0,80}",
+        ],
         date in "\\PC{0,40}",
-        memento in "https://web\\.archive\\.org/web/[0-9a-z_]{0,20}/[ -~]{0,40}",
+        memento in "https?://(web\\.archive\\.org/web|127\\.0\\.0\\.1:9/coll)/[0-9a-z_]{0,20}/[ -~]{0,40}",
     ) {
         if let Ok(Some(snapshot)) = wayback::parse_availability(&body) {
             prop_assert!(!snapshot.url.is_empty());
         }
         let _ = wayback::parse_timestamp(&date);
         let _ = memento::parse_http_date(&date);
-        let base = Url::parse("http://127.0.0.1:9/timegate/").expect("constant URL");
-        let target = Url::parse("http://127.0.0.1:9/web/2007/x").expect("constant URL");
-        let _ = memento::link_datetime(&link, &target, &base);
+        let base = Url::parse("http://127.0.0.1:9/coll/http://old.test/").expect("constant URL");
+        for l in memento::parse_links(&link) {
+            prop_assert!(!l.target.contains('>'));
+        }
+        let at = chrono::DateTime::from_timestamp(1_178_150_400, 0).expect("a constant date");
+        for status in [200, 302, 404] {
+            let answer = memento::GateAnswer {
+                status,
+                location: Some(&link),
+                content_location: None,
+                memento_datetime: Some(&date),
+                links: vec![&link],
+            };
+            if let Ok(memento::Negotiated::Memento { url, .. }) =
+                memento::negotiate(&base, &answer, at)
+            {
+                prop_assert!(matches!(url.scheme(), "http" | "https"));
+            }
+        }
         if let Ok(m) = Url::parse(&memento) {
-            let _ = wayback::original_form(&m);
-            if let Some(original) = wayback::unwrap_memento(&m) {
+            let _ = layout::original_form(&m);
+            let page = Url::parse("http://old.test/page.html").expect("constant URL");
+            if let Some(original) = ArchiveLinks::of(&base).original(&m, &page) {
                 prop_assert!(original.has_host() || original.cannot_be_a_base());
             }
         }

@@ -1,8 +1,8 @@
 //! Rescue from web archives (shared helpers here, tests by topic beside): broken resources are
-//! looked up in a (fake, local) Wayback availability API and Memento TimeGates for the snapshot
-//! closest to their date, `--rescue` downloads that snapshot in its original (`id_`) form,
-//! answers are cached in the store, and a seed page that is gone has its snapshot's links
-//! recovered (`check`, `seed recover`).
+//! looked up in a (fake, local) Wayback availability API and Memento TimeGates (in each of RFC
+//! 7089's patterns) for the snapshot closest to their date, `--rescue` downloads that snapshot in
+//! its original (`id_`) form, answers are cached in the store, and a seed page that is gone has
+//! its snapshot's links recovered (`check`, `seed recover`).
 //!
 //! Every archive is an `ArchiveServer` on 127.0.0.1; the harness sets LINKWARD_WAYBACK=off, so
 //! each test turns the archives on with flags (or linkward.toml for the keys the environment
@@ -11,6 +11,7 @@
 
 mod bad_archives;
 mod downloads;
+mod memento_patterns;
 mod seed_page;
 mod seed_recover;
 mod timegates;
