@@ -19,12 +19,14 @@ pub use records::{
 use crate::model::{CachedRobots, SeedSnapshot, Sha256, StoredBody};
 
 /// The on-disk format this build reads and writes. Bump it on any incompatible change.
-/// Format 2 added the `lookups` tree and recovered copies on resource records; a format-1 store
-/// is upgraded in place (nothing to convert), and older builds then refuse it rather than drop
-/// the recovered copies when they rewrite a record.
-pub const STORE_FORMAT: u32 = 2;
+/// Format 2 added the `lookups` tree and recovered copies on resource records. Format 3 (the
+/// archive's format 2) keeps bodies in packs, named by the `bodies` tree, instead of blob files:
+/// an older store is marked format 3 when opened, and its blobs are moved into a pack by
+/// `upgrade` (every command does it first, resumably); older builds then refuse the store
+/// rather than look for blob files that are gone.
+pub const STORE_FORMAT: u32 = 3;
 /// Formats this build upgrades to `STORE_FORMAT` when it opens them.
-const UPGRADABLE_FORMATS: [u32; 1] = [1];
+const UPGRADABLE_FORMATS: [u32; 2] = [1, 2];
 
 const DB_DIR: &str = "db";
 /// sled's page cache: records are read once or twice per URL per run, so a small cache costs
