@@ -38,10 +38,14 @@ pub fn place(archive_root: &Path, rel: &str, temp: &Path) {
         if let Some(dir) = target.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let staged = staging_name(&target);
-        if std::fs::hard_link(temp, &staged).is_err() {
-            std::fs::copy(temp, &staged)?;
+        // A link is whole at once: no staging needed. The mode is set first, on the temp file,
+        // so the view never shows a file others cannot read.
+        crate::archive::set_mode(temp, FILE_MODE)?;
+        if std::fs::hard_link(temp, &target).is_ok() {
+            return Ok(());
         }
+        let staged = staging_name(&target);
+        std::fs::copy(temp, &staged)?;
         crate::archive::set_mode(&staged, FILE_MODE)?;
         std::fs::rename(&staged, &target)
     })();
