@@ -63,9 +63,19 @@ fn convert(archive: &Archive, store: &Store) -> Result<(), Error> {
         let mut pack: Option<WarcSink> = None;
         let mut batch: Vec<PathBuf> = Vec::new();
         let mut batch_bytes = 0u64;
+        let stored = crate::bodies::Bodies::new(archive.root(), store.clone());
         for (sha, path) in blobs {
             if store.body(&sha)?.is_some() {
-                remove(&path);
+                // Moved by an earlier, interrupted upgrade: the blob goes only once the packed
+                // copy reads back whole; otherwise both stay for `verify` to show.
+                if stored.copy_into(&sha, &mut std::io::sink()).is_ok() {
+                    remove(&path);
+                } else {
+                    tracing::warn!(
+                        "{} is indexed but its packed copy does not read back; left in place (run `linkward verify`)",
+                        path.display()
+                    );
+                }
                 continue;
             }
             let (actual, len) = hash_file(&path).map_err(Error::Upgrade)?;

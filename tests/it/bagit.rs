@@ -193,7 +193,7 @@ fn read_tags(file: &Path) -> Vec<(String, String)> {
 
 /// Validates a bag the way RFC 8493 says (section 3), independently of linkward: bagit.txt; both
 /// payload manifests complete and correct; Payload-Oxum; the tag manifest.
-fn assert_valid_bag(bag: &Path) {
+pub(crate) fn assert_valid_bag(bag: &Path) {
     assert_eq!(
         std::fs::read_to_string(bag.join("bagit.txt")).expect("bagit.txt"),
         "BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"
@@ -251,7 +251,7 @@ fn bagit_py_available() -> bool {
 }
 
 /// `python3 -m bagit --validate OUT` when bagit.py is installed; a notice otherwise.
-fn assert_bagit_py_accepts(bag: &Path) {
+pub(crate) fn assert_bagit_py_accepts(bag: &Path) {
     if !bagit_py_available() {
         eprintln!(
             "NOTICE: bagit.py is not installed (python3 -m pip install bagit): \

@@ -28,5 +28,6 @@ mod safety;
 mod seed_init;
 mod seeds;
 mod test_server;
+mod upgrade;
 mod verify;
 mod warc;
