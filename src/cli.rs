@@ -453,6 +453,12 @@ pub struct CheckArgs {
     #[arg(long, env = "LINKWARD_TIMEGATE", value_delimiter = ',', value_parser = config::Endpoint::parse)]
     pub timegate: Option<Vec<config::Endpoint>>,
 
+    /// A URL that should always answer, asked when no host of the run gave an HTTP answer: if it
+    /// answers, those hosts are down (broken as usual); if not, the network here is, and the run
+    /// is inconclusive (exit 4); repeat or comma-separate for several [default: none].
+    #[arg(long, env = "LINKWARD_CANARY", value_delimiter = ',', value_parser = config::Endpoint::parse)]
+    pub canary: Option<Vec<config::Endpoint>>,
+
     /// Download the closest snapshot of each broken resource we hold no good copy of into the
     /// archive, marked as recovered from a web archive.
     #[arg(long, env = "LINKWARD_RESCUE", num_args = 0..=1, default_missing_value = "true",
@@ -553,6 +559,7 @@ impl CheckArgs {
             versions: self.versions,
             wayback: self.wayback,
             timegate: self.timegate,
+            canary: self.canary,
             rescue: self.rescue,
             lookup_cache: self.lookup_cache,
             warc_revisits: self.warc_revisits,
