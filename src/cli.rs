@@ -277,7 +277,7 @@ pub struct ReportArgs {
     pub notify: Option<url::Url>,
 
     /// Print only news (newly broken, moved, changed, recovered, seed list changes, an
-    /// interrupted run), and nothing at all when there is none.
+    /// interrupted or inconclusive run), and nothing at all when there is none.
     #[arg(short = 'q', long, env = "LINKWARD_QUIET", num_args = 0..=1, require_equals = true,
           default_missing_value = "true",
           value_parser = clap::builder::BoolishValueParser::new())]
@@ -439,7 +439,7 @@ pub struct CheckArgs {
     pub versions: Option<usize>,
 
     /// After the run, POST the JSON change report (latest run against the one before) to this
-    /// webhook when anything changed.
+    /// webhook when anything changed (never after an inconclusive run: exit 4).
     #[arg(long, env = "LINKWARD_NOTIFY")]
     pub notify: Option<url::Url>,
 
@@ -482,7 +482,7 @@ pub struct CheckArgs {
     pub fail_on: Option<Vec<config::FailOn>>,
 
     /// Print only news (newly broken, moved, changed, recovered, seed list changes, an
-    /// interrupted run), and nothing at all when there is none.
+    /// interrupted or inconclusive run), and nothing at all when there is none.
     #[arg(short = 'q', long, env = "LINKWARD_QUIET", num_args = 0..=1, require_equals = true,
           default_missing_value = "true",
           value_parser = clap::builder::BoolishValueParser::new())]

@@ -240,7 +240,7 @@ pub struct Config {
     /// States and changes that make the exit code 1.
     pub fail_on: Vec<FailOn>,
     /// Print only news (newly broken, moved, changed, recovered, seed list changes, an
-    /// interrupted run), and nothing when there is none.
+    /// interrupted or inconclusive run), and nothing when there is none.
     pub quiet: bool,
     /// Show a progress bar (the binary decides: only when stderr is a terminal).
     pub progress: bool,
