@@ -410,10 +410,26 @@ fn an_inconclusive_run_is_named_in_every_format_that_names_the_window() -> TestR
         md,
         "linkward: nothing to report for runs 42–43 (2026-11-28 – 2026-11-29; run 43 inconclusive: network down): nothing broke, moved, changed or recovered.\n"
     );
-    let junit = render(ReportFormat::Junit, &fixture_with_inconclusive(43))?;
+    let mut full = fixture_with_inconclusive(43);
+    let junit = render(ReportFormat::Junit, &full)?;
     assert!(
         junit.contains(r#"<property name="inconclusive-runs" value="43"/>"#),
         "{junit}"
+    );
+    // Its checks make no timeline cells: the HTML says why the cell is blank.
+    let at = full
+        .window
+        .runs
+        .iter()
+        .position(|r| r.id == 43)
+        .ok_or("run 43 in the fixture")?;
+    for timeline in &mut full.timelines {
+        timeline.cells[at] = None;
+    }
+    let html = render(ReportFormat::Html, &full)?;
+    assert!(
+        html.contains("run 43 · 2026-11-29") && html.contains("inconclusive: the network was down"),
+        "{html}"
     );
     let one = ChangeReport {
         window: crate::report::changes::Window {
