@@ -458,3 +458,71 @@ fn closed_port() -> u16 {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
     listener.local_addr().expect("local addr").port()
 }
+
+#[tokio::test]
+async fn a_run_stopped_while_nothing_answered_is_decided_by_its_errors() {
+    let Some(ns) = Namespace::start(&["100.64.1.1/32", "100.64.1.2/32"], &[]).await else {
+        return;
+    };
+    let a = ns.serve(
+        ip("100.64.1.1"),
+        [("/a.pdf", Behaviour::ok("application/pdf", pdf("A")))],
+    );
+    let b = ns.serve(
+        ip("100.64.1.2"),
+        [("/b.pdf", Behaviour::ok("application/pdf", pdf("B")))],
+    );
+    let slow = ns.serve(
+        ip("127.0.0.1"),
+        [("/slow.pdf", Behaviour::ok("application/pdf", pdf("Slow")))],
+    );
+    let docs = [a.url("/a.pdf"), b.url("/b.pdf"), slow.url("/slow.pdf")];
+    let linkward = Linkward::new();
+    let seed = linkward.seed_listing(&docs);
+    let seed = seed.to_str().expect("a UTF-8 temp path");
+    let first = ns.check(&linkward, &[seed], &[]).await;
+    assert_eq!(first.code, Some(0), "{}", first.dump());
+
+    // Both hosts' routes now say "no route to host" at once, while the third host hangs until
+    // the deadline stops the run: nothing answered, and the errors say the network is down.
+    for host in ["100.64.1.1/32", "100.64.1.2/32"] {
+        ns.ip(&["addr", "del", host, "dev", "lo"]);
+    }
+    ns.ip(&["route", "add", "unreachable", "100.64.1.0/24"]);
+    slow.set_route(
+        "/slow.pdf",
+        Behaviour::delay(
+            std::time::Duration::from_secs(30),
+            Behaviour::ok("application/pdf", pdf("Slow")),
+        ),
+    );
+    let stopped = ns
+        .check(
+            &linkward,
+            &[seed],
+            &["--timeout", "20s", "--deadline", "2s"],
+        )
+        .await;
+    assert_eq!(stopped.code, Some(130), "{}", stopped.dump());
+    assert!(
+        stopped.stderr.contains(
+            "every one of 2 hosts failed before any HTTP answer (2 host unreachable); run 2 is interrupted"
+        ),
+        "{}",
+        stopped.dump()
+    );
+    let report = stopped.json();
+    assert_eq!(report["run"]["status"], "interrupted", "{report:#}");
+    assert!(report["run"]["outage"].is_string(), "{report:#}");
+    for doc in &docs[..2] {
+        let r = resource(&report, doc);
+        assert_eq!(r["change"], "inconclusive", "{r:#}");
+        assert_eq!(r["failures"], 0, "{r:#}");
+    }
+    let history = history_json(&linkward, &docs[0]).await;
+    assert_eq!(history["resource"]["state"], "ok", "{history:#}");
+    assert_eq!(
+        history["checks"][1]["change"], "inconclusive",
+        "{history:#}"
+    );
+}
