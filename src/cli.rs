@@ -277,7 +277,7 @@ pub struct ReportArgs {
     pub notify: Option<url::Url>,
 
     /// Print only news (newly broken, moved, changed, recovered, seed list changes, an
-    /// interrupted run), and nothing at all when there is none.
+    /// interrupted or inconclusive run), and nothing at all when there is none.
     #[arg(short = 'q', long, env = "LINKWARD_QUIET", num_args = 0..=1, require_equals = true,
           default_missing_value = "true",
           value_parser = clap::builder::BoolishValueParser::new())]
@@ -439,7 +439,7 @@ pub struct CheckArgs {
     pub versions: Option<usize>,
 
     /// After the run, POST the JSON change report (latest run against the one before) to this
-    /// webhook when anything changed.
+    /// webhook when anything changed (never after an inconclusive run: exit 4).
     #[arg(long, env = "LINKWARD_NOTIFY")]
     pub notify: Option<url::Url>,
 
@@ -452,6 +452,12 @@ pub struct CheckArgs {
     /// (e.g. https://web.archive.org/web/); repeat or comma-separate for several [default: none].
     #[arg(long, env = "LINKWARD_TIMEGATE", value_delimiter = ',', value_parser = config::Endpoint::parse)]
     pub timegate: Option<Vec<config::Endpoint>>,
+
+    /// A URL that should always answer, asked when no host of the run gave an HTTP answer: if it
+    /// answers, those hosts are down (broken as usual); if not, the network here is, and the run
+    /// is inconclusive (exit 4); repeat or comma-separate for several [default: none].
+    #[arg(long, env = "LINKWARD_CANARY", value_delimiter = ',', value_parser = config::Endpoint::parse)]
+    pub canary: Option<Vec<config::Endpoint>>,
 
     /// Download the closest snapshot of each broken resource we hold no good copy of into the
     /// archive, marked as recovered from a web archive.
@@ -476,7 +482,7 @@ pub struct CheckArgs {
     pub fail_on: Option<Vec<config::FailOn>>,
 
     /// Print only news (newly broken, moved, changed, recovered, seed list changes, an
-    /// interrupted run), and nothing at all when there is none.
+    /// interrupted or inconclusive run), and nothing at all when there is none.
     #[arg(short = 'q', long, env = "LINKWARD_QUIET", num_args = 0..=1, require_equals = true,
           default_missing_value = "true",
           value_parser = clap::builder::BoolishValueParser::new())]
@@ -553,6 +559,7 @@ impl CheckArgs {
             versions: self.versions,
             wayback: self.wayback,
             timegate: self.timegate,
+            canary: self.canary,
             rescue: self.rescue,
             lookup_cache: self.lookup_cache,
             warc_revisits: self.warc_revisits,

@@ -26,6 +26,8 @@ enum Exit {
     Usage = 2,
     /// The run worked but the `--notify` webhook refused the report.
     NotifyFailed = 3,
+    /// The network here was down: the run is inconclusive, judged nothing and notified no one.
+    Inconclusive = 4,
     /// Stopped by SIGINT or SIGTERM (128 + SIGINT, as shells report it).
     Interrupted = 130,
 }
@@ -288,8 +290,22 @@ fn check(args: cli::CheckArgs) -> anyhow::Result<Exit> {
             }
         }
     }
-    if report.run.status == RunStatus::Interrupted {
-        return Ok(Exit::Interrupted);
+    // One line, quiet or not: an outage is news, and the only news of its run.
+    if let Some(outage) = &report.run.outage {
+        let run = match report.run.status {
+            RunStatus::Interrupted => "interrupted",
+            _ => "inconclusive",
+        };
+        eprintln!(
+            "linkward: the network here looks unreachable: {outage}; run {} is {run} and nothing in it is judged",
+            report.run.id
+        );
+    }
+    match report.run.status {
+        RunStatus::Interrupted => return Ok(Exit::Interrupted),
+        // Before --notify and --fail-on: no webhook for an outage, and 4 wins over 1.
+        RunStatus::Inconclusive => return Ok(Exit::Inconclusive),
+        _ => {}
     }
     if let Some(url) = &notify {
         let changes = linkward::open::change_report(&config.archive_dir, WindowSpec::Latest)?;

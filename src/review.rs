@@ -72,11 +72,18 @@ pub fn build(
             .position(|r| r.started >= t)
             .unwrap_or(runs.len()),
     };
-    let baseline = first.checked_sub(1).map(|i| runs[i].id);
+    // An inconclusive run judged nothing: the window is compared with the last conclusive run.
+    let baseline = runs[..first]
+        .iter()
+        .rev()
+        .find(|r| r.status != RunStatus::Inconclusive)
+        .map(|r| r.id);
     let window: Vec<&RunRecord> = runs[first..].iter().collect();
     let ids: Vec<u64> = window.iter().map(|r| r.id).collect();
 
     let mut checks = store.checks_in_runs(&ids)?;
+    // An inconclusive run's checks are history (`history` shows them), never report entries.
+    checks.retain(|c| c.change != Some(Change::Inconclusive));
     checks.sort_by(|a, b| (a.run_id, &a.url).cmp(&(b.run_id, &b.url)));
 
     // Where each URL is listed: later runs overwrite earlier ones.
@@ -288,10 +295,12 @@ pub fn build(
         .map(|r| {
             let s = &r.summary;
             let checked = s.ok + s.redirected + s.broken;
+            // A run with the network down says nothing about how reachable the links are.
+            let conclusive = r.status != RunStatus::Inconclusive;
             RunPoint {
                 run_id: r.id,
                 started: r.started,
-                reachable_share: (checked > 0)
+                reachable_share: (checked > 0 && conclusive)
                     .then(|| (s.ok + s.redirected) as f64 / checked as f64),
                 checked,
             }
@@ -324,6 +333,7 @@ pub fn build(
 fn urgency_of(check: &CheckRecord) -> Option<(Urgency, Change)> {
     let change = check.change?;
     let urgency = match change {
+        Change::Inconclusive => return None,
         Change::NewlyBroken => Urgency::Broken,
         // A first check that is already broken is news too (with --confirm 1).
         Change::New if check.state == State::Broken => Urgency::Broken,

@@ -32,6 +32,7 @@ use crate::warc::{RunInfo as WarcRunInfo, WarcOptions, WarcSink};
 
 mod archives;
 mod assemble;
+mod outage;
 mod plan;
 mod record;
 mod seed_init;
@@ -136,6 +137,9 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
         max_links: config.max_links,
         recovered: 0,
         links_reach: HashMap::new(),
+        held: outage::Held::default(),
+        landmarks: outage::landmarks(config),
+        outage: None,
     };
     // At the deadline the run stops as on SIGTERM: what completed is recorded.
     let deadline = async {
@@ -158,6 +162,11 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
     runner.progress.finish_and_clear();
     // What an interrupted run fetched is recorded too, once its bodies are durable.
     runner.commit()?;
+    if interrupted {
+        // No reference is asked on the way out: the errors alone decide (`judge::outage`).
+        runner.outage = runner.settle(&crate::judge::outage::Reference::NotAsked)?;
+    }
+    let inconclusive = !interrupted && runner.outage.is_some();
 
     let resources: Vec<ResourceReport> = runner
         .plans
@@ -165,7 +174,8 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
         .flat_map(|p| runner.report_seed(p, interrupted))
         .collect();
     let summary = runner.summary(&resources);
-    let seeds = runner.seed_reports(&store, run.id, interrupted)?;
+    // Nothing live was seen in an outage: a seed's list there is not compared or kept.
+    let seeds = runner.seed_reports(&store, run.id, interrupted || runner.outage.is_some())?;
     // Everything per URL is in the report by now: not held while the index is built.
     runner.results = HashMap::new();
     runner.plans = Vec::new();
@@ -174,9 +184,12 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
     run.summary = summary;
     run.status = if interrupted {
         RunStatus::Interrupted
+    } else if inconclusive {
+        RunStatus::Inconclusive
     } else {
         RunStatus::Complete
     };
+    run.outage = runner.outage.take();
     store.put_run(&run)?;
     store.flush().await?;
     crate::index::refresh(&runner.archive, &store);
@@ -188,6 +201,7 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
             started: run.started,
             finished: run.finished.unwrap_or(run.started),
             status: run.status,
+            outage: run.outage,
         },
         summary,
         seeds,
@@ -235,6 +249,12 @@ struct Runner {
     max_links: usize,
     /// The reach of the links of each seed page fetched in this run (see `fetch::address`).
     links_reach: HashMap<String, Reach>,
+    /// Checks that got no HTTP answer, held while no fetch of the run has had one (`outage`).
+    held: outage::Held,
+    /// What is asked when no host answered: the canaries, then the web-archive endpoints.
+    landmarks: Vec<outage::Landmark>,
+    /// What showed the network here was down, when it was: the run is inconclusive.
+    outage: Option<String>,
 }
 
 impl Runner {
@@ -265,6 +285,16 @@ impl Runner {
             })
             .collect();
         self.fetch_all(urls, concurrency).await?;
+        let reference = if self.looks_down() {
+            self.ask_references().await
+        } else {
+            crate::judge::outage::Reference::NotAsked
+        };
+        self.outage = self.settle(&reference)?;
+        // In an outage web archives cannot be reached either, and nothing broke.
+        if self.outage.is_some() {
+            return Ok(());
+        }
         self.consult_archives(concurrency).await
     }
 
@@ -313,7 +343,13 @@ impl Runner {
             let accepted = self.fetcher.accepted_statuses(&fetched.requested);
             let check = check_record(self.run_id, &fetched, prev.as_ref(), accepted, found);
             self.place_in_view(&fetched, &check);
-            self.unrecorded.push(check);
+            self.unrecorded.extend(Self::admit(
+                &mut self.held,
+                &mut self.results,
+                &fetched,
+                prev.as_ref(),
+                check,
+            ));
             if self.unrecorded.len() >= COMMIT_CHECKS || last_commit.elapsed() >= COMMIT_EVERY {
                 Self::commit_batch(
                     &self.warc,

@@ -23,7 +23,10 @@ impl Runner {
         self.place_in_view(fetched, &check);
         // The body must be durable before a record names it.
         self.warc.commit()?;
-        Self::store_check(&self.store, &mut self.results, self.judge, check)
+        for check in Self::admit(&mut self.held, &mut self.results, fetched, prev, check) {
+            Self::store_check(&self.store, &mut self.results, self.judge, check)?;
+        }
+        Ok(())
     }
 
     /// Puts a good copy just kept into the `files/` view, from its temp file.

@@ -70,6 +70,7 @@ pub struct Settings {
     pub versions: Option<usize>,
     pub wayback: Option<Endpoint>,
     pub timegate: Option<Vec<Endpoint>>,
+    pub canary: Option<Vec<Endpoint>>,
     pub rescue: Option<bool>,
     pub lookup_cache: Option<Duration>,
     pub warc_revisits: Option<bool>,
@@ -109,6 +110,7 @@ impl Settings {
             versions: self.versions.or(lower.versions),
             wayback: self.wayback.or(lower.wayback),
             timegate: self.timegate.or(lower.timegate),
+            canary: self.canary.or(lower.canary),
             rescue: self.rescue.or(lower.rescue),
             lookup_cache: self.lookup_cache.or(lower.lookup_cache),
             warc_revisits: self.warc_revisits.or(lower.warc_revisits),
@@ -151,6 +153,9 @@ impl Settings {
             timegates: self
                 .timegate
                 .map_or(d.timegates, |v| v.into_iter().filter_map(|e| e.0).collect()),
+            canaries: self
+                .canary
+                .map_or(d.canaries, |v| v.into_iter().filter_map(|e| e.0).collect()),
             rescue: self.rescue.unwrap_or(d.rescue),
             lookup_cache: self.lookup_cache.unwrap_or(d.lookup_cache),
             warc_revisits: self.warc_revisits.unwrap_or(d.warc_revisits),
@@ -268,6 +273,15 @@ impl Settings {
                 })
                 .transpose()
                 .map_err(key("timegate"))?,
+            canary: raw
+                .canary
+                .map(|v| {
+                    v.iter()
+                        .map(|s| Endpoint::parse(s))
+                        .collect::<Result<Vec<_>, _>>()
+                })
+                .transpose()
+                .map_err(key("canary"))?,
             rescue: raw.rescue,
             lookup_cache: duration(raw.lookup_cache, "lookup-cache")?,
             warc_revisits: raw.warc_revisits,
@@ -305,6 +319,7 @@ struct FileToml {
     versions: Option<usize>,
     wayback: Option<String>,
     timegate: Option<Vec<String>>,
+    canary: Option<Vec<String>>,
     rescue: Option<bool>,
     lookup_cache: Option<String>,
     warc_revisits: Option<bool>,
@@ -463,6 +478,43 @@ mod tests {
             let err = Settings::from_toml(bad).err().unwrap_or_default();
             assert!(err.contains("wayback") || err.contains("timegate"), "{err}");
         }
+        Ok(())
+    }
+
+    #[test]
+    fn canary_key_takes_urls_and_a_flag_wins() -> Result<(), String> {
+        assert!(
+            Settings::default()
+                .into_config(Vec::new(), false)
+                .canaries
+                .is_empty()
+        );
+        let file = Settings::from_toml(r#"canary = ["http://127.0.0.1:9/", "off"]"#)?;
+        let config = file.clone().into_config(Vec::new(), false);
+        assert_eq!(
+            config
+                .canaries
+                .iter()
+                .map(url::Url::as_str)
+                .collect::<Vec<_>>(),
+            ["http://127.0.0.1:9/"]
+        );
+        // `--canary off` (or LINKWARD_CANARY=off) drops the file's canaries.
+        let flags = Settings {
+            canary: Some(vec![Endpoint::parse("off")?]),
+            ..Settings::default()
+        };
+        assert!(
+            flags
+                .over(file)
+                .into_config(Vec::new(), false)
+                .canaries
+                .is_empty()
+        );
+        let err = Settings::from_toml("canary = [\"ftp://x/\"]")
+            .err()
+            .unwrap_or_default();
+        assert!(err.contains("canary"), "{err}");
         Ok(())
     }
 

@@ -240,7 +240,7 @@ pub struct Config {
     /// States and changes that make the exit code 1.
     pub fail_on: Vec<FailOn>,
     /// Print only news (newly broken, moved, changed, recovered, seed list changes, an
-    /// interrupted run), and nothing when there is none.
+    /// interrupted or inconclusive run), and nothing when there is none.
     pub quiet: bool,
     /// Show a progress bar (the binary decides: only when stderr is a terminal).
     pub progress: bool,
@@ -248,6 +248,9 @@ pub struct Config {
     pub wayback: Option<url::Url>,
     /// Memento TimeGates asked as well, in order.
     pub timegates: Vec<url::Url>,
+    /// URLs that should always answer, asked when no host of a run answered: one that answers
+    /// means those hosts are down, none answering that the network here is (`judge::outage`).
+    pub canaries: Vec<url::Url>,
     /// Download the closest snapshot of a broken resource we hold no good copy of.
     pub rescue: bool,
     /// How long a "no snapshot" answer is trusted.
@@ -288,6 +291,7 @@ impl Default for Config {
             progress: false,
             wayback: url::Url::parse(DEFAULT_WAYBACK).ok(),
             timegates: Vec::new(),
+            canaries: Vec::new(),
             rescue: false,
             warc_revisits: false,
             lookup_cache: DEFAULT_LOOKUP_CACHE,

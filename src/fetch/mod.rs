@@ -87,6 +87,42 @@ impl Failure {
     }
 }
 
+/// What a fetch that got no HTTP answer at all ran into, as far as it tells whether the network
+/// of this machine works: read from the operating system's error behind the failure, so that
+/// `judge::outage` can tell "the network here is down" from "that host is down".
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Silence {
+    /// No route out of this machine: ENETUNREACH, ENETDOWN, EADDRNOTAVAIL.
+    NoRoute,
+    /// EHOSTUNREACH: no route to that host (said locally, or by a router on the way).
+    HostUnreachable,
+    /// No resolver could be asked or none answered ("temporary failure in name resolution").
+    NoResolver,
+    /// A resolver answered that the name does not exist: the network works.
+    NoSuchName,
+    /// Refused or reset: something at that address answered the connection.
+    Refused,
+    /// Nothing answered in time.
+    Timeout,
+    /// Anything else (TLS, an unexpected transport error).
+    Other,
+}
+
+impl Silence {
+    /// How a person reads it, in the run's one outage line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Silence::NoRoute => "network unreachable",
+            Silence::HostUnreachable => "host unreachable",
+            Silence::NoResolver => "no DNS resolver answered",
+            Silence::NoSuchName => "no such name",
+            Silence::Refused => "connection refused",
+            Silence::Timeout => "timed out",
+            Silence::Other => "other errors",
+        }
+    }
+}
+
 /// Validators of the copy we hold, sent as If-None-Match / If-Modified-Since.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Validators {
@@ -180,6 +216,9 @@ pub struct Fetched {
     pub reach: Reach,
     /// The address the last answer came from (`None`: no answer, or not known).
     pub remote: Option<IpAddr>,
+    /// When no attempt got an HTTP answer: what the last one ran into. `None` when one did, or
+    /// when nothing was requested (robots.txt, the address policy).
+    pub silence: Option<Silence>,
 }
 
 impl Fetched {
@@ -305,6 +344,46 @@ fn refusal<'a>(e: &'a (dyn std::error::Error + 'static)) -> Option<&'a address::
     None
 }
 
+/// What a transport error says about the network (see `Silence`): the OS error behind it when
+/// there is one, else the resolver's words (getaddrinfo's errors carry no kind).
+fn silence_of(e: &(dyn std::error::Error + 'static), timed_out: bool) -> Silence {
+    use std::io::ErrorKind;
+    let mut source = Some(e);
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            match io.kind() {
+                ErrorKind::NetworkUnreachable
+                | ErrorKind::NetworkDown
+                | ErrorKind::AddrNotAvailable => return Silence::NoRoute,
+                ErrorKind::HostUnreachable => return Silence::HostUnreachable,
+                ErrorKind::ConnectionRefused
+                | ErrorKind::ConnectionReset
+                | ErrorKind::ConnectionAborted => return Silence::Refused,
+                ErrorKind::TimedOut => return Silence::Timeout,
+                _ => {}
+            }
+        }
+        source = s.source();
+    }
+    if timed_out {
+        return Silence::Timeout;
+    }
+    let chain = error_chain(e).to_ascii_lowercase();
+    let has = |needles: &[&str]| needles.iter().any(|n| chain.contains(n));
+    if has(&[
+        "name or service not known",
+        "no address associated with hostname",
+        "nodename nor servname",
+        "no such host",
+    ]) {
+        Silence::NoSuchName
+    } else if has(&["temporary failure in name resolution", "try again"]) {
+        Silence::NoResolver
+    } else {
+        Silence::Other
+    }
+}
+
 /// The error and all its sources, as one line.
 fn error_chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut out = e.to_string();
@@ -333,6 +412,43 @@ fn parse_retry_after(value: &str) -> Option<Duration> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An error wrapping `inner`, as hyper and reqwest wrap the OS error of a connect.
+    #[derive(Debug, thiserror::Error)]
+    #[error("client error (Connect)")]
+    struct Wrapped(#[source] std::io::Error);
+
+    #[test]
+    fn silence_reads_the_os_error_behind_a_failure() {
+        use std::io::{Error, ErrorKind};
+        let kind = |k: ErrorKind| silence_of(&Wrapped(Error::from(k)), false);
+        assert_eq!(kind(ErrorKind::NetworkUnreachable), Silence::NoRoute);
+        assert_eq!(kind(ErrorKind::NetworkDown), Silence::NoRoute);
+        assert_eq!(kind(ErrorKind::HostUnreachable), Silence::HostUnreachable);
+        assert_eq!(kind(ErrorKind::ConnectionRefused), Silence::Refused);
+        assert_eq!(kind(ErrorKind::TimedOut), Silence::Timeout);
+        assert_eq!(kind(ErrorKind::PermissionDenied), Silence::Other);
+        // From the raw errno, as a connect(2) failure arrives.
+        assert_eq!(
+            silence_of(&Wrapped(Error::from_raw_os_error(libc::ENETUNREACH)), false),
+            Silence::NoRoute
+        );
+        // getaddrinfo's errors carry no kind: its words tell "no resolver" from "no such name".
+        let dns = |msg: &str| silence_of(&Wrapped(Error::other(msg.to_owned())), false);
+        assert_eq!(
+            dns("failed to lookup address information: Temporary failure in name resolution"),
+            Silence::NoResolver
+        );
+        assert_eq!(
+            dns("failed to lookup address information: Name or service not known"),
+            Silence::NoSuchName
+        );
+        assert_eq!(dns("something else"), Silence::Other);
+        assert_eq!(
+            silence_of(&Wrapped(Error::other("operation timed out")), true),
+            Silence::Timeout
+        );
+    }
 
     #[test]
     fn retry_after_in_seconds_or_as_a_date() {

@@ -19,8 +19,8 @@ use url::Url;
 
 use super::address::{self, Reach};
 use super::{
-    Failure, Fetched, Fetcher, Outcome, Validators, error_chain, failed, header_string,
-    parse_retry_after, refusal,
+    Failure, Fetched, Fetcher, Outcome, Silence, Validators, error_chain, failed, header_string,
+    parse_retry_after, refusal, silence_of,
 };
 use crate::model::{Attempt, Hop};
 
@@ -33,6 +33,8 @@ struct Walk {
     /// The reach of the last hop, and the address its answer came from.
     reach: Reach,
     remote: Option<IpAddr>,
+    /// What the walk ran into when no hop got an answer (see `Silence`).
+    silence: Option<Silence>,
 }
 
 impl Fetcher {
@@ -88,6 +90,10 @@ impl Fetcher {
                 if requested {
                     attempts.push(attempt);
                 }
+                // Any status from any attempt is an answer: the network worked then.
+                let silence = walk
+                    .silence
+                    .filter(|_| attempts.iter().all(|a| a.status.is_none()));
                 return Fetched {
                     requested: url.clone(),
                     final_url: walk.final_url,
@@ -99,6 +105,7 @@ impl Fetcher {
                     downloaded,
                     reach: walk.reach,
                     remote: walk.remote,
+                    silence,
                 };
             };
             attempt.wait_ms = Some(wait.as_millis() as u64);
@@ -160,6 +167,7 @@ impl Fetcher {
         // (a host's pace, a Retry-After pause) does not count against --timeout.
         let mut spent = Duration::ZERO;
         let mut downloaded = 0;
+        let mut silence = None;
         let outcome = loop {
             reach = self.reach_for(&current, next_reach);
             remote = None;
@@ -186,14 +194,21 @@ impl Fetcher {
             }
             let sent_at = Utc::now();
             let response = match tokio::time::timeout_at(deadline, request.send()).await {
-                Err(_) => break failed(Failure::Timeout, None, "no response before the timeout"),
+                Err(_) => {
+                    silence = redirects.is_empty().then_some(Silence::Timeout);
+                    break failed(Failure::Timeout, None, "no response before the timeout");
+                }
                 Ok(Err(e)) => match refusal(&e) {
                     Some(refused) => {
                         break Outcome::Refused {
                             detail: refused.to_string(),
                         };
                     }
-                    None => break failed(classify_error(&e), None, error_chain(&e)),
+                    None => {
+                        // After a redirect the walk had an answer: the network worked.
+                        silence = redirects.is_empty().then(|| silence_of(&e, e.is_timeout()));
+                        break failed(classify_error(&e), None, error_chain(&e));
+                    }
                 },
                 Ok(Ok(r)) => r,
             };
@@ -291,6 +306,7 @@ impl Fetcher {
             downloaded,
             reach,
             remote,
+            silence,
         }
     }
 }

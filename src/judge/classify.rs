@@ -82,6 +82,7 @@ mod tests {
             downloaded: 0,
             reach: crate::fetch::Reach::PublicOnly,
             remote: None,
+            silence: None,
         }
     }
 

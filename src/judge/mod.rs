@@ -1,12 +1,14 @@
 //! What a check means, in one place: the status classified (`classify`), the body inspected for
 //! its fingerprint, a content change and a soft 404 (`inspect`, with the three soft-404 rules in
 //! `soft404` and the probe of a nonexistent sibling), the record a fetch becomes (`check_record`)
-//! and how it differs from the previous one (`transition`, applied by `Judge`). Decisions are
+//! and how it differs from the previous one (`transition`, applied by `Judge`); whether a run
+//! whose hosts all failed saw an outage here rather than dead hosts (`outage`). Decisions are
 //! pure; the only I/O is the inspector's bounded reading of an archived body and its probe.
 
 pub mod classify;
 pub mod fingerprint;
 pub mod inspect;
+pub mod outage;
 pub mod page_text;
 pub mod pdf_budget;
 pub mod similarity;

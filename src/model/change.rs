@@ -21,10 +21,14 @@ pub enum Change {
     Recovered,
     /// Reachable before and now, but at another final URL or through another redirect.
     Moved,
+    /// Checked in a run whose network was down (run status `inconclusive`): judged nothing, so
+    /// the resource's state and failure streak stay those of its last conclusive check.
+    Inconclusive,
 }
 
 impl Change {
-    /// Every change, in the order help lists them.
+    /// Every change `--fail-on` takes, in the order help lists them. `Inconclusive` is not one:
+    /// an inconclusive run exits 4 whatever `--fail-on` says.
     pub const ALL: [Change; 8] = [
         Change::New,
         Change::Unchanged,
@@ -51,6 +55,7 @@ impl Change {
             Change::Failing => "failing",
             Change::Recovered => "recovered",
             Change::Moved => "moved",
+            Change::Inconclusive => "inconclusive",
         }
     }
 }

@@ -43,8 +43,9 @@ pub struct Window {
 pub struct RunRef {
     pub id: u64,
     pub started: DateTime<Utc>,
-    /// `complete`, or `interrupted` when a signal or the deadline stopped the run (added in
-    /// the same version 1: a reader that ignores it sees what it saw before).
+    /// `complete`, `interrupted` when a signal or the deadline stopped the run, or
+    /// `inconclusive` when the network here was down and the run judged nothing (added in the
+    /// same version 1: a reader that ignores it sees what it saw before).
     pub status: RunStatus,
 }
 
@@ -59,11 +60,24 @@ impl ChangeReport {
             .collect()
     }
 
+    /// The runs of the window that were inconclusive (the network here was down).
+    pub fn inconclusive_runs(&self) -> Vec<u64> {
+        self.window
+            .runs
+            .iter()
+            .filter(|r| r.status == RunStatus::Inconclusive)
+            .map(|r| r.id)
+            .collect()
+    }
+
     /// `report --quiet`: the news alone (newly broken, soft 404s, moved, changed, recovered, seed
     /// list changes), without the standing conditions (still broken, failing) or their counts;
-    /// `None` when there is no news and no run of the window was interrupted.
+    /// `None` when there is no news and no run of the window was interrupted or inconclusive.
     pub fn news_only(&self) -> Option<ChangeReport> {
-        if !self.summary.anything() && self.interrupted_runs().is_empty() {
+        if !self.summary.anything()
+            && self.interrupted_runs().is_empty()
+            && self.inconclusive_runs().is_empty()
+        {
             return None;
         }
         let mut news = self.clone();

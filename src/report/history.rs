@@ -66,6 +66,13 @@ fn terminal(h: &History, out: &mut dyn Write) -> io::Result<()> {
             sha,
             bytes
         )?;
+        if c.change == Some(crate::model::Change::Inconclusive) {
+            writeln!(
+                out,
+                "{UNDER}run {} was inconclusive (the network here was down): not judged",
+                c.run_id
+            )?;
+        }
         web_archives(c, out)?;
     }
     if let Some(r) = &h.resource {

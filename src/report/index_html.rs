@@ -29,7 +29,7 @@ pub struct IndexPage {
     pub generated: DateTime<Utc>,
     /// The run whose lists are shown: the latest complete one.
     pub run: Option<RunRecord>,
-    /// The latest run, when it is not that one (interrupted, or still running).
+    /// The latest run, when it is not that one (interrupted, inconclusive, or still running).
     pub later_run: Option<RunRecord>,
     /// The latest `linkward verify`, if any.
     pub last_verified: Option<VerificationRecord>,
@@ -162,9 +162,14 @@ fn page_html(page: &IndexPage, h: &mut dyn Write) -> io::Result<()> {
         None => h.write_all(b"<p class=\"sub\">Last verified: never (<code>linkward verify</code> rehashes every copy)</p>\n")?,
     }
     if let Some(later) = &page.later_run {
+        let what = if later.status == crate::store::RunStatus::Inconclusive {
+            "was inconclusive (the network here was down)"
+        } else {
+            "did not complete"
+        };
         writeln!(
             h,
-            "<p class=\"warn\">Run {} (started {}) did not complete: the lists below are from the \
+            "<p class=\"warn\">Run {} (started {}) {what}: the lists below are from the \
              last complete run; states and copies are the latest known.</p>",
             later.id,
             time(&later.started)

@@ -68,8 +68,12 @@ pub struct RunInfo {
     pub id: u64,
     pub started: DateTime<Utc>,
     pub finished: DateTime<Utc>,
-    /// `complete`, or `interrupted` when a signal stopped the run.
+    /// `complete`, `interrupted` when a signal stopped the run, or `inconclusive` when the
+    /// network here was down (see `outage`).
     pub status: RunStatus,
+    /// What showed the network here was down (the line `check` printed on stderr); null unless
+    /// the run is inconclusive (or was interrupted during an outage).
+    pub outage: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -203,10 +207,12 @@ impl ResourceReport {
 
 impl RunReport {
     /// Whether the run has news (see `ResourceReport::is_news`), a seed list change, or was
-    /// interrupted: what `--quiet` prints, and nothing else.
+    /// interrupted or inconclusive: what `--quiet` prints, and nothing else.
     pub fn has_news(&self) -> bool {
-        self.run.status == RunStatus::Interrupted
-            || self.resources.iter().any(ResourceReport::is_news)
+        matches!(
+            self.run.status,
+            RunStatus::Interrupted | RunStatus::Inconclusive
+        ) || self.resources.iter().any(ResourceReport::is_news)
             || self.seeds.iter().any(|s| !s.changes.is_empty())
     }
 }

@@ -166,6 +166,17 @@ impl Store {
         Ok(())
     }
 
+    /// Appends a check of an inconclusive run (change `inconclusive`) to the URL's history and
+    /// leaves the URL's record as it was: its state, failure streak, good copy and validators
+    /// stay those of its last conclusive check, which the next check is compared with.
+    pub fn record_inconclusive_check(&self, check: &CheckRecord) -> Result<(), StoreError> {
+        self.checks.insert(
+            check_key(&check.url, check.run_id),
+            serde_json::to_vec(check)?,
+        )?;
+        Ok(())
+    }
+
     /// Keeps a copy recovered from a web archive on the URL's record.
     pub fn put_recovered(
         &self,

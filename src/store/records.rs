@@ -197,6 +197,9 @@ pub enum RunStatus {
     Complete,
     /// Stopped by SIGINT/SIGTERM: what completed is recorded, the rest was not checked.
     Interrupted,
+    /// The network here was down (see `judge::outage`): its checks are recorded but judged
+    /// nothing, and the next run is compared with the last conclusive one.
+    Inconclusive,
 }
 
 /// One invocation of `check`.
@@ -208,6 +211,9 @@ pub struct RunRecord {
     pub seeds: Vec<String>,
     pub summary: Summary,
     pub status: RunStatus,
+    /// For an inconclusive run, what showed the network here was down (the line `check` printed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outage: Option<String>,
 }
 
 #[cfg(test)]

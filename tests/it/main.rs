@@ -1,6 +1,6 @@
 //! linkward's integration tests: one binary; `common/` holds the harness (local test servers and
 //! a runner for the built binary). Every server runs on 127.0.0.1 inside its test, except in
-//! `address_policy`, whose servers run inside a network namespace of the test's own.
+//! `address_policy` and `outage`, whose servers run inside a network namespace of the test's own.
 
 mod address_policy;
 mod archive_folders;
@@ -18,6 +18,7 @@ mod history;
 mod hostile;
 mod index;
 mod limits;
+mod outage;
 mod outcomes;
 mod output_safety;
 mod politeness;

@@ -442,7 +442,14 @@ fn timeline_row(h: &mut String, report: &ChangeReport, t: &Timeline, cw: f64, ru
                     .window
                     .runs
                     .get(i)
-                    .map(|r| format!("run {} · {} · not checked", r.id, minute(&r.started)))
+                    .map(|r| {
+                        let why = if r.status == crate::store::RunStatus::Inconclusive {
+                            "inconclusive: the network was down"
+                        } else {
+                            "not checked"
+                        };
+                        format!("run {} · {} · {why}", r.id, minute(&r.started))
+                    })
                     .unwrap_or_else(|| String::from("not checked"));
                 (BLANK_FILL, BLANK_STROKE, run)
             }

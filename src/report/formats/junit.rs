@@ -8,7 +8,8 @@
 //! decides. A failure's text ends with what web archives hold of the link (the closest snapshot
 //! or that none exists, and a recovered copy). Suite and root attributes count exactly the
 //! testcases written. When a run of the window was interrupted, every suite carries the
-//! property `interrupted-runs` (their ids, space-separated).
+//! property `interrupted-runs` (their ids, space-separated); likewise `inconclusive-runs` for
+//! runs during which the network here was down.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -68,6 +69,12 @@ impl Render<ChangeReport> for Junit {
             .iter()
             .map(u64::to_string)
             .collect();
+        // Runs during which the network here was down: their checks judged nothing.
+        let inconclusive: Vec<String> = report
+            .inconclusive_runs()
+            .iter()
+            .map(u64::to_string)
+            .collect();
         for (suite, cases) in &suites {
             let failures = cases
                 .iter()
@@ -83,12 +90,21 @@ impl Render<ChangeReport> for Junit {
                 esc(suite),
                 cases.len(),
             )?;
+            let mut properties = Vec::new();
             if !interrupted.is_empty() {
-                writeln!(
-                    out,
-                    r#"    <properties><property name="interrupted-runs" value="{}"/></properties>"#,
+                properties.push(format!(
+                    r#"<property name="interrupted-runs" value="{}"/>"#,
                     interrupted.join(" ")
-                )?;
+                ));
+            }
+            if !inconclusive.is_empty() {
+                properties.push(format!(
+                    r#"<property name="inconclusive-runs" value="{}"/>"#,
+                    inconclusive.join(" ")
+                ));
+            }
+            if !properties.is_empty() {
+                writeln!(out, "    <properties>{}</properties>", properties.concat())?;
             }
             for case in cases {
                 let open = format!(

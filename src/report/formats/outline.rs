@@ -186,33 +186,45 @@ fn heading(u: Urgency) -> (&'static str, &'static str) {
 }
 
 /// `runs 41–43 (2026-11-27 – 2026-11-29)`, `run 43 (2026-11-29)`, or `no runs`; a run stopped
-/// by a signal or the deadline is said: `run 43 (2026-11-29, interrupted)`,
-/// `runs 41–43 (2026-11-27 – 2026-11-29; run 42 interrupted)`.
+/// by a signal or the deadline is said, and so is one during which the network here was down:
+/// `run 43 (2026-11-29, interrupted)`, `runs 41–43 (2026-11-27 – 2026-11-29; run 42
+/// interrupted)`, `runs 41–43 (…; run 42 inconclusive: network down)`.
 pub(super) fn window_text(w: &Window) -> String {
-    let interrupted: Vec<String> = w
-        .runs
-        .iter()
-        .filter(|r| r.status == RunStatus::Interrupted)
-        .map(|r| r.id.to_string())
-        .collect();
+    let with = |status: RunStatus| -> Vec<String> {
+        w.runs
+            .iter()
+            .filter(|r| r.status == status)
+            .map(|r| r.id.to_string())
+            .collect()
+    };
+    let interrupted = with(RunStatus::Interrupted);
+    let inconclusive = with(RunStatus::Inconclusive);
     match (w.runs.first(), w.runs.last()) {
         (Some(first), Some(last)) if first.id == last.id => {
-            let marker = if interrupted.is_empty() {
-                ""
-            } else {
+            let marker = if !interrupted.is_empty() {
                 ", interrupted"
+            } else if !inconclusive.is_empty() {
+                ", inconclusive: network down"
+            } else {
+                ""
             };
             format!("run {} ({}{marker})", first.id, day(&first.started))
         }
         (Some(first), Some(last)) => {
             let (a, b) = (day(&first.started), day(&last.started));
             let dates = if a == b { a } else { format!("{a} – {b}") };
-            let marker = match interrupted.as_slice() {
+            let said = |ids: &[String], what: &str| match ids {
                 [] => String::new(),
-                [one] => format!("; run {one} interrupted"),
-                many => format!("; runs {} interrupted", many.join(", ")),
+                [one] => format!("; run {one} {what}"),
+                many => format!("; runs {} {what}", many.join(", ")),
             };
-            format!("runs {}–{} ({dates}{marker})", first.id, last.id)
+            format!(
+                "runs {}–{} ({dates}{}{})",
+                first.id,
+                last.id,
+                said(&interrupted, "interrupted"),
+                said(&inconclusive, "inconclusive: network down")
+            )
         }
         _ => String::from("no runs"),
     }

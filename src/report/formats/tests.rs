@@ -400,6 +400,66 @@ fn a_quiet_window_says_so_in_one_line_and_still_charts_its_run() -> TestResult {
     Ok(())
 }
 
+#[test]
+fn an_inconclusive_run_is_named_in_every_format_that_names_the_window() -> TestResult {
+    let mut report = quiet();
+    let second = report.window.runs.len() - 1;
+    report.window.runs[second].status = crate::store::RunStatus::Inconclusive;
+    let md = render(ReportFormat::Markdown, &report)?;
+    assert_eq!(
+        md,
+        "linkward: nothing to report for runs 42–43 (2026-11-28 – 2026-11-29; run 43 inconclusive: network down): nothing broke, moved, changed or recovered.\n"
+    );
+    let mut full = fixture_with_inconclusive(43);
+    let junit = render(ReportFormat::Junit, &full)?;
+    assert!(
+        junit.contains(r#"<property name="inconclusive-runs" value="43"/>"#),
+        "{junit}"
+    );
+    // Its checks make no timeline cells: the HTML says why the cell is blank.
+    let at = full
+        .window
+        .runs
+        .iter()
+        .position(|r| r.id == 43)
+        .ok_or("run 43 in the fixture")?;
+    for timeline in &mut full.timelines {
+        timeline.cells[at] = None;
+    }
+    let html = render(ReportFormat::Html, &full)?;
+    assert!(
+        html.contains("run 43 · 2026-11-29") && html.contains("inconclusive: the network was down"),
+        "{html}"
+    );
+    let one = ChangeReport {
+        window: crate::report::changes::Window {
+            baseline_run: Some(42),
+            runs: vec![RunRef {
+                id: 43,
+                started: run_time(43),
+                status: crate::store::RunStatus::Inconclusive,
+            }],
+        },
+        ..quiet()
+    };
+    assert!(
+        render(ReportFormat::Atom, &one)?
+            .contains("run 43 (2026-11-29, inconclusive: network down)")
+    );
+    Ok(())
+}
+
+/// The fixture with run `id` of its window inconclusive.
+fn fixture_with_inconclusive(id: u64) -> ChangeReport {
+    let mut report = fixture();
+    for run in &mut report.window.runs {
+        if run.id == id {
+            run.status = crate::store::RunStatus::Inconclusive;
+        }
+    }
+    report
+}
+
 /// Not a check but a tool for a person: writes the sample HTML report to the file
 /// `LINKWARD_SAMPLE_HTML` names, to look at in a browser, with the quiet and the empty report
 /// beside it (`<name>.quiet.html`, `<name>.empty.html`). What the HTML says is checked above

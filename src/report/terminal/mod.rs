@@ -3,7 +3,7 @@
 //! section, one line per resource (state, HTTP status, title) with its URL beneath and, for a
 //! broken one, what web archives hold of it; the links recovered from a lost seed page's
 //! snapshot; then a one-line summary (`run 3 (interrupted): …` when a signal or the deadline
-//! stopped it). What failed for many lines (a web archive down, a host unreachable) is said
+//! stopped it, `run 3 (inconclusive: …): …` when the network here was down). What failed for many lines (a web archive down, a host unreachable) is said
 //! once with its count (outages.rs), not under every line. Colour only when asked. `Quiet`
 //! (quiet.rs) is the same report cut to its news, and nothing when there is none.
 
@@ -112,7 +112,8 @@ impl Render<RunReport> for Terminal {
     }
 }
 
-/// The last line: `run 3: 4 listed, 3 ok, … in 21.5 s`, or `run 3 (interrupted): …`.
+/// The last line: `run 3: 4 listed, 3 ok, … in 21.5 s`, or `run 3 (interrupted): …`, or
+/// `run 3 (inconclusive: the network here was down): …`.
 fn summary_line(report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
     let s = &report.summary;
     let elapsed = (report.run.finished - report.run.started).num_milliseconds() as f64 / 1000.0;
@@ -132,10 +133,10 @@ fn summary_line(report: &RunReport, out: &mut dyn Write) -> io::Result<()> {
     } else {
         format!("; web archives: {}", rescued.join(", "))
     };
-    let interrupted = if report.run.status == RunStatus::Interrupted {
-        " (interrupted)"
-    } else {
-        ""
+    let interrupted = match report.run.status {
+        RunStatus::Interrupted => " (interrupted)",
+        RunStatus::Inconclusive => " (inconclusive: the network here was down)",
+        _ => "",
     };
     writeln!(
         out,
@@ -251,7 +252,12 @@ fn changes_since_last_run(report: &RunReport, bold: &Style, out: &mut dyn Write)
     let notable: Vec<_> = report
         .resources
         .iter()
-        .filter(|r| !matches!(r.change, None | Some(Change::Unchanged) | Some(Change::New)))
+        .filter(|r| {
+            !matches!(
+                r.change,
+                None | Some(Change::Unchanged | Change::New | Change::Inconclusive)
+            )
+        })
         .filter(|r| !minor(r))
         .collect();
     let minor_count = report.resources.iter().filter(|r| minor(r)).count();
@@ -404,6 +410,7 @@ mod tests {
                 started: at(2026, 11, 29, 6, 0),
                 finished: at(2026, 11, 29, 6, 1),
                 status: RunStatus::Complete,
+                outage: None,
             },
             summary,
             seeds: vec![seed],
@@ -561,6 +568,31 @@ mod tests {
             text(&quiet),
             "run 3 (interrupted): 0 listed, 0 ok, 0 redirected, 0 broken, 0 skipped, 0 unresolved in 60.0 s\n"
         );
+    }
+
+    #[test]
+    fn an_inconclusive_run_is_news_and_lists_no_change_or_host_outage() {
+        let mut a = broken("http://h/a.pdf", "A");
+        a.reason = Some(crate::model::Reason::Timeout);
+        a.change = Some(Change::Inconclusive);
+        let mut b = a.clone();
+        b.url = Some("http://h/b.pdf".into());
+        let mut run = report(vec![a, b], seed(), Summary::default());
+        run.run.status = RunStatus::Inconclusive;
+        run.run.outage = Some("every one of 1 hosts failed".into());
+        assert!(run.has_news());
+        let mut quiet = Vec::new();
+        assert!(Quiet { color: false }.render(&run, &mut quiet).is_ok());
+        assert_eq!(
+            String::from_utf8_lossy(&quiet),
+            "run 3 (inconclusive: the network here was down): 0 listed, 0 ok, 0 redirected, 0 broken, 0 skipped, 0 unresolved in 60.0 s\n"
+        );
+        let mut full = Vec::new();
+        assert!(Terminal { color: false }.render(&run, &mut full).is_ok());
+        let full = String::from_utf8_lossy(&full);
+        assert!(!full.contains("Since the last run"), "{full}");
+        assert!(!full.contains("unreachable in this run"), "{full}");
+        assert!(full.contains("broken timeout"), "{full}");
     }
 
     #[test]

@@ -70,6 +70,10 @@ impl Outages {
             }
         }
         hosts.retain(|(_, _, count)| *count > 1);
+        // In an outage every host failed for one reason, said once on stderr.
+        if report.run.outage.is_some() {
+            hosts.clear();
+        }
         for (name, _, count) in &mut down {
             *count = lookups
                 .clone()

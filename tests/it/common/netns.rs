@@ -21,6 +21,7 @@ use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 use super::linkward::Run;
+use super::scripted::{Received, Reply, ScriptedServer};
 use super::{Behaviour, Linkward, TestServer};
 
 /// Sets the namespace up, says so, and holds it until killed.
@@ -114,6 +115,29 @@ impl Namespace {
         TestServer::serve_std(self.listener(ip), routes)
     }
 
+    /// A scripted server (every answer computed by `handler`) on `ip` inside the namespace.
+    pub fn scripted(
+        &self,
+        ip: IpAddr,
+        handler: impl Fn(&Received) -> Reply + Send + Sync + 'static,
+    ) -> ScriptedServer {
+        ScriptedServer::serve_std(self.listener(ip), handler)
+    }
+
+    /// Runs `ip <args>` inside the namespace (`link set lo down`: the machine loses its
+    /// network; servers keep their sockets and answer again once it is back up).
+    pub fn ip(&self, args: &[&str]) {
+        let status = std::process::Command::new("nsenter")
+            .args(["--target", &self.pid.to_string(), "--net", "ip"])
+            .args(args)
+            .status()
+            .expect("run ip in the namespace");
+        assert!(
+            status.success(),
+            "ip {args:?} failed in the namespace: {status}"
+        );
+    }
+
     /// Runs `f` on a thread of its own that joined the namespace (setns affects only the calling
     /// thread; sockets it makes stay in the namespace after it ends).
     fn inside<T: Send + 'static>(
@@ -159,9 +183,9 @@ impl Namespace {
         self.inside(move || TcpStream::connect(addr).map(drop));
     }
 
-    /// Runs `linkward check <seeds> --archive ... <FAST_FLAGS> <extra>` inside the namespace.
-    pub async fn check(&self, linkward: &Linkward, seeds: &[&str], extra: &[&str]) -> Run {
-        let wrapper: Vec<OsString> = vec![
+    /// `nsenter` into the namespace, in linkward's working directory.
+    fn wrapper(&self, linkward: &Linkward) -> Vec<OsString> {
+        vec![
             "nsenter".into(),
             "--target".into(),
             self.pid.to_string().into(),
@@ -169,9 +193,13 @@ impl Namespace {
             "--mount".into(),
             format!("--wd={}", linkward.cwd().display()).into(),
             "--".into(),
-        ];
+        ]
+    }
+
+    /// Runs `linkward check <seeds> --archive ... <FAST_FLAGS> <extra>` inside the namespace.
+    pub async fn check(&self, linkward: &Linkward, seeds: &[&str], extra: &[&str]) -> Run {
         linkward
-            .run_via(&wrapper, linkward.check_args(seeds, extra))
+            .run_via(&self.wrapper(linkward), linkward.check_args(seeds, extra))
             .await
     }
 }

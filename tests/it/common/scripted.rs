@@ -2,7 +2,8 @@
 //! included: for webhooks (what was POSTed), pages that differ on every request (a timestamp and
 //! a random token), and hosts that answer any path (a soft-404 probe's random sibling).
 //!
-//! Invariants, as for `TestServer`: 127.0.0.1 only; every request is logged (with its body)
+//! Invariants, as for `TestServer`: 127.0.0.1 only (or loopback inside a test's own network
+//! namespace, `serve_std`); every request is logged (with its body)
 //! before it is answered; every answer closes the connection; dropping the server stops it.
 
 use std::sync::{Arc, Mutex};
@@ -79,6 +80,26 @@ impl ScriptedServer {
         let accept = tokio::spawn(accept_loop(listener, Arc::new(handler), log.clone()));
         ScriptedServer {
             base: format!("http://127.0.0.1:{port}"),
+            log,
+            accept,
+        }
+    }
+
+    /// Answers every request with `handler` on a listener bound elsewhere (e.g. inside a
+    /// network namespace, see `netns`); its base URL is `http://<its address>`.
+    pub fn serve_std(
+        listener: std::net::TcpListener,
+        handler: impl Fn(&Received) -> Reply + Send + Sync + 'static,
+    ) -> Self {
+        listener
+            .set_nonblocking(true)
+            .expect("non-blocking listener");
+        let listener = TcpListener::from_std(listener).expect("tokio listener");
+        let addr = listener.local_addr().expect("local addr");
+        let log: Log = Arc::default();
+        let accept = tokio::spawn(accept_loop(listener, Arc::new(handler), log.clone()));
+        ScriptedServer {
+            base: format!("http://{addr}"),
             log,
             accept,
         }
