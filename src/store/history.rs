@@ -5,9 +5,10 @@
 //!
 //! Invariants: a span's checks share everything `outcome` hashes; its later checks all carry one
 //! `change`, no content change, a failure count that goes up by one per check when broken, and,
-//! strictly between the first and the last, one web-archive answer. What a later check alone
-//! held (its attempts, timings, validators, whether it was a 304) is not kept: unfolded, it
-//! shows the first check's.
+//! strictly between the first and the last, one web-archive answer; a 304 continues the span of
+//! the 200 whose copy it confirms (the later checks' status is kept). What a later check alone
+//! held (its attempts, timings, validators, bytes downloaded) is not kept: unfolded, it shows
+//! the first check's (a 304's downloaded bytes: none).
 
 use std::collections::HashMap;
 
@@ -47,6 +48,10 @@ pub(super) struct Tail {
     /// The change of every check after the first.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub then: Option<Change>,
+    /// The HTTP status of every check after the first: the first's, or 304 when they confirm
+    /// the copy the first one fetched (a 304 is the same outcome as the 200 it confirms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
     /// The web archives' part of every check strictly between the first and the last.
     #[serde(default, skip_serializing_if = "Extra::is_empty")]
     pub mid: Extra,
@@ -92,6 +97,7 @@ impl Tail {
             runs: vec![[check.run_id, check.run_id]],
             outcome: outcome(check, 0),
             then: None,
+            status: None,
             mid: Extra::default(),
             last: None,
         }
@@ -130,7 +136,7 @@ impl Tail {
         let continues = check.run_id > self.last_run()
             && outcome(check, n) == self.outcome
             && check.content.is_none()
-            && (n < 2 || check.change == self.then);
+            && (n < 2 || (check.change == self.then && check.http_status == self.status));
         if !continues {
             return false;
         }
@@ -144,6 +150,7 @@ impl Tail {
         }
         if n == 1 {
             self.then = check.change;
+            self.status = check.http_status;
         }
         self.last = Some(Last {
             checked_at: check.checked_at,
@@ -164,7 +171,8 @@ impl Tail {
             && check.run_id == self.last_run()
             && outcome(check, n - 1) == self.outcome
             && check.content.is_none()
-            && check.change == self.then;
+            && check.change == self.then
+            && check.http_status == self.status;
         if fits {
             self.last = Some(Last {
                 checked_at: check.checked_at,
@@ -175,8 +183,8 @@ impl Tail {
     }
 }
 
-/// A digest of what every check of one span shares: the outcome (state, reason, HTTP status,
-/// body hash, final URL) and what is shown with it (redirects, size, type, fingerprint, soft-404
+/// A digest of what every check of one span shares: the outcome (state, reason, HTTP status
+/// with a 304 counted as the 200 it confirms, body hash, final URL) and what is shown with it (redirects, size, type, fingerprint, soft-404
 /// rule, error), and the failure count less the check's place in the span when broken. A 64-bit
 /// digest, so a span's open tail need not hold (or read) its first check.
 pub(super) fn outcome(check: &CheckRecord, index: u64) -> u64 {
@@ -203,7 +211,12 @@ pub(super) fn outcome(check: &CheckRecord, index: u64) -> u64 {
     let shared = Shared {
         state: check.state,
         reason: check.reason,
-        http_status: check.http_status,
+        // A 304 says the copy is what it was: the same outcome as the 200 that fetched it.
+        http_status: if check.not_modified {
+            Some(200)
+        } else {
+            check.http_status
+        },
         sha256: check.sha256,
         final_url: check.final_url.as_deref(),
         redirects: &check.redirects,
@@ -252,6 +265,15 @@ pub(super) fn unfold(
         check.run_id = run;
         check.change = tail.then;
         check.content = None;
+        if let Some(status) = tail.status
+            && Some(status) != first.http_status
+        {
+            check.http_status = Some(status);
+            check.not_modified = status == 304;
+            if check.not_modified {
+                check.downloaded = 0;
+            }
+        }
         if first.state == State::Broken {
             check.failures = first.failures.saturating_add(i as u32);
         }
@@ -397,6 +419,43 @@ pub(super) mod tests {
         assert_eq!(back[4].checked_at, checks[4].checked_at);
         // What a middle check alone held is the first check's.
         assert_eq!(back[2].elapsed_ms, checks[0].elapsed_ms);
+    }
+
+    #[test]
+    fn a_304_continues_the_span_of_the_200_it_confirms() {
+        let fetched = CheckRecord {
+            downloaded: 100,
+            ..check(1, State::Ok, 1, Change::New)
+        };
+        let confirmed = |run| CheckRecord {
+            http_status: Some(304),
+            not_modified: true,
+            ..check(run, State::Ok, 1, Change::Unchanged)
+        };
+        let checks = vec![fetched.clone(), confirmed(2), confirmed(3)];
+        let spans = fold(checks.clone());
+        assert_eq!(spans.len(), 1, "{spans:#?}");
+        let back = unfolded(&checks, &[1, 2, 3]);
+        let got: Vec<(Option<u16>, bool, u64)> = back
+            .iter()
+            .map(|c| (c.http_status, c.not_modified, c.downloaded))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                (Some(200), false, 100),
+                (Some(304), true, 0),
+                (Some(304), true, 0)
+            ]
+        );
+        // A 200 among the 304s is another span, as is a 304 after a status other than 200.
+        let mut tail = spans[0].1.clone();
+        assert!(!tail.extend(&check(4, State::Ok, 1, Change::Unchanged)));
+        let mut other = Tail::start(&CheckRecord {
+            http_status: Some(203),
+            ..fetched
+        });
+        assert!(!other.extend(&confirmed(2)));
     }
 
     #[test]

@@ -26,6 +26,7 @@ mod rescue;
 mod safety;
 mod seed_init;
 mod seeds;
+mod spans;
 mod test_server;
 mod verify;
 mod warc;
