@@ -1,10 +1,15 @@
-//! Checks kept as spans (see `history`): recording a check (extending the URL's open span on
-//! its resource record, or closing it and opening one), rewriting one with what the web archives
-//! said, and reading them back unfolded, one record per check, as they were recorded.
+//! Checks kept as spans (see `history`): recording a check (extending the URL's open span, whose
+//! tail is on the URL's `Latest`, or closing it and opening one), rewriting one with what the
+//! web archives said, and reading them back unfolded, one record per check, as they were
+//! recorded; and the URL's record, kept in two parts (`resources` and `Latest`) so that a check
+//! that finds nothing new writes only the small one.
 
 use std::collections::HashMap;
 
-use super::history::{self, Tail};
+use sled::Transactional;
+use sled::transaction::{ConflictableTransactionError, TransactionError};
+
+use super::history::{self, Latest, SpanWrites, Tail};
 use super::records::{CheckRecord, ResourceRecord};
 use super::{Store, StoreError, check_key};
 
@@ -16,131 +21,90 @@ impl Store {
     }
 
     /// `record_check` for a caller that has just read the URL's record (`prev`, from
-    /// `resource`), so it is not decoded once more for every check (only its open span is).
-    /// A check with the outcome of the one before extends the open span, on the resource
-    /// record alone; any other closes it and opens one.
+    /// `resource`), so it is not read and decoded once more for every check. A check with the
+    /// outcome of the one before extends the open span and writes the URL's `Latest` alone
+    /// (and its record in `resources` when something there changed); any other closes the
+    /// span and opens one.
     pub fn record_check_over(
         &self,
         prev: Option<ResourceRecord>,
         check: &CheckRecord,
     ) -> Result<ResourceRecord, StoreError> {
+        let settled_before = prev.as_ref().map(history::settled);
         let next = ResourceRecord::apply(prev, check);
-        let open = match self.resources.get(check.url.as_bytes())? {
-            Some(raw) => serde_json::from_slice::<history::OpenTail>(&raw)?.span,
-            None => None,
-        };
-        match open {
+        let record = (settled_before.as_ref() != Some(&history::settled(&next)))
+            .then(|| serde_json::to_vec(&next))
+            .transpose()?;
+        let url = &check.url;
+        match self.latest(url)?.and_then(|l| l.span) {
             Some(mut tail) if check.run_id > tail.last_run() => {
                 if tail.extend(check) {
-                    self.put_resource(&next, Some(&tail))?;
+                    let latest = serde_json::to_vec(&Latest::of(&next, Some(tail)))?;
+                    match record {
+                        None => {
+                            self.latest.insert(url.as_bytes(), latest)?;
+                        }
+                        Some(r) => self.write(url, &SpanWrites::none(), Some(&r), &latest)?,
+                    }
                 } else {
-                    self.start_span(check, &next, Some(tail))?;
+                    let mut writes = SpanWrites::starting(check)?;
+                    writes
+                        .tails
+                        .push((check_key(url, tail.first_run()), serde_json::to_vec(&tail)?));
+                    let latest = serde_json::to_vec(&Latest::of(&next, writes.open.take()))?;
+                    self.write(url, &writes, record.as_deref(), &latest)?;
                 }
             }
             // The run is not the latest that checked the URL (a check recorded again in its
             // run): the URL's spans are folded again around it.
             Some(_) => {
-                self.refold(&check.url, |checks| {
-                    checks.retain(|c| c.run_id != check.run_id);
-                    checks.push(check.clone());
-                })?;
-                let tail = self.open_tail(&check.url)?;
-                self.put_resource(&next, tail.as_ref())?;
+                let open = self.refold(url, |checks| replace(checks, check))?;
+                let latest = serde_json::to_vec(&Latest::of(&next, open))?;
+                self.write(url, &SpanWrites::none(), record.as_deref(), &latest)?;
             }
-            None => self.start_span(check, &next, None)?,
+            None => {
+                let mut writes = SpanWrites::starting(check)?;
+                let latest = serde_json::to_vec(&Latest::of(&next, writes.open.take()))?;
+                self.write(url, &writes, record.as_deref(), &latest)?;
+            }
         }
         Ok(next)
     }
 
-    /// Opens a span at `check` and writes `next`, its URL's record, with the span's tail; the
-    /// span `closing` (the open one's tail) is closed, all in one transaction.
-    fn start_span(
-        &self,
-        check: &CheckRecord,
-        next: &ResourceRecord,
-        closing: Option<Tail>,
-    ) -> Result<(), StoreError> {
-        let mut writes = Vec::with_capacity(2);
-        if let Some(tail) = closing {
-            let key = check_key(&check.url, tail.first_run());
-            // Without its first check (which nothing removes), a tail has nothing to unfold.
-            if let Some(v) = self.history.get(&key)? {
-                let closed = history::Span {
-                    first: serde_json::from_slice::<history::Span>(&v)?.first,
-                    tail: Some(tail),
-                };
-                writes.push((key, serde_json::to_vec(&closed)?));
-            }
-        }
-        let head = history::Span {
-            first: check.clone(),
-            tail: None,
-        };
-        writes.push((
-            check_key(&check.url, check.run_id),
-            serde_json::to_vec(&head)?,
-        ));
-        let resource = stored(next, Some(&Tail::start(check)))?;
-        self.write(&check.url, &[], &writes, Some(&resource))
-    }
-
-    /// Removes `removes` and writes `writes` in the history tree, and `resource` (raw) as
-    /// `url`'s record, in one transaction.
+    /// Removes `writes.removes`, writes its heads and tails, `record` (when given) as `url`'s
+    /// record and `latest` as its `Latest`, in one transaction.
     fn write(
         &self,
         url: &str,
-        removes: &[sled::IVec],
-        writes: &[(Vec<u8>, Vec<u8>)],
-        resource: Option<&[u8]>,
+        writes: &SpanWrites,
+        record: Option<&[u8]>,
+        latest: &[u8],
     ) -> Result<(), StoreError> {
-        use sled::Transactional;
-        use sled::transaction::{ConflictableTransactionError, TransactionError};
-        (&self.history, &self.resources)
-            .transaction(|(h, r)| {
-                for k in removes {
-                    h.remove(k)?;
+        (&self.history, &self.tails, &self.resources, &self.latest)
+            .transaction(|(h, t, r, l)| {
+                for k in &writes.removes {
+                    h.remove(k.as_slice())?;
+                    t.remove(k.as_slice())?;
                 }
-                for (k, v) in writes {
+                for (k, v) in &writes.heads {
                     h.insert(k.as_slice(), v.as_slice())?;
                 }
-                if let Some(v) = resource {
+                for (k, v) in &writes.tails {
+                    t.insert(k.as_slice(), v.as_slice())?;
+                }
+                if let Some(v) = record {
                     r.insert(url.as_bytes(), v)?;
                 }
+                l.insert(url.as_bytes(), latest)?;
                 Ok::<(), ConflictableTransactionError<()>>(())
             })
-            .map_err(|e| match e {
-                TransactionError::Storage(e) => StoreError::Db(e),
-                TransactionError::Abort(()) => {
-                    StoreError::Db(sled::Error::Unsupported("transaction aborted".into()))
-                }
-            })
+            .map_err(transaction_error)
     }
 
-    /// Writes `record` with the open span's `tail`.
-    fn put_resource(&self, record: &ResourceRecord, tail: Option<&Tail>) -> Result<(), StoreError> {
-        self.resources
-            .insert(record.url.as_bytes(), stored(record, tail)?)?;
-        Ok(())
-    }
-
-    /// The open span's tail on `url`'s record.
-    fn open_tail(&self, url: &str) -> Result<Option<Tail>, StoreError> {
-        match self.resources.get(url.as_bytes())? {
-            Some(raw) => Ok(serde_json::from_slice::<history::OpenTail>(&raw)?.span),
-            None => Ok(None),
-        }
-    }
-
-    /// `url`'s record and its open span's tail.
-    fn stored_resource(
-        &self,
-        url: &str,
-    ) -> Result<Option<(ResourceRecord, Option<Tail>)>, StoreError> {
-        match self.resources.get(url.as_bytes())? {
-            Some(raw) => {
-                let s: StoredResource = serde_json::from_slice(&raw)?;
-                Ok(Some((s.record, s.span)))
-            }
+    /// `url`'s `Latest`.
+    fn latest(&self, url: &str) -> Result<Option<Latest>, StoreError> {
+        match self.latest.get(url.as_bytes())? {
+            Some(raw) => Ok(Some(serde_json::from_slice(&raw)?)),
             None => Ok(None),
         }
     }
@@ -150,46 +114,75 @@ impl Store {
     /// rewritten, or its last one's web-archive part, or (a check in the middle of a span, or
     /// one no longer the same outcome) the URL's spans are folded again around it.
     pub fn update_check(&self, check: &CheckRecord) -> Result<(), StoreError> {
-        let Some((record, Some(mut tail))) = self.stored_resource(&check.url)? else {
-            return self.refold(&check.url, |checks| replace(checks, check));
-        };
-        if check.run_id == tail.first_run() && history::outcome(check, 0) == tail.outcome {
-            let head = history::Span {
-                first: check.clone(),
-                tail: None,
-            };
-            self.history.insert(
-                check_key(&check.url, check.run_id),
-                serde_json::to_vec(&head)?,
-            )?;
-            return Ok(());
+        let url = &check.url;
+        let latest = self.latest(url)?;
+        if let Some(mut latest) = latest.clone()
+            && let Some(tail) = latest.span.as_mut()
+        {
+            if check.run_id == tail.first_run() && history::outcome(check, 0) == tail.outcome {
+                self.history
+                    .insert(check_key(url, check.run_id), serde_json::to_vec(check)?)?;
+                return Ok(());
+            }
+            if tail.covers(check.run_id) && tail.update_last(check) {
+                self.latest
+                    .insert(url.as_bytes(), serde_json::to_vec(&latest)?)?;
+                return Ok(());
+            }
         }
-        if tail.covers(check.run_id) && tail.update_last(check) {
-            return self.put_resource(&record, Some(&tail));
+        let open = self.refold(url, |checks| replace(checks, check))?;
+        match (latest, open) {
+            (Some(l), open) => {
+                let latest = Latest { span: open, ..l };
+                self.latest
+                    .insert(url.as_bytes(), serde_json::to_vec(&latest)?)?;
+            }
+            // A URL without a record (none is made up for it): its last span is closed.
+            (None, Some(tail)) => {
+                self.tails
+                    .insert(check_key(url, tail.first_run()), serde_json::to_vec(&tail)?)?;
+            }
+            (None, None) => {}
         }
-        self.refold(&check.url, |checks| replace(checks, check))
+        Ok(())
     }
 
-    /// Unfolds `url`'s spans, lets `edit` change its checks, and folds them again, rewriting
-    /// the URL's spans and its open tail in one transaction. For what the usual path (extend
-    /// the open span, or start one) cannot do: a check rewritten in the middle of a span.
+    /// Unfolds `url`'s spans, lets `edit` change its checks, folds them again and rewrites
+    /// the URL's closed spans in one transaction; returns the open span's tail, for the caller
+    /// to put on the URL's `Latest`. For what the usual path (extend the open span, or start
+    /// one) cannot do: a check rewritten in the middle of a span, or recorded again in its run.
     fn refold(
         &self,
         url: &str,
         edit: impl FnOnce(&mut Vec<CheckRecord>),
-    ) -> Result<(), StoreError> {
+    ) -> Result<Option<Tail>, StoreError> {
         let mut checks = self.history(url)?;
         edit(&mut checks);
         checks.sort_by_key(|c| c.run_id);
-        let spans = history::fold(checks);
-        let removes: Vec<sled::IVec> = self
+        let mut writes = history::span_writes(url, history::fold(checks))?;
+        writes.removes = self
             .history
             .scan_prefix(url_prefix(url))
             .keys()
+            .map(|k| k.map(|k| k.to_vec()))
             .collect::<Result<_, _>>()?;
-        let record = self.resources.get(url.as_bytes())?;
-        let (writes, resource) = history::span_writes(url, spans, record.as_deref())?;
-        self.write(url, &removes, &writes, resource.as_deref())
+        let open = writes.open.take();
+        (&self.history, &self.tails)
+            .transaction(|(h, t)| {
+                for k in &writes.removes {
+                    h.remove(k.as_slice())?;
+                    t.remove(k.as_slice())?;
+                }
+                for (k, v) in &writes.heads {
+                    h.insert(k.as_slice(), v.as_slice())?;
+                }
+                for (k, v) in &writes.tails {
+                    t.insert(k.as_slice(), v.as_slice())?;
+                }
+                Ok::<(), ConflictableTransactionError<()>>(())
+            })
+            .map_err(transaction_error)?;
+        Ok(open)
     }
 
     /// Keeps a copy recovered from a web archive on the URL's record.
@@ -200,37 +193,56 @@ impl Store {
     ) -> Result<ResourceRecord, StoreError> {
         // `seed recover` may recover a page no run has checked yet: the copy still needs a
         // record, or nothing (verify, index, the next recovery) would know it is there.
-        let (mut rec, tail) = self
-            .stored_resource(url)?
-            .unwrap_or_else(|| (ResourceRecord::unchecked(url, recovered.recovered_at), None));
+        let mut rec = self
+            .resource(url)?
+            .unwrap_or_else(|| ResourceRecord::unchecked(url, recovered.recovered_at));
         rec.recovered = Some(recovered.clone());
-        self.put_resource(&rec, tail.as_ref())?;
+        self.resources
+            .insert(url.as_bytes(), serde_json::to_vec(&rec)?)?;
         Ok(rec)
     }
 
     pub fn resource(&self, url: &str) -> Result<Option<ResourceRecord>, StoreError> {
-        Ok(self.stored_resource(url)?.map(|(record, _)| record))
+        let Some(raw) = self.resources.get(url.as_bytes())? else {
+            return Ok(None);
+        };
+        let mut record: ResourceRecord = serde_json::from_slice(&raw)?;
+        if let Some(latest) = self.latest(url)? {
+            latest.apply_to(&mut record);
+        }
+        Ok(Some(record))
     }
 
     /// Every check of `url`, oldest first: its spans unfolded.
     pub fn history(&self, url: &str) -> Result<Vec<CheckRecord>, StoreError> {
         let starts = history::starts(&self.runs()?);
-        let mut open = None;
+        let open = self.latest(url)?.and_then(|l| l.span);
         let mut out = Vec::new();
         for kv in self.history.scan_prefix(url_prefix(url)) {
-            let span: history::Span = serde_json::from_slice(&kv?.1)?;
-            let tail = match span.tail {
-                Some(t) => t,
-                None => {
-                    if open.is_none() {
-                        open = Some(self.open_tail(url)?);
-                    }
-                    open_or_single(open.clone().flatten(), &span.first)
-                }
-            };
-            out.extend(history::unfold(&span.first, &tail, &starts, None));
+            let (k, v) = kv?;
+            let first: CheckRecord = serde_json::from_slice(&v)?;
+            let tail = self.tail_of(&k, &first, open.as_ref())?;
+            out.extend(history::unfold(&first, &tail, &starts, None));
         }
         Ok(out)
+    }
+
+    /// The tail of the span whose first check is `first`, kept under `key`: its closed tail,
+    /// else the URL's open one when it is that span's, else (written by nothing that can be)
+    /// a span of that one check.
+    fn tail_of(
+        &self,
+        key: &[u8],
+        first: &CheckRecord,
+        open: Option<&Tail>,
+    ) -> Result<Tail, StoreError> {
+        if let Some(raw) = self.tails.get(key)? {
+            return Ok(serde_json::from_slice(&raw)?);
+        }
+        Ok(open
+            .filter(|t| t.first_run() == first.run_id)
+            .cloned()
+            .unwrap_or_else(|| Tail::start(first)))
     }
 
     /// Every check made in one of `run_ids`, grouped by URL and in run order within one.
@@ -249,14 +261,14 @@ impl Store {
     /// Every span, with what it takes to unfold them.
     fn spans(&self) -> Result<Spans<'_>, StoreError> {
         let mut open = HashMap::new();
-        for kv in self.resources.iter() {
+        for kv in self.latest.iter() {
             let (k, v) = kv?;
-            if let Some(tail) = serde_json::from_slice::<history::OpenTail>(&v)?.span {
+            if let Some(tail) = serde_json::from_slice::<Latest>(&v)?.span {
                 open.insert(k.to_vec(), tail);
             }
         }
         Ok(Spans {
-            tree: &self.history,
+            store: self,
             open,
             starts: history::starts(&self.runs()?),
         })
@@ -265,8 +277,12 @@ impl Store {
     /// Every resource record, in URL order.
     pub fn all_resources(&self) -> impl Iterator<Item = Result<ResourceRecord, StoreError>> + '_ {
         self.resources.iter().map(|kv| {
-            let stored: StoredResource = serde_json::from_slice(&kv?.1)?;
-            Ok(stored.record)
+            let (k, v) = kv?;
+            let mut record: ResourceRecord = serde_json::from_slice(&v)?;
+            if let Some(latest) = self.latest.get(&k)? {
+                serde_json::from_slice::<Latest>(&latest)?.apply_to(&mut record);
+            }
+            Ok(record)
         })
     }
 
@@ -291,37 +307,41 @@ impl Store {
     }
 }
 
-/// A resource record as kept: the record, and its open span's tail beside its fields.
-#[derive(serde::Deserialize)]
-struct StoredResource {
-    #[serde(flatten)]
-    record: ResourceRecord,
-    #[serde(default)]
-    span: Option<Tail>,
-}
-
-/// `record` with `tail`, as kept in the resources tree.
-fn stored(record: &ResourceRecord, tail: Option<&Tail>) -> Result<Vec<u8>, StoreError> {
-    #[derive(serde::Serialize)]
-    struct Stored<'a> {
-        #[serde(flatten)]
-        record: &'a ResourceRecord,
-        #[serde(skip_serializing_if = "Option::is_none")]
-        span: Option<&'a Tail>,
+impl SpanWrites {
+    fn none() -> SpanWrites {
+        SpanWrites {
+            removes: Vec::new(),
+            heads: Vec::new(),
+            tails: Vec::new(),
+            open: None,
+        }
     }
-    Ok(serde_json::to_vec(&Stored { record, span: tail })?)
+
+    /// The writes of a span that `check` opens.
+    fn starting(check: &CheckRecord) -> Result<SpanWrites, StoreError> {
+        Ok(SpanWrites {
+            heads: vec![(
+                check_key(&check.url, check.run_id),
+                serde_json::to_vec(check)?,
+            )],
+            open: Some(Tail::start(check)),
+            ..SpanWrites::none()
+        })
+    }
 }
 
-/// The span whose head is `first` and whose tail should be the open one: `open` when it
-/// belongs to it, else a span of that one check (a store written by nothing that can be).
-fn open_or_single(open: Option<Tail>, first: &CheckRecord) -> Tail {
-    open.filter(|t| t.first_run() == first.run_id)
-        .unwrap_or_else(|| Tail::start(first))
+pub(super) fn transaction_error(e: TransactionError<()>) -> StoreError {
+    match e {
+        TransactionError::Storage(e) => StoreError::Db(e),
+        TransactionError::Abort(()) => {
+            StoreError::Db(sled::Error::Unsupported("transaction aborted".into()))
+        }
+    }
 }
 
 /// Every span of the store in key order (URL, then first run), open ones with their tails.
 struct Spans<'a> {
-    tree: &'a sled::Tree,
+    store: &'a Store,
     /// Open spans' tails, by URL.
     open: HashMap<Vec<u8>, Tail>,
     starts: history::Starts,
@@ -329,7 +349,10 @@ struct Spans<'a> {
 
 impl Spans<'_> {
     fn iter(&self) -> impl Iterator<Item = Result<(CheckRecord, Tail), StoreError>> + '_ {
-        self.tree.iter().map(|kv| decode_span(kv, &self.open))
+        self.store
+            .history
+            .iter()
+            .map(|kv| decode_span(self.store, kv, &self.open))
     }
 }
 
@@ -338,26 +361,27 @@ impl<'a> IntoIterator for Spans<'a> {
     type IntoIter = Box<dyn Iterator<Item = Self::Item> + 'a>;
 
     fn into_iter(self) -> Self::IntoIter {
-        let Spans { tree, open, .. } = self;
-        Box::new(tree.iter().map(move |kv| decode_span(kv, &open)))
+        let Spans { store, open, .. } = self;
+        Box::new(
+            store
+                .history
+                .iter()
+                .map(move |kv| decode_span(store, kv, &open)),
+        )
     }
 }
 
-/// A span read from the history tree, with its tail (from `open` when the span is open).
+/// A span's first check read from the history tree, with its tail.
 fn decode_span(
+    store: &Store,
     kv: sled::Result<(sled::IVec, sled::IVec)>,
     open: &HashMap<Vec<u8>, Tail>,
 ) -> Result<(CheckRecord, Tail), StoreError> {
     let (k, v) = kv?;
-    let span: history::Span = serde_json::from_slice(&v)?;
-    let tail = match span.tail {
-        Some(t) => t,
-        None => {
-            let url = &k[..k.len().saturating_sub(9)];
-            open_or_single(open.get(url).cloned(), &span.first)
-        }
-    };
-    Ok((span.first, tail))
+    let first: CheckRecord = serde_json::from_slice(&v)?;
+    let url = &k[..k.len().saturating_sub(9)];
+    let tail = store.tail_of(&k, &first, open.get(url))?;
+    Ok((first, tail))
 }
 
 /// Replaces the check of `check`'s run in `checks`, or adds it.
@@ -409,10 +433,8 @@ mod tests {
         Ok(store)
     }
 
-    fn history_values(store: &Store) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
-        store
-            .history
-            .iter()
+    fn values(tree: &sled::Tree) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+        tree.iter()
             .map(|kv| {
                 let (k, v) = kv?;
                 Ok((k.to_vec(), v.to_vec()))
@@ -426,12 +448,19 @@ mod tests {
         let store = store_with_runs(dir.path(), 12, &[])?;
         store.record_check(&check(1, State::Ok, 1, Change::New))?;
         store.record_check(&check(2, State::Ok, 1, Change::Unchanged))?;
-        let after_two = history_values(&store)?;
+        let trees = [&store.history, &store.tails, &store.resources];
+        let mut after_two = Vec::new();
+        for tree in trees {
+            after_two.push(values(tree)?);
+        }
         for run in 3..=12 {
             store.record_check(&check(run, State::Ok, 1, Change::Unchanged))?;
         }
-        assert_eq!(history_values(&store)?, after_two);
-        assert_eq!(after_two.len(), 1);
+        // Only the URL's `Latest` was written.
+        for (tree, before) in trees.iter().zip(&after_two) {
+            assert_eq!(&values(tree)?, before);
+        }
+        assert_eq!(store.history.len(), 1);
         let history = store.history(URL)?;
         let runs: Vec<u64> = history.iter().map(|c| c.run_id).collect();
         assert_eq!(runs, (1..=12).collect::<Vec<_>>());
@@ -467,17 +496,17 @@ mod tests {
         for c in &checks {
             store.record_check(c)?;
         }
-        let spans = history_values(&store)?;
-        assert_eq!(spans.len(), 3);
-        let decoded: Vec<history::Span> = spans
-            .iter()
-            .map(|(_, v)| serde_json::from_slice(v))
-            .collect::<Result<_, _>>()?;
-        assert!(decoded[0].tail.is_some() && decoded[1].tail.is_some());
-        assert!(
-            decoded[2].tail.is_none(),
-            "the open span's tail is on the resource"
+        assert_eq!(store.history.len(), 3);
+        assert_eq!(
+            store.tails.len(),
+            2,
+            "the open span's tail is on the URL's latest"
         );
+        let open = store
+            .latest(URL)?
+            .and_then(|l| l.span)
+            .ok_or("no open span")?;
+        assert_eq!(open.runs, vec![[5, 6]]);
         let got: Vec<(u64, State, Option<Change>, u32)> = store
             .history(URL)?
             .iter()
@@ -561,7 +590,7 @@ mod tests {
             checks.push(c);
         }
         assert_eq!(store.history(URL)?, unfolded_like(&checks));
-        assert_eq!(history_values(&store)?.len(), 1, "one span");
+        assert_eq!(store.history.len(), 1, "one span");
 
         // The first, a middle one and the last, each rewritten on its own.
         for (i, days) in [(0, 7), (2, 8), (3, 9)] {

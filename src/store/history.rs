@@ -18,23 +18,16 @@ use sha2::Digest;
 
 use crate::model::{ArchiveLookup, Change, Hop, Reason, Recovered, Sha256, Soft404Rule, State};
 
-use super::records::{CheckRecord, RunRecord};
+use super::records::{CheckRecord, ResourceRecord, RunRecord};
 use super::{StoreError, check_key};
 
-/// The tree of spans, keyed `url \0 first-run` (big-endian), so that one prefix scan gives a URL's
-/// spans in order.
+/// Each span's first check, keyed `url \0 first-run` (big-endian), so that one prefix scan gives a
+/// URL's spans in order. Written once, when the span opens.
 pub(super) const HISTORY_TREE: &str = "history";
-
-/// A span as kept in the history tree.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub(super) struct Span {
-    /// The span's first check, whole: it carries the transition (change, content change).
-    pub first: CheckRecord,
-    /// `None` while the span is open: its tail is on the URL's resource record, which every
-    /// check rewrites anyway, so extending the span writes nothing here.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tail: Option<Tail>,
-}
+/// Each closed span's tail, under its first check's key. Written once, when the span closes.
+pub(super) const TAILS_TREE: &str = "tails";
+/// Per URL, what every check changes on its record (`Latest`) and the open span's tail.
+pub(super) const LATEST_TREE: &str = "latest";
 
 /// What grows as a span is extended: which runs it covers, and what its later checks said.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -305,40 +298,100 @@ pub(super) fn fold(checks: Vec<CheckRecord>) -> Vec<(CheckRecord, Tail)> {
     spans
 }
 
-/// The open span's tail, as kept on the URL's resource record (read without decoding the rest).
-#[derive(Deserialize)]
-pub(super) struct OpenTail {
-    #[serde(default)]
+/// What every check rewrites on a URL's record, kept apart from it (in `LATEST_TREE`) so that a
+/// check that changes nothing else writes this small record alone: the record's fields that
+/// change with every check, and the URL's open span's tail. The record in `resources` is
+/// rewritten only when something else on it changes; its copies of these fields are then stale,
+/// and every read takes them from here.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub(super) struct Latest {
+    /// `last_checked`.
+    pub at: DateTime<Utc>,
+    pub checks: u64,
+    /// `last_good_at`, when it is not `at` (a reachable check with a body sets both).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub good_at: Option<DateTime<Utc>>,
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub failures: u32,
+    /// `http_status`: a copy confirmed by a 304 after one fetched with a 200 changes nothing else.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http_status: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub span: Option<Tail>,
 }
 
-/// The history-tree writes for a URL's `spans` (in order): every span closed but the last,
-/// which stays open with its tail on the resource record `record` (raw), rewritten. Without a
-/// resource record, the last span is closed too.
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl Latest {
+    pub fn of(record: &ResourceRecord, span: Option<Tail>) -> Latest {
+        Latest {
+            at: record.last_checked,
+            checks: record.checks,
+            good_at: record.last_good_at.filter(|t| *t != record.last_checked),
+            failures: record.failures,
+            http_status: record.http_status,
+            span,
+        }
+    }
+
+    /// `record` (as kept in `resources`) with this URL's latest fields.
+    pub fn apply_to(&self, record: &mut ResourceRecord) {
+        record.last_checked = self.at;
+        record.checks = self.checks;
+        // A record whose last good copy is as recent as its latest check has `good_at` unset.
+        record.last_good_at = self.good_at.or(record.last_good_at.map(|_| self.at));
+        record.failures = self.failures;
+        record.http_status = self.http_status;
+    }
+}
+
+/// `record` with the fields `Latest` keeps set to fixed values: two records with the same
+/// settled part compare equal, so a check that changes only those does not rewrite it.
+pub(super) fn settled(record: &ResourceRecord) -> ResourceRecord {
+    ResourceRecord {
+        last_checked: record.first_seen,
+        checks: 0,
+        last_good_at: record.last_good_at.map(|_| record.first_seen),
+        failures: 0,
+        http_status: None,
+        ..record.clone()
+    }
+}
+
+/// The writes that keep a URL's `spans` (in order): every span's first check (`heads`), the
+/// tails of all spans but the last (`tails`), and the last span's tail (`open`), which goes on
+/// the URL's `Latest`.
+pub(super) struct SpanWrites {
+    /// Keys of spans to remove first (heads and tails).
+    pub removes: Vec<Vec<u8>>,
+    pub heads: Vec<(Vec<u8>, Vec<u8>)>,
+    pub tails: Vec<(Vec<u8>, Vec<u8>)>,
+    pub open: Option<Tail>,
+}
+
 pub(super) fn span_writes(
     url: &str,
     spans: Vec<(CheckRecord, Tail)>,
-    record: Option<&[u8]>,
-) -> Result<(Vec<(Vec<u8>, Vec<u8>)>, Option<Vec<u8>>), StoreError> {
+) -> Result<SpanWrites, StoreError> {
     let count = spans.len();
-    let mut writes = Vec::with_capacity(count);
-    let mut resource = None;
+    let mut out = SpanWrites {
+        removes: Vec::new(),
+        heads: Vec::with_capacity(count),
+        tails: Vec::with_capacity(count),
+        open: None,
+    };
     for (i, (first, tail)) in spans.into_iter().enumerate() {
         let key = check_key(url, tail.first_run());
-        let open = i + 1 == count && record.is_some();
-        if open && let Some(raw) = record {
-            let mut value: serde_json::Map<String, serde_json::Value> =
-                serde_json::from_slice(raw)?;
-            value.insert("span".into(), serde_json::to_value(&tail)?);
-            resource = Some(serde_json::to_vec(&value)?);
+        out.heads.push((key.clone(), serde_json::to_vec(&first)?));
+        if i + 1 == count {
+            out.open = Some(tail);
+        } else {
+            out.tails.push((key, serde_json::to_vec(&tail)?));
         }
-        let span = Span {
-            first,
-            tail: (!open).then_some(tail),
-        };
-        writes.push((key, serde_json::to_vec(&span)?));
     }
-    Ok((writes, resource))
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -606,19 +659,26 @@ pub(super) mod tests {
             check(3, State::Ok, 1, Change::Unchanged),
         ]);
         let (first, tail) = &spans[0];
-        let span = Span {
-            first: first.clone(),
-            tail: Some(tail.clone()),
-        };
-        let back: Span = serde_json::from_slice(&serde_json::to_vec(&span)?)?;
-        assert_eq!(back, span);
-        // The open tail, rewritten with the URL's record every run, stays small.
-        let bytes = serde_json::to_vec(tail)?.len();
+        let back: Tail = serde_json::from_slice(&serde_json::to_vec(tail)?)?;
+        assert_eq!(&back, tail);
+        // What every check rewrites stays small, and gives the record back whole.
+        let mut record = ResourceRecord::apply(None, first);
+        for c in [
+            check(2, State::Ok, 1, Change::Unchanged),
+            check(3, State::Ok, 1, Change::Unchanged),
+        ] {
+            record = ResourceRecord::apply(Some(record), &c);
+        }
+        let bytes = serde_json::to_vec(&Latest::of(&record, Some(tail.clone())))?;
         assert!(
-            bytes < 160,
-            "{bytes} bytes: {}",
-            serde_json::to_string(tail)?
+            bytes.len() < 200,
+            "{} bytes: {}",
+            bytes.len(),
+            String::from_utf8_lossy(&bytes)
         );
+        let mut kept = settled(&record);
+        serde_json::from_slice::<Latest>(&bytes)?.apply_to(&mut kept);
+        assert_eq!(kept, record);
         Ok(())
     }
 }

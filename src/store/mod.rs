@@ -1,14 +1,15 @@
 //! The history store, the only module that touches sled. It lives at `<archive>/db` and holds
-//! eight trees: `meta` (the format version), `resources` (latest record per URL, with the tail
-//! of its open span), `history` (each URL's checks as spans of checks with the same outcome,
-//! keyed `url \0 first-run` so one prefix scan gives a URL's history in order; see `history`),
-//! `runs`, `robots` (each origin's last robots.txt answer), `seed_lists` (what a seed listed,
-//! keyed `seed \0 run-id`, written only in runs where it differs from the seed's previous
-//! list), `verifications` (each `verify` outcome, by time) and `lookups` (web archives'
-//! answers, keyed `archive \0 url`).
+//! ten trees: `meta` (the format version), `resources` (latest record per URL, rewritten only
+//! when more than what every check changes did), `latest` (what every check changes on a URL's
+//! record, and its open span's tail), `history` (each span's first check, keyed
+//! `url \0 first-run` so one prefix scan gives a URL's history in order; see `history`),
+//! `tails` (closed spans' tails, same keys), `runs`, `robots` (each origin's last robots.txt
+//! answer), `seed_lists` (what a seed listed, keyed `seed \0 run-id`, written only in runs where
+//! it differs from the seed's previous list), `verifications` (each `verify` outcome, by time)
+//! and `lookups` (web archives' answers, keyed `archive \0 url`).
 //! Values are JSON so that a future format can still read them. sled's own file lock keeps two
-//! runs from sharing one store. A check that finds what the previous one found writes only the
-//! URL's resource record, which it rewrites anyway: the store grows with transitions, not runs.
+//! runs from sharing one store. A check that finds what the previous one found writes only its
+//! URL's small `latest` record: the store grows with transitions, not with runs.
 
 mod checks;
 mod history;
@@ -25,8 +26,9 @@ use crate::model::{CachedRobots, SeedSnapshot};
 
 /// The on-disk format this build reads and writes. Bump it on any incompatible change.
 /// Format 2 added the `lookups` tree and recovered copies on resource records. Format 3 keeps
-/// checks as spans (the `history` tree) instead of one record per check (`checks`), and a
-/// seed's list only when it changed; a format-1 or format-2 store is converted in place when
+/// checks as spans (`history`, `tails`) instead of one record per check (`checks`), what every
+/// check changes on a URL's record apart from it (`latest`), and a seed's list only when it
+/// changed; a format-1 or format-2 store is converted in place when
 /// opened (`upgrade::fold_checks`), and older builds then refuse it.
 pub const STORE_FORMAT: u32 = 3;
 /// Formats this build upgrades to `STORE_FORMAT` when it opens them.
@@ -57,7 +59,9 @@ pub enum StoreError {
 pub struct Store {
     db: sled::Db,
     resources: sled::Tree,
+    latest: sled::Tree,
     history: sled::Tree,
+    tails: sled::Tree,
     runs: sled::Tree,
     robots: sled::Tree,
     seed_lists: sled::Tree,
@@ -99,7 +103,9 @@ impl Store {
         upgrade::fold_checks(&db, &meta)?;
         Ok(Store {
             resources: db.open_tree("resources")?,
+            latest: db.open_tree(history::LATEST_TREE)?,
             history: db.open_tree(history::HISTORY_TREE)?,
+            tails: db.open_tree(history::TAILS_TREE)?,
             runs: db.open_tree("runs")?,
             robots: db.open_tree("robots")?,
             seed_lists: db.open_tree("seed_lists")?,

@@ -1,15 +1,17 @@
 //! The in-place upgrade of a format-1 or format-2 store to format 3: one record per check (the
-//! `checks` tree) folded into spans (the `history` tree, see `history`), and seed lists equal to
-//! the seed's previous one dropped. Resumable: stopped at any moment, it goes on from where it
+//! `checks` tree) folded into spans (the `history` and `tails` trees, the open span's tail and
+//! what every check changes on a URL's record in `latest`; see `history`), and seed lists equal
+//! to the seed's previous one dropped. Resumable: stopped at any moment, it goes on from where it
 //! was the next time the store is opened.
 
 use std::collections::HashMap;
 
 use sled::Transactional;
-use sled::transaction::{ConflictableTransactionError, TransactionError};
+use sled::transaction::ConflictableTransactionError;
 
-use super::history::{HISTORY_TREE, fold, span_writes};
-use super::records::{CheckRecord, RunRecord, RunStatus};
+use super::checks::transaction_error;
+use super::history::{HISTORY_TREE, LATEST_TREE, Latest, TAILS_TREE, fold, span_writes};
+use super::records::{CheckRecord, ResourceRecord, RunRecord, RunStatus};
 use super::{StoreError, key_u64};
 use crate::model::SeedSnapshot;
 
@@ -36,21 +38,20 @@ pub(super) fn fold_checks(db: &sled::Db, meta: &sled::Tree) -> Result<(), StoreE
         .iter()
         .any(|n| n.as_ref() == OLD_CHECKS_TREE.as_bytes())
     {
-        let old = db.open_tree(OLD_CHECKS_TREE)?;
-        let history = db.open_tree(HISTORY_TREE)?;
-        let resources = db.open_tree("resources")?;
+        let trees = Trees::open(db)?;
         let mut converted = 0u64;
-        while let Some((key, _)) = old.first()? {
+        while let Some((key, _)) = trees.old.first()? {
             if key.len() < 9 || key[key.len() - 9] != 0 {
                 // Not a check key: nothing ever read it.
-                old.remove(key)?;
+                trees.old.remove(key)?;
                 continue;
             }
             let prefix = &key[..key.len() - 8];
             let url = String::from_utf8_lossy(&prefix[..prefix.len() - 1]).into_owned();
-            convert_url(&old, &history, &resources, prefix, &url)?;
+            convert_url(&trees, prefix, &url)?;
             converted += 1;
         }
+        drop(trees);
         db.drop_tree(OLD_CHECKS_TREE)?;
         tracing::info!("folded the checks of {converted} URLs into spans");
     }
@@ -60,17 +61,34 @@ pub(super) fn fold_checks(db: &sled::Db, meta: &sled::Tree) -> Result<(), StoreE
     Ok(())
 }
 
-/// One URL's checks (keys starting with `prefix`) folded into spans.
-fn convert_url(
-    old: &sled::Tree,
-    history: &sled::Tree,
-    resources: &sled::Tree,
-    prefix: &[u8],
-    url: &str,
-) -> Result<(), StoreError> {
+/// The trees a conversion writes.
+struct Trees {
+    old: sled::Tree,
+    history: sled::Tree,
+    tails: sled::Tree,
+    resources: sled::Tree,
+    latest: sled::Tree,
+}
+
+impl Trees {
+    fn open(db: &sled::Db) -> Result<Trees, StoreError> {
+        Ok(Trees {
+            old: db.open_tree(OLD_CHECKS_TREE)?,
+            history: db.open_tree(HISTORY_TREE)?,
+            tails: db.open_tree(TAILS_TREE)?,
+            resources: db.open_tree("resources")?,
+            latest: db.open_tree(LATEST_TREE)?,
+        })
+    }
+}
+
+/// One URL's checks (keys starting with `prefix`) folded into spans: their first checks and
+/// closed tails written, the open tail put on the URL's `Latest` (made from its record), and
+/// its old records removed, in one transaction.
+fn convert_url(trees: &Trees, prefix: &[u8], url: &str) -> Result<(), StoreError> {
     let mut keys = Vec::new();
     let mut checks = Vec::new();
-    for kv in old.scan_prefix(prefix) {
+    for kv in trees.old.scan_prefix(prefix) {
         let (k, v) = kv?;
         // Only `url \0 run` keys are this URL's; the first one is, so `keys` is never empty.
         if k.len() != prefix.len() + 8 {
@@ -80,28 +98,38 @@ fn convert_url(
         keys.push(k);
     }
     checks.sort_by_key(|c| c.run_id);
-    let spans = fold(checks);
-    let record = resources.get(url.as_bytes())?;
-    let (writes, resource) = span_writes(url, spans, record.as_deref())?;
-    (old, history, resources)
-        .transaction(|(o, h, r)| {
+    let mut writes = span_writes(url, fold(checks))?;
+    let open = writes.open.take();
+    let latest = match trees.resources.get(url.as_bytes())? {
+        Some(raw) => {
+            let record: ResourceRecord = serde_json::from_slice(&raw)?;
+            Some(serde_json::to_vec(&Latest::of(&record, open))?)
+        }
+        // No record to keep the open tail on: the span is closed.
+        None => {
+            if let (Some(tail), Some((key, _))) = (open, writes.heads.last()) {
+                writes.tails.push((key.clone(), serde_json::to_vec(&tail)?));
+            }
+            None
+        }
+    };
+    (&trees.old, &trees.history, &trees.tails, &trees.latest)
+        .transaction(|(o, h, t, l)| {
             for k in &keys {
                 o.remove(k)?;
             }
-            for (k, v) in &writes {
+            for (k, v) in &writes.heads {
                 h.insert(k.as_slice(), v.as_slice())?;
             }
-            if let Some(v) = &resource {
-                r.insert(url.as_bytes(), v.as_slice())?;
+            for (k, v) in &writes.tails {
+                t.insert(k.as_slice(), v.as_slice())?;
+            }
+            if let Some(v) = &latest {
+                l.insert(url.as_bytes(), v.as_slice())?;
             }
             Ok::<(), ConflictableTransactionError<()>>(())
         })
-        .map_err(|e| match e {
-            TransactionError::Storage(e) => StoreError::Db(e),
-            TransactionError::Abort(()) => {
-                StoreError::Db(sled::Error::Unsupported("transaction aborted".into()))
-            }
-        })
+        .map_err(transaction_error)
 }
 
 /// Removes each seed snapshot equal to the one before it, in runs that completed.
@@ -330,13 +358,11 @@ mod tests {
             batch.insert(UPGRADE_PENDING, &[1u8]);
             batch.insert(FORMAT_KEY, &STORE_FORMAT.to_be_bytes());
             meta.apply_batch(batch)?;
-            let old = db.open_tree(OLD_CHECKS_TREE)?;
-            let history = db.open_tree(HISTORY_TREE)?;
-            let resources = db.open_tree("resources")?;
+            let trees = Trees::open(&db)?;
             let mut prefix = A.as_bytes().to_vec();
             prefix.push(0);
-            convert_url(&old, &history, &resources, &prefix, A)?;
-            assert_eq!(old.len(), 2, "B's checks are still to convert");
+            convert_url(&trees, &prefix, A)?;
+            assert_eq!(trees.old.len(), 2, "B's checks are still to convert");
             db.flush()?;
         }
         let store = Store::open(dir.path())?;

@@ -26,20 +26,25 @@ fn edited(version: &str) -> String {
     )
 }
 
-/// The history tree of the store at `archive`, key by key (read after the binary has exited),
-/// and whether a per-check tree is left.
-fn history_tree(archive: &Path) -> (Vec<(Vec<u8>, Vec<u8>)>, bool) {
+/// Key by key, the store's trees that grow with history (`history`, the spans' first checks;
+/// `tails`, the closed spans' tails) and the URLs' records in `resources`, read after the binary
+/// has exited; and whether a per-check tree is left.
+fn history_trees(archive: &Path) -> (Vec<Vec<(Vec<u8>, Vec<u8>)>>, bool) {
     let db = sled::open(archive.join("db")).expect("open the store's sled database");
     let per_check = db.tree_names().iter().any(|n| n.as_ref() == b"checks");
-    let tree = db.open_tree("history").expect("history tree");
-    let kv = tree
+    let trees = ["history", "tails", "resources"]
         .iter()
-        .map(|kv| {
-            let (k, v) = kv.expect("read the history tree");
-            (k.to_vec(), v.to_vec())
+        .map(|name| {
+            let tree = db.open_tree(name).expect("open a tree");
+            tree.iter()
+                .map(|kv| {
+                    let (k, v) = kv.expect("read a tree");
+                    (k.to_vec(), v.to_vec())
+                })
+                .collect()
         })
         .collect();
-    (kv, per_check)
+    (trees, per_check)
 }
 
 fn text(v: &Value) -> Option<String> {
@@ -88,21 +93,23 @@ async fn spans_give_back_every_check_as_reported_and_grow_only_with_transitions(
         let done = linkward.check(std::slice::from_ref(&seed), &[]).await;
         assert_ran(&done);
         reports.push(done.json());
-        trees.push(history_tree(linkward.archive()));
+        trees.push(history_trees(linkward.archive()));
     }
 
-    // Runs that found nothing new wrote nothing to the history tree; the others, their
-    // transitions only.
-    for (i, (tree, per_check)) in trees.iter().enumerate() {
+    // Runs that found nothing new wrote nothing to the history or the URLs' records (only each
+    // URL's small `latest` record); the others, their transitions only.
+    for (i, (_, per_check)) in trees.iter().enumerate() {
         assert!(!per_check, "run {}: a per-check tree exists", i + 1);
-        assert!(!tree.is_empty());
     }
+    assert_eq!(trees[0].0[0].len(), 5, "one span per URL");
+    assert!(trees[0].0[1].is_empty(), "no span closed yet");
     assert_eq!(trees[1].0, trees[0].0, "run 2 changed nothing");
     assert_eq!(trees[3].0, trees[2].0, "run 4 changed nothing");
     assert_eq!(trees[4].0, trees[2].0, "run 5 changed nothing");
-    // Run 3: the flip link's and the edited page's new spans; run 6: the flip link's.
-    assert_eq!(trees[2].0.len(), trees[1].0.len() + 2);
-    assert_eq!(trees[5].0.len(), trees[4].0.len() + 1);
+    // Run 3 closed the flip link's and the edited page's spans and opened new ones; run 6, the
+    // flip link's.
+    assert_eq!((trees[2].0[0].len(), trees[2].0[1].len()), (7, 2));
+    assert_eq!((trees[5].0[0].len(), trees[5].0[1].len()), (8, 3));
 
     // Every check, as the run that made it reported it.
     let store = linkward::store::Store::open(linkward.archive()).expect("open store");
