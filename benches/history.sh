@@ -10,7 +10,9 @@
 #   the other; results land in $BENCH_DIR/history.tsv and a summary is printed at the end.
 # Needs: nginx, python3, /usr/bin/time (GNU)   (apt-get install -y nginx-light time)
 # Environment: BENCH_DIR (default a new /tmp/linkward-history.XXXXXX, kept), BENCH_PORT=18490,
-#   BENCH_HOSTS=50, BENCH_DOCS=2000, BENCH_RUNS=12, BENCH_EDIT=0.02, BENCH_CONCURRENCY=128.
+#   BENCH_HOSTS=50, BENCH_DOCS=2000, BENCH_RUNS=12, BENCH_EDIT=0.02, BENCH_CONCURRENCY=128;
+#   STORE_SIZES=binary of benches/store_sizes.rs (`cargo bench --no-run --bench store_sizes`
+#   prints it): the store's live bytes (keys and values) after each run, in the live_bytes column.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -39,7 +41,7 @@ trap 'exit 130' INT TERM
 LW_FLAGS=(--per-host-rate unlimited --per-host-concurrency "$CONC" --concurrency "$CONC"
           --ignore-robots --retries 0 --wayback off --format json)
 
-printf 'label\trun\tdb_bytes\tmax_rss_kib\twall_s\tchecked\tunchanged\n' >"$OUT"
+printf 'label\trun\tdb_bytes\tmax_rss_kib\twall_s\tchecked\tunchanged\tlive_bytes\n' >"$OUT"
 for pair in "$@"; do
   label=${pair%%=*}
   bin=${pair#*=}
@@ -65,7 +67,12 @@ import json, sys
 r = json.load(open(sys.argv[1]))
 rs = [x for x in r["resources"] if x.get("change")]
 print(len(rs), sum(1 for x in rs if x["change"] in ("unchanged", "still-broken")))' "$out.json")
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$run" "$db" "$rss" "$wall" "$checked" "$unchanged" | tee -a "$OUT"
+    live=
+    if [[ -n ${STORE_SIZES:-} ]]; then
+      "$STORE_SIZES" "$arch" >"$out.sizes"
+      live=$(awk '/^live / {print $2}' "$out.sizes")
+    fi
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$label" "$run" "$db" "$rss" "$wall" "$checked" "$unchanged" "$live" | tee -a "$OUT"
   done
   python3 "$HERE/site.py" stop --dir "$SITE"
   SITE=
@@ -87,4 +94,8 @@ for label in dict.fromkeys(r["label"] for r in rows):
     print(f"{label}: db {db[0]} -> {db[-1]} bytes over {len(rs)} runs; "
           f"{(db[-1] - db[0]) / unchanged:.1f} bytes per unchanged check ({unchanged} unchanged checks in runs 2..{len(rs)}); "
           f"peak RSS {rss[0]:.1f} -> {rss[-1]:.1f} MiB, slope {slope:.2f} MiB/run (runs 2..{len(rs)})")
+    if all(r["live_bytes"] for r in rs):
+        live = [int(r["live_bytes"]) for r in rs]
+        print(f"{label}: live data {live[0]} -> {live[-1]} bytes: "
+              f"{(live[-1] - live[0]) / unchanged:.1f} bytes per unchanged check")
 PY

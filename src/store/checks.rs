@@ -433,7 +433,10 @@ mod tests {
         Ok(store)
     }
 
-    fn values(tree: &sled::Tree) -> Result<Vec<(Vec<u8>, Vec<u8>)>, StoreError> {
+    /// A tree's keys and values, in order.
+    type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+
+    fn values(tree: &sled::Tree) -> Result<Entries, StoreError> {
         tree.iter()
             .map(|kv| {
                 let (k, v) = kv?;

@@ -26,10 +26,13 @@ fn edited(version: &str) -> String {
     )
 }
 
+/// A tree's keys and values, in order.
+type Entries = Vec<(Vec<u8>, Vec<u8>)>;
+
 /// Key by key, the store's trees that grow with history (`history`, the spans' first checks;
 /// `tails`, the closed spans' tails) and the URLs' records in `resources`, read after the binary
 /// has exited; and whether a per-check tree is left.
-fn history_trees(archive: &Path) -> (Vec<Vec<(Vec<u8>, Vec<u8>)>>, bool) {
+fn history_trees(archive: &Path) -> (Vec<Entries>, bool) {
     let db = sled::open(archive.join("db")).expect("open the store's sled database");
     let per_check = db.tree_names().iter().any(|n| n.as_ref() == b"checks");
     let trees = ["history", "tails", "resources"]
