@@ -10,7 +10,8 @@
 #   the other; results land in $BENCH_DIR/history.tsv and a summary is printed at the end.
 # Needs: nginx, python3, /usr/bin/time (GNU)   (apt-get install -y nginx-light time)
 # Environment: BENCH_DIR (default a new /tmp/linkward-history.XXXXXX, kept), BENCH_PORT=18490,
-#   BENCH_HOSTS=50, BENCH_DOCS=2000, BENCH_RUNS=12, BENCH_EDIT=0.02, BENCH_CONCURRENCY=128;
+#   BENCH_HOSTS=50, BENCH_DOCS=2000, BENCH_RUNS=12, BENCH_EDIT=0.02, BENCH_CONCURRENCY=128,
+#   BENCH_EDIT_BYTES=0 (each edited document rewritten whole; N: N bytes of it rewritten);
 #   STORE_SIZES=binary of benches/store_sizes.rs (`cargo bench --no-run --bench store_sizes`
 #   prints it): the store's live bytes (keys and values) after each run, in the live_bytes column.
 set -euo pipefail
@@ -21,6 +22,7 @@ HOSTS=${BENCH_HOSTS:-50}
 DOCS=${BENCH_DOCS:-2000}
 RUNS=${BENCH_RUNS:-12}
 EDIT=${BENCH_EDIT:-0.02}
+EDIT_BYTES=${BENCH_EDIT_BYTES:-0}
 CONC=${BENCH_CONCURRENCY:-128}
 WORK=${BENCH_DIR:-$(mktemp -d /tmp/linkward-history.XXXXXX)}
 mkdir -p "$WORK"
@@ -52,7 +54,7 @@ for pair in "$@"; do
   python3 "$HERE/site.py" start --dir "$SITE" --hosts "$HOSTS" --port "$PORT" --no-file-cache
   for run in $(seq 1 "$RUNS"); do
     if (( run > 1 )); then
-      python3 "$HERE/site.py" edit --dir "$SITE" --docs "$DOCS" --hosts "$HOSTS" --round "$run" --share "$EDIT"
+      python3 "$HERE/site.py" edit --dir "$SITE" --docs "$DOCS" --hosts "$HOSTS" --round "$run" --share "$EDIT" --bytes "$EDIT_BYTES"
     fi
     out=$WORK/$label-$run
     # Exit 1 (some links broken) is the expected outcome: 2% of the URLs answer 404.

@@ -6,7 +6,7 @@ them with nginx, one server block per 127.0.0.x on the same port.
     site.py big   --dir D --port P [--size 1GiB]        # one document of SIZE, streamed to disk, and its seed
     site.py start --dir D --hosts H --port P [--no-file-cache]  # nginx in the background; waits until every host answers
     site.py stop  --dir D                               # stops that nginx and waits for it to be gone
-    site.py edit  --dir D --docs N --hosts H --round R [--share 0.02]  # rewrites that share of the documents
+    site.py edit  --dir D --docs N --hosts H --round R [--share 0.02] [--bytes B]  # edits that share of the documents
 
 Generation is deterministic (seeded), so regenerating gives byte-identical files: a second run over
 "the unchanged site" sees the same bodies. Document k lives on host 127.0.0.((k mod H) + 1); its
@@ -76,9 +76,11 @@ def gen(args):
 
 
 def edit(args):
-    """Rewrites `--share` of the documents `gen` made (never the missing ones) with new bytes of the
-    same size, picked and drawn from `--round`, so each round of a history benchmark edits a
-    different, reproducible set (as a site whose pages are edited between two daily runs)."""
+    """Edits `--share` of the documents `gen` made (never the missing ones), picked and drawn from
+    `--round`, so each round of a history benchmark edits a different, reproducible set (as a site
+    whose pages are edited between two daily runs): each is rewritten whole with new bytes of the
+    same size, or with `--bytes B`, B bytes at a random place in it are (a small edit: the change
+    report's diff excerpt stays short, where a whole new body gives the longest one)."""
     rng = random.Random(f"edit-{args.seed}-{args.round}")
     live = [k for k in range(args.docs) if k % 50 != 49]
     picked = sorted(rng.sample(live, max(1, round(len(live) * args.share))))
@@ -88,8 +90,14 @@ def edit(args):
         ext = "bin" if k % 100 == 0 else "html"
         path = os.path.join(root, ip, f"doc/{k:06d}.{ext}")
         size = os.path.getsize(path)
-        with open(path, "wb") as f:
-            f.write(rng.randbytes(size))
+        if args.bytes and args.bytes < size:
+            at = rng.randrange(size - args.bytes)
+            with open(path, "r+b") as f:
+                f.seek(at)
+                f.write(rng.randbytes(args.bytes))
+        else:
+            with open(path, "wb") as f:
+                f.write(rng.randbytes(size))
     print(f"site: round {args.round} edited {len(picked)} of {len(live)} documents", file=sys.stderr)
 
 
@@ -263,6 +271,7 @@ def main():
     e.add_argument("--hosts", type=int, required=True)
     e.add_argument("--round", type=int, required=True)
     e.add_argument("--share", type=float, default=0.02)
+    e.add_argument("--bytes", type=int, default=0)
     e.add_argument("--seed", type=int, default=7)
     t = sub.add_parser("stop")
     t.add_argument("--dir", required=True)

@@ -44,7 +44,7 @@ impl Store {
                         None => {
                             self.latest.insert(url.as_bytes(), latest)?;
                         }
-                        Some(r) => self.write(url, &SpanWrites::none(), Some(&r), &latest)?,
+                        Some(r) => self.write(url, &SpanWrites::none(), Some(&r), Some(&latest))?,
                     }
                 } else {
                     let mut writes = SpanWrites::starting(check)?;
@@ -52,33 +52,33 @@ impl Store {
                         .tails
                         .push((check_key(url, tail.first_run()), serde_json::to_vec(&tail)?));
                     let latest = serde_json::to_vec(&Latest::of(&next, writes.open.take()))?;
-                    self.write(url, &writes, record.as_deref(), &latest)?;
+                    self.write(url, &writes, record.as_deref(), Some(&latest))?;
                 }
             }
             // The run is not the latest that checked the URL (a check recorded again in its
             // run): the URL's spans are folded again around it.
             Some(_) => {
-                let open = self.refold(url, |checks| replace(checks, check))?;
-                let latest = serde_json::to_vec(&Latest::of(&next, open))?;
-                self.write(url, &SpanWrites::none(), record.as_deref(), &latest)?;
+                let mut writes = self.refold(url, |checks| replace(checks, check))?;
+                let latest = serde_json::to_vec(&Latest::of(&next, writes.open.take()))?;
+                self.write(url, &writes, record.as_deref(), Some(&latest))?;
             }
             None => {
                 let mut writes = SpanWrites::starting(check)?;
                 let latest = serde_json::to_vec(&Latest::of(&next, writes.open.take()))?;
-                self.write(url, &writes, record.as_deref(), &latest)?;
+                self.write(url, &writes, record.as_deref(), Some(&latest))?;
             }
         }
         Ok(next)
     }
 
-    /// Removes `writes.removes`, writes its heads and tails, `record` (when given) as `url`'s
-    /// record and `latest` as its `Latest`, in one transaction.
+    /// Removes `writes.removes`, writes its heads and tails, and `record` as `url`'s record and
+    /// `latest` as its `Latest` when given, in one transaction.
     fn write(
         &self,
         url: &str,
         writes: &SpanWrites,
         record: Option<&[u8]>,
-        latest: &[u8],
+        latest: Option<&[u8]>,
     ) -> Result<(), StoreError> {
         (&self.history, &self.tails, &self.resources, &self.latest)
             .transaction(|(h, t, r, l)| {
@@ -95,7 +95,9 @@ impl Store {
                 if let Some(v) = record {
                     r.insert(url.as_bytes(), v)?;
                 }
-                l.insert(url.as_bytes(), latest)?;
+                if let Some(v) = latest {
+                    l.insert(url.as_bytes(), v)?;
+                }
                 Ok::<(), ConflictableTransactionError<()>>(())
             })
             .map_err(transaction_error)
@@ -130,32 +132,31 @@ impl Store {
                 return Ok(());
             }
         }
-        let open = self.refold(url, |checks| replace(checks, check))?;
-        match (latest, open) {
-            (Some(l), open) => {
-                let latest = Latest { span: open, ..l };
-                self.latest
-                    .insert(url.as_bytes(), serde_json::to_vec(&latest)?)?;
-            }
+        let mut writes = self.refold(url, |checks| replace(checks, check))?;
+        let open = writes.open.take();
+        let latest = match (latest, open) {
+            (Some(l), open) => Some(serde_json::to_vec(&Latest { span: open, ..l })?),
             // A URL without a record (none is made up for it): its last span is closed.
             (None, Some(tail)) => {
-                self.tails
-                    .insert(check_key(url, tail.first_run()), serde_json::to_vec(&tail)?)?;
+                let key = check_key(url, tail.first_run());
+                writes.tails.push((key, serde_json::to_vec(&tail)?));
+                None
             }
-            (None, None) => {}
-        }
-        Ok(())
+            (None, None) => None,
+        };
+        self.write(url, &writes, None, latest.as_deref())
     }
 
-    /// Unfolds `url`'s spans, lets `edit` change its checks, folds them again and rewrites
-    /// the URL's closed spans in one transaction; returns the open span's tail, for the caller
-    /// to put on the URL's `Latest`. For what the usual path (extend the open span, or start
-    /// one) cannot do: a check rewritten in the middle of a span, or recorded again in its run.
+    /// Unfolds `url`'s spans, lets `edit` change its checks and folds them again: the writes
+    /// that replace the URL's spans, the open one's tail in `open` for the caller to put on the
+    /// URL's `Latest` in the same transaction. For what the usual path (extend the open span,
+    /// or start one) cannot do: a check rewritten in the middle of a span, or recorded again in
+    /// its run.
     fn refold(
         &self,
         url: &str,
         edit: impl FnOnce(&mut Vec<CheckRecord>),
-    ) -> Result<Option<Tail>, StoreError> {
+    ) -> Result<SpanWrites, StoreError> {
         let mut checks = self.history(url)?;
         edit(&mut checks);
         checks.sort_by_key(|c| c.run_id);
@@ -166,23 +167,7 @@ impl Store {
             .keys()
             .map(|k| k.map(|k| k.to_vec()))
             .collect::<Result<_, _>>()?;
-        let open = writes.open.take();
-        (&self.history, &self.tails)
-            .transaction(|(h, t)| {
-                for k in &writes.removes {
-                    h.remove(k.as_slice())?;
-                    t.remove(k.as_slice())?;
-                }
-                for (k, v) in &writes.heads {
-                    h.insert(k.as_slice(), v.as_slice())?;
-                }
-                for (k, v) in &writes.tails {
-                    t.insert(k.as_slice(), v.as_slice())?;
-                }
-                Ok::<(), ConflictableTransactionError<()>>(())
-            })
-            .map_err(transaction_error)?;
-        Ok(open)
+        Ok(writes)
     }
 
     /// Keeps a copy recovered from a web archive on the URL's record.

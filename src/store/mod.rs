@@ -296,6 +296,7 @@ fn check_key(url: &str, run_id: u64) -> Vec<u8> {
 fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
     const RELEASE_WAIT: std::time::Duration = std::time::Duration::from_millis(20);
     let mut tries = 0;
+    let mut cleared = false;
     loop {
         match sled::Config::new()
             .path(path)
@@ -313,6 +314,9 @@ fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
                     path: path.to_path_buf(),
                 });
             }
+            Err(sled::Error::Corruption { .. }) if !cleared && clear_unfinished_snapshots(path) => {
+                cleared = true;
+            }
             Err(source) => {
                 return Err(StoreError::Open {
                     path: path.to_path_buf(),
@@ -321,6 +325,33 @@ fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
             }
         }
     }
+}
+
+/// Removes the snapshot files sled was still writing when its process was killed
+/// (`snap.<lsn>.generating`); whether there were any. sled 0.34 reads the newest `snap.*` file
+/// at open, unfinished or not, and then refuses the store as corrupt (spacejam/sled#1527). An
+/// unfinished snapshot holds nothing the log does not (a finished one is renamed into place, and
+/// the previous one is removed only after that), so sled rebuilds it from the log.
+fn clear_unfinished_snapshots(path: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return false;
+    };
+    let mut cleared = false;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("snap.")
+            && name.ends_with(".generating")
+            && std::fs::remove_file(entry.path()).is_ok()
+        {
+            tracing::warn!(
+                "removed {name}, a store snapshot left unfinished by a killed run, from {}",
+                path.display()
+            );
+            cleared = true;
+        }
+    }
+    cleared
 }
 
 fn lookup_key(archive: &str, url: &str) -> Vec<u8> {
@@ -436,6 +467,28 @@ mod tests {
             .get(FORMAT_KEY)?
             .ok_or("no format")?;
         assert_eq!(format.as_ref(), &STORE_FORMAT.to_be_bytes());
+        Ok(())
+    }
+
+    #[test]
+    fn a_snapshot_left_unfinished_by_a_kill_does_not_lock_the_store_out()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        {
+            let store = Store::open(dir.path())?;
+            store.record_check(&check("http://a/x", 1, State::Ok))?;
+            store.db.flush()?;
+        }
+        // What a kill leaves while sled writes a snapshot: a partial file with no valid crc,
+        // named after a later log position than any finished one.
+        std::fs::write(
+            dir.path()
+                .join(DB_DIR)
+                .join("snap.7FFFFFFFFFFFFFFF.generating"),
+            [1u8; 64],
+        )?;
+        let store = Store::open(dir.path())?;
+        assert_eq!(store.history("http://a/x")?.len(), 1);
         Ok(())
     }
 
