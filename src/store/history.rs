@@ -1,7 +1,9 @@
 //! A URL's history as spans: consecutive checks with the same outcome kept as one record (the
 //! span's first check, whole, and the runs it covers), so that a check that finds nothing new
 //! writes no record of its own. Pure folding and unfolding of spans (`upgrade` folds the per-check
-//! records of formats 1 and 2). Every transition starts a span, and no span is ever dropped.
+//! records of formats 1 and 2), and `Latest`: the part of a URL's record that every check changes,
+//! kept apart with the open span's tail. Every transition starts a span, and no span is ever
+//! dropped.
 //!
 //! Invariants: a span's checks share everything `outcome` hashes; its later checks all carry one
 //! `change`, no content change, a failure count that goes up by one per check when broken, and,
