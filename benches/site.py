@@ -4,8 +4,9 @@ them with nginx, one server block per 127.0.0.x on the same port.
 
     site.py gen   --dir D --docs N --hosts H --port P   # D/hosts/127.0.0.x/..., D/seed.html, D/urls.txt
     site.py big   --dir D --port P [--size 1GiB]        # one document of SIZE, streamed to disk, and its seed
-    site.py start --dir D --hosts H --port P            # nginx in the background; waits until every host answers
+    site.py start --dir D --hosts H --port P [--no-file-cache]  # nginx in the background; waits until every host answers
     site.py stop  --dir D                               # stops that nginx and waits for it to be gone
+    site.py edit  --dir D --docs N --hosts H --round R [--share 0.02] [--bytes B]  # edits that share of the documents
 
 Generation is deterministic (seeded), so regenerating gives byte-identical files: a second run over
 "the unchanged site" sees the same bodies. Document k lives on host 127.0.0.((k mod H) + 1); its
@@ -72,6 +73,32 @@ def gen(args):
         f.write("\n".join(urls) + "\n")
     print(f"site: {len(urls)} urls over {args.hosts} hosts, {broken} broken, {big} of 1 MiB, "
           f"{body_bytes} body bytes; seed http://127.0.0.1:{args.port}/seed.html", file=sys.stderr)
+
+
+def edit(args):
+    """Edits `--share` of the documents `gen` made (never the missing ones), picked and drawn from
+    `--round`, so each round of a history benchmark edits a different, reproducible set (as a site
+    whose pages are edited between two daily runs): each is rewritten whole with new bytes of the
+    same size, or with `--bytes B`, B bytes at a random place in it are (a small edit: the change
+    report's diff excerpt stays short, where a whole new body gives the longest one)."""
+    rng = random.Random(f"edit-{args.seed}-{args.round}")
+    live = [k for k in range(args.docs) if k % 50 != 49]
+    picked = sorted(rng.sample(live, max(1, round(len(live) * args.share))))
+    root = os.path.join(args.dir, "hosts")
+    for k in picked:
+        ip = host_ip(k % args.hosts + 1)
+        ext = "bin" if k % 100 == 0 else "html"
+        path = os.path.join(root, ip, f"doc/{k:06d}.{ext}")
+        size = os.path.getsize(path)
+        if args.bytes and args.bytes < size:
+            at = rng.randrange(size - args.bytes)
+            with open(path, "r+b") as f:
+                f.seek(at)
+                f.write(rng.randbytes(args.bytes))
+        else:
+            with open(path, "wb") as f:
+                f.write(rng.randbytes(size))
+    print(f"site: round {args.round} edited {len(picked)} of {len(live)} documents", file=sys.stderr)
 
 
 def write_if_changed(path, body):
@@ -150,7 +177,7 @@ http {{
     fastcgi_temp_path {d}/tmp/fastcgi;
     uwsgi_temp_path {d}/tmp/uwsgi;
     scgi_temp_path {d}/tmp/scgi;
-    open_file_cache max=50000 inactive=60s;
+    {file_cache}
 {servers}
 }}
 """
@@ -169,7 +196,10 @@ def start(args):
     )
     conf = os.path.join(d, "nginx.conf")
     with open(conf, "w") as f:
-        f.write(NGINX_CONF.format(d=d, servers=servers, workers=args.workers))
+        # A site edited between runs (`edit`) must not be served from the cache of file metadata,
+        # which would answer 304 with the old ETag for up to 60 s.
+        file_cache = "open_file_cache off;" if args.no_file_cache else "open_file_cache max=50000 inactive=60s;"
+        f.write(NGINX_CONF.format(d=d, servers=servers, workers=args.workers, file_cache=file_cache))
     if read_pid(d):
         stop(args)
     subprocess.run(["nginx", "-p", d, "-c", conf], check=True)
@@ -234,10 +264,19 @@ def main():
     s.add_argument("--hosts", type=int, required=True)
     s.add_argument("--port", type=int, required=True)
     s.add_argument("--workers", type=int, default=2)
+    s.add_argument("--no-file-cache", action="store_true")
+    e = sub.add_parser("edit")
+    e.add_argument("--dir", required=True)
+    e.add_argument("--docs", type=int, required=True)
+    e.add_argument("--hosts", type=int, required=True)
+    e.add_argument("--round", type=int, required=True)
+    e.add_argument("--share", type=float, default=0.02)
+    e.add_argument("--bytes", type=int, default=0)
+    e.add_argument("--seed", type=int, default=7)
     t = sub.add_parser("stop")
     t.add_argument("--dir", required=True)
     args = p.parse_args()
-    {"gen": gen, "big": big_doc, "start": start, "stop": stop}[args.cmd](args)
+    {"gen": gen, "big": big_doc, "start": start, "stop": stop, "edit": edit}[args.cmd](args)
 
 
 if __name__ == "__main__":

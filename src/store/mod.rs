@@ -1,14 +1,21 @@
 //! The history store, the only module that touches sled. It lives at `<archive>/db` and holds
-//! eight trees: `meta` (the format version), `resources` (latest record per URL), `checks` (every
-//! check, keyed `url \0 run-id` so one prefix scan gives a URL's history in order), `runs`,
-//! `robots` (each origin's last robots.txt answer), `seed_lists` (what each seed listed in
-//! each run, keyed `seed \0 run-id`), `verifications` (each `verify` outcome, by time) and
+//! eleven trees: `meta` (the format version), `resources` (latest record per URL, rewritten only
+//! when more than what every check changes did), `latest` (what every check changes on a URL's
+//! record, and its open span's tail), `history` (each span's first check, keyed
+//! `url \0 first-run` so one prefix scan gives a URL's history in order; see `history`),
+//! `tails` (closed spans' tails, same keys), `runs`, `robots` (each origin's last robots.txt
+//! answer), `seed_lists` (what a seed listed, keyed `seed \0 run-id`, written only in runs where
+//! it differs from the seed's previous list), `verifications` (each `verify` outcome, by time),
 //! `lookups` (web archives' answers, keyed `archive \0 url`) and `bodies` (where each distinct
 //! body is stored, keyed by its sha256: see `model::StoredBody`).
 //! Values are JSON so that a future format can still read them. sled's own file lock keeps two
-//! runs from sharing one store.
+//! runs from sharing one store. A check that finds what the previous one found writes only its
+//! URL's small `latest` record: the store grows with transitions, not with runs.
 
+mod checks;
+mod history;
 mod records;
+mod upgrade;
 
 use std::path::{Path, PathBuf};
 
@@ -20,10 +27,12 @@ use crate::model::{CachedRobots, SeedSnapshot, Sha256, StoredBody};
 
 /// The on-disk format this build reads and writes. Bump it on any incompatible change.
 /// Format 2 added the `lookups` tree and recovered copies on resource records. Format 3 (the
-/// archive's format 2) keeps bodies in packs, named by the `bodies` tree, instead of blob files:
-/// an older store is marked format 3 when opened, and its blobs are moved into a pack by
-/// `upgrade` (every command does it first, resumably); older builds then refuse the store
-/// rather than look for blob files that are gone.
+/// archive's format 2) keeps bodies in packs, named by the `bodies` tree, instead of blob files
+/// (an older archive's blobs are moved into a pack by `crate::upgrade`, which every command runs
+/// first, resumably); keeps checks as spans (`history`, `tails`) instead of one record per check
+/// (`checks`), what every check changes on a URL's record apart from it (`latest`), and a seed's
+/// list only when it changed (an older store is converted in place when opened,
+/// `upgrade::fold_checks`). Older builds then refuse it.
 pub const STORE_FORMAT: u32 = 3;
 /// Formats this build upgrades to `STORE_FORMAT` when it opens them.
 const UPGRADABLE_FORMATS: [u32; 2] = [1, 2];
@@ -53,7 +62,9 @@ pub enum StoreError {
 pub struct Store {
     db: sled::Db,
     resources: sled::Tree,
-    checks: sled::Tree,
+    latest: sled::Tree,
+    history: sled::Tree,
+    tails: sled::Tree,
     runs: sled::Tree,
     robots: sled::Tree,
     seed_lists: sled::Tree,
@@ -78,7 +89,13 @@ impl Store {
                         "upgrading the store at {} from format {found} to {STORE_FORMAT}",
                         path.display()
                     );
-                    meta.insert(FORMAT_KEY, &STORE_FORMAT.to_be_bytes())?;
+                    // One batch: from now on older builds refuse the store, and the conversion
+                    // below resumes if it is stopped.
+                    let mut batch = sled::Batch::default();
+                    batch.insert(upgrade::UPGRADE_PENDING, &[1u8]);
+                    batch.insert(FORMAT_KEY, &STORE_FORMAT.to_be_bytes());
+                    meta.apply_batch(batch)?;
+                    db.flush()?;
                 } else if found != STORE_FORMAT {
                     return Err(StoreError::UnknownFormat { path, found });
                 }
@@ -87,9 +104,12 @@ impl Store {
                 meta.insert(FORMAT_KEY, &STORE_FORMAT.to_be_bytes())?;
             }
         }
+        upgrade::fold_checks(&db, &meta)?;
         Ok(Store {
             resources: db.open_tree("resources")?,
-            checks: db.open_tree("checks")?,
+            latest: db.open_tree(history::LATEST_TREE)?,
+            history: db.open_tree(history::HISTORY_TREE)?,
+            tails: db.open_tree(history::TAILS_TREE)?,
             runs: db.open_tree("runs")?,
             robots: db.open_tree("robots")?,
             seed_lists: db.open_tree("seed_lists")?,
@@ -133,67 +153,6 @@ impl Store {
             .collect()
     }
 
-    /// Appends a check to a URL's history and folds it into the URL's latest record.
-    pub fn record_check(&self, check: &CheckRecord) -> Result<ResourceRecord, StoreError> {
-        let prev = self.resource(&check.url)?;
-        self.record_check_over(prev, check)
-    }
-
-    /// `record_check` for a caller that has just read the URL's record (`prev`, from
-    /// `resource`), so it is not read and decoded once more for every check.
-    pub fn record_check_over(
-        &self,
-        prev: Option<ResourceRecord>,
-        check: &CheckRecord,
-    ) -> Result<ResourceRecord, StoreError> {
-        let next = ResourceRecord::apply(prev, check);
-        self.checks.insert(
-            check_key(&check.url, check.run_id),
-            serde_json::to_vec(check)?,
-        )?;
-        self.resources
-            .insert(check.url.as_bytes(), serde_json::to_vec(&next)?)?;
-        Ok(next)
-    }
-
-    /// Rewrites a check already recorded (what the archives said about it came later); the
-    /// resource record is not folded again.
-    pub fn update_check(&self, check: &CheckRecord) -> Result<(), StoreError> {
-        self.checks.insert(
-            check_key(&check.url, check.run_id),
-            serde_json::to_vec(check)?,
-        )?;
-        Ok(())
-    }
-
-    /// Appends a check of an inconclusive run (change `inconclusive`) to the URL's history and
-    /// leaves the URL's record as it was: its state, failure streak, good copy and validators
-    /// stay those of its last conclusive check, which the next check is compared with.
-    pub fn record_inconclusive_check(&self, check: &CheckRecord) -> Result<(), StoreError> {
-        self.checks.insert(
-            check_key(&check.url, check.run_id),
-            serde_json::to_vec(check)?,
-        )?;
-        Ok(())
-    }
-
-    /// Keeps a copy recovered from a web archive on the URL's record.
-    pub fn put_recovered(
-        &self,
-        url: &str,
-        recovered: &crate::model::Recovered,
-    ) -> Result<ResourceRecord, StoreError> {
-        // `seed recover` may recover a page no run has checked yet: the copy still needs a
-        // record, or nothing (verify, index, the next recovery) would know it is there.
-        let mut rec = self
-            .resource(url)?
-            .unwrap_or_else(|| ResourceRecord::unchecked(url, recovered.recovered_at));
-        rec.recovered = Some(recovered.clone());
-        self.resources
-            .insert(url.as_bytes(), serde_json::to_vec(&rec)?)?;
-        Ok(rec)
-    }
-
     /// An archive's cached answer about `url`.
     pub fn lookup(&self, archive: &str, url: &str) -> Result<Option<CachedLookup>, StoreError> {
         match self.lookups.get(lookup_key(archive, url))? {
@@ -213,30 +172,17 @@ impl Store {
         Ok(())
     }
 
-    pub fn resource(&self, url: &str) -> Result<Option<ResourceRecord>, StoreError> {
-        match self.resources.get(url.as_bytes())? {
-            Some(v) => Ok(Some(serde_json::from_slice(&v)?)),
-            None => Ok(None),
-        }
-    }
-
-    /// Every check of `url`, oldest first.
-    pub fn history(&self, url: &str) -> Result<Vec<CheckRecord>, StoreError> {
-        let mut prefix = url.as_bytes().to_vec();
-        prefix.push(0);
-        self.checks
-            .scan_prefix(prefix)
-            .map(|kv| Ok(serde_json::from_slice(&kv?.1)?))
-            .collect()
-    }
-
-    /// Records what a seed was and listed in a run.
+    /// Records what a seed was and listed in a run, unless that is what it was and listed in
+    /// its previous run (`seed_at` and `seeds_in_run` find the earlier snapshot).
     pub fn put_seed(
         &self,
         seed: &str,
         run_id: u64,
         snapshot: &SeedSnapshot,
     ) -> Result<(), StoreError> {
+        if self.previous_seed(seed, run_id)?.as_ref() == Some(snapshot) {
+            return Ok(());
+        }
         self.seed_lists
             .insert(check_key(seed, run_id), serde_json::to_vec(snapshot)?)?;
         Ok(())
@@ -247,29 +193,37 @@ impl Store {
         self.previous_seed(seed, run_id + 1)
     }
 
-    /// Every seed recorded in `run_id`, with its snapshot.
+    /// Every seed recorded in `run_id`, with its snapshot, in seed order: those written in that
+    /// run and, for a run that completed (and so recorded every seed it lists), the others it
+    /// lists as of their latest earlier snapshot (unchanged since, so not written again).
     pub fn seeds_in_run(&self, run_id: u64) -> Result<Vec<(String, SeedSnapshot)>, StoreError> {
-        let mut out = Vec::new();
+        let mut out = std::collections::BTreeMap::new();
         for kv in self.seed_lists.iter() {
             let (k, v) = kv?;
             if k.len() > 9 && k[k.len() - 9] == 0 && key_u64(&k[k.len() - 8..]) == run_id {
                 let seed = String::from_utf8_lossy(&k[..k.len() - 9]).into_owned();
-                out.push((seed, serde_json::from_slice(&v)?));
+                out.insert(seed, serde_json::from_slice(&v)?);
             }
         }
-        Ok(out)
+        if let Some(run) = self.run(run_id)?
+            && run.status == RunStatus::Complete
+        {
+            for seed in run.seeds {
+                if !out.contains_key(&seed)
+                    && let Some(snapshot) = self.seed_at(&seed, run_id)?
+                {
+                    out.insert(seed, snapshot);
+                }
+            }
+        }
+        Ok(out.into_iter().collect())
     }
 
-    /// Every check made in one of `run_ids`.
-    pub fn checks_in_runs(&self, run_ids: &[u64]) -> Result<Vec<CheckRecord>, StoreError> {
-        let mut out = Vec::new();
-        for kv in self.checks.iter() {
-            let (k, v) = kv?;
-            if k.len() >= 8 && run_ids.contains(&key_u64(&k[k.len() - 8..])) {
-                out.push(serde_json::from_slice(&v)?);
-            }
+    fn run(&self, run_id: u64) -> Result<Option<RunRecord>, StoreError> {
+        match self.runs.get(run_id.to_be_bytes())? {
+            Some(v) => Ok(Some(serde_json::from_slice(&v)?)),
+            None => Ok(None),
         }
-        Ok(out)
     }
 
     /// The seed as of its latest run before `run_id`, if it was checked before.
@@ -306,20 +260,6 @@ impl Store {
             Some((_, v)) => Ok(Some(serde_json::from_slice(&v)?)),
             None => Ok(None),
         }
-    }
-
-    /// Every resource record, in URL order.
-    pub fn all_resources(&self) -> impl Iterator<Item = Result<ResourceRecord, StoreError>> + '_ {
-        self.resources
-            .iter()
-            .map(|kv| Ok(serde_json::from_slice(&kv?.1)?))
-    }
-
-    /// Every check record of every URL, grouped by URL and in run order within one.
-    pub fn all_checks(&self) -> impl Iterator<Item = Result<CheckRecord, StoreError>> + '_ {
-        self.checks
-            .iter()
-            .map(|kv| Ok(serde_json::from_slice(&kv?.1)?))
     }
 
     /// Makes everything written so far durable.
@@ -393,6 +333,7 @@ fn check_key(url: &str, run_id: u64) -> Vec<u8> {
 fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
     const RELEASE_WAIT: std::time::Duration = std::time::Duration::from_millis(20);
     let mut tries = 0;
+    let mut cleared = false;
     loop {
         match sled::Config::new()
             .path(path)
@@ -410,6 +351,9 @@ fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
                     path: path.to_path_buf(),
                 });
             }
+            Err(sled::Error::Corruption { .. }) if !cleared && clear_unfinished_snapshots(path) => {
+                cleared = true;
+            }
             Err(source) => {
                 return Err(StoreError::Open {
                     path: path.to_path_buf(),
@@ -418,6 +362,33 @@ fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
             }
         }
     }
+}
+
+/// Removes the snapshot files sled was still writing when its process was killed
+/// (`snap.<lsn>.generating`); whether there were any. sled 0.34 reads the newest `snap.*` file
+/// at open, unfinished or not, and then refuses the store as corrupt (spacejam/sled#1527). An
+/// unfinished snapshot holds nothing the log does not (a finished one is renamed into place, and
+/// the previous one is removed only after that), so sled rebuilds it from the log.
+fn clear_unfinished_snapshots(path: &Path) -> bool {
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return false;
+    };
+    let mut cleared = false;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("snap.")
+            && name.ends_with(".generating")
+            && std::fs::remove_file(entry.path()).is_ok()
+        {
+            tracing::warn!(
+                "removed {name}, a store snapshot left unfinished by a killed run, from {}",
+                path.display()
+            );
+            cleared = true;
+        }
+    }
+    cleared
 }
 
 fn lookup_key(archive: &str, url: &str) -> Vec<u8> {
@@ -533,6 +504,28 @@ mod tests {
             .get(FORMAT_KEY)?
             .ok_or("no format")?;
         assert_eq!(format.as_ref(), &STORE_FORMAT.to_be_bytes());
+        Ok(())
+    }
+
+    #[test]
+    fn a_snapshot_left_unfinished_by_a_kill_does_not_lock_the_store_out()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        {
+            let store = Store::open(dir.path())?;
+            store.record_check(&check("http://a/x", 1, State::Ok))?;
+            store.db.flush()?;
+        }
+        // What a kill leaves while sled writes a snapshot: a partial file with no valid crc,
+        // named after a later log position than any finished one.
+        std::fs::write(
+            dir.path()
+                .join(DB_DIR)
+                .join("snap.7FFFFFFFFFFFFFFF.generating"),
+            [1u8; 64],
+        )?;
+        let store = Store::open(dir.path())?;
+        assert_eq!(store.history("http://a/x")?.len(), 1);
         Ok(())
     }
 

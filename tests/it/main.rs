@@ -28,6 +28,7 @@ mod rescue;
 mod safety;
 mod seed_init;
 mod seeds;
+mod spans;
 mod test_server;
 mod upgrade;
 mod verify;
