@@ -92,7 +92,7 @@ pub fn kind_of(content_type: Option<&str>, head: &[u8]) -> TextKind {
 
 /// Bytes read before a body's kind is decided (`kind_of` sniffs at most 64 bytes of it, after a
 /// BOM and leading whitespace).
-const SNIFF_BYTES: usize = 8 * 1024;
+pub(super) const SNIFF_BYTES: usize = 8 * 1024;
 
 /// Whether `head` holds all that `sniff` looks at: 64 bytes past a BOM and leading whitespace.
 fn enough_to_sniff(head: &[u8]) -> bool {

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
 use url::Url;
 
-use super::{Fingerprint, Heads, IgnoreRules, TextKind, fingerprint_file_with_heads};
+use super::{Fingerprint, Heads, IgnoreRules, TextKind, fingerprint_file_with_heads, kind_of};
 use crate::archive::Archive;
 use crate::bodies::Bodies;
 use crate::config::IgnoreRule;
@@ -121,7 +121,6 @@ impl Inspector {
         // before, so neither parsed nor probed again.
         if let Some(prev) = prev
             && prev.last_good_sha256 == Some(blob.sha256)
-            && prev.last_good_fingerprint.is_some()
         {
             return Inspection {
                 fingerprint: prev.last_good_fingerprint,
@@ -132,6 +131,13 @@ impl Inspector {
         let Some(path) = blob.path().map(std::path::Path::to_path_buf) else {
             return Inspection::default();
         };
+        // A document (PDF, text, anything but a page) with no good copy before it: its text is
+        // needed only to judge a later change, and is read then, from the pack. Only a page can
+        // be a soft 404, so only a page is read now.
+        let first_sight = prev.and_then(|p| p.last_good_sha256).is_none();
+        if first_sight && !self.is_page(&path, content_type.as_deref()).await {
+            return Inspection::default();
+        }
         let Some((now, heads)) = self
             .fingerprint_and_heads(path, content_type.clone(), blob.sha256, rules.clone())
             .await
@@ -167,6 +173,23 @@ impl Inspector {
             }
         }
         found
+    }
+
+    /// Whether the body at `path` is an HTML page, from its type and its first bytes.
+    async fn is_page(&self, path: &std::path::Path, content_type: Option<&str>) -> bool {
+        let (path, content_type) = (path.to_path_buf(), content_type.map(str::to_owned));
+        tokio::task::spawn_blocking(move || {
+            use std::io::Read;
+            let mut head = Vec::with_capacity(super::fingerprint::SNIFF_BYTES);
+            let read = std::fs::File::open(&path).and_then(|f| {
+                f.take(super::fingerprint::SNIFF_BYTES as u64)
+                    .read_to_end(&mut head)
+            });
+            // Unreadable: judged as a page, so the full inspection says what is wrong.
+            read.is_err() || kind_of(content_type.as_deref(), &head) == TextKind::Html
+        })
+        .await
+        .unwrap_or(true)
     }
 
     /// A kept copy, read out of its pack into a temp file (deleted when dropped); `None` when it

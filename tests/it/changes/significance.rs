@@ -198,3 +198,55 @@ async fn a_page_rotating_between_two_versions_is_unchanged_once_both_were_seen()
         ["new", "changed", "unchanged", "unchanged", "changed"]
     );
 }
+
+/// Issue 15, item 5: a document's text is read only when it is needed. A PDF seen for the first
+/// time is kept but not read (no fingerprint); when a later copy differs, both are read (the
+/// older one back from its pack) and the change is judged on their text as before.
+#[tokio::test]
+async fn a_document_is_read_for_its_text_only_when_a_later_copy_differs() {
+    use crate::common::pdf;
+    const DOC: &str = "/s/programme.pdf";
+    let server = TestServer::start([
+        (
+            "/",
+            Behaviour::html(seed_html("Seminar", &[(DOC, "Programme")])),
+        ),
+        (DOC, Behaviour::ok("application/pdf", pdf(MEETING_V1))),
+    ])
+    .await;
+    let linkward = Linkward::new();
+    let seeds = [server.url("/")];
+    let first = check(&linkward, &seeds, &[]).await;
+    assert_eq!(resource(&first, &server.url(DOC))["change"], "new");
+
+    server.set_route(DOC, Behaviour::ok("application/pdf", pdf(MEETING_V2)));
+    let second = check(&linkward, &seeds, &[]).await;
+    let r = resource(&second, &server.url(DOC));
+    assert_eq!(r["change"], "changed", "{r:#}");
+    // Judged on both copies (the first read back from its pack).
+    assert_eq!(r["significance"], "content", "{r:#}");
+    assert!(r["similarity"].is_number(), "{r:#}");
+
+    let history = super::store_command(
+        &linkward,
+        "history",
+        &[&server.url(DOC), "--format", "json"],
+    )
+    .await;
+    assert_eq!(history.code, Some(0), "{}", history.dump());
+    let fingerprints: Vec<Value> = history.json()["checks"]
+        .as_array()
+        .expect("checks")
+        .iter()
+        .map(|c| c["fingerprint"].clone())
+        .collect();
+    assert_eq!(fingerprints.len(), 2);
+    assert!(
+        fingerprints[0].is_null(),
+        "not read on first sight: {fingerprints:?}"
+    );
+    assert!(
+        fingerprints[1].is_string(),
+        "read once it differed: {fingerprints:?}"
+    );
+}
