@@ -11,6 +11,7 @@ use crate::extract;
 use crate::fetch::{ListedBy, Reach, Validators};
 use crate::model::{ArchiveLookup, RecoveredLink};
 use crate::model::{Kind, State};
+use crate::rescue::seedpage::Wanted;
 use crate::seed::{self, Listed, ListedTarget, Seed, SeedSource};
 use crate::store::{CheckRecord, ResourceRecord};
 use chrono::Utc;
@@ -94,29 +95,30 @@ impl Runner {
     pub(super) async fn plan(&mut self, seed: Seed) -> Result<SeedPlan, Error> {
         match &seed.source {
             SeedSource::Url(url) => {
+                // Read before the page is checked: a page answering now without links has its
+                // last good check now, and its snapshot is wanted from before that.
+                let last_good = self.last_good_at(url)?;
                 let (page, extracted, links_reach) = self.page_from_url(url).await?;
                 let entries = seed::dedupe(seed::from_page(&extracted));
                 let mut reach = Reaches::default();
                 reach.note(&entries, links_reach);
-                Ok(SeedPlan::of_page(
-                    seed,
-                    page,
-                    extracted.title,
-                    entries,
-                    reach,
-                ))
+                let url = url.clone();
+                let mut plan = SeedPlan::of_page(seed, page, extracted.title, entries, reach);
+                if !lists_links(&plan.entries) {
+                    self.recover_listing(&mut plan, &url, last_good).await?;
+                }
+                Ok(plan)
             }
             SeedSource::HtmlFile(path) => {
-                let (page, extracted) = self.page_from_file(path).await?;
+                let (page, extracted, base) = self.page_from_file(path).await?;
                 let entries = seed::dedupe(seed::from_page(&extracted));
                 let reach = Reaches::listed(&entries, ListedBy::Operator);
-                Ok(SeedPlan::of_page(
-                    seed,
-                    page,
-                    extracted.title,
-                    entries,
-                    reach,
-                ))
+                let mut plan = SeedPlan::of_page(seed, page, extracted.title, entries, reach);
+                // Without a web archive to ask, the original page is not worth a request.
+                if let Some(original) = base.filter(|_| self.archives.is_some()) {
+                    self.check_original(&mut plan, &original).await?;
+                }
+                Ok(plan)
             }
             SeedSource::Manifest(m) => {
                 let mut entries = seed::from_manifest(m);
@@ -169,7 +171,12 @@ impl Runner {
                     }
                     if !live_ok || (live.is_empty() && !captured_links) {
                         let (lookup, links, links_reach) = self
-                            .recover_seed_page(m, &page_key, seed_date(&seed))
+                            .recover_seed_page(
+                                url,
+                                Wanted::Items(&m.items),
+                                &page_key,
+                                seed_date(&seed),
+                            )
                             .await?;
                         page_lookup = lookup;
                         // An item whose URL was recovered is no longer one without a URL.
@@ -177,8 +184,10 @@ impl Runner {
                             e.target != ListedTarget::NoUrl
                                 || !links.iter().any(|l| l.title == e.title)
                         });
-                        let recovered: Vec<Listed> =
-                            links.iter().filter_map(recovered_entry).collect();
+                        let recovered: Vec<Listed> = links
+                            .iter()
+                            .filter_map(|l| recovered_entry(l, Kind::Item))
+                            .collect();
                         reach.note(&recovered, links_reach);
                         entries.extend(recovered);
                         recovered_links = links;
@@ -198,6 +207,70 @@ impl Runner {
                 })
             }
         }
+    }
+
+    /// When `last_good_at` of `url`'s record says the page was last seen good.
+    fn last_good_at(&self, url: &Url) -> Result<Option<chrono::DateTime<Utc>>, Error> {
+        Ok(self
+            .store
+            .resource(url.as_str())?
+            .and_then(|r| r.last_good_at))
+    }
+
+    /// A page seed whose page (at `url`) lists no links we can read, broken or not: its
+    /// snapshot closest to `date` (else the latest) is recovered from the web archives, and
+    /// every link of it joins the plan, with the reach of the archive it came from, as if the
+    /// page had listed it today. Nothing when no archive is configured.
+    async fn recover_listing(
+        &mut self,
+        plan: &mut SeedPlan,
+        url: &Url,
+        date: Option<chrono::DateTime<Utc>>,
+    ) -> Result<(), Error> {
+        if self.archives.is_none() {
+            return Ok(());
+        }
+        let key = url.to_string();
+        let (lookup, links, links_reach) = self
+            .recover_seed_page(url, Wanted::Every, &key, date)
+            .await?;
+        let recovered: Vec<Listed> = links
+            .iter()
+            .filter_map(|l| recovered_entry(l, Kind::Link))
+            .collect();
+        plan.reach.note(&recovered, links_reach);
+        plan.entries.extend(recovered);
+        plan.entries = seed::dedupe(std::mem::take(&mut plan.entries));
+        plan.page_lookup = lookup;
+        plan.recovered_links = links;
+        Ok(())
+    }
+
+    /// A saved HTML file's original page, named by its `<base href>`: checked as one of the
+    /// file's entries (the operator's, so any address), and when it lists no links we can read
+    /// (gone, or live but emptied), its snapshot's links are recovered and checked as well, as
+    /// for a seed given by that URL. A live original that still lists links changes nothing
+    /// else: the file's own links are what the operator asked about.
+    async fn check_original(&mut self, plan: &mut SeedPlan, original: &Url) -> Result<(), Error> {
+        let last_good = self.last_good_at(original)?;
+        let (_, extracted, _) = self.page_from_url(original).await?;
+        let title = extracted.title.clone().unwrap_or_default();
+        plan.entries.push(Listed {
+            kind: Kind::Link,
+            titles: vec![title.clone()],
+            title,
+            section: None,
+            note: Some("the page this file was saved from (its <base href>)".into()),
+            target: ListedTarget::Fetch(original.clone()),
+        });
+        let at = plan.entries.len() - 1;
+        plan.reach
+            .note(&plan.entries[at..], ListedBy::Operator.reach());
+        plan.entries = seed::dedupe(std::mem::take(&mut plan.entries));
+        if !lists_links(&seed::from_page(&extracted)) {
+            self.recover_listing(plan, original, last_good).await?;
+        }
+        Ok(())
     }
 
     /// Fetches a seed page (the operator's, so it may be on a private address) and extracts its
@@ -250,11 +323,11 @@ impl Runner {
     }
 
     /// Archives a saved HTML page and extracts its links; relative links resolve against the
-    /// file unless it has a `<base href>`.
+    /// file unless it has a `<base href>`, which is returned too when it is an http(s) URL.
     pub(super) async fn page_from_file(
         &mut self,
         path: &Path,
-    ) -> Result<(String, extract::Page), Error> {
+    ) -> Result<(String, extract::Page, Option<Url>), Error> {
         let read_err = |source| seed::SeedError::Read {
             path: path.to_path_buf(),
             source,
@@ -285,8 +358,10 @@ impl Runner {
             ..CheckRecord::default()
         };
         Self::store_check(&self.store, &mut self.results, self.judge, check)?;
-        let page = extract::extract(&extract::decode(&bytes, None), &url);
-        Ok((url.to_string(), page))
+        let html = extract::decode(&bytes, None);
+        let page = extract::extract(&html, &url);
+        let base = extract::base_href(&html, &url);
+        Ok((url.to_string(), page, base))
     }
 
     /// The validators of the good copy we hold, if its blob is really there: a 304 must never
@@ -327,11 +402,18 @@ pub(super) fn manifest_date(m: &seed::manifest::LoadedManifest) -> Option<chrono
     Some(crate::rescue::wayback::day_start(day))
 }
 
-/// A URL recovered from a seed page's snapshot, as a listed entry to check.
-pub(super) fn recovered_entry(link: &RecoveredLink) -> Option<Listed> {
+/// Whether a page's entries hold any link to fetch (a page of `mailto:` links lists none).
+fn lists_links(entries: &[Listed]) -> bool {
+    entries
+        .iter()
+        .any(|e| matches!(e.target, ListedTarget::Fetch(_)))
+}
+
+/// A URL recovered from a seed page's snapshot, as a listed entry of `kind` to check.
+pub(super) fn recovered_entry(link: &RecoveredLink, kind: Kind) -> Option<Listed> {
     let url = Url::parse(&link.url).ok()?;
     Some(Listed {
-        kind: Kind::Item,
+        kind,
         title: link.title.clone(),
         titles: vec![link.title.clone()],
         section: link.section.clone(),
