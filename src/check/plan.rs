@@ -1,9 +1,10 @@
 //! Planning a seed: its page fetched (or read from a file, or recovered from a web archive when
 //! it is gone), judged and recorded like any resource, and what it lists extracted from the
 //! archived copy, each URL with the reach it is fetched with (see `fetch::address`): what the
-//! operator listed (seed URLs, manifest items and page, links of local HTML files) may reach
-//! private addresses; a fetched page's links only when the page answered from a non-public
-//! address; links recovered from a web archive's copy of a page, as that archive's mementos.
+//! operator listed (seed URLs, manifest items and page, links of local HTML files and the page a
+//! file's `<base href>` names) may reach private addresses; a fetched page's links only when the
+//! page answered from a non-public address; links recovered from a web archive's copy of a page,
+//! as that archive's mementos.
 
 use crate::config::MAX_PAGE_PARSE_BYTES;
 use crate::error::Error;
