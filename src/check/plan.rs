@@ -35,6 +35,16 @@ pub(super) struct SeedPlan {
     pub(super) recovered_links: Vec<RecoveredLink>,
     /// The reach each listed URL is fetched with.
     pub(super) reach: Reaches,
+    /// A page seed whose page lists no links we can read, to be recovered from web archives
+    /// once the run's fetches have shown the network here works (see `Runner::recover_listings`).
+    pub(super) unlisted: Option<Unlisted>,
+}
+
+/// A page whose snapshot's links are wanted: its URL and the date its snapshot is asked for
+/// (its last good check before this run; `None`: the latest).
+pub(super) struct Unlisted {
+    url: Url,
+    date: Option<chrono::DateTime<Utc>>,
 }
 
 /// The reach each URL a seed lists is fetched with: the widest any listing of it gives.
@@ -86,6 +96,7 @@ impl SeedPlan {
             page_lookup: None,
             recovered_links: Vec::new(),
             reach,
+            unlisted: None,
             seed,
         }
     }
@@ -105,8 +116,11 @@ impl Runner {
                 reach.note(&entries, links_reach);
                 let url = url.clone();
                 let mut plan = SeedPlan::of_page(seed, page, extracted.title, entries, reach);
-                if !lists_links(&plan.entries) {
-                    self.recover_listing(&mut plan, &url, last_good).await?;
+                if !lists_links(&plan.entries) && self.archives.is_some() {
+                    plan.unlisted = Some(Unlisted {
+                        url,
+                        date: last_good,
+                    });
                 }
                 Ok(plan)
             }
@@ -204,6 +218,7 @@ impl Runner {
                     page_lookup,
                     recovered_links,
                     reach,
+                    unlisted: None,
                     seed,
                 })
             }
@@ -218,39 +233,46 @@ impl Runner {
             .and_then(|r| r.last_good_at))
     }
 
-    /// A page seed whose page (at `url`) lists no links we can read, broken or not: its
-    /// snapshot closest to `date` (else the latest) is recovered from the web archives, and
-    /// every link of it joins the plan, with the reach of the archive it came from, as if the
-    /// page had listed it today. Nothing when no archive is configured.
-    async fn recover_listing(
-        &mut self,
-        plan: &mut SeedPlan,
-        url: &Url,
-        date: Option<chrono::DateTime<Utc>>,
-    ) -> Result<(), Error> {
-        if self.archives.is_none() {
-            return Ok(());
+    /// Page seeds whose page lists no links we can read (see [`Unlisted`]): each page's
+    /// snapshot is recovered from the web archives, and every link of it joins the seed's plan,
+    /// with the reach of the archive it came from, as if the page had listed it today. Returns
+    /// the links to fetch now. Asked only once the run is known not to be in an outage, so a
+    /// page held back as unanswered is never looked up (nor recorded) before it is settled.
+    pub(super) async fn recover_listings(&mut self) -> Result<Vec<(Url, Reach)>, Error> {
+        let mut todo = Vec::new();
+        // By index: a run stopped at an await keeps every plan for its report.
+        for at in 0..self.plans.len() {
+            let Some(Unlisted { url, date }) = self.plans[at].unlisted.take() else {
+                continue;
+            };
+            let key = url.to_string();
+            let (lookup, links, links_reach) = self
+                .recover_seed_page(&url, Wanted::Every, &key, date)
+                .await?;
+            let recovered: Vec<Listed> = links
+                .iter()
+                .filter_map(|l| recovered_entry(l, Kind::Link))
+                .collect();
+            let max_links = self.max_links;
+            let plan = &mut self.plans[at];
+            plan.reach.note(&recovered, links_reach);
+            plan.entries.extend(recovered);
+            plan.entries = seed::dedupe(std::mem::take(&mut plan.entries));
+            plan.entries.truncate(max_links);
+            plan.page_lookup = lookup;
+            plan.recovered_links = links;
+            todo.extend(plan.entries.iter().filter_map(|e| match &e.target {
+                ListedTarget::Fetch(u) => Some((u.clone(), plan.reach.of(u))),
+                _ => None,
+            }));
         }
-        let key = url.to_string();
-        let (lookup, links, links_reach) = self
-            .recover_seed_page(url, Wanted::Every, &key, date)
-            .await?;
-        let recovered: Vec<Listed> = links
-            .iter()
-            .filter_map(|l| recovered_entry(l, Kind::Link))
-            .collect();
-        plan.reach.note(&recovered, links_reach);
-        plan.entries.extend(recovered);
-        plan.entries = seed::dedupe(std::mem::take(&mut plan.entries));
-        plan.page_lookup = lookup;
-        plan.recovered_links = links;
-        Ok(())
+        Ok(todo)
     }
 
     /// A saved HTML file's original page, named by its `<base href>`: checked as one of the
     /// file's entries (the operator's, so any address), and when it lists no links we can read
-    /// (gone, or live but emptied), its snapshot's links are recovered and checked as well, as
-    /// for a seed given by that URL. A live original that still lists links changes nothing
+    /// (gone, or live but emptied), its snapshot's links are to be recovered and checked as
+    /// well, as for a seed given by that URL. A live original that still lists links changes nothing
     /// else: the file's own links are what the operator asked about.
     async fn check_original(&mut self, plan: &mut SeedPlan, original: &Url) -> Result<(), Error> {
         let last_good = self.last_good_at(original)?;
@@ -269,7 +291,10 @@ impl Runner {
             .note(&plan.entries[at..], ListedBy::Operator.reach());
         plan.entries = seed::dedupe(std::mem::take(&mut plan.entries));
         if !lists_links(&seed::from_page(&extracted)) {
-            self.recover_listing(plan, original, last_good).await?;
+            plan.unlisted = Some(Unlisted {
+                url: original.clone(),
+                date: last_good,
+            });
         }
         Ok(())
     }

@@ -296,3 +296,75 @@ async fn a_saved_page_whose_base_href_page_is_gone_has_that_pages_snapshot_check
         run.dump()
     );
 }
+
+#[tokio::test]
+async fn a_url_seed_on_a_host_that_refuses_connections_is_recovered_once_the_run_is_settled() {
+    let s = Scenario::new().await;
+    let elsewhere = TestServer::start([(
+        INFO,
+        Behaviour::ok("application/pdf", pdf("Information note")),
+    )])
+    .await;
+    // A port that was free a moment ago and has nothing listening now: the run's first fetch
+    // gets no HTTP answer, so its check is held until the run is known not to be an outage.
+    let closed = {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("addr").port()
+    };
+    let page = format!("http://127.0.0.1:{closed}{PAGE}");
+    s.capture(
+        PAGE_TS,
+        &page,
+        Memento::ok(
+            "text/html",
+            format!(
+                "<html><body><p><a href=\"{}\">Information note (pdf)</a></p></body></html>",
+                elsewhere.url(INFO)
+            ),
+        ),
+    );
+
+    let run = check(&s, &page).await;
+    let report = run.json();
+
+    assert_eq!(run.code, Some(1), "{}", run.dump());
+    assert_eq!(report["run"]["status"], "complete", "{}", run.dump());
+    assert_state(resource(&report, &page), "broken", Some("connect"));
+    let seed = &report["seeds"][0];
+    assert_snapshot(
+        &seed["page_lookup"],
+        "wayback",
+        &s.archive.memento_url(PAGE_TS, &page),
+        "2007-05-03T10:10:10Z",
+    );
+    assert_eq!(seed["recovered_links"][0]["url"], elsewhere.url(INFO));
+    assert_state(resource(&report, &elsewhere.url(INFO)), "ok", None);
+    assert_eq!(s.archive.availability_asked(&page).len(), 1);
+}
+
+#[tokio::test]
+async fn a_url_seed_is_not_looked_up_in_an_outage() {
+    // Nothing answers: the seed's host, the canary and the web archive all refuse connections.
+    let closed = || {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.local_addr().expect("addr").port()
+    };
+    let page = format!("http://127.0.0.1:{}{PAGE}", closed());
+    let canary = format!("http://127.0.0.1:{}/", closed());
+    let wayback = format!("http://127.0.0.1:{}/wayback/available", closed());
+    let linkward = crate::common::Linkward::new();
+
+    let run = linkward
+        .check(
+            &[&page],
+            &["--wayback", &wayback, "--canary", &canary, "--rescue"],
+        )
+        .await;
+    let report = run.json();
+
+    assert_eq!(run.code, Some(4), "{}", run.dump());
+    assert_eq!(report["run"]["status"], "inconclusive", "{}", run.dump());
+    let p = resource(&report, &page);
+    assert_eq!(p["archive_lookup"], Value::Null, "{p:#}");
+    assert_eq!(report["seeds"][0]["page_lookup"], Value::Null, "{report:#}");
+}
