@@ -199,6 +199,28 @@ async fn a_gone_url_seed_has_its_snapshots_links_checked_and_the_broken_one_resc
         assert_eq!(elsewhere.count(path), 2, "{path}");
     }
     assert_eq!(summary_count(&report, "recovered"), 0);
+
+    // The terminal says where the links came from, under the seed.
+    let endpoint = s.archive.endpoint();
+    let shown = s
+        .linkward
+        .check(
+            &[&page],
+            &["--wayback", &endpoint, "--rescue", "--format", "terminal"],
+        )
+        .await;
+    assert_eq!(shown.code, Some(1), "{}", shown.dump());
+    assert!(
+        shown
+            .stdout
+            .contains("links recovered from the page's snapshot"),
+        "{}",
+        shown.dump()
+    );
+    for path in [INFO, PROGRAMME] {
+        let line = format!("{} ← ", elsewhere.url(path));
+        assert!(shown.stdout.contains(&line), "{line:?}: {}", shown.dump());
+    }
 }
 
 #[tokio::test]
