@@ -176,16 +176,26 @@ impl Texts {
     }
 }
 
-/// Extracts every link of a page, resolved against `<base href>` and `page_url`. Linear in the
-/// page: one pass for the text, one for the links, none recursive.
-pub fn extract(html: &str, page_url: &Url) -> Page {
-    let doc = Html::parse_document(html);
-    let base = Selector::parse("base[href]")
+/// The page's `<base href>`, resolved against `page_url`, when it has one that is an http(s)
+/// URL: for a saved copy, where the page was saved from (or near it).
+pub fn base_href(html: &str, page_url: &Url) -> Option<Url> {
+    base_of(&Html::parse_document(html), page_url)
+        .filter(|u| matches!(u.scheme(), "http" | "https"))
+}
+
+fn base_of(doc: &Html, page_url: &Url) -> Option<Url> {
+    Selector::parse("base[href]")
         .ok()
         .and_then(|sel| doc.select(&sel).next())
         .and_then(|b| b.value().attr("href"))
         .and_then(|href| page_url.join(href.trim()).ok())
-        .unwrap_or_else(|| page_url.clone());
+}
+
+/// Extracts every link of a page, resolved against `<base href>` and `page_url`. Linear in the
+/// page: one pass for the text, one for the links, none recursive.
+pub fn extract(html: &str, page_url: &Url) -> Page {
+    let doc = Html::parse_document(html);
+    let base = base_of(&doc, page_url).unwrap_or_else(|| page_url.clone());
     let texts = Texts::of(*doc.root_element());
     let title = Selector::parse("title")
         .ok()
@@ -533,6 +543,18 @@ pub(crate) mod tests {
         assert!(matches!(&p.links[3].target, Target::Unsupported(u) if u.scheme() == "mailto"));
         assert!(matches!(&p.links[4].target, Target::Unsupported(u) if u.scheme() == "javascript"));
         assert!(matches!(&p.links[5].target, Target::Invalid(_)));
+    }
+
+    #[test]
+    fn base_href_is_an_http_url_or_nothing() {
+        let file = Url::parse("file:///home/me/saved.html").expect("a URL");
+        let base = |html: &str| base_href(html, &file).map(|u| u.to_string());
+        assert_eq!(
+            base(r#"<base href=" http://old.example/ny/page.html ">"#).as_deref(),
+            Some("http://old.example/ny/page.html")
+        );
+        assert_eq!(base(r#"<base href="/mirror/">"#), None);
+        assert_eq!(base("<p>no base</p>"), None);
     }
 
     #[test]

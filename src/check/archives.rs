@@ -5,8 +5,8 @@ use crate::error::Error;
 use crate::fetch::Reach;
 use crate::model::State;
 use crate::model::{ArchiveLookup, Recovered, RecoveredLink};
-use crate::rescue::seedpage::Tools;
-use crate::seed::{self, ListedTarget};
+use crate::rescue::seedpage::{Tools, Wanted};
+use crate::seed::ListedTarget;
 use crate::store::{ResourceRecord, Store};
 use crate::warc::WarcSink;
 use chrono::Utc;
@@ -125,16 +125,18 @@ impl Runner {
         Ok(())
     }
 
-    /// A seed page that is gone, or whose capture kept no links: its snapshot closest to the
-    /// seed's date is recovered (or the copy recovered before is reused), and its links matched
-    /// to the items' titles are returned, to be checked with the reach returned with them.
+    /// A seed page that is gone, or that lists no links we can read (a manifest's page whose
+    /// capture kept none, a URL seed's page with no good copy that has links): its snapshot
+    /// closest to `date` is recovered (or the copy recovered before is reused), and the links
+    /// `wanted` of it are returned, to be checked with the reach returned with them.
     pub(super) async fn recover_seed_page(
         &mut self,
-        m: &seed::manifest::LoadedManifest,
+        page_url: &url::Url,
+        wanted: Wanted<'_>,
         page_key: &str,
         date: Option<chrono::DateTime<Utc>>,
     ) -> Result<(Option<ArchiveLookup>, Vec<RecoveredLink>, Reach), Error> {
-        let (Some(archives), Some(page_url)) = (&self.archives, &m.page_url) else {
+        let Some(archives) = &self.archives else {
             return Ok((None, Vec::new(), Reach::PublicOnly));
         };
         let held = self
@@ -148,7 +150,7 @@ impl Runner {
             bodies: &self.bodies,
         };
         let found =
-            crate::rescue::seedpage::recover_page(tools, page_url, &m.items, date, held).await;
+            crate::rescue::seedpage::recover_page(tools, page_url, wanted, date, held).await;
         Self::keep_lookup(
             &self.warc,
             &self.store,

@@ -1,7 +1,9 @@
 //! One `check` run, as a short orchestration: seeds resolved, each seed page planned (`plan`),
 //! every listed URL fetched once (bounded globally here by `buffer_unordered`, per host in
-//! `fetch`), judged (`judge`) and recorded (`record`), broken ones looked up in web archives
-//! (`archives`), and the report assembled (`assemble`). Data flows one way:
+//! `fetch`), judged (`judge`) and recorded (`record`), a page seed that lists nothing we can
+//! read given its snapshot's links (once the run is known not to be an outage) and those
+//! fetched too, broken ones looked up in web archives (`archives`), and the report assembled
+//! (`assemble`). Data flows one way:
 //! seed → plan → fetch → judge → record → report.
 
 use std::collections::HashMap;
@@ -285,17 +287,30 @@ impl Runner {
             })
             .collect();
         self.fetch_all(urls, concurrency).await?;
+        // In an outage web archives cannot be reached either, and nothing broke.
+        if self.settle_fetches().await? {
+            return Ok(());
+        }
+        let recovered = self.recover_listings().await?;
+        if !recovered.is_empty() {
+            self.fetch_all(recovered, concurrency).await?;
+            if self.settle_fetches().await? {
+                return Ok(());
+            }
+        }
+        self.consult_archives(concurrency).await
+    }
+
+    /// Settles the checks held back as unanswered (see `outage`), asking the references when
+    /// the run looks down. Returns whether the network here was down.
+    async fn settle_fetches(&mut self) -> Result<bool, Error> {
         let reference = if self.looks_down() {
             self.ask_references().await
         } else {
             crate::judge::outage::Reference::NotAsked
         };
         self.outage = self.settle(&reference)?;
-        // In an outage web archives cannot be reached either, and nothing broke.
-        if self.outage.is_some() {
-            return Ok(());
-        }
-        self.consult_archives(concurrency).await
+        Ok(self.outage.is_some())
     }
 
     /// Fetches every URL not checked yet in this run, at most `concurrency` at once, each with

@@ -1,9 +1,10 @@
 //! Planning a seed: its page fetched (or read from a file, or recovered from a web archive when
 //! it is gone), judged and recorded like any resource, and what it lists extracted from the
 //! archived copy, each URL with the reach it is fetched with (see `fetch::address`): what the
-//! operator listed (seed URLs, manifest items and page, links of local HTML files) may reach
-//! private addresses; a fetched page's links only when the page answered from a non-public
-//! address; links recovered from a web archive's copy of a page, as that archive's mementos.
+//! operator listed (seed URLs, manifest items and page, links of local HTML files and the page a
+//! file's `<base href>` names) may reach private addresses; a fetched page's links only when the
+//! page answered from a non-public address; links recovered from a web archive's copy of a page,
+//! as that archive's mementos.
 
 use crate::config::MAX_PAGE_PARSE_BYTES;
 use crate::error::Error;
@@ -11,6 +12,7 @@ use crate::extract;
 use crate::fetch::{ListedBy, Reach, Validators};
 use crate::model::{ArchiveLookup, RecoveredLink};
 use crate::model::{Kind, State};
+use crate::rescue::seedpage::Wanted;
 use crate::seed::{self, Listed, ListedTarget, Seed, SeedSource};
 use crate::store::{CheckRecord, ResourceRecord};
 use chrono::Utc;
@@ -33,6 +35,16 @@ pub(super) struct SeedPlan {
     pub(super) recovered_links: Vec<RecoveredLink>,
     /// The reach each listed URL is fetched with.
     pub(super) reach: Reaches,
+    /// A page seed whose page lists no links we can read, to be recovered from web archives
+    /// once the run's fetches have shown the network here works (see `Runner::recover_listings`).
+    pub(super) unlisted: Option<Unlisted>,
+}
+
+/// A page whose snapshot's links are wanted: its URL and the date its snapshot is asked for
+/// (its last good check before this run; `None`: the latest).
+pub(super) struct Unlisted {
+    url: Url,
+    date: Option<chrono::DateTime<Utc>>,
 }
 
 /// The reach each URL a seed lists is fetched with: the widest any listing of it gives.
@@ -84,6 +96,7 @@ impl SeedPlan {
             page_lookup: None,
             recovered_links: Vec::new(),
             reach,
+            unlisted: None,
             seed,
         }
     }
@@ -94,29 +107,33 @@ impl Runner {
     pub(super) async fn plan(&mut self, seed: Seed) -> Result<SeedPlan, Error> {
         match &seed.source {
             SeedSource::Url(url) => {
+                // Read before the page is checked: a page answering now without links has its
+                // last good check now, and its snapshot is wanted from before that.
+                let last_good = self.last_good_at(url)?;
                 let (page, extracted, links_reach) = self.page_from_url(url).await?;
                 let entries = seed::dedupe(seed::from_page(&extracted));
                 let mut reach = Reaches::default();
                 reach.note(&entries, links_reach);
-                Ok(SeedPlan::of_page(
-                    seed,
-                    page,
-                    extracted.title,
-                    entries,
-                    reach,
-                ))
+                let url = url.clone();
+                let mut plan = SeedPlan::of_page(seed, page, extracted.title, entries, reach);
+                if !lists_links(&plan.entries) && self.archives.is_some() {
+                    plan.unlisted = Some(Unlisted {
+                        url,
+                        date: last_good,
+                    });
+                }
+                Ok(plan)
             }
             SeedSource::HtmlFile(path) => {
-                let (page, extracted) = self.page_from_file(path).await?;
+                let (page, extracted, base) = self.page_from_file(path).await?;
                 let entries = seed::dedupe(seed::from_page(&extracted));
                 let reach = Reaches::listed(&entries, ListedBy::Operator);
-                Ok(SeedPlan::of_page(
-                    seed,
-                    page,
-                    extracted.title,
-                    entries,
-                    reach,
-                ))
+                let mut plan = SeedPlan::of_page(seed, page, extracted.title, entries, reach);
+                // Without a web archive to ask, the original page is not worth a request.
+                if let Some(original) = base.filter(|_| self.archives.is_some()) {
+                    self.check_original(&mut plan, &original).await?;
+                }
+                Ok(plan)
             }
             SeedSource::Manifest(m) => {
                 let mut entries = seed::from_manifest(m);
@@ -169,7 +186,12 @@ impl Runner {
                     }
                     if !live_ok || (live.is_empty() && !captured_links) {
                         let (lookup, links, links_reach) = self
-                            .recover_seed_page(m, &page_key, seed_date(&seed))
+                            .recover_seed_page(
+                                url,
+                                Wanted::Items(&m.items),
+                                &page_key,
+                                seed_date(&seed),
+                            )
                             .await?;
                         page_lookup = lookup;
                         // An item whose URL was recovered is no longer one without a URL.
@@ -177,8 +199,10 @@ impl Runner {
                             e.target != ListedTarget::NoUrl
                                 || !links.iter().any(|l| l.title == e.title)
                         });
-                        let recovered: Vec<Listed> =
-                            links.iter().filter_map(recovered_entry).collect();
+                        let recovered: Vec<Listed> = links
+                            .iter()
+                            .filter_map(|l| recovered_entry(l, Kind::Item))
+                            .collect();
                         reach.note(&recovered, links_reach);
                         entries.extend(recovered);
                         recovered_links = links;
@@ -194,10 +218,85 @@ impl Runner {
                     page_lookup,
                     recovered_links,
                     reach,
+                    unlisted: None,
                     seed,
                 })
             }
         }
+    }
+
+    /// When `last_good_at` of `url`'s record says the page was last seen good.
+    fn last_good_at(&self, url: &Url) -> Result<Option<chrono::DateTime<Utc>>, Error> {
+        Ok(self
+            .store
+            .resource(url.as_str())?
+            .and_then(|r| r.last_good_at))
+    }
+
+    /// Page seeds whose page lists no links we can read (see [`Unlisted`]): each page's
+    /// snapshot is recovered from the web archives, and every link of it joins the seed's plan,
+    /// with the reach of the archive it came from, as if the page had listed it today. Returns
+    /// the links to fetch now. Asked only once the run is known not to be in an outage, so a
+    /// page held back as unanswered is never looked up (nor recorded) before it is settled.
+    pub(super) async fn recover_listings(&mut self) -> Result<Vec<(Url, Reach)>, Error> {
+        let mut todo = Vec::new();
+        // By index: a run stopped at an await keeps every plan for its report.
+        for at in 0..self.plans.len() {
+            let Some(Unlisted { url, date }) = self.plans[at].unlisted.take() else {
+                continue;
+            };
+            let key = url.to_string();
+            let (lookup, links, links_reach) = self
+                .recover_seed_page(&url, Wanted::Every, &key, date)
+                .await?;
+            let recovered: Vec<Listed> = links
+                .iter()
+                .filter_map(|l| recovered_entry(l, Kind::Link))
+                .collect();
+            let max_links = self.max_links;
+            let plan = &mut self.plans[at];
+            plan.reach.note(&recovered, links_reach);
+            plan.entries.extend(recovered);
+            plan.entries = seed::dedupe(std::mem::take(&mut plan.entries));
+            plan.entries.truncate(max_links);
+            plan.page_lookup = lookup;
+            plan.recovered_links = links;
+            todo.extend(plan.entries.iter().filter_map(|e| match &e.target {
+                ListedTarget::Fetch(u) => Some((u.clone(), plan.reach.of(u))),
+                _ => None,
+            }));
+        }
+        Ok(todo)
+    }
+
+    /// A saved HTML file's original page, named by its `<base href>`: checked as one of the
+    /// file's entries (the operator's, so any address), and when it lists no links we can read
+    /// (gone, or live but emptied), its snapshot's links are to be recovered and checked as
+    /// well, as for a seed given by that URL. A live original that still lists links changes nothing
+    /// else: the file's own links are what the operator asked about.
+    async fn check_original(&mut self, plan: &mut SeedPlan, original: &Url) -> Result<(), Error> {
+        let last_good = self.last_good_at(original)?;
+        let (_, extracted, _) = self.page_from_url(original).await?;
+        let title = extracted.title.clone().unwrap_or_default();
+        plan.entries.push(Listed {
+            kind: Kind::Link,
+            titles: vec![title.clone()],
+            title,
+            section: None,
+            note: Some("the page this file was saved from (its <base href>)".into()),
+            target: ListedTarget::Fetch(original.clone()),
+        });
+        let at = plan.entries.len() - 1;
+        plan.reach
+            .note(&plan.entries[at..], ListedBy::Operator.reach());
+        plan.entries = seed::dedupe(std::mem::take(&mut plan.entries));
+        if !lists_links(&seed::from_page(&extracted)) {
+            plan.unlisted = Some(Unlisted {
+                url: original.clone(),
+                date: last_good,
+            });
+        }
+        Ok(())
     }
 
     /// Fetches a seed page (the operator's, so it may be on a private address) and extracts its
@@ -250,11 +349,11 @@ impl Runner {
     }
 
     /// Archives a saved HTML page and extracts its links; relative links resolve against the
-    /// file unless it has a `<base href>`.
+    /// file unless it has a `<base href>`, which is returned too when it is an http(s) URL.
     pub(super) async fn page_from_file(
         &mut self,
         path: &Path,
-    ) -> Result<(String, extract::Page), Error> {
+    ) -> Result<(String, extract::Page, Option<Url>), Error> {
         let read_err = |source| seed::SeedError::Read {
             path: path.to_path_buf(),
             source,
@@ -285,8 +384,10 @@ impl Runner {
             ..CheckRecord::default()
         };
         Self::store_check(&self.store, &mut self.results, self.judge, check)?;
-        let page = extract::extract(&extract::decode(&bytes, None), &url);
-        Ok((url.to_string(), page))
+        let html = extract::decode(&bytes, None);
+        let page = extract::extract(&html, &url);
+        let base = extract::base_href(&html, &url);
+        Ok((url.to_string(), page, base))
     }
 
     /// The validators of the good copy we hold, if its blob is really there: a 304 must never
@@ -327,11 +428,18 @@ pub(super) fn manifest_date(m: &seed::manifest::LoadedManifest) -> Option<chrono
     Some(crate::rescue::wayback::day_start(day))
 }
 
-/// A URL recovered from a seed page's snapshot, as a listed entry to check.
-pub(super) fn recovered_entry(link: &RecoveredLink) -> Option<Listed> {
+/// Whether a page's entries hold any link to fetch (a page of `mailto:` links lists none).
+fn lists_links(entries: &[Listed]) -> bool {
+    entries
+        .iter()
+        .any(|e| matches!(e.target, ListedTarget::Fetch(_)))
+}
+
+/// A URL recovered from a seed page's snapshot, as a listed entry of `kind` to check.
+pub(super) fn recovered_entry(link: &RecoveredLink, kind: Kind) -> Option<Listed> {
     let url = Url::parse(&link.url).ok()?;
     Some(Listed {
-        kind: Kind::Item,
+        kind,
         title: link.title.clone(),
         titles: vec![link.title.clone()],
         section: link.section.clone(),

@@ -12,7 +12,7 @@ use crate::lock::ArchiveLock;
 use crate::report::RecoveredCopy;
 use crate::report::seed_recovery::SeedRecovery;
 use crate::rescue::Archives;
-use crate::rescue::seedpage::Tools;
+use crate::rescue::seedpage::{Tools, Wanted};
 use crate::seed::{self};
 use crate::store::Store;
 use crate::warc::{RunInfo, WarcOptions, WarcSink};
@@ -71,9 +71,14 @@ pub async fn recover_seed(
         inspector: &inspector,
         bodies: &bodies,
     };
-    let found =
-        crate::rescue::seedpage::recover_page(tools, &page_url, &m.items, manifest_date(&m), held)
-            .await;
+    let found = crate::rescue::seedpage::recover_page(
+        tools,
+        &page_url,
+        Wanted::Items(&m.items),
+        manifest_date(&m),
+        held,
+    )
+    .await;
     // Durable before the record that names it.
     pack.finish()?;
     if let Some(fresh) = &found.fresh {

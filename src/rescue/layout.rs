@@ -168,6 +168,21 @@ impl ArchiveLinks {
         Some(current)
     }
 
+    /// Whether `link` is one of the archive's own pages (its banner, calendar, home, help):
+    /// on the host the page was recovered from, or on the Wayback Machine's. Asked of a link
+    /// [`ArchiveLinks::original`] could not unwrap, it marks the archive's navigation, which the
+    /// original page never listed.
+    pub fn is_archive_own(&self, link: &Url) -> bool {
+        let wayback = link
+            .host_str()
+            .is_some_and(|h| WAYBACK_HOSTS.iter().any(|w| h.eq_ignore_ascii_case(w)));
+        wayback
+            || self
+                .archive
+                .as_ref()
+                .is_some_and(|(memento, _)| same_site(link, memento))
+    }
+
     fn unwrap_once(&self, link: &Url, page: &Url) -> Option<Url> {
         let wayback = link
             .host_str()

@@ -1,5 +1,6 @@
-//! Seed page recovery: the links of a seed page's snapshot matched to the titles the seed lists,
-//! and those recovered URLs written into the manifest with their evidence.
+//! Seed page recovery: the links of a seed page's snapshot, matched to the titles a manifest
+//! lists or (for a page given by its URL) all of them, and recovered URLs written into the
+//! manifest with their evidence.
 
 use std::io::Write;
 use std::path::Path;
@@ -42,12 +43,22 @@ pub struct Tools<'a> {
     pub bodies: &'a Bodies,
 }
 
-/// Looks up the snapshot of the page at `page_url` closest to `date`, recovers it (or reuses
-/// `held`, a copy recovered before from the same memento), and matches its links to `items`.
+/// Which links of a recovered page are wanted.
+#[derive(Clone, Copy, Debug)]
+pub enum Wanted<'a> {
+    /// For each of a manifest's items, the first link whose text names it.
+    Items(&'a [LoadedItem]),
+    /// Every link the page listed (a seed given by its URL lists whatever its page lists).
+    Every,
+}
+
+/// Looks up the snapshot of the page at `page_url` closest to `date` (`None`: the latest),
+/// recovers it (or reuses `held`, a copy recovered before from the same memento), and returns
+/// the links `wanted` of it.
 pub async fn recover_page(
     with: Tools<'_>,
     page_url: &Url,
-    items: &[LoadedItem],
+    wanted: Wanted<'_>,
     date: Option<DateTime<Utc>>,
     held: Option<Recovered>,
 ) -> PageRecovery {
@@ -81,7 +92,10 @@ pub async fn recover_page(
                     &extract::decode(&bytes, copy.content_type.as_deref()),
                     page_url,
                 );
-                links = match_links(&page, page_url, items, snapshot);
+                links = match wanted {
+                    Wanted::Items(items) => match_links(&page, page_url, items, snapshot),
+                    Wanted::Every => every_link(&page, page_url, snapshot),
+                };
             }
             Err(e) => lookup
                 .notes
@@ -128,6 +142,44 @@ pub fn match_links(
             section: item.section.clone(),
             url: url.to_string(),
             link_text: text.clone(),
+            archive: snapshot.archive.clone(),
+            memento_url: snapshot.url.clone(),
+            memento_datetime: snapshot.datetime,
+        });
+    }
+    out
+}
+
+/// Every http(s) link of the snapshot, in page order, each with its text and section: a link
+/// still pointing into an archive is unwrapped to the original URL it stands for (as in
+/// [`match_links`]); one into the archive that does not unwrap is the archive's own navigation
+/// and is left out. A URL linked twice is kept once, with its first text.
+pub fn every_link(page: &Page, page_url: &Url, snapshot: &Snapshot) -> Vec<RecoveredLink> {
+    let archived = Url::parse(&snapshot.url)
+        .ok()
+        .map(|memento| ArchiveLinks::of(&memento));
+    let mut seen = std::collections::HashSet::new();
+    let mut out = Vec::new();
+    for link in &page.links {
+        let Target::Http(url) = &link.target else {
+            continue;
+        };
+        let url = match archived.as_ref() {
+            Some(a) => match a.original(url, page_url) {
+                Some(original) => original,
+                None if a.is_archive_own(url) => continue,
+                None => url.clone(),
+            },
+            None => url.clone(),
+        };
+        if !seen.insert(url.to_string()) {
+            continue;
+        }
+        out.push(RecoveredLink {
+            title: link.title.clone(),
+            section: link.section.clone(),
+            url: url.to_string(),
+            link_text: link.title.clone(),
             archive: snapshot.archive.clone(),
             memento_url: snapshot.url.clone(),
             memento_datetime: snapshot.datetime,
@@ -261,6 +313,40 @@ mod tests {
                 "http://www.unesco.org/qa.pdf"
             ]
         );
+        Ok(())
+    }
+
+    #[test]
+    fn every_link_unwrapped_and_the_archives_navigation_left_out() -> Result<(), url::ParseError> {
+        let html = r#"<a href="http://archive.test/web/">Wayback home</a>
+            <a href="https://web.archive.org/web/*/http://www.unitar.org/*">Calendar</a>
+            <h2>Related Documents</h2>
+            <p><a href="/docs/barriga.pdf">Migrant Integration</a></p>
+            <p><a href="http://archive.test/web/20070101000000/http://www.unesco.org/qa.pdf">Global Agendas</a></p>
+            <p><a href="/web/20070101000000im_/http://www.iom.int/x.pdf">IOM</a></p>
+            <p><a href="/docs/barriga.pdf">Migrant Integration, again</a></p>
+            <p><a href="mailto:ny@unitar.org">Write to us</a></p>"#;
+        let base = Url::parse("http://www.unitar.org/ny/node/73")?;
+        let page = extract::extract(html, &base);
+        let found = every_link(&page, &base, &snapshot());
+        let got: Vec<(&str, &str, Option<&str>)> = found
+            .iter()
+            .map(|l| (l.url.as_str(), l.link_text.as_str(), l.section.as_deref()))
+            .collect();
+        let docs = Some("Related Documents");
+        assert_eq!(
+            got,
+            [
+                (
+                    "http://www.unitar.org/docs/barriga.pdf",
+                    "Migrant Integration",
+                    docs
+                ),
+                ("http://www.unesco.org/qa.pdf", "Global Agendas", docs),
+                ("http://www.iom.int/x.pdf", "IOM", docs),
+            ]
+        );
+        assert!(found.iter().all(|l| l.memento_url == snapshot().url));
         Ok(())
     }
 

@@ -201,8 +201,8 @@ fn web_archives(
     Ok(())
 }
 
-/// Under a seed whose page is gone: the links its snapshot gave back, matched to the titles the
-/// seed lists (each is checked above like any listed link).
+/// Under a seed whose page is gone: the links its snapshot gave back, matched to the titles a
+/// manifest lists, or all of them for a page seed (each is checked above like any listed link).
 fn page_snapshot(
     seed: &SeedReport,
     bold: &Style,
@@ -224,7 +224,7 @@ fn page_snapshot(
                 ))
             )?;
             if seed.recovered_links.is_empty() {
-                writeln!(out, "    none of the listed titles is linked in it")?;
+                writeln!(out, "    no link was recovered from it")?;
             }
             for l in &seed.recovered_links {
                 writeln!(out, "    {} ← {}", l.url, l.title)?;

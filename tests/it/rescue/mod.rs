@@ -2,7 +2,8 @@
 //! looked up in a (fake, local) Wayback availability API and Memento TimeGates (in each of RFC
 //! 7089's patterns) for the snapshot closest to their date, `--rescue` downloads that snapshot in
 //! its original (`id_`) form, answers are cached in the store, and a seed page that is gone has
-//! its snapshot's links recovered (`check`, `seed recover`).
+//! its snapshot's links recovered (`check`, `seed recover`): a manifest's page, a URL seed's, or
+//! the page a saved HTML file names in its `<base href>`.
 //!
 //! Every archive is an `ArchiveServer` on 127.0.0.1; the harness sets LINKWARD_WAYBACK=off, so
 //! each test turns the archives on with flags (or linkward.toml for the keys the environment
@@ -15,6 +16,7 @@ mod memento_patterns;
 mod seed_page;
 mod seed_recover;
 mod timegates;
+mod url_seed;
 mod wayback;
 
 use std::path::{Path, PathBuf};
