@@ -222,9 +222,8 @@ pub struct BagitArgs {
     /// Where to write the bag: a path that does not exist yet, or an empty folder.
     pub out: PathBuf,
 
-    /// Archive folder to read.
-    #[arg(long, env = "LINKWARD_ARCHIVE", default_value = config::DEFAULT_ARCHIVE_DIR)]
-    pub archive: PathBuf,
+    #[command(flatten)]
+    pub reading: Reading,
 }
 
 #[derive(Debug, clap::Args)]
@@ -232,9 +231,8 @@ pub struct GetArgs {
     /// The URL, as listed (or as shown in a report).
     pub url: String,
 
-    /// Archive folder to read.
-    #[arg(long, env = "LINKWARD_ARCHIVE", default_value = config::DEFAULT_ARCHIVE_DIR)]
-    pub archive: PathBuf,
+    #[command(flatten)]
+    pub reading: Reading,
 
     /// The good copy as of this date (2026-11-01: the end of that day, UTC) or RFC 3339 time
     /// [default: the latest good copy].
@@ -248,16 +246,14 @@ pub struct GetArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct IndexArgs {
-    /// Archive folder whose index.html to rewrite.
-    #[arg(long, env = "LINKWARD_ARCHIVE", default_value = config::DEFAULT_ARCHIVE_DIR)]
-    pub archive: PathBuf,
+    #[command(flatten)]
+    pub reading: Reading,
 }
 
 #[derive(Debug, clap::Args)]
 pub struct ReportArgs {
-    /// Archive folder to read.
-    #[arg(long, env = "LINKWARD_ARCHIVE", default_value = config::DEFAULT_ARCHIVE_DIR)]
-    pub archive: PathBuf,
+    #[command(flatten)]
+    pub reading: Reading,
 
     /// Report format: markdown, html, json, junit or atom.
     #[arg(long, default_value = "markdown")]
@@ -282,10 +278,6 @@ pub struct ReportArgs {
           default_missing_value = "true",
           value_parser = clap::builder::BoolishValueParser::new())]
     pub quiet: Option<bool>,
-
-    /// Configuration file, read for its `quiet` key [default: ./linkward.toml when it exists].
-    #[arg(long, env = "LINKWARD_CONFIG")]
-    pub config: Option<PathBuf>,
 }
 
 impl ReportArgs {
@@ -294,7 +286,7 @@ impl ReportArgs {
         if let Some(q) = self.quiet {
             return Ok(q);
         }
-        Ok(config_file(self.config.as_deref())?.quiet.unwrap_or(false))
+        Ok(self.reading.file()?.quiet.unwrap_or(false))
     }
 
     pub fn window(&self) -> Result<WindowSpec, String> {
@@ -311,9 +303,8 @@ pub struct HistoryArgs {
     /// The URL, as listed (or as shown in a report).
     pub url: String,
 
-    /// Archive folder to read.
-    #[arg(long, env = "LINKWARD_ARCHIVE", default_value = config::DEFAULT_ARCHIVE_DIR)]
-    pub archive: PathBuf,
+    #[command(flatten)]
+    pub reading: Reading,
 
     /// Output format.
     #[arg(long, value_parser = FormatParser, default_value = "terminal")]
@@ -322,9 +313,8 @@ pub struct HistoryArgs {
 
 #[derive(Debug, clap::Args)]
 pub struct VerifyArgs {
-    /// Archive folder to verify.
-    #[arg(long, env = "LINKWARD_ARCHIVE", default_value = config::DEFAULT_ARCHIVE_DIR)]
-    pub archive: PathBuf,
+    #[command(flatten)]
+    pub reading: Reading,
 
     /// Check a random P% of the blobs and WARC files (0 < P <= 100) instead of all of them.
     #[arg(long, value_name = "P", value_parser = parse_sample)]
@@ -337,6 +327,49 @@ pub struct VerifyArgs {
     /// Output format.
     #[arg(long, value_parser = FormatParser, default_value = "terminal")]
     pub format: Format,
+}
+
+/// The flags every command that reads an existing archive shares: which archive (`--archive`,
+/// else `LINKWARD_ARCHIVE`, else the configuration file's `archive`, else ./archive, as for
+/// `check`) and how long to wait for a running check to let it go.
+#[derive(Debug, clap::Args)]
+pub struct Reading {
+    /// Configuration file, read for its `archive` key (and `quiet` by report)
+    /// [default: ./linkward.toml when it exists].
+    #[arg(long, env = "LINKWARD_CONFIG")]
+    pub config: Option<PathBuf>,
+
+    /// Archive folder to read [default: the configuration file's `archive`, else archive].
+    #[arg(long, env = "LINKWARD_ARCHIVE")]
+    pub archive: Option<PathBuf>,
+
+    /// Wait up to this long for a running check to release the archive (e.g. 30s, 10m; a bare
+    /// number is seconds) [default: fail at once].
+    #[arg(long, value_name = "DUR", value_parser = config::parse_duration)]
+    pub wait: Option<Duration>,
+}
+
+impl Reading {
+    /// The configuration file's settings (none when there is no file).
+    pub fn file(&self) -> Result<Settings, ConfigError> {
+        config_file(self.config.as_deref())
+    }
+
+    /// The archive folder: flag or environment, else the configuration file, else the default.
+    pub fn archive(&self) -> Result<PathBuf, ConfigError> {
+        Ok(match &self.archive {
+            Some(dir) => dir.clone(),
+            None => self
+                .file()?
+                .archive
+                .unwrap_or_else(|| PathBuf::from(config::DEFAULT_ARCHIVE_DIR)),
+        })
+    }
+
+    /// How long to wait for the archive lock; zero (fail at once) when `--wait` is not given.
+    pub fn wait(&self) -> Duration {
+        self.wait.unwrap_or(Duration::ZERO)
+    }
 }
 
 /// Flags of `check`. Every value is optional here: what a flag (or its `LINKWARD_*` variable)

@@ -7,6 +7,7 @@
 use std::collections::HashMap;
 use std::io::BufWriter;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
@@ -76,8 +77,8 @@ pub fn refresh(archive: &Archive, store: &Store) {
 }
 
 /// `linkward index`: rewrites the index of an existing archive.
-pub fn regenerate(archive_dir: &Path) -> Result<PathBuf, IndexError> {
-    let (_lock, store) = open_existing(archive_dir).map_err(Box::new)?;
+pub fn regenerate(archive_dir: &Path, wait: Duration) -> Result<PathBuf, IndexError> {
+    let (_lock, store) = open_existing(archive_dir, wait).map_err(Box::new)?;
     let archive = Archive::open(archive_dir).map_err(|e| Box::new(crate::Error::from(e)))?;
     write(&archive, &store)
 }

@@ -126,7 +126,8 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
 }
 
 fn export_bagit(args: cli::BagitArgs) -> anyhow::Result<Exit> {
-    let bag = linkward::export::bagit::export(&args.archive, &args.out)?;
+    let archive = args.reading.archive()?;
+    let bag = linkward::export::bagit::export(&archive, &args.out, args.reading.wait())?;
     write_stdout(|out| {
         writeln!(
             out,
@@ -145,7 +146,8 @@ fn export_bagit(args: cli::BagitArgs) -> anyhow::Result<Exit> {
 /// `get`: a URL with no archived copy (at that date) is a result (exit 1), not a setup error.
 fn get(args: cli::GetArgs) -> anyhow::Result<Exit> {
     use linkward::export::get::{self, Lookup};
-    let version = match get::find(&args.archive, &args.url, args.at)? {
+    let archive = args.reading.archive()?;
+    let version = match get::find(&archive, &args.url, args.at, args.reading.wait())? {
         Lookup::Found(version) => version,
         Lookup::Missing(miss) => {
             eprintln!("linkward: {miss}");
@@ -233,7 +235,8 @@ fn seed_recover(args: cli::SeedRecoverArgs) -> anyhow::Result<Exit> {
 }
 
 fn index(args: cli::IndexArgs) -> anyhow::Result<Exit> {
-    let path = linkward::index::regenerate(&args.archive)?;
+    let archive = args.reading.archive()?;
+    let path = linkward::index::regenerate(&archive, args.reading.wait())?;
     write_stdout(|out| writeln!(out, "wrote {}", path.display()))?;
     Ok(Exit::Clean)
 }
@@ -241,7 +244,8 @@ fn index(args: cli::IndexArgs) -> anyhow::Result<Exit> {
 fn report(args: cli::ReportArgs) -> anyhow::Result<Exit> {
     let window = args.window().map_err(anyhow::Error::msg)?;
     let quiet = args.quiet()?;
-    let report = linkward::open::change_report(&args.archive, window)?;
+    let archive = args.reading.archive()?;
+    let report = linkward::open::change_report(&archive, window, args.reading.wait())?;
     if !quiet {
         write_stdout(|out| linkward::report::formats::renderer(args.format).render(&report, out))?;
     } else if let Some(news) = report.news_only() {
@@ -258,7 +262,8 @@ fn report(args: cli::ReportArgs) -> anyhow::Result<Exit> {
 }
 
 fn history(args: cli::HistoryArgs) -> anyhow::Result<Exit> {
-    let history = linkward::open::history(&args.archive, &args.url)?;
+    let archive = args.reading.archive()?;
+    let history = linkward::open::history(&archive, &args.url, args.reading.wait())?;
     print(&history, args.format)?;
     Ok(Exit::Clean)
 }
@@ -308,7 +313,11 @@ fn check(args: cli::CheckArgs) -> anyhow::Result<Exit> {
         _ => {}
     }
     if let Some(url) = &notify {
-        let changes = linkward::open::change_report(&config.archive_dir, WindowSpec::Latest)?;
+        let changes = linkward::open::change_report(
+            &config.archive_dir,
+            WindowSpec::Latest,
+            std::time::Duration::ZERO,
+        )?;
         if let Err(e) = runtime.block_on(linkward::notify::notify(url, &changes)) {
             eprintln!("linkward: {e}");
             return Ok(Exit::NotifyFailed);
@@ -338,11 +347,13 @@ async fn cancel_on_signal(token: CancellationToken) {
 }
 
 fn verify(args: cli::VerifyArgs) -> anyhow::Result<Exit> {
+    let archive = args.reading.archive()?;
     let runtime = tokio::runtime::Runtime::new()?;
     let report = runtime.block_on(linkward::verify::run_with(
-        &args.archive,
+        &archive,
         args.sample,
         !args.blobs_only,
+        args.reading.wait(),
     ))?;
     print(&report, args.format)?;
     Ok(if report.is_clean() {

@@ -3,6 +3,7 @@
 //! rather than a new empty archive.
 
 use std::path::Path;
+use std::time::Duration;
 
 use chrono::Utc;
 use url::Url;
@@ -14,13 +15,14 @@ use crate::report::history::History;
 use crate::review::{self, WindowSpec};
 use crate::store::Store;
 
-/// Opens an existing archive's store for reading, holding its lock; never creates one.
-pub fn open_existing(archive_dir: &Path) -> Result<(ArchiveLock, Store), Error> {
+/// Opens an existing archive's store for reading, holding its lock (waiting up to `wait` for a
+/// running check to let it go); never creates one.
+pub fn open_existing(archive_dir: &Path, wait: Duration) -> Result<(ArchiveLock, Store), Error> {
     if !archive_dir.join("db").is_dir() {
         return Err(Error::NoArchive(archive_dir.to_path_buf()));
     }
     crate::archive::refuse_linked_folders(archive_dir)?;
-    let lock = ArchiveLock::acquire(archive_dir)?;
+    let lock = ArchiveLock::acquire_waiting(archive_dir, wait)?;
     let store = Store::open(archive_dir)?;
     if archive_dir.join("blobs").is_dir() {
         crate::upgrade::ensure_current_blocking(archive_dir, &store)?;
@@ -29,14 +31,18 @@ pub fn open_existing(archive_dir: &Path) -> Result<(ArchiveLock, Store), Error> 
 }
 
 /// The change report over `window`, from the archive's store alone.
-pub fn change_report(archive_dir: &Path, window: WindowSpec) -> Result<ChangeReport, Error> {
-    let (_lock, store) = open_existing(archive_dir)?;
+pub fn change_report(
+    archive_dir: &Path,
+    window: WindowSpec,
+    wait: Duration,
+) -> Result<ChangeReport, Error> {
+    let (_lock, store) = open_existing(archive_dir, wait)?;
     Ok(review::build(&store, window, Utc::now())?)
 }
 
 /// One URL's record and checks, read from the archive's store (which must exist).
-pub fn history(archive_dir: &Path, url: &str) -> Result<History, Error> {
-    let (_lock, store) = open_existing(archive_dir)?;
+pub fn history(archive_dir: &Path, url: &str, wait: Duration) -> Result<History, Error> {
+    let (_lock, store) = open_existing(archive_dir, wait)?;
     // Accept the URL as typed: normalised the way listed links are.
     let key = Url::parse(url).map_or_else(|_| url.to_owned(), |u| u.to_string());
     Ok(History {

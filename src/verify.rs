@@ -17,6 +17,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use futures_util::StreamExt;
 
@@ -48,22 +49,24 @@ fn in_sample(sample: Option<f64>) -> bool {
 
 /// [`run`], checking only a random `sample` percent of the blob and WARC files when given.
 pub async fn run_sampled(archive_dir: &Path, sample: Option<f64>) -> Result<VerifyReport, Error> {
-    run_with(archive_dir, sample, true).await
+    run_with(archive_dir, sample, true, Duration::ZERO).await
 }
 
 /// [`run_sampled`], reading the WARC files again only when `warc` is true (`--blobs-only` skips
-/// them: the blobs hold every good body, and a WARC file is a second copy).
+/// them: the blobs hold every good body, and a WARC file is a second copy), waiting up to `wait`
+/// for a running check to release the archive.
 pub async fn run_with(
     archive_dir: &Path,
     sample: Option<f64>,
     warc: bool,
+    wait: Duration,
 ) -> Result<VerifyReport, Error> {
     // Opening the store would create an empty one: there is nothing to verify without it.
     if !archive_dir.join(STORE_DIR).is_dir() {
         return Err(Error::NoArchive(archive_dir.to_path_buf()));
     }
     // The same lock as `check`: no run writes blobs or records while verify looks.
-    let _lock = ArchiveLock::acquire(archive_dir)?;
+    let _lock = ArchiveLock::acquire_waiting(archive_dir, wait)?;
     // A linked folder is reported, and nothing is opened through it (opening the archive writes a
     // probe in tmp/, opening the store writes db/).
     let linked = crate::archive::linked_folders(archive_dir);
@@ -695,7 +698,7 @@ mod tests {
         std::fs::create_dir_all(dir.path().join("blobs"))?;
         std::fs::write(dir.path().join("blobs/stray.txt"), b"?")?;
 
-        let report = run_with(dir.path(), None, false).await?;
+        let report = run_with(dir.path(), None, false, Duration::ZERO).await?;
         assert_eq!(report.blobs, 2);
         assert_eq!(report.references, 6);
         assert_eq!(report.corrupt.len(), 1, "{report:?}");

@@ -19,6 +19,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
 use std::io::{self, BufWriter};
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use sha2::Digest;
@@ -306,11 +307,11 @@ fn one_line(s: &str) -> String {
 
 /// Exports the archive at `archive_dir` as a bag at `out` (which must not exist, or be an empty
 /// folder).
-pub fn export(archive_dir: &Path, out: &Path) -> Result<Summary, ExportError> {
+pub fn export(archive_dir: &Path, out: &Path, wait: Duration) -> Result<Summary, ExportError> {
     let replace_empty = check_out(out)?;
     // Read what to bag under the archive's lock, then let it go: blobs never change once written.
     let (plan, info, stored) = {
-        let (_lock, store) = open_existing(archive_dir)?;
+        let (_lock, store) = open_existing(archive_dir, wait)?;
         let run = latest_complete_run(&store)?
             .ok_or_else(|| ExportError::NoCompleteRun(archive_dir.to_path_buf()))?;
         let mut seeds = store.seeds_in_run(run.id)?;

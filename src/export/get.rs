@@ -5,6 +5,7 @@
 use std::fmt;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use url::Url;
@@ -79,8 +80,9 @@ pub fn find(
     archive_dir: &Path,
     url: &str,
     at: Option<DateTime<Utc>>,
+    wait: Duration,
 ) -> Result<Lookup, ExportError> {
-    let (_lock, store) = open_existing(archive_dir)?;
+    let (_lock, store) = open_existing(archive_dir, wait)?;
     // Accept the URL as typed: normalised the way listed links are (as `history` does).
     let key = Url::parse(url).map_or_else(|_| url.to_owned(), |u| u.to_string());
     let history = store.history(&key)?;

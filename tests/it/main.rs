@@ -24,6 +24,7 @@ mod output_safety;
 mod politeness;
 mod properties;
 mod pywb;
+mod readers;
 mod rescue;
 mod safety;
 mod seed_init;
