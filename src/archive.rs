@@ -27,6 +27,8 @@ pub enum ArchiveError {
     Unusable { path: PathBuf, source: io::Error },
     #[error("could not write to the archive at {}: {source}", path.display())]
     Write { path: PathBuf, source: io::Error },
+    #[error("the archive path {} is not a folder; pass a folder (or a path that does not exist yet) with --archive", path.display())]
+    NotAFolder { path: PathBuf },
     #[error("{} is a symbolic link inside the archive, and linkward never writes or cleans through one; replace it with a real folder (move its contents in)", path.display())]
     Linked { path: PathBuf },
 }
@@ -119,6 +121,17 @@ pub struct Archive {
     root: PathBuf,
 }
 
+/// An archive path that exists must be a folder: a file there would otherwise surface as
+/// `File exists (os error 17)` from creating the folders inside it.
+pub fn refuse_non_folder(root: &Path) -> Result<(), ArchiveError> {
+    match root.metadata() {
+        Ok(meta) if !meta.is_dir() => Err(ArchiveError::NotAFolder {
+            path: root.to_path_buf(),
+        }),
+        _ => Ok(()),
+    }
+}
+
 impl Archive {
     /// Creates the layout if needed and proves the folder is writable.
     pub fn open(root: &Path) -> Result<Archive, ArchiveError> {
@@ -126,6 +139,7 @@ impl Archive {
             path: root.to_path_buf(),
             source,
         };
+        refuse_non_folder(root)?;
         std::fs::create_dir_all(root).map_err(unusable)?;
         refuse_linked_folders(root)?;
         std::fs::create_dir_all(root.join(TEMP_DIR)).map_err(unusable)?;

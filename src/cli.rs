@@ -17,7 +17,15 @@ use linkward::review::{self, WindowSpec};
     version,
     // A flag given twice takes its last value, so wrappers can append overrides.
     args_override_self = true,
-    about = "Keeps the documents and links listed on a web page alive, or at least preserved."
+    // Bare `linkward` prints the usage, as ripgrep and fd do.
+    arg_required_else_help = true,
+    about = "Keeps the documents and links listed on a web page alive, or at least preserved.",
+    after_help = r#"Examples:
+  linkward check https://example.org/publications     # check a page's links, archive what answers
+  linkward report -f html > report.html               # what changed, from the archive
+  linkward get https://example.org/report.pdf > report.pdf
+
+Every command reads ./linkward.toml (or -c FILE); see 'linkward COMMAND --help'."#
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -27,26 +35,62 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Check every document and link a seed page lists; archive what answers.
+    #[command(after_help = r#"Examples:
+  linkward check https://example.org/publications      # a live page
+  linkward check saved.html -a ./archive -f json       # a saved page, JSON on stdout
+  linkward check -q --fail-on newly-broken,moved       # every manifest in ./seeds, for cron
+  linkward check seeds/ --per-host-rate 30/m --timeout 2m
+
+Units: a bare number is seconds for a duration (DUR: 8s, 2m, 1500ms, 1h30m) and per second for a
+rate (RATE: 2/s, 30/m, 100/h, 1/5s, unlimited); sizes are bytes (SIZE: 512MiB, 2GiB, 1000000)."#)]
     Check(Box<CheckArgs>),
     /// Rehash every archived blob and check every reference the store makes to one.
+    #[command(after_help = r#"Examples:
+  linkward verify -a ./archive
+  linkward verify --sample 5 -f json     # a random 5% of the blobs and WARC files
+  linkward verify --wait 30m             # after the running check, if there is one"#)]
     Verify(VerifyArgs),
     /// Show one resource's timeline from the store (no network).
+    #[command(after_help = r#"Examples:
+  linkward history https://example.org/report.pdf
+  linkward history https://example.org/report.pdf -a ./archive -f json"#)]
     History(HistoryArgs),
     /// Write a change report for a window of runs, from the store (no network).
+    #[command(after_help = r#"Examples:
+  linkward report                                   # the latest run against the one before
+  linkward report --runs 5 -f html > report.html
+  linkward report --since 7d -q --notify https://hooks.example.org/linkward
+  linkward report --wait 10m -c /etc/linkward/linkward.toml"#)]
     Report(ReportArgs),
     /// Write the archive out in a format other tools read.
     #[command(subcommand)]
+    #[command(after_help = r#"Examples:
+  linkward export bagit ./bag"#)]
     Export(ExportCommand),
     /// Write out an archived version of a URL (the latest good copy, or the one at --at).
+    #[command(after_help = r#"Examples:
+  linkward get https://example.org/report.pdf > report.pdf
+  linkward get https://example.org/report.pdf --at 2026-11-01 -o report-nov.pdf"#)]
     Get(GetArgs),
     /// Rewrite the archive's offline index, ARCHIVE/index.html (check writes it after every run).
+    #[command(after_help = r#"Examples:
+  linkward index -a ./archive"#)]
     Index(IndexArgs),
     /// Work on seed manifests.
     #[command(subcommand)]
+    #[command(after_help = r#"Examples:
+  linkward seed init https://example.org/publications
+  linkward seed recover seeds/publications.toml --dry-run"#)]
     Seed(SeedCommand),
     /// Print a shell completion script for linkward (bash, zsh, fish, elvish or powershell).
+    #[command(after_help = r#"Examples:
+  linkward completions bash > ~/.local/share/bash-completion/completions/linkward
+  linkward completions zsh > ~/.zfunc/_linkward"#)]
     Completions(CompletionsArgs),
     /// Print linkward's man page (roff) to stdout, or a subcommand's (`man seed init`).
+    #[command(after_help = r#"Examples:
+  linkward man | man -l -
+  linkward man seed init > linkward-seed-init.1"#)]
     Man(ManArgs),
 }
 
@@ -62,12 +106,47 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
+/// The command line as parsed, completed and documented. `[env: NAME]` never shows a value: an
+/// unset variable would read `NAME=`, and a set one may be a secret (a webhook URL).
+pub fn command() -> clap::Command {
+    fn hide_env_values(cmd: clap::Command) -> clap::Command {
+        cmd.mut_args(|a| a.hide_env_values(true))
+            .mut_subcommands(hide_env_values)
+    }
+    hide_env_values(<Cli as clap::CommandFactory>::command())
+}
+
+/// Parses the process's arguments with [`command`].
+pub fn try_parse() -> Result<Cli, clap::Error> {
+    let matches = command().try_get_matches()?;
+    <Cli as clap::FromArgMatches>::from_arg_matches(&matches)
+}
+
+/// The command whose help to point a usage error at: `linkward`, then each subcommand named in
+/// `args` (the process's arguments after the program name) down to the last one that exists.
+pub fn command_path(args: impl IntoIterator<Item = String>) -> String {
+    let mut cmd = command();
+    let mut path = vec![cmd.get_name().to_owned()];
+    for arg in args {
+        let Some(sub) = cmd.find_subcommand(&arg).cloned() else {
+            // Flags come after the subcommands they belong to; a value or seed ends the path.
+            if arg.starts_with('-') {
+                continue;
+            }
+            break;
+        };
+        path.push(sub.get_name().to_owned());
+        cmd = sub;
+    }
+    path.join(" ")
+}
+
 /// Writes the completion script for `shell`, generated from the flags defined here.
 pub fn write_completions(
     shell: clap_complete::Shell,
     out: &mut dyn std::io::Write,
 ) -> std::io::Result<()> {
-    let mut cmd = <Cli as clap::CommandFactory>::command();
+    let mut cmd = command();
     let name = cmd.get_name().to_owned();
     clap_complete::generate(shell, &mut cmd, name, out);
     Ok(())
@@ -77,7 +156,7 @@ pub fn write_completions(
 /// is linkward-seed-init(1), the page linkward(1) and linkward-seed(1) refer to), generated from
 /// the flags defined here; `Err` names a subcommand that does not exist.
 pub fn man_page(path: &[String]) -> Result<clap_mangen::Man, String> {
-    let mut cmd = <Cli as clap::CommandFactory>::command().disable_help_subcommand(true);
+    let mut cmd = command().disable_help_subcommand(true);
     // Building names each subcommand as its page does (display name `linkward-seed-init`).
     cmd.build();
     let mut found = cmd;
@@ -94,10 +173,17 @@ pub fn man_page(path: &[String]) -> Result<clap_mangen::Man, String> {
 pub enum SeedCommand {
     /// Write a new seed manifest from a live page as it is today: its title, URL, date,
     /// publisher, and every document and link it lists with its section.
+    #[command(after_help = r#"Examples:
+  linkward seed init https://example.org/publications
+  linkward seed init https://example.org/publications -o seeds/pubs.toml
+  linkward seed init https://example.org/publications --dry-run"#)]
     Init(SeedInitArgs),
     /// Find the manifest's page in web archives (the snapshot closest to its date), match the
     /// snapshot's links to the items' titles, and write the recovered URLs into the manifest
     /// with their evidence.
+    #[command(after_help = r#"Examples:
+  linkward seed recover seeds/publications.toml --dry-run
+  linkward seed recover seeds/publications.toml --wayback off --timegate https://web.archive.org/web/"#)]
     Recover(SeedRecoverArgs),
 }
 
@@ -117,19 +203,19 @@ pub struct SeedInitArgs {
     pub dry_run: bool,
 
     /// Folder the manifest is written to when -o is not given [default: seeds].
-    #[arg(long, env = "LINKWARD_SEEDS_DIR")]
+    #[arg(value_name = "DIR", long, env = "LINKWARD_SEEDS_DIR")]
     pub seeds_dir: Option<PathBuf>,
 
     /// Configuration file [default: ./linkward.toml when it exists].
-    #[arg(long, env = "LINKWARD_CONFIG")]
+    #[arg(short = 'c', value_name = "FILE", long, env = "LINKWARD_CONFIG")]
     pub config: Option<PathBuf>,
 
     /// Time allowed for one attempt at fetching the page [default: 60s].
-    #[arg(long, env = "LINKWARD_TIMEOUT", value_parser = positive_duration)]
+    #[arg(value_name = "DUR", long, env = "LINKWARD_TIMEOUT", value_parser = positive_duration)]
     pub timeout: Option<Duration>,
 
     /// Do not fetch or obey robots.txt.
-    #[arg(long, env = "LINKWARD_IGNORE_ROBOTS", num_args = 0..=1, default_missing_value = "true",
+    #[arg(value_name = "BOOL", require_equals = true, hide_possible_values = true, long, env = "LINKWARD_IGNORE_ROBOTS", num_args = 0..=1, default_missing_value = "true",
           value_parser = clap::builder::BoolishValueParser::new())]
     pub ignore_robots: Option<bool>,
 }
@@ -166,32 +252,32 @@ pub struct SeedRecoverArgs {
     pub dry_run: bool,
 
     /// Output format.
-    #[arg(long, value_parser = FormatParser, default_value = "terminal")]
+    #[arg(short = 'f', value_name = "FORMAT", long, value_parser = FormatParser, default_value = "terminal")]
     pub format: Format,
 
     /// Configuration file [default: ./linkward.toml when it exists].
-    #[arg(long, env = "LINKWARD_CONFIG")]
+    #[arg(short = 'c', value_name = "FILE", long, env = "LINKWARD_CONFIG")]
     pub config: Option<PathBuf>,
 
     /// Archive folder the page's snapshot is kept in [default: archive].
-    #[arg(long, env = "LINKWARD_ARCHIVE")]
+    #[arg(short = 'a', value_name = "DIR", long, env = "LINKWARD_ARCHIVE")]
     pub archive: Option<PathBuf>,
 
     /// Wayback availability API, or 'off' [default: https://archive.org/wayback/available].
-    #[arg(long, env = "LINKWARD_WAYBACK", value_parser = config::Endpoint::parse)]
+    #[arg(value_name = "URL", long, env = "LINKWARD_WAYBACK", value_parser = config::Endpoint::parse)]
     pub wayback: Option<config::Endpoint>,
 
     /// Memento TimeGate(s) asked as well [default: none].
-    #[arg(long, env = "LINKWARD_TIMEGATE", value_delimiter = ',', value_parser = config::Endpoint::parse)]
+    #[arg(value_name = "URL", long, env = "LINKWARD_TIMEGATE", value_delimiter = ',', value_parser = config::Endpoint::parse)]
     pub timegate: Option<Vec<config::Endpoint>>,
 
     /// Time allowed for one request [default: 60s].
-    #[arg(long, env = "LINKWARD_TIMEOUT", value_parser = positive_duration)]
+    #[arg(value_name = "DUR", long, env = "LINKWARD_TIMEOUT", value_parser = positive_duration)]
     pub timeout: Option<Duration>,
 
     /// Fetch loopback, private and other non-public addresses even when a public archive names
     /// them (link-local and cloud metadata addresses are never fetched).
-    #[arg(long, env = "LINKWARD_ALLOW_PRIVATE", num_args = 0..=1, default_missing_value = "true",
+    #[arg(value_name = "BOOL", require_equals = true, hide_possible_values = true, long, env = "LINKWARD_ALLOW_PRIVATE", num_args = 0..=1, default_missing_value = "true",
           value_parser = clap::builder::BoolishValueParser::new())]
     pub allow_private: Option<bool>,
 }
@@ -214,6 +300,9 @@ impl SeedRecoverArgs {
 #[derive(Debug, Subcommand)]
 pub enum ExportCommand {
     /// A BagIt 1.0 bag (RFC 8493) of the latest good copy of every listed document.
+    #[command(after_help = r#"Examples:
+  linkward export bagit ./bag -a ./archive
+  linkward export bagit ./bag --wait 1h"#)]
     Bagit(BagitArgs),
 }
 
@@ -236,7 +325,7 @@ pub struct GetArgs {
 
     /// The good copy as of this date (2026-11-01: the end of that day, UTC) or RFC 3339 time
     /// [default: the latest good copy].
-    #[arg(long, value_parser = linkward::export::get::parse_at)]
+    #[arg(value_name = "DATE", long, value_parser = linkward::export::get::parse_at)]
     pub at: Option<chrono::DateTime<chrono::Utc>>,
 
     /// Write to this file instead of stdout.
@@ -255,27 +344,27 @@ pub struct ReportArgs {
     #[command(flatten)]
     pub reading: Reading,
 
-    /// Report format: markdown, html, json, junit or atom.
-    #[arg(long, default_value = "markdown")]
+    /// Report format.
+    #[arg(short = 'f', long, default_value = "markdown", value_parser = PossibleValuesParser::new(
+        ReportFormat::ALL.map(ReportFormat::as_str)).try_map(|name| name.parse::<ReportFormat>()))]
     pub format: ReportFormat,
 
     /// Cover every run since a date (2026-11-01) or an age (7d, 12h) [default: the latest run
     /// against the one before].
-    #[arg(long, conflicts_with = "runs")]
+    #[arg(value_name = "DATE|AGE", long, conflicts_with = "runs")]
     pub since: Option<String>,
 
     /// Cover the latest N runs.
-    #[arg(long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
+    #[arg(value_name = "N", long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub runs: Option<usize>,
 
     /// POST the JSON change report to this webhook when anything changed.
-    #[arg(long, env = "LINKWARD_NOTIFY")]
+    #[arg(value_name = "URL", long, env = "LINKWARD_NOTIFY")]
     pub notify: Option<url::Url>,
 
     /// Print only news (newly broken, moved, changed, recovered, seed list changes, an
     /// interrupted or inconclusive run), and nothing at all when there is none.
-    #[arg(short = 'q', long, env = "LINKWARD_QUIET", num_args = 0..=1, require_equals = true,
-          default_missing_value = "true",
+    #[arg(short = 'q', value_name = "BOOL", require_equals = true, hide_possible_values = true, long, env = "LINKWARD_QUIET", num_args = 0..=1, default_missing_value = "true",
           value_parser = clap::builder::BoolishValueParser::new())]
     pub quiet: Option<bool>,
 }
@@ -307,7 +396,7 @@ pub struct HistoryArgs {
     pub reading: Reading,
 
     /// Output format.
-    #[arg(long, value_parser = FormatParser, default_value = "terminal")]
+    #[arg(short = 'f', value_name = "FORMAT", long, value_parser = FormatParser, default_value = "terminal")]
     pub format: Format,
 }
 
@@ -325,7 +414,7 @@ pub struct VerifyArgs {
     pub blobs_only: bool,
 
     /// Output format.
-    #[arg(long, value_parser = FormatParser, default_value = "terminal")]
+    #[arg(short = 'f', value_name = "FORMAT", long, value_parser = FormatParser, default_value = "terminal")]
     pub format: Format,
 }
 
@@ -334,13 +423,13 @@ pub struct VerifyArgs {
 /// `check`) and how long to wait for a running check to let it go.
 #[derive(Debug, clap::Args)]
 pub struct Reading {
-    /// Configuration file, read for its `archive` key (and `quiet` by report)
-    /// [default: ./linkward.toml when it exists].
-    #[arg(long, env = "LINKWARD_CONFIG")]
+    /// Configuration file, read for its `archive` (and by report for `quiet`) [default:
+    /// ./linkward.toml when it exists].
+    #[arg(short = 'c', value_name = "FILE", long, env = "LINKWARD_CONFIG")]
     pub config: Option<PathBuf>,
 
     /// Archive folder to read [default: the configuration file's `archive`, else archive].
-    #[arg(long, env = "LINKWARD_ARCHIVE")]
+    #[arg(short = 'a', value_name = "DIR", long, env = "LINKWARD_ARCHIVE")]
     pub archive: Option<PathBuf>,
 
     /// Wait up to this long for a running check to release the archive (e.g. 30s, 10m; a bare
@@ -381,143 +470,175 @@ pub struct CheckArgs {
     pub seeds: Vec<String>,
 
     /// Configuration file [default: ./linkward.toml when it exists].
-    #[arg(long, env = "LINKWARD_CONFIG")]
+    #[arg(
+        help_heading = "Archive and configuration",
+        short = 'c',
+        value_name = "FILE",
+        long,
+        env = "LINKWARD_CONFIG"
+    )]
     pub config: Option<PathBuf>,
 
     /// Archive folder: the store (db/) and every archived body (blobs/) [default: archive].
-    #[arg(long, env = "LINKWARD_ARCHIVE")]
+    #[arg(
+        help_heading = "Archive and configuration",
+        short = 'a',
+        value_name = "DIR",
+        long,
+        env = "LINKWARD_ARCHIVE"
+    )]
     pub archive: Option<PathBuf>,
 
     /// Where manifests are looked for when no seed is given [default: seeds].
-    #[arg(long, env = "LINKWARD_SEEDS_DIR")]
+    #[arg(
+        help_heading = "Archive and configuration",
+        value_name = "DIR",
+        long,
+        env = "LINKWARD_SEEDS_DIR"
+    )]
     pub seeds_dir: Option<PathBuf>,
 
     /// Output format [default: terminal].
-    #[arg(long, value_parser = FormatParser, env = "LINKWARD_FORMAT")]
+    #[arg(help_heading = "Output", short = 'f', value_name = "FORMAT", long, value_parser = FormatParser, env = "LINKWARD_FORMAT")]
     pub format: Option<Format>,
 
     /// Requests in flight across all hosts [default: 64].
-    #[arg(long, env = "LINKWARD_CONCURRENCY",
+    #[arg(help_heading = "Network", value_name = "N", long, env = "LINKWARD_CONCURRENCY",
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=100_000))]
     pub concurrency: Option<usize>,
 
-    /// Requests per host: N/s, N/m, N/h (e.g. 2/s, 30/m) or 'unlimited' [default: 1/s].
-    #[arg(long, env = "LINKWARD_PER_HOST_RATE", value_parser = Rate::parse)]
+    /// Requests per host: N/s, N/m, N/h, N/DUR or N alone (per second), e.g. 30/m, 1/5s; or
+    /// 'unlimited' [default: 1/s].
+    #[arg(help_heading = "Network", value_name = "RATE", long, env = "LINKWARD_PER_HOST_RATE", value_parser = Rate::parse)]
     pub per_host_rate: Option<Rate>,
 
     /// Requests in flight to any one host [default: 2].
-    #[arg(long, env = "LINKWARD_PER_HOST_CONCURRENCY",
+    #[arg(help_heading = "Network", value_name = "N", long, env = "LINKWARD_PER_HOST_CONCURRENCY",
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=10_000))]
     pub per_host_concurrency: Option<usize>,
 
     /// Time allowed for one attempt at a fetch, redirects and body included (e.g. 8s, 2m) [default: 60s].
-    #[arg(long, env = "LINKWARD_TIMEOUT", value_parser = positive_duration)]
+    #[arg(help_heading = "Time and size limits", value_name = "DUR", long, env = "LINKWARD_TIMEOUT", value_parser = positive_duration)]
     pub timeout: Option<Duration>,
 
     /// Time allowed to establish a connection [default: 10s].
-    #[arg(long, env = "LINKWARD_CONNECT_TIMEOUT", value_parser = positive_duration)]
+    #[arg(help_heading = "Time and size limits", value_name = "DUR", long, env = "LINKWARD_CONNECT_TIMEOUT", value_parser = positive_duration)]
     pub connect_timeout: Option<Duration>,
 
     /// Longest wait for the next bytes of a body [default: 30s].
-    #[arg(long, env = "LINKWARD_IDLE_TIMEOUT", value_parser = positive_duration)]
+    #[arg(help_heading = "Time and size limits", value_name = "DUR", long, env = "LINKWARD_IDLE_TIMEOUT", value_parser = positive_duration)]
     pub idle_timeout: Option<Duration>,
 
     /// Largest decoded body kept (e.g. 512MiB, 2GiB, 1000000); larger is broken/too-large [default: 512MiB].
-    #[arg(long, env = "LINKWARD_MAX_SIZE", value_parser = config::parse_size)]
+    #[arg(help_heading = "Time and size limits", value_name = "SIZE", long, env = "LINKWARD_MAX_SIZE", value_parser = config::parse_size)]
     pub max_size: Option<u64>,
 
     /// Redirect hops followed before a check is broken/too-many-redirects [default: 10].
-    #[arg(long, env = "LINKWARD_MAX_REDIRECTS")]
+    #[arg(
+        help_heading = "Time and size limits",
+        value_name = "N",
+        long,
+        env = "LINKWARD_MAX_REDIRECTS"
+    )]
     pub max_redirects: Option<usize>,
 
     /// Links checked per seed at most; past it the run says so and checks the first N [default: 100000].
-    #[arg(long, env = "LINKWARD_MAX_LINKS", value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(help_heading = "Time and size limits", value_name = "N", long, env = "LINKWARD_MAX_LINKS", value_parser = clap::value_parser!(u64).range(1..))]
     pub max_links: Option<u64>,
 
     /// Time allowed for the whole run (e.g. 30m, 2h); at the deadline it stops as on SIGTERM, keeping what completed [default: none].
-    #[arg(long, env = "LINKWARD_DEADLINE", value_parser = positive_duration)]
+    #[arg(help_heading = "Time and size limits", value_name = "DUR", long, env = "LINKWARD_DEADLINE", value_parser = positive_duration)]
     pub deadline: Option<Duration>,
 
     /// Retries of a transient failure: connection errors, timeouts, 429, 502, 503, 504 [default: 2].
-    #[arg(long, env = "LINKWARD_RETRIES")]
+    #[arg(
+        help_heading = "Retries",
+        value_name = "N",
+        long,
+        env = "LINKWARD_RETRIES"
+    )]
     pub retries: Option<u32>,
 
     /// Longest wait before one retry, a server's Retry-After included [default: 120s].
-    #[arg(long, env = "LINKWARD_MAX_RETRY_WAIT", value_parser = config::parse_duration)]
+    #[arg(help_heading = "Retries", value_name = "DUR", long, env = "LINKWARD_MAX_RETRY_WAIT", value_parser = config::parse_duration)]
     pub max_retry_wait: Option<Duration>,
 
     /// First backoff step between retries; doubled each time, plus jitter [default: 1s].
-    #[arg(long, env = "LINKWARD_RETRY_BACKOFF", value_parser = config::parse_duration)]
+    #[arg(help_heading = "Retries", value_name = "DUR", long, env = "LINKWARD_RETRY_BACKOFF", value_parser = config::parse_duration)]
     pub retry_backoff: Option<Duration>,
 
     /// Do not fetch or obey robots.txt.
-    #[arg(long, env = "LINKWARD_IGNORE_ROBOTS", num_args = 0..=1, default_missing_value = "true",
+    #[arg(help_heading = "Network", value_name = "BOOL", require_equals = true, hide_possible_values = true, long, env = "LINKWARD_IGNORE_ROBOTS", num_args = 0..=1, default_missing_value = "true",
           value_parser = clap::builder::BoolishValueParser::new())]
     pub ignore_robots: Option<bool>,
 
     /// Fetch loopback, private and other non-public addresses even when listed by a page on a
     /// public address (link-local and cloud metadata addresses are never fetched).
-    #[arg(long, env = "LINKWARD_ALLOW_PRIVATE", num_args = 0..=1, default_missing_value = "true",
+    #[arg(help_heading = "Network", value_name = "BOOL", require_equals = true, hide_possible_values = true, long, env = "LINKWARD_ALLOW_PRIVATE", num_args = 0..=1, default_missing_value = "true",
           value_parser = clap::builder::BoolishValueParser::new())]
     pub allow_private: Option<bool>,
 
     /// Failed checks in a row before a resource is reported newly broken (until then: failing) [default: 1].
-    #[arg(long, env = "LINKWARD_CONFIRM",
+    #[arg(help_heading = "Change detection", value_name = "N", long, env = "LINKWARD_CONFIRM",
           value_parser = clap::builder::RangedU64ValueParser::<u32>::new().range(1..=1000))]
     pub confirm: Option<u32>,
 
     /// A page whose content matches one of its last K versions is unchanged (rotating pages) [default: 3].
-    #[arg(long, env = "LINKWARD_VERSIONS",
+    #[arg(help_heading = "Change detection", value_name = "K", long, env = "LINKWARD_VERSIONS",
           value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..=8))]
     pub versions: Option<usize>,
 
     /// After the run, POST the JSON change report (latest run against the one before) to this
     /// webhook when anything changed (never after an inconclusive run: exit 4).
-    #[arg(long, env = "LINKWARD_NOTIFY")]
+    #[arg(
+        help_heading = "Output",
+        value_name = "URL",
+        long,
+        env = "LINKWARD_NOTIFY"
+    )]
     pub notify: Option<url::Url>,
 
     /// Wayback availability API asked for the snapshot of each broken resource closest to its
     /// date, or 'off' [default: https://archive.org/wayback/available].
-    #[arg(long, env = "LINKWARD_WAYBACK", value_parser = config::Endpoint::parse)]
+    #[arg(help_heading = "Web archives", value_name = "URL", long, env = "LINKWARD_WAYBACK", value_parser = config::Endpoint::parse)]
     pub wayback: Option<config::Endpoint>,
 
     /// Memento TimeGate (RFC 7089) asked as well: a URL the resource's URL is appended to
     /// (e.g. https://web.archive.org/web/); repeat or comma-separate for several [default: none].
-    #[arg(long, env = "LINKWARD_TIMEGATE", value_delimiter = ',', value_parser = config::Endpoint::parse)]
+    #[arg(help_heading = "Web archives", value_name = "URL", long, env = "LINKWARD_TIMEGATE", value_delimiter = ',', value_parser = config::Endpoint::parse)]
     pub timegate: Option<Vec<config::Endpoint>>,
 
     /// A URL that should always answer, asked when no host of the run gave an HTTP answer: if it
     /// answers, those hosts are down (broken as usual); if not, the network here is, and the run
     /// is inconclusive (exit 4); repeat or comma-separate for several [default: none].
-    #[arg(long, env = "LINKWARD_CANARY", value_delimiter = ',', value_parser = config::Endpoint::parse)]
+    #[arg(help_heading = "Network", value_name = "URL", long, env = "LINKWARD_CANARY", value_delimiter = ',', value_parser = config::Endpoint::parse)]
     pub canary: Option<Vec<config::Endpoint>>,
 
     /// Download the closest snapshot of each broken resource we hold no good copy of into the
     /// archive, marked as recovered from a web archive.
-    #[arg(long, env = "LINKWARD_RESCUE", num_args = 0..=1, default_missing_value = "true",
+    #[arg(help_heading = "Web archives", value_name = "BOOL", require_equals = true, hide_possible_values = true, long, env = "LINKWARD_RESCUE", num_args = 0..=1, default_missing_value = "true",
           value_parser = clap::builder::BoolishValueParser::new())]
     pub rescue: Option<bool>,
 
     /// How long an archive's "no snapshot" answer is trusted before it is asked again [default: 7d].
-    #[arg(long, env = "LINKWARD_LOOKUP_CACHE", value_parser = config::parse_duration)]
+    #[arg(help_heading = "Web archives", value_name = "DUR", long, env = "LINKWARD_LOOKUP_CACHE", value_parser = config::parse_duration)]
     pub lookup_cache: Option<Duration>,
 
     /// Write a WARC revisit record for every 304 Not Modified answer (by default a 304 writes
     /// none: the store records the check, and the copy it stands for is already archived).
-    #[arg(long, env = "LINKWARD_WARC_REVISITS", num_args = 0..=1, default_missing_value = "true",
+    #[arg(help_heading = "Change detection", value_name = "BOOL", require_equals = true, hide_possible_values = true, long, env = "LINKWARD_WARC_REVISITS", num_args = 0..=1, default_missing_value = "true",
           value_parser = clap::builder::BoolishValueParser::new())]
     pub warc_revisits: Option<bool>,
 
     /// States (ok, redirected, broken, skipped, unresolved) and changes (newly-broken, moved,
     /// changed, recovered, still-broken, failing, new, unchanged) that make the exit code 1,
     /// comma-separated, mixed freely [default: broken].
-    #[arg(long, env = "LINKWARD_FAIL_ON", value_delimiter = ',', value_parser = config::FailOn::parse)]
+    #[arg(help_heading = "Output", value_name = "LIST", long, env = "LINKWARD_FAIL_ON", value_delimiter = ',', value_parser = config::FailOn::parse)]
     pub fail_on: Option<Vec<config::FailOn>>,
 
     /// Print only news (newly broken, moved, changed, recovered, seed list changes, an
     /// interrupted or inconclusive run), and nothing at all when there is none.
-    #[arg(short = 'q', long, env = "LINKWARD_QUIET", num_args = 0..=1, require_equals = true,
-          default_missing_value = "true",
+    #[arg(help_heading = "Output", short = 'q', value_name = "BOOL", require_equals = true, hide_possible_values = true, long, env = "LINKWARD_QUIET", num_args = 0..=1, default_missing_value = "true",
           value_parser = clap::builder::BoolishValueParser::new())]
     pub quiet: Option<bool>,
 }

@@ -5,7 +5,6 @@ mod cli;
 use std::io::{IsTerminal, Write};
 use std::process::ExitCode;
 
-use clap::Parser;
 use linkward::config::Format;
 use linkward::report::{Render, Terminal};
 use linkward::review::WindowSpec;
@@ -59,29 +58,20 @@ impl From<Exit> for ExitCode {
 
 fn main() -> ExitCode {
     tune_malloc();
-    let cli = match Cli::try_parse() {
+    let cli = match cli::try_parse() {
         Ok(cli) => cli,
         Err(e) if !e.use_stderr() => {
             // --help and --version.
             let _ = e.print();
             return Exit::Clean.into();
         }
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => {
+            // Bare `linkward`: the usage, on stderr, as a usage error.
+            let _ = e.print();
+            return Exit::Usage.into();
+        }
         Err(e) => {
-            let msg = e.to_string();
-            let first = msg
-                .lines()
-                .next()
-                .unwrap_or("invalid arguments")
-                .trim_start_matches("error: ");
-            // An unknown value of a closed list says which values there are, on the same line.
-            let choices = msg
-                .lines()
-                .map(str::trim)
-                .find_map(|l| l.strip_prefix("[possible values: "))
-                .and_then(|l| l.strip_suffix(']'))
-                .map(|l| format!(": possible values are {l}"))
-                .unwrap_or_default();
-            eprintln!("linkward: {first}{choices} (see 'linkward --help')");
+            eprintln!("linkward: {}", usage_error_line(&e.to_string()));
             return Exit::Usage.into();
         }
     };
@@ -100,6 +90,30 @@ fn main() -> ExitCode {
             Exit::Usage.into()
         }
     }
+}
+
+/// clap's usage error on one line: its first line, what clap suggests (a similar flag, value or
+/// subcommand), the values a closed list takes, and the help of the subcommand it was parsing.
+fn usage_error_line(msg: &str) -> String {
+    let mut line = msg
+        .lines()
+        .next()
+        .unwrap_or("invalid arguments")
+        .trim_start_matches("error: ")
+        .to_owned();
+    for l in msg.lines().map(str::trim) {
+        if let Some(values) = l
+            .strip_prefix("[possible values: ")
+            .and_then(|v| v.strip_suffix(']'))
+        {
+            line.push_str(&format!(": possible values are {values}"));
+        } else if let Some(tip) = l.strip_prefix("tip: ") {
+            line.push_str(&format!("; {tip}"));
+        }
+    }
+    // The subcommand's help lists its flags; the top level's lists none.
+    let command = cli::command_path(std::env::args().skip(1));
+    format!("{line} (see '{command} --help')")
 }
 
 fn run(cli: Cli) -> anyhow::Result<Exit> {

@@ -18,6 +18,7 @@ use crate::store::Store;
 /// Opens an existing archive's store for reading, holding its lock (waiting up to `wait` for a
 /// running check to let it go); never creates one.
 pub fn open_existing(archive_dir: &Path, wait: Duration) -> Result<(ArchiveLock, Store), Error> {
+    crate::archive::refuse_non_folder(archive_dir)?;
     if !archive_dir.join("db").is_dir() {
         return Err(Error::NoArchive(archive_dir.to_path_buf()));
     }

@@ -61,6 +61,7 @@ pub async fn run_with(
     warc: bool,
     wait: Duration,
 ) -> Result<VerifyReport, Error> {
+    crate::archive::refuse_non_folder(archive_dir)?;
     // Opening the store would create an empty one: there is nothing to verify without it.
     if !archive_dir.join(STORE_DIR).is_dir() {
         return Err(Error::NoArchive(archive_dir.to_path_buf()));

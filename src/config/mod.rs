@@ -74,15 +74,19 @@ pub enum Rate {
 }
 
 impl Rate {
-    /// Parses `2/s`, `30/m`, `100/h`, `1/5s` or `unlimited`.
+    /// Parses `2/s`, `30/m`, `100/h`, `1/5s` or `unlimited`; a bare number is per second (`2`
+    /// is `2/s`), as a bare number is seconds for a duration.
     pub fn parse(s: &str) -> Result<Rate, String> {
         let s = s.trim();
         if s.eq_ignore_ascii_case("unlimited") || s == "0" {
             return Ok(Rate::Unlimited);
         }
-        let err =
-            || format!("invalid rate {s:?}: use N/s, N/m, N/h (e.g. 2/s, 30/m) or 'unlimited'");
-        let (n, unit) = s.split_once('/').ok_or_else(err)?;
+        let err = || {
+            format!(
+                "invalid rate {s:?}: use N (per second), N/s, N/m, N/h, N/DUR (e.g. 2, 30/m, 1/5s) or 'unlimited'"
+            )
+        };
+        let (n, unit) = s.split_once('/').unwrap_or((s, "s"));
         let count: u32 = n.trim().parse().map_err(|_| err())?;
         let count = NonZeroU32::new(count).ok_or_else(err)?;
         let per = match unit.trim() {
@@ -331,7 +335,8 @@ mod tests {
         );
         assert_eq!(Rate::parse("unlimited")?, Rate::Unlimited);
         assert_eq!(Rate::parse("1/s")?, DEFAULT_PER_HOST_RATE);
-        for bad in ["fast", "0/s", "2", "2/x", "-1/s", "/s"] {
+        assert_eq!(Rate::parse("5")?, Rate::parse("5/s")?);
+        for bad in ["fast", "0/s", "2/x", "-1/s", "/s", "1.5"] {
             assert!(Rate::parse(bad).is_err(), "{bad} should be refused");
         }
         Ok(())
