@@ -113,9 +113,14 @@ impl Runner {
             return Ok(());
         };
         checked.check.archive_lookup = Some(Box::new(lookup));
-        if let Some(r) = recovered {
-            // The copy must be durable before a record names it.
+        // The copy must be durable before a record names it, and stored at all (a failed write
+        // into the pack is logged, and the copy is then not claimed).
+        if recovered.is_some() {
             warc.commit()?;
+        }
+        if let Some(r) = recovered
+            && store.body(&r.sha256)?.is_some()
+        {
             let resource = store.put_recovered(url, &r)?;
             checked.recovered = resource.recovered.map(Box::new);
             checked.check.recovered = Some(Box::new(r));

@@ -409,3 +409,66 @@ impl Runner {
         Ok(())
     }
 }
+
+/// A check names its body only once the pack holds it durably. One whose body could not be added
+/// to the pack (a full disk, a failed write: logged by the WARC writer) keeps its outcome but no
+/// copy, so the URL's last good copy stays the one that is really there.
+pub(super) fn keep_only_stored(store: &Store, check: &mut CheckRecord) -> Result<(), Error> {
+    if let Some(sha) = check.sha256
+        && store.body(&sha)?.is_none()
+    {
+        tracing::warn!(
+            "{}: its body could not be archived; no copy is kept",
+            check.url
+        );
+        check.sha256 = None;
+        check
+            .error
+            .get_or_insert_with(|| "the body could not be archived (see the log)".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{State, StoredBody};
+
+    #[test]
+    fn a_check_whose_body_is_not_in_a_pack_keeps_its_outcome_but_names_no_copy()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let store = Store::open(dir.path())?;
+        let (stored, lost) = (Sha256([1; 32]), Sha256([2; 32]));
+        store.put_bodies(&[(
+            stored,
+            StoredBody {
+                file: "pack.warc.gz".into(),
+                offset: 0,
+                length: 10,
+                bytes: 4,
+                encoding: None,
+                payload_sha256: None,
+                record_id: "<urn:uuid:0>".into(),
+                uri: "http://a/".into(),
+                date: Utc::now(),
+            },
+        )])?;
+        let check = |sha| CheckRecord {
+            url: "http://a/".into(),
+            state: State::Ok,
+            sha256: Some(sha),
+            ..CheckRecord::default()
+        };
+        let mut kept = check(stored);
+        keep_only_stored(&store, &mut kept)?;
+        assert_eq!(kept.sha256, Some(stored));
+        assert_eq!(kept.error, None);
+        let mut unkept = check(lost);
+        keep_only_stored(&store, &mut unkept)?;
+        assert_eq!(unkept.sha256, None);
+        assert_eq!(unkept.state, State::Ok);
+        assert!(unkept.error.is_some());
+        Ok(())
+    }
+}

@@ -50,6 +50,7 @@ impl Runner {
         judge: Judge,
         mut check: CheckRecord,
     ) -> Result<(), Error> {
+        super::keep_only_stored(store, &mut check)?;
         let prev = store.resource(&check.url)?;
         judge.judge(prev.as_ref(), &mut check);
         // No await since `prev` was read: nothing else wrote this URL's record in between.
