@@ -12,7 +12,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::archive::Archive;
-use crate::export::{latest_complete_run, manifest_of};
+use crate::export::{latest_complete_run, manifest_of, tracked_seeds};
 use crate::model::{Reason, State};
 use crate::open::open_existing;
 use crate::report::Render;
@@ -96,10 +96,9 @@ pub fn gather(
     let run = latest_complete_run(store)?;
     let later_run = latest.filter(|l| run.as_ref().is_none_or(|r| r.id != l.id));
     let mut seeds = Vec::new();
-    if let Some(run) = &run {
-        let mut listed = store.seeds_in_run(run.id)?;
-        listed.sort_by_key(|(id, _)| run.seeds.iter().position(|s| s == id));
-        for (id, snapshot) in listed {
+    if run.is_some() {
+        // Every seed the archive tracks, each as of its own latest complete run.
+        for (id, snapshot) in tracked_seeds(store)? {
             let manifest = manifest_of(&id);
             let notes: HashMap<(&str, Option<&str>), &str> = manifest
                 .iter()

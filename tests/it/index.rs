@@ -467,3 +467,62 @@ async fn the_terminal_report_history_and_change_report_say_what_the_archive_hold
     assert_eq!(json["summary"]["snapshots_found"], 1);
     assert_eq!(json["summary"]["recovered_copies"], 1);
 }
+
+/// Issue 17, item 2: an archive several seeds share keeps every seed in view. A quick check of
+/// one page into an archive that tracks a site's seed leaves that seed's rows in the index and
+/// its documents in the bag, each seed as of its own latest complete run.
+#[tokio::test]
+async fn a_run_of_another_seed_never_hides_the_seeds_the_archive_tracks() {
+    let server = TestServer::start([
+        ("/a.pdf", Behaviour::ok("application/pdf", pdf("A"))),
+        ("/b.pdf", Behaviour::ok("application/pdf", pdf("B"))),
+        (
+            "/other.html",
+            Behaviour::html("<h2>Elsewhere</h2><p><a href=\"/b.pdf\">The other one</a></p>"),
+        ),
+    ])
+    .await;
+    let linkward = Linkward::new();
+    let site = linkward.write_file(
+        "site.html",
+        &format!(
+            "<html><body><h2>Related Documents</h2><p><a href=\"{}\">Document alpha</a></p>\
+             </body></html>",
+            server.url("/a.pdf")
+        ),
+    );
+    let first = linkward.check(&[&site], &[]).await;
+    assert_eq!(first.code, Some(0), "{}", first.dump());
+    let quick = linkward.check(&[server.url("/other.html")], &[]).await;
+    assert_eq!(quick.code, Some(0), "{}", quick.dump());
+
+    let html = read_index(linkward.archive());
+    assert!(
+        html.contains("Document alpha"),
+        "the first seed is hidden:\n{html}"
+    );
+    assert!(
+        html.contains("The other one"),
+        "the latest seed is missing:\n{html}"
+    );
+
+    let outside = tempfile::tempdir().expect("a folder for the bag");
+    let bag = outside.path().join("bag");
+    let export = linkward
+        .run([
+            std::ffi::OsStr::new("export"),
+            std::ffi::OsStr::new("bagit"),
+            bag.as_os_str(),
+            std::ffi::OsStr::new("--archive"),
+            linkward.archive().as_os_str(),
+        ])
+        .await;
+    assert_eq!(export.code, Some(0), "{}", export.dump());
+    let manifest = std::fs::read_to_string(bag.join("manifest-sha256.txt")).expect("manifest");
+    for body in [pdf("A"), pdf("B")] {
+        assert!(
+            manifest.contains(&crate::common::sha256_hex(&body)),
+            "the bag lacks a seed's document:\n{manifest}"
+        );
+    }
+}
