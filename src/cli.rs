@@ -349,12 +349,12 @@ pub struct ReportArgs {
         ReportFormat::ALL.map(ReportFormat::as_str)).try_map(|name| name.parse::<ReportFormat>()))]
     pub format: ReportFormat,
 
-    /// Cover every run since a date (2026-11-01) or an age (7d, 12h) [default: the latest run
-    /// against the one before].
+    /// Cover every run since a date (2026-11-01) or an age (7d, 12h) [default: see --runs].
     #[arg(value_name = "DATE|AGE", long, conflicts_with = "runs")]
     pub since: Option<String>,
 
-    /// Cover the latest N runs.
+    /// Cover the latest N runs [default: the latest run against the one before; for
+    /// `--format html`, the latest 30 runs, so its timeline and chart show history].
     #[arg(value_name = "N", long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub runs: Option<usize>,
 
@@ -382,6 +382,10 @@ impl ReportArgs {
         Ok(match (&self.since, self.runs) {
             (Some(since), _) => WindowSpec::Since(review::parse_since(since, chrono::Utc::now())?),
             (None, Some(n)) => WindowSpec::Runs(n),
+            // The HTML report draws a timeline and a chart: over one run they show nothing.
+            (None, None) if self.format == ReportFormat::Html => {
+                WindowSpec::Runs(review::DEFAULT_HTML_REPORT_RUNS)
+            }
             (None, None) => WindowSpec::Latest,
         })
     }

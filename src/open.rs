@@ -38,7 +38,9 @@ pub fn change_report(
     wait: Duration,
 ) -> Result<ChangeReport, Error> {
     let (_lock, store) = open_existing(archive_dir, wait)?;
-    Ok(review::build(&store, window, Utc::now())?)
+    let mut report = review::build(&store, window, Utc::now())?;
+    report.archive_dir = Some(archive_dir.to_path_buf());
+    Ok(report)
 }
 
 /// One URL's record and checks, read from the archive's store (which must exist).

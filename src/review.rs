@@ -11,10 +11,14 @@ use crate::model::{Change, ItemChanges, Significance};
 use crate::model::{Reason, State};
 use crate::report::RecoveredCopy;
 use crate::report::changes::{
-    CHANGE_REPORT_VERSION, Cell, ChangeReport, ChangeSummary, Entry, RunPoint, RunRef, SeedChanges,
-    Timeline, Urgency, Window,
+    CHANGE_REPORT_VERSION, Cell, ChangeReport, ChangeSummary, Entry, GoodCopy, RunPoint, RunRef,
+    SeedChanges, Timeline, Urgency, Window,
 };
-use crate::store::{CheckRecord, RunRecord, RunStatus, Store, StoreError};
+use crate::store::{CheckRecord, ResourceRecord, RunRecord, RunStatus, Store, StoreError};
+
+/// The window of `report --format html` when neither `--runs` nor `--since` is given: enough
+/// runs for its timeline and chart to show history (a month of daily runs).
+pub const DEFAULT_HTML_REPORT_RUNS: usize = 30;
 
 /// Which runs a report covers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -116,9 +120,10 @@ pub fn build(
         }
     }
 
-    let mut entries = Vec::new();
-    // Standing conditions (still broken, failing, redirected) are told once, as of their latest check.
-    let mut standing: BTreeMap<(String, Urgency), Entry> = BTreeMap::new();
+    // Each resource is told once, under its most urgent heading of the window: a link newly
+    // broken in one run and still broken in the next is news, not two entries. Within one
+    // heading the latest check tells the current facts, and the first one says since when.
+    let mut by_resource: BTreeMap<String, Entry> = BTreeMap::new();
     for check in &checks {
         let Some((urgency, change)) = urgency_of(check) else {
             continue;
@@ -177,15 +182,46 @@ pub fn build(
                 .then(|| resource.as_ref().and_then(|r| r.recovered.as_ref()))
                 .flatten()
                 .map(RecoveredCopy::of),
+            since_run: check.run_id,
+            since: check.checked_at,
+            latest_run: check.run_id,
+            latest_state: check.state,
+            good_copy: broken
+                .then(|| resource.as_ref().and_then(good_copy))
+                .flatten(),
         };
-        match urgency {
-            Urgency::StillBroken | Urgency::Failing | Urgency::Moved if change != Change::Moved => {
-                standing.insert((check.url.clone(), urgency), entry);
+        match by_resource.get(&check.url) {
+            Some(told) if told.urgency < entry.urgency => {}
+            Some(told) if told.urgency == entry.urgency => {
+                let (since_run, since) = (told.since_run, told.since);
+                by_resource.insert(
+                    check.url.clone(),
+                    Entry {
+                        since_run,
+                        since,
+                        ..entry
+                    },
+                );
             }
-            _ => entries.push(entry),
+            _ => {
+                by_resource.insert(check.url.clone(), entry);
+            }
         }
     }
-    entries.extend(standing.into_values());
+    // `checks` is in run order: the last check of a URL is its latest.
+    for check in &checks {
+        if let Some(e) = by_resource.get_mut(&check.url) {
+            e.latest_run = check.run_id;
+            e.latest_state = check.state;
+        }
+    }
+    // The resource's record holds its copies as of now: a link that works again needs none.
+    for e in by_resource.values_mut() {
+        if e.latest_state != State::Broken {
+            e.good_copy = None;
+        }
+    }
+    let mut entries: Vec<Entry> = by_resource.into_values().collect();
     entries.sort_by(|a, b| {
         (a.urgency, &a.seed, &a.section, &a.title, a.run_id)
             .cmp(&(b.urgency, &b.seed, &b.section, &b.title, b.run_id))
@@ -326,6 +362,17 @@ pub fn build(
         entries,
         timelines,
         reachability,
+        archive_dir: None,
+    })
+}
+
+/// The last good copy fetched live that `resource`'s record names, if any.
+fn good_copy(resource: &ResourceRecord) -> Option<GoodCopy> {
+    resource.last_good_sha256?;
+    Some(GoodCopy {
+        checked_at: resource.last_good_at?,
+        bytes: resource.last_good_bytes,
+        content_type: resource.last_good_content_type.clone(),
     })
 }
 

@@ -3,6 +3,8 @@
 //! report` renders it in every format; `--notify` posts its JSON. The field names are a public
 //! contract, documented in the README: fields may be added, existing ones keep their meaning.
 
+use std::path::PathBuf;
+
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
@@ -28,6 +30,10 @@ pub struct ChangeReport {
     pub timelines: Vec<Timeline>,
     /// Share of reachable resources per run, oldest first: the HTML report's chart.
     pub reachability: Vec<RunPoint>,
+    /// The archive the report was read from, for the `linkward get` commands the human formats
+    /// show; not in the JSON, which stays the same wherever the archive is.
+    #[serde(skip)]
+    pub archive_dir: Option<PathBuf>,
 }
 
 /// Which runs the report covers.
@@ -143,7 +149,7 @@ pub enum Urgency {
     Failing,
 }
 
-/// One event: a resource's transition in one run of the window.
+/// One resource's most urgent event in the window: each resource is listed once.
 #[derive(Clone, Debug, Serialize)]
 pub struct Entry {
     pub urgency: Urgency,
@@ -175,6 +181,27 @@ pub struct Entry {
     /// For a broken resource: the latest copy recovered from a web archive that our archive
     /// holds, with its provenance and its blob's path (null when none). Never the live copy.
     pub recovered: Option<RecoveredCopy>,
+    /// The first run of the window in which the resource was under this entry's heading, and
+    /// its check's time: "since when". Equal to `run_id` unless the condition lasted (still
+    /// broken, changed again) over several runs, when `run_id` is the latest of them.
+    pub since_run: u64,
+    pub since: DateTime<Utc>,
+    /// The resource's latest check in the window, and its state then: a link newly broken
+    /// and then working again is listed as newly broken, and says it works now.
+    pub latest_run: u64,
+    pub latest_state: State,
+    /// For a broken resource: the last good copy fetched live that the archive holds, which
+    /// `linkward get URL` writes out (null when none).
+    pub good_copy: Option<GoodCopy>,
+}
+
+/// The last good copy fetched live of a resource that is broken now.
+#[derive(Clone, Debug, Serialize)]
+pub struct GoodCopy {
+    /// When it was fetched.
+    pub checked_at: DateTime<Utc>,
+    pub bytes: Option<u64>,
+    pub content_type: Option<String>,
 }
 
 /// Changes to one seed in the window.

@@ -176,8 +176,8 @@ async fn spans_give_back_every_check_as_reported_and_grow_only_with_transitions(
     }
     drop(store);
 
-    // The change report over the six runs tells each transition in its run, and the link that
-    // stayed broken once, as of its latest check, with its failures counted up.
+    // The change report over the six runs tells each link once, under its most urgent
+    // transition of the window, in the run it happened (issue 17 item 3).
     let report = store_command(&linkward, "report", &["--runs", "6", "--format", "json"]).await;
     assert_eq!(report.code, Some(0), "{}", report.dump());
     let report = report.json();
@@ -196,24 +196,33 @@ async fn spans_give_back_every_check_as_reported_and_grow_only_with_transitions(
     let id = |n: usize| reports[n]["run"]["id"].as_u64().unwrap_or_default();
     let want: BTreeSet<(String, u64, String)> = [
         (server.url(MISSING), id(0), "newly-broken"),
-        (server.url(MISSING), id(5), "still-broken"),
         (server.url(FLIP), id(2), "newly-broken"),
-        (server.url(FLIP), id(4), "still-broken"),
-        (server.url(FLIP), id(5), "recovered"),
         (server.url(EDITED), id(2), "changed"),
     ]
     .into_iter()
     .map(|(u, r, c)| (u, r, c.to_owned()))
     .collect();
     assert_eq!(entries, want, "{:#}", report["entries"]);
-    let still = report["entries"]
+    let flip = report["entries"]
         .as_array()
-        .and_then(|e| {
-            e.iter()
-                .find(|e| e["url"] == server.url(FLIP).as_str() && e["change"] == "still-broken")
-        })
-        .expect("the flip link's standing entry");
-    assert_eq!(still["failures"], 3, "{still:#}");
+        .and_then(|e| e.iter().find(|e| e["url"] == server.url(FLIP).as_str()))
+        .expect("the flip link's entry");
+    // Newly broken in run 3, working again in run 6: it says so.
+    assert_eq!(flip["latest_run"].as_u64(), Some(id(5)), "{flip:#}");
+    assert_eq!(flip["latest_state"], "ok", "{flip:#}");
+    // Over the last two runs, the link that stayed broken is told once, as of its latest check,
+    // since the window's first run, with its failures counted up.
+    let narrow = store_command(&linkward, "report", &["--runs", "2", "--format", "json"]).await;
+    assert_eq!(narrow.code, Some(0), "{}", narrow.dump());
+    let narrow = narrow.json();
+    let still = narrow["entries"]
+        .as_array()
+        .and_then(|e| e.iter().find(|e| e["url"] == server.url(MISSING).as_str()))
+        .expect("the missing link's standing entry");
+    assert_eq!(still["change"], "still-broken", "{still:#}");
+    assert_eq!(still["run_id"].as_u64(), Some(id(5)), "{still:#}");
+    assert_eq!(still["since_run"].as_u64(), Some(id(4)), "{still:#}");
+    assert_eq!(still["failures"], 6, "{still:#}");
     // The timelines: one cell per run, each as the run found it.
     for timeline in report["timelines"].as_array().expect("timelines") {
         let url = timeline["url"].as_str().expect("timeline url");

@@ -10,6 +10,7 @@
 use crate::report::{html_link, linkable};
 use std::fmt::Write as _;
 use std::io::{self, Write};
+use std::path::Path;
 
 use super::outline::{self, Outline};
 use super::{escape_xml as esc, minute};
@@ -42,6 +43,7 @@ ul.entries>li{padding:8px 10px;margin:6px 0;border:1px solid #d0d7de;border-radi
 .fact{display:inline-block;font-size:12px;padding:1px 7px;margin:3px 4px 0 0;border-radius:10px;background:#eaeef2}
 .fact.lead{color:#fff}
 .update{margin-top:6px;font-weight:600}
+.held{margin-top:6px}
 ul.archive{margin:6px 0 0;padding-left:18px;font-size:13px}
 ul.archive a{word-break:break-all}
 ul.archive .when{color:#57606a}
@@ -111,7 +113,7 @@ impl Render<ChangeReport> for Html {
                     }
                     h.push_str("<ul class=\"entries\">\n");
                     for e in &group.entries {
-                        entry(&mut h, e);
+                        entry(&mut h, e, doc.archive);
                     }
                     h.push_str("</ul>\n");
                 }
@@ -205,7 +207,7 @@ fn urgency_class(u: Urgency) -> &'static str {
     }
 }
 
-fn entry(h: &mut String, e: &Entry) {
+fn entry(h: &mut String, e: &Entry, archive: Option<&Path>) {
     let name = outline::name(e);
     let _ = if linkable(&e.url) {
         write!(
@@ -231,6 +233,14 @@ fn entry(h: &mut String, e: &Entry) {
             h,
             "\n<div class=\"update\">Update the link to {}</div>",
             html_link(to, to)
+        );
+    }
+    if let Some((held, get)) = outline::good_copy(e, archive) {
+        let _ = write!(
+            h,
+            "\n<div class=\"held\">{}: <code>{}</code></div>",
+            esc(&held),
+            esc(&get)
         );
     }
     if let Some(w) = outline::web_archive(e) {

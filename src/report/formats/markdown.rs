@@ -6,6 +6,7 @@
 
 use crate::report::linkable;
 use std::io::{self, Write};
+use std::path::Path;
 
 use super::outline::{self, Outline};
 use crate::model::ListedItem;
@@ -34,7 +35,7 @@ impl Render<ChangeReport> for Markdown {
                     }
                     writeln!(out)?;
                     for e in &group.entries {
-                        entry(out, e)?;
+                        entry(out, e, doc.archive)?;
                     }
                 }
             }
@@ -88,7 +89,7 @@ impl Render<ChangeReport> for Markdown {
     }
 }
 
-fn entry(out: &mut dyn Write, e: &Entry) -> io::Result<()> {
+fn entry(out: &mut dyn Write, e: &Entry, archive: Option<&Path>) -> io::Result<()> {
     writeln!(
         out,
         "- **{}** — {}",
@@ -100,6 +101,12 @@ fn entry(out: &mut dyn Write, e: &Entry) -> io::Result<()> {
     }
     if let Some(to) = &e.update_to {
         writeln!(out, "  **Update the link to {}**", link(to, to))?;
+    }
+    if let Some((held, get)) = outline::good_copy(e, archive) {
+        // A code span cannot escape a backtick: a command holding one gets a double fence.
+        let tick = if get.contains('`') { "`` " } else { "`" };
+        let end = if get.contains('`') { " ``" } else { "`" };
+        writeln!(out, "  - {}: {tick}{get}{end}", escape(&held))?;
     }
     // A nested list, so each fact about the archives renders on a line of its own.
     if let Some(w) = outline::web_archive(e) {

@@ -4,6 +4,7 @@
 //! Renderers only add markup and escaping, so the formats cannot drift apart.
 
 use std::collections::BTreeMap;
+use std::path::Path;
 
 use super::webarchive;
 use super::{day, kebab, minute};
@@ -22,6 +23,8 @@ pub(super) struct Outline<'a> {
     pub nothing: bool,
     pub sections: Vec<Section<'a>>,
     pub seeds: Vec<SeedBlock<'a>>,
+    /// The archive read, for the `linkward get` commands.
+    pub archive: Option<&'a Path>,
 }
 
 pub(super) struct Section<'a> {
@@ -139,6 +142,7 @@ impl<'a> Outline<'a> {
             nothing: sections.is_empty() && seeds.is_empty(),
             sections,
             seeds,
+            archive: report.archive_dir.as_deref(),
         }
     }
 
@@ -363,12 +367,46 @@ pub(super) fn facts(e: &Entry) -> Vec<String> {
         }
         Urgency::Moved | Urgency::Changed => {}
     }
+    // The condition lasted over several runs: the entry tells the latest check, and since when.
+    if e.since_run != e.run_id {
+        out.push(format!(
+            "since run {} of this window ({})",
+            e.since_run,
+            minute(&e.since)
+        ));
+    }
     out.push(format!(
         "checked {} (run {})",
         minute(&e.checked_at),
         e.run_id
     ));
+    // Listed under a more urgent heading than its state now: say what it is now.
+    if e.latest_run != e.run_id && e.latest_state.is_reachable() != e.state.is_reachable() {
+        out.push(format!("{} in run {}", e.latest_state, e.latest_run));
+    }
     out
+}
+
+/// For a broken entry whose last good copy fetched live is held: `good copy held, fetched
+/// 2026-11-28 06:00 UTC`, and the command that writes it out, ready to paste.
+pub(super) fn good_copy(e: &Entry, archive: Option<&Path>) -> Option<(String, String)> {
+    let copy = e.good_copy.as_ref()?;
+    let archive = archive.map_or_else(|| String::from("DIR"), |a| shell_word(&a.to_string_lossy()));
+    Some((
+        format!("good copy held, fetched {}", minute(&copy.checked_at)),
+        format!("linkward get {} --archive {archive}", shell_word(&e.url)),
+    ))
+}
+
+/// `s` as one word for a POSIX shell: as is when it holds nothing the shell reads, else in
+/// single quotes (a URL's `?` and `&` would otherwise glob and fork).
+fn shell_word(s: &str) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "/._-:@%+=,~".contains(c);
+    if !s.is_empty() && s.chars().all(plain) {
+        s.to_owned()
+    } else {
+        format!("'{}'", s.replace('\'', "'\\''"))
+    }
 }
 
 /// What web archives hold of a broken entry, in pieces each format can link and mark up.

@@ -529,3 +529,26 @@ fn only_http_urls_become_links_in_any_format() -> TestResult {
     }
     Ok(())
 }
+
+/// Issue 17 item 3: the `get` command shown for a held copy pastes into a shell as one command,
+/// whatever the URL (`?`, `&`, a quote) or the archive's path (a space) holds; HTML escapes it.
+#[test]
+fn the_get_command_is_quoted_for_the_shell() -> Result<(), Box<dyn Error>> {
+    let mut report = fixture();
+    report.archive_dir = Some("/srv/link ward/it's".into());
+    let programme = report
+        .entries
+        .iter_mut()
+        .find(|e| e.good_copy.is_some())
+        .ok_or("an entry with a good copy in the fixture")?;
+    programme.url = String::from("https://www.unitar.org/ny/get.php?id=7&lang=en");
+    let markdown = render(ReportFormat::Markdown, &report)?;
+    let command = r#"linkward get 'https://www.unitar.org/ny/get.php?id=7&lang=en' --archive '/srv/link ward/it'\''s'"#;
+    assert!(markdown.contains(&format!("`{command}`")), "{markdown}");
+    let html = render(ReportFormat::Html, &report)?;
+    assert!(
+        html.contains("linkward get &#39;https://www.unitar.org/ny/get.php?id=7&amp;lang=en&#39;"),
+        "{html}"
+    );
+    Ok(())
+}

@@ -114,7 +114,8 @@ async fn render_from(linkward: &Linkward, archive: &Path, format: &str, extra: &
     let run = linkward.run(args).await;
     assert_eq!(run.code, Some(0), "{}", run.dump());
     assert!(run.stderr.trim().is_empty(), "{}", run.dump());
-    run.stdout
+    // The `linkward get` commands name the archive, a temporary folder that differs every time.
+    run.stdout.replace(&*archive.to_string_lossy(), "[ARCHIVE]")
 }
 
 /// `linkward index` over the archive at `archive`, and the index.html it wrote.
@@ -138,8 +139,15 @@ async fn the_report_in_every_format_matches_its_snapshot() {
         assert!(!html.contains(external), "the HTML report uses {external}");
     }
     settings.bind(|| insta::assert_snapshot!("changes_report_html_two_runs", html));
+    // The HTML report's own default is the latest 30 runs: `--runs 1` keeps this snapshot the
+    // one-run window it was.
     for format in ["markdown", "html", "junit", "atom", "json"] {
-        let text = mask(&render(&linkward, format, &[]).await);
+        let one: &[&str] = if format == "html" {
+            &["--runs", "1"]
+        } else {
+            &[]
+        };
+        let text = mask(&render(&linkward, format, one).await);
         settings.bind(|| insta::assert_snapshot!(format!("changes_report_{format}"), text));
     }
 }
@@ -212,17 +220,182 @@ async fn the_atom_feed_parses_with_unique_ids_that_are_stable() {
     let unique: BTreeSet<&String> = first.iter().collect();
     assert_eq!(unique.len(), first.len(), "ids repeat: {first:#?}");
 
-    // Rendered again, and over a window that also holds the first run: the same ids.
+    // Rendered again: the same ids. Over a window that also holds the first run: the same
+    // ids, but where a resource had a more urgent event in the first run (newly broken there,
+    // still broken now), which is then its one entry (issue 17 item 3).
     let again = ids(&render(&linkward, "atom", &[]).await);
     assert_eq!(again, (feed_id.clone(), first.clone()));
     let (wide_feed, wide) = ids(&render(&linkward, "atom", &["--runs", "2"]).await);
     assert_eq!(wide_feed, feed_id);
-    for id in &first {
+    // An entry id is `urn:linkward:entry:` and the URL-encoded `<url>#<run>#<change>`.
+    let url_of = |id: &str| id.split("%23").next().unwrap_or_default().to_owned();
+    let wide_urls: Vec<String> = wide.iter().map(|id| url_of(id)).collect();
+    let unique: BTreeSet<&String> = wide_urls.iter().collect();
+    assert_eq!(unique.len(), wide.len(), "a resource twice: {wide:#?}");
+    let mut replaced = 0;
+    for id in first.iter().filter(|id| !wide.contains(id)) {
+        replaced += 1;
+        let more_urgent = wide.iter().find(|w| url_of(w) == url_of(id));
         assert!(
-            wide.contains(id),
-            "{id} not in the wider window's feed: {wide:#?}"
+            more_urgent.is_some_and(|w| w.ends_with("%23newly-broken")),
+            "{id} not in the wider window's feed, nor a more urgent entry of its URL: {wide:#?}"
         );
     }
+    // The background paper (still broken) and the note (recovered) were newly broken in run 1.
+    assert_eq!(replaced, 2, "{first:#?}\n{wide:#?}");
+}
+
+/// Issue 17 item 3: a window report lists each resource once, under its most urgent heading of
+/// the window, with the run it got that way, and says what a link listed as broken is now.
+#[tokio::test]
+async fn a_window_report_lists_each_resource_once_under_its_most_urgent_heading() {
+    let (server, linkward) = two_runs().await;
+    // Run 3: the summary stays broken (newly broken in run 2), the note breaks again.
+    server.set_route("/r/note.pdf", Behaviour::status(503, "text/plain", "busy"));
+    check(&linkward, &[server.url("/")], &[]).await;
+
+    let report = report_json(&linkward, &["--runs", "3"]).await;
+    let entries = report["entries"].as_array().expect("entries");
+    let urls: Vec<&str> = entries.iter().filter_map(|e| e["url"].as_str()).collect();
+    let unique: BTreeSet<&&str> = urls.iter().collect();
+    assert_eq!(unique.len(), urls.len(), "a resource twice: {report:#}");
+    let one = |path: &str| -> &serde_json::Value {
+        let url = server.url(path);
+        entries
+            .iter()
+            .find(|e| e["url"] == url)
+            .unwrap_or_else(|| panic!("no entry for {url}: {report:#}"))
+    };
+    let summary = one("/r/summary.pdf");
+    assert_eq!(summary["urgency"], "broken", "{summary:#}");
+    assert_eq!(summary["change"], "newly-broken", "{summary:#}");
+    assert_eq!(
+        (summary["run_id"].as_u64(), summary["since_run"].as_u64()),
+        (Some(2), Some(2))
+    );
+    assert_eq!(
+        (
+            summary["latest_run"].as_u64(),
+            summary["latest_state"].as_str()
+        ),
+        (Some(3), Some("broken"))
+    );
+    // Broken in run 1 (its first check), working in 2, failing again in 3: newly broken, once.
+    let note = one("/r/note.pdf");
+    assert_eq!(note["urgency"], "broken", "{note:#}");
+    assert_eq!(report["summary"]["still_broken"], 0, "{report:#}");
+    assert_eq!(report["summary"]["recovered"], 0, "{report:#}");
+
+    // Over runs 2 and 3, the background paper (broken since run 1) is still broken, told as of
+    // run 3 and since run 2, the window's first.
+    let narrow = report_json(&linkward, &["--runs", "2"]).await;
+    let background = narrow["entries"]
+        .as_array()
+        .expect("entries")
+        .iter()
+        .find(|e| e["url"] == server.url("/r/background.pdf"))
+        .unwrap_or_else(|| panic!("{narrow:#}"));
+    assert_eq!(background["urgency"], "still-broken", "{background:#}");
+    assert_eq!(
+        (
+            background["run_id"].as_u64(),
+            background["since_run"].as_u64()
+        ),
+        (Some(3), Some(2))
+    );
+
+    let markdown = render(&linkward, "markdown", &["--runs", "3"]).await;
+    let summary_url = server.url("/r/summary.pdf");
+    assert_eq!(
+        markdown.matches(&format!("]({summary_url})")).count(),
+        1,
+        "{markdown}"
+    );
+    assert!(!markdown.contains("## Still broken"), "{markdown}");
+    let narrow_md = render(&linkward, "markdown", &["--runs", "2"]).await;
+    assert!(
+        narrow_md.contains("since run 2 of this window"),
+        "{narrow_md}"
+    );
+}
+
+/// Issue 17 item 3: a broken link whose good copy is held says so with the `get` command that
+/// writes it out, and that command works; a link never good has no such line.
+#[tokio::test]
+async fn a_broken_link_with_a_held_copy_shows_the_get_command() {
+    let (server, linkward) = two_runs().await;
+    let summary_url = server.url("/r/summary.pdf");
+    let report = report_json(&linkward, &[]).await;
+    let entry = |url: &str| -> serde_json::Value {
+        report["entries"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .find(|e| e["url"] == url)
+            .cloned()
+            .unwrap_or_else(|| panic!("no entry for {url}: {report:#}"))
+    };
+    let summary = entry(&summary_url);
+    assert_eq!(
+        summary["good_copy"]["content_type"], "application/pdf",
+        "{summary:#}"
+    );
+    assert!(
+        summary["good_copy"]["checked_at"].is_string(),
+        "{summary:#}"
+    );
+    assert!(entry(&server.url("/r/background.pdf"))["good_copy"].is_null());
+
+    let command = format!("linkward get {summary_url} --archive [ARCHIVE]");
+    for format in ["markdown", "html"] {
+        let text = render(&linkward, format, &[]).await;
+        assert!(text.contains("good copy held, fetched "), "{text}");
+        assert!(
+            text.contains(&command),
+            "{format}: no `{command}` in\n{text}"
+        );
+        let background = server.url("/r/background.pdf");
+        assert!(!text.contains(&format!("get {background}")), "{text}");
+    }
+    // The command as shown gives the copy.
+    let got = linkward
+        .run([
+            OsString::from("get"),
+            summary_url.clone().into(),
+            "--archive".into(),
+            linkward.archive().into(),
+        ])
+        .await;
+    assert_eq!(got.code, Some(0), "{}", got.dump());
+    assert!(got.stdout.contains("Summary"), "{}", got.dump());
+}
+
+/// Issue 17 item 3: `report --format html` without `--runs` or `--since` covers the latest 30
+/// runs, so its timeline and chart show history; the other formats keep the latest run.
+#[tokio::test]
+async fn the_html_report_covers_the_latest_30_runs_by_default() {
+    let (_server, linkward) = two_runs().await;
+    let default = mask(&render(&linkward, "html", &[]).await);
+    assert_eq!(
+        default,
+        mask(&render(&linkward, "html", &["--runs", "30"]).await)
+    );
+    assert_ne!(
+        default,
+        mask(&render(&linkward, "html", &["--runs", "1"]).await)
+    );
+    assert!(default.contains("runs 1–2"), "{default}");
+    let markdown = render(&linkward, "markdown", &[]).await;
+    assert!(
+        markdown.contains("run 2") && !markdown.contains("runs 1–2"),
+        "{markdown}"
+    );
+    let help = linkward.run(["report", "--help"]).await;
+    assert!(
+        help.stdout.contains("the latest 30 runs"),
+        "{}",
+        help.dump()
+    );
 }
 
 #[tokio::test]

@@ -12,8 +12,8 @@ use crate::model::{
 use crate::model::{Reason, Sha256, State};
 use crate::report::RecoveredCopy;
 use crate::report::changes::{
-    CHANGE_REPORT_VERSION, Cell, ChangeReport, ChangeSummary, Entry, RunPoint, RunRef, SeedChanges,
-    Timeline, Urgency, Window,
+    CHANGE_REPORT_VERSION, Cell, ChangeReport, ChangeSummary, Entry, GoodCopy, RunPoint, RunRef,
+    SeedChanges, Timeline, Urgency, Window,
 };
 
 pub(super) const UNITAR: &str = "seeds/unitar-ny-node-73.toml";
@@ -54,6 +54,11 @@ fn entry(urgency: Urgency, change: Change, url: &str, run_id: u64) -> Entry {
         failures: 0,
         archive_lookup: None,
         recovered: None,
+        since_run: run_id,
+        since: run_time(run_id) + chrono::Duration::seconds(42),
+        latest_run: run_id,
+        latest_state: State::Ok,
+        good_copy: None,
     }
 }
 
@@ -135,6 +140,12 @@ pub(super) fn fixture() -> ChangeReport {
         http_status: Some(404),
         broken_since: Some(run_time(43) + chrono::Duration::seconds(42)),
         failures: 1,
+        // Working until run 42: its copy from then is held, and `get` writes it out.
+        good_copy: Some(GoodCopy {
+            checked_at: run_time(42) + chrono::Duration::seconds(42),
+            bytes: Some(48_213),
+            content_type: Some("application/pdf".into()),
+        }),
         archive_lookup: Some(lookup(Some(snapshot(PROGRAMME_MEMENTO)), &[])),
         recovered: Some(RecoveredCopy::of(&Recovered {
             sha256: Sha256([0xab; 32]),
@@ -224,6 +235,9 @@ pub(super) fn fixture() -> ChangeReport {
         http_status: None,
         broken_since: Some(at(1, 6, 0)),
         failures: 9,
+        // Still broken over the whole window: told once, as of run 43, since run 41.
+        since_run: 41,
+        since: run_time(41) + chrono::Duration::seconds(42),
         // An error message with markup in it, which every format must show as text.
         archive_lookup: Some(lookup(
             None,
@@ -261,9 +275,13 @@ pub(super) fn fixture() -> ChangeReport {
         )
     };
     let page_id = page.id.clone();
-    let entries = vec![
+    let mut entries = vec![
         programme, summary, migration, page, news, background, bios, gallery,
     ];
+    // Each still in the state it was reported in (the integration tests cover one that is not).
+    for e in &mut entries {
+        e.latest_state = e.state;
+    }
 
     let u = UNITAR;
     let rd = Some("Related Documents");
@@ -448,6 +466,7 @@ pub(super) fn fixture() -> ChangeReport {
             },
         ],
         entries,
+        archive_dir: Some("/srv/linkward/archive".into()),
         timelines,
         reachability: vec![
             RunPoint {
@@ -486,6 +505,7 @@ pub(super) fn empty() -> ChangeReport {
         entries: Vec::new(),
         timelines: Vec::new(),
         reachability: Vec::new(),
+        archive_dir: None,
     }
 }
 
