@@ -382,8 +382,10 @@ impl ReportArgs {
         Ok(match (&self.since, self.runs) {
             (Some(since), _) => WindowSpec::Since(review::parse_since(since, chrono::Utc::now())?),
             (None, Some(n)) => WindowSpec::Runs(n),
-            // The HTML report draws a timeline and a chart: over one run they show nothing.
-            (None, None) if self.format == ReportFormat::Html => {
+            // The HTML report draws a timeline and a chart: over one run they show nothing. A
+            // report that also notifies keeps to the latest run, so a cron job never announces
+            // the same news twice.
+            (None, None) if self.format == ReportFormat::Html && self.notify.is_none() => {
                 WindowSpec::Runs(review::DEFAULT_HTML_REPORT_RUNS)
             }
             (None, None) => WindowSpec::Latest,

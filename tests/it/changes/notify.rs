@@ -102,6 +102,12 @@ async fn check_and_report_post_the_change_report_only_when_something_changed() {
     let latest = store_command(&linkward, "report", &notify).await;
     assert_eq!(latest.code, Some(0), "{}", latest.dump());
     assert_eq!(hook.requests().len(), 1);
+    // The HTML report covers 30 runs by default, but one that notifies keeps to the latest run:
+    // a cron job never announces the same news twice.
+    let html = ["--format", "html", "--notify", hook_url.as_str()];
+    let html_report = store_command(&linkward, "report", &html).await;
+    assert_eq!(html_report.code, Some(0), "{}", html_report.dump());
+    assert_eq!(hook.requests().len(), 1, "{:?}", hook.requests());
     let window = [
         "--runs",
         "2",
