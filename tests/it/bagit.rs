@@ -128,7 +128,8 @@ async fn check(linkward: &Linkward, seed: &Path) -> Run {
     run
 }
 
-async fn export(linkward: &Linkward, out: &Path) -> Run {
+/// `export bagit OUT --archive ARCHIVE`.
+pub(crate) async fn export(linkward: &Linkward, out: &Path) -> Run {
     linkward
         .run([
             OsStr::new("export"),

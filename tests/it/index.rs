@@ -508,15 +508,7 @@ async fn a_run_of_another_seed_never_hides_the_seeds_the_archive_tracks() {
 
     let outside = tempfile::tempdir().expect("a folder for the bag");
     let bag = outside.path().join("bag");
-    let export = linkward
-        .run([
-            std::ffi::OsStr::new("export"),
-            std::ffi::OsStr::new("bagit"),
-            bag.as_os_str(),
-            std::ffi::OsStr::new("--archive"),
-            linkward.archive().as_os_str(),
-        ])
-        .await;
+    let export = crate::bagit::export(&linkward, &bag).await;
     assert_eq!(export.code, Some(0), "{}", export.dump());
     let manifest = std::fs::read_to_string(bag.join("manifest-sha256.txt")).expect("manifest");
     for body in [pdf("A"), pdf("B")] {

@@ -4,7 +4,6 @@
 //! bagit` validates, and a SIGKILL at any moment of the conversion loses nothing: the next
 //! command finishes it.
 
-use std::ffi::OsStr;
 use std::path::Path;
 use std::time::Duration;
 
@@ -132,15 +131,7 @@ async fn a_format_1_archive_is_converted_and_every_version_stays_readable() {
 
     let outside = tempfile::tempdir().expect("a folder for the bag");
     let out = outside.path().join("bag");
-    let export = linkward
-        .run([
-            OsStr::new("export"),
-            OsStr::new("bagit"),
-            out.as_os_str(),
-            OsStr::new("--archive"),
-            linkward.archive().as_os_str(),
-        ])
-        .await;
+    let export = crate::bagit::export(&linkward, &out).await;
     assert_eq!(export.code, Some(0), "{}", export.dump());
     assert_valid_bag(&out);
     assert_bagit_py_accepts(&out);
