@@ -8,6 +8,7 @@ use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser};
 use clap::{Parser, Subcommand};
 
 use linkward::config::{self, Config, ConfigError, Format, Rate, Settings};
+use linkward::open::ReportSeeds;
 use linkward::report::formats::ReportFormat;
 use linkward::review::{self, WindowSpec};
 
@@ -76,11 +77,13 @@ rate (RATE: 2/s, 30/m, 100/h, 1/5s, unlimited); sizes are bytes (SIZE: 512MiB, 2
     #[command(after_help = r#"Examples:
   linkward index -a ./archive"#)]
     Index(IndexArgs),
-    /// Work on seed manifests.
+    /// Work on seed manifests and the seeds an archive tracks.
     #[command(subcommand)]
     #[command(after_help = r#"Examples:
   linkward seed init https://example.org/publications
-  linkward seed recover seeds/publications.toml --dry-run"#)]
+  linkward seed recover seeds/publications.toml --dry-run
+  linkward seed list
+  linkward seed forget https://example.org/one-page-i-checked-once"#)]
     Seed(SeedCommand),
     /// Print a shell completion script for linkward (bash, zsh, fish, elvish or powershell).
     #[command(after_help = r#"Examples:
@@ -185,6 +188,39 @@ pub enum SeedCommand {
   linkward seed recover seeds/publications.toml --dry-run
   linkward seed recover seeds/publications.toml --wayback off --timegate https://web.archive.org/web/"#)]
     Recover(SeedRecoverArgs),
+    /// List the seeds the archive tracks: what the index, the BagIt export and reports cover.
+    #[command(after_help = r#"Examples:
+  linkward seed list
+  linkward seed list -a ./archive -f json"#)]
+    List(SeedListArgs),
+    /// Stop tracking a seed: it leaves the index, the BagIt export and reports. Its history and
+    /// archived copies stay (`history` and `get` still find them), and checking it again tracks
+    /// it again.
+    #[command(after_help = r#"Examples:
+  linkward seed forget https://example.org/one-page-i-checked-once
+  linkward seed forget seeds/old-publications.toml -a ./archive"#)]
+    Forget(SeedForgetArgs),
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SeedListArgs {
+    #[command(flatten)]
+    pub reading: Reading,
+
+    /// Output format.
+    #[arg(short = 'f', value_name = "FORMAT", long, value_parser = FormatParser, default_value = "terminal")]
+    pub format: Format,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct SeedForgetArgs {
+    /// The seed, as `seed list` names it (the URL, file or manifest a run was given), another
+    /// path to the same file, or its page's URL.
+    #[arg(value_name = "SEED")]
+    pub seed: String,
+
+    #[command(flatten)]
+    pub reading: Reading,
 }
 
 #[derive(Debug, clap::Args)]
@@ -353,10 +389,16 @@ pub struct ReportArgs {
     #[arg(value_name = "DATE|AGE", long, conflicts_with = "runs")]
     pub since: Option<String>,
 
-    /// Cover the latest N runs [default: the latest run against the one before; for
-    /// `--format html`, the latest 30 runs, so its timeline and chart show history].
+    /// Cover each seed's latest N runs [default: each seed's latest run against its previous
+    /// one; for `--format html`, the latest 30 runs, so its timeline and chart show history].
     #[arg(value_name = "N", long, value_parser = clap::builder::RangedU64ValueParser::<usize>::new().range(1..))]
     pub runs: Option<usize>,
+
+    /// Report on this seed only (repeatable): its id as `seed list` shows it, another path to
+    /// the same manifest, or its page's URL [default: every seed the archive tracks; with
+    /// --notify, the seeds of the latest run].
+    #[arg(short = 's', value_name = "SEED", long = "seed")]
+    pub seeds: Vec<String>,
 
     /// POST the JSON change report to this webhook when anything changed.
     #[arg(value_name = "URL", long, env = "LINKWARD_NOTIFY")]
@@ -376,6 +418,16 @@ impl ReportArgs {
             return Ok(q);
         }
         Ok(self.reading.file()?.quiet.unwrap_or(false))
+    }
+
+    /// The seeds to report on: those named, else the latest run's when notifying (a cron job
+    /// announces what its own run found, not another seed's old news), else every one tracked.
+    pub fn seeds(&self) -> ReportSeeds {
+        match (&self.seeds[..], &self.notify) {
+            ([], Some(_)) => ReportSeeds::LatestRun,
+            ([], None) => ReportSeeds::Tracked,
+            (names, _) => ReportSeeds::Named(names.to_vec()),
+        }
     }
 
     pub fn window(&self) -> Result<WindowSpec, String> {

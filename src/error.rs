@@ -28,6 +28,8 @@ pub enum Error {
     #[error(transparent)]
     Warc(#[from] crate::warc::WarcError),
     #[error(transparent)]
+    Index(Box<crate::index::IndexError>),
+    #[error(transparent)]
     Notify(#[from] crate::notify::NotifyError),
     #[error("ignore rules: {0}; fix the pattern or selector in linkward.toml or the manifest")]
     Ignore(String),
@@ -45,9 +47,27 @@ pub enum Error {
     Scratch(std::io::Error),
     #[error("no web archive to ask: --wayback is off and no --timegate is given; give one of them")]
     NoWebArchive,
+    #[error("the archive {} tracks no seed named {name}; {}", archive.display(), tracked_list(tracked))]
+    UnknownSeed {
+        archive: PathBuf,
+        name: String,
+        tracked: Vec<String>,
+    },
     #[error("could not read {} while verifying the archive: {source}", path.display())]
     Verify {
         path: PathBuf,
         source: std::io::Error,
     },
+}
+
+/// The seeds an archive tracks, for an error that names one it does not.
+fn tracked_list(tracked: &[String]) -> String {
+    if tracked.is_empty() {
+        String::from("it tracks none (run `linkward check` first)")
+    } else {
+        format!(
+            "it tracks {} (`linkward seed list` shows them)",
+            tracked.join(", ")
+        )
+    }
 }

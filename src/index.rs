@@ -12,7 +12,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 
 use crate::archive::Archive;
-use crate::export::{latest_complete_run, manifest_of, tracked_seeds};
+use crate::export::{latest_complete_run, manifest_of};
 use crate::model::{Reason, State};
 use crate::open::open_existing;
 use crate::report::Render;
@@ -98,7 +98,7 @@ pub fn gather(
     let mut seeds = Vec::new();
     if run.is_some() {
         // Every seed the archive tracks, each as of its own latest complete run.
-        for (id, snapshot) in tracked_seeds(store)? {
+        for (id, snapshot) in store.tracked_seed_lists()? {
             let manifest = manifest_of(&id);
             let notes: HashMap<(&str, Option<&str>), &str> = manifest
                 .iter()

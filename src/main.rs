@@ -127,6 +127,12 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Index(args) => index(args),
         Command::Seed(cli::SeedCommand::Recover(args)) => seed_recover(args),
         Command::Seed(cli::SeedCommand::Init(args)) => seed_init(args),
+        Command::Seed(cli::SeedCommand::List(args)) => {
+            let list = linkward::open::seed_list(&args.reading.archive()?, args.reading.wait())?;
+            print(&list, args.format)?;
+            Ok(Exit::Clean)
+        }
+        Command::Seed(cli::SeedCommand::Forget(args)) => seed_forget(args),
         Command::Completions(args) => {
             write_stdout(|out| cli::write_completions(args.shell, out))?;
             Ok(Exit::Clean)
@@ -248,6 +254,25 @@ fn seed_recover(args: cli::SeedRecoverArgs) -> anyhow::Result<Exit> {
     })
 }
 
+/// `seed forget`: a name that matches no tracked seed is a usage error (exit 2) naming those
+/// tracked.
+fn seed_forget(args: cli::SeedForgetArgs) -> anyhow::Result<Exit> {
+    let archive = args.reading.archive()?;
+    let forgot = linkward::open::forget_seed(&archive, &args.seed, args.reading.wait())?;
+    write_stdout(|out| {
+        for seed in &forgot.seeds {
+            writeln!(
+                out,
+                "forgot {seed} (runs up to {}); its history and copies stay; {} rewritten",
+                forgot.upto_run,
+                forgot.index.display()
+            )?;
+        }
+        Ok(())
+    })?;
+    Ok(Exit::Clean)
+}
+
 fn index(args: cli::IndexArgs) -> anyhow::Result<Exit> {
     let archive = args.reading.archive()?;
     let path = linkward::index::regenerate(&archive, args.reading.wait())?;
@@ -259,7 +284,8 @@ fn report(args: cli::ReportArgs) -> anyhow::Result<Exit> {
     let window = args.window().map_err(anyhow::Error::msg)?;
     let quiet = args.quiet()?;
     let archive = args.reading.archive()?;
-    let report = linkward::open::change_report(&archive, window, args.reading.wait())?;
+    let report =
+        linkward::open::change_report(&archive, window, &args.seeds(), args.reading.wait())?;
     if !quiet {
         write_stdout(|out| linkward::report::formats::renderer(args.format).render(&report, out))?;
     } else if let Some(news) = report.news_only() {
@@ -330,6 +356,7 @@ fn check(args: cli::CheckArgs) -> anyhow::Result<Exit> {
         let changes = linkward::open::change_report(
             &config.archive_dir,
             WindowSpec::Latest,
+            &linkward::open::ReportSeeds::LatestRun,
             std::time::Duration::ZERO,
         )?;
         if let Err(e) = runtime.block_on(linkward::notify::notify(url, &changes)) {

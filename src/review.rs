@@ -7,6 +7,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::judge::transition::item_changes;
+use crate::model::SeedSnapshot;
 use crate::model::{Change, ItemChanges, Significance};
 use crate::model::{Reason, State};
 use crate::report::RecoveredCopy;
@@ -56,69 +57,143 @@ struct Listing {
     section: Option<String>,
 }
 
-/// Builds the change report for `spec` from `store`.
+/// Which seeds a report covers.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Scope {
+    /// Every seed the archive tracks.
+    Tracked,
+    /// These seeds only (ids as runs name them): `report --seed`, and a report that notifies,
+    /// which keeps to the seeds of the latest run.
+    Seeds(Vec<String>),
+}
+
+/// One seed's part of a report: its own runs in the window, and the run before them it is
+/// compared with.
+struct SeedWindow {
+    seed: String,
+    runs: Vec<u64>,
+    baseline: Option<u64>,
+}
+
+/// Builds the change report for `spec` from `store`. Each seed is reported over its own runs:
+/// `Latest` is each seed's latest run against its own previous one, so a quick check of another
+/// seed into a shared archive hides nothing; `Runs(n)` is each seed's latest n runs.
 pub fn build(
     store: &Store,
     spec: WindowSpec,
+    scope: &Scope,
     now: DateTime<Utc>,
 ) -> Result<ChangeReport, StoreError> {
-    let mut runs: Vec<RunRecord> = store
-        .runs()?
-        .into_iter()
-        .filter(|r| r.status != RunStatus::Running)
-        .collect();
-    runs.sort_by_key(|r| r.id);
-    let first = match spec {
-        WindowSpec::Latest => runs.len().saturating_sub(1),
-        WindowSpec::Runs(n) => runs.len().saturating_sub(n.max(1)),
-        WindowSpec::Since(t) => runs
+    let mut tracked = store.tracked_seeds()?;
+    if let Scope::Seeds(names) = scope {
+        tracked.retain(|t| names.contains(&t.seed));
+    }
+    let mut seed_windows = Vec::new();
+    let mut window_runs: BTreeMap<u64, RunRecord> = BTreeMap::new();
+    for t in tracked {
+        let first = match spec {
+            WindowSpec::Latest => t.runs.len().saturating_sub(1),
+            WindowSpec::Runs(n) => t.runs.len().saturating_sub(n.max(1)),
+            WindowSpec::Since(since) => t
+                .runs
+                .iter()
+                .position(|r| r.started >= since)
+                .unwrap_or(t.runs.len()),
+        };
+        if first == t.runs.len() {
+            continue;
+        }
+        // An inconclusive run judged nothing: the window is compared with the last conclusive run.
+        let baseline = t.runs[..first]
             .iter()
-            .position(|r| r.started >= t)
-            .unwrap_or(runs.len()),
-    };
-    // An inconclusive run judged nothing: the window is compared with the last conclusive run.
-    let baseline = runs[..first]
-        .iter()
-        .rev()
-        .find(|r| r.status != RunStatus::Inconclusive)
-        .map(|r| r.id);
-    let window: Vec<&RunRecord> = runs[first..].iter().collect();
+            .rev()
+            .find(|r| r.status != RunStatus::Inconclusive)
+            .map(|r| r.id);
+        let runs = t.runs[first..].iter().map(|r| r.id).collect();
+        for run in &t.runs[first..] {
+            window_runs.entry(run.id).or_insert_with(|| run.clone());
+        }
+        seed_windows.push(SeedWindow {
+            seed: t.seed,
+            runs,
+            baseline,
+        });
+    }
+    let window: Vec<&RunRecord> = window_runs.values().collect();
     let ids: Vec<u64> = window.iter().map(|r| r.id).collect();
+    // Compared with: the one run every seed is compared with, else the oldest of them (each
+    // seed names its own).
+    let baseline = seed_windows.iter().filter_map(|w| w.baseline).min();
+
+    // Where each URL is listed (later runs overwrite earlier ones), and which checks belong to
+    // the report: a URL a seed of the window lists, in one of that seed's own window runs.
+    let mut listings: HashMap<String, Listing> = HashMap::new();
+    let mut belongs: HashSet<(u64, String)> = HashSet::new();
+    let mut listed_in_run: HashMap<u64, HashSet<String>> = HashMap::new();
+    let mut seed_lists: Vec<(u64, String, SeedSnapshot)> = Vec::new();
+    for w in &seed_windows {
+        for &run in &w.runs {
+            if let Some(snap) = store.seed_at(&w.seed, run)? {
+                seed_lists.push((run, w.seed.clone(), snap));
+            }
+        }
+    }
+    seed_lists.sort_by_key(|(run, _, _)| *run);
+    for (run, seed, snap) in seed_lists {
+        let urls = snap
+            .page_url
+            .iter()
+            .cloned()
+            .chain(snap.items.iter().filter_map(|i| i.url.clone()));
+        for url in urls {
+            belongs.insert((run, url.clone()));
+            listed_in_run.entry(run).or_default().insert(url);
+        }
+        if let Some(page) = &snap.page_url {
+            listings.insert(
+                page.clone(),
+                Listing {
+                    seed: Some(seed.clone()),
+                    title: snap.title.clone(),
+                    section: None,
+                },
+            );
+        }
+        for item in snap.items {
+            if let Some(url) = item.url {
+                listings.entry(url).or_insert(Listing {
+                    seed: Some(seed.clone()),
+                    title: Some(item.title),
+                    section: item.section,
+                });
+            }
+        }
+    }
+    // A URL a window run checked that none of its reported seeds lists: another seed's (left
+    // out when that seed's window is elsewhere), or one no recorded list names (kept).
+    for run in &window {
+        for other in run.seeds.iter() {
+            if seed_windows.iter().any(|w| &w.seed == other) {
+                continue;
+            }
+            if let Some(snap) = store.seed_at(other, run.id)? {
+                let listed = listed_in_run.entry(run.id).or_default();
+                listed.extend(snap.page_url.clone());
+                listed.extend(snap.items.into_iter().filter_map(|i| i.url));
+            }
+        }
+    }
 
     let mut checks = store.checks_in_runs(&ids)?;
     // An inconclusive run's checks are history (`history` shows them), never report entries.
     checks.retain(|c| c.change != Some(Change::Inconclusive));
+    checks.retain(|c| {
+        belongs.contains(&(c.run_id, c.url.clone()))
+            || !listed_in_run
+                .get(&c.run_id)
+                .is_some_and(|l| l.contains(&c.url))
+    });
     checks.sort_by(|a, b| (a.run_id, &a.url).cmp(&(b.run_id, &b.url)));
-
-    // Where each URL is listed: later runs overwrite earlier ones.
-    let mut listings: HashMap<String, Listing> = HashMap::new();
-    let mut seed_order: Vec<String> = Vec::new();
-    for run in &window {
-        for (seed, snap) in store.seeds_in_run(run.id)? {
-            if !seed_order.contains(&seed) {
-                seed_order.push(seed.clone());
-            }
-            if let Some(page) = &snap.page_url {
-                listings.insert(
-                    page.clone(),
-                    Listing {
-                        seed: Some(seed.clone()),
-                        title: snap.title.clone(),
-                        section: None,
-                    },
-                );
-            }
-            for item in snap.items {
-                if let Some(url) = item.url {
-                    listings.entry(url).or_insert(Listing {
-                        seed: Some(seed.clone()),
-                        title: Some(item.title),
-                        section: item.section,
-                    });
-                }
-            }
-        }
-    }
 
     // Each resource is told once, under its most urgent heading of the window: a link newly
     // broken in one run and still broken in the next is news, not two entries. Within one
@@ -258,20 +333,20 @@ pub fn build(
     summary.snapshots_found = with_snapshot.len() as u64;
     summary.recovered_copies = with_copy.len() as u64;
 
-    let last = ids.last().copied();
     let mut seeds = Vec::new();
-    for seed in &seed_order {
-        let now_snap = match last {
-            Some(id) => store.seed_at(seed, id)?,
-            None => None,
+    for w in &seed_windows {
+        let (Some(&first), Some(&last)) = (w.runs.first(), w.runs.last()) else {
+            continue;
         };
-        let Some(now_snap) = now_snap else { continue };
-        // Before the window, or, for a window that starts with the archive's first run, at its
-        // first run: changes made within the window are still reported.
-        let before = match (baseline, ids.first()) {
-            (Some(b), _) => store.seed_at(seed, b)?,
-            (None, Some(&first)) if Some(first) != last => store.seed_at(seed, first)?,
-            _ => None,
+        let Some(now_snap) = store.seed_at(&w.seed, last)? else {
+            continue;
+        };
+        // Before the seed's window, or, for a window that starts with the seed's first run, at
+        // that run: changes made within the window are still reported.
+        let before = match w.baseline {
+            Some(b) => store.seed_at(&w.seed, b)?,
+            None if first != last => store.seed_at(&w.seed, first)?,
+            None => None,
         };
         let items = before.map_or_else(ItemChanges::default, |b| {
             item_changes(&b.items, &now_snap.items)
@@ -285,11 +360,13 @@ pub fn build(
             .map(|e| e.id.clone())
             .collect();
         seeds.push(SeedChanges {
-            seed: seed.clone(),
+            seed: w.seed.clone(),
             title: now_snap.title,
             page_url: now_snap.page_url,
             page,
             items,
+            runs: w.runs.clone(),
+            baseline_run: w.baseline,
         });
     }
 

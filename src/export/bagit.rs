@@ -24,7 +24,7 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate, SecondsFormat, Utc};
 use sha2::Digest;
 
-use super::{ExportError, copy_blob, latest_complete_run, manifest_of, tracked_seeds};
+use super::{ExportError, copy_blob, latest_complete_run, manifest_of};
 use crate::archive::FILE_CHUNK;
 use crate::model::Sha256;
 use crate::model::{Recovered, SeedSnapshot};
@@ -315,7 +315,7 @@ pub fn export(archive_dir: &Path, out: &Path, wait: Duration) -> Result<Summary,
         let run = latest_complete_run(&store)?
             .ok_or_else(|| ExportError::NoCompleteRun(archive_dir.to_path_buf()))?;
         // Every seed the archive tracks, each as of its own latest complete run.
-        let seeds = tracked_seeds(&store)?;
+        let seeds = store.tracked_seed_lists()?;
         let mut copies = HashMap::new();
         for (_, snapshot) in &seeds {
             let urls = snapshot

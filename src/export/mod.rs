@@ -13,8 +13,8 @@ use std::path::{Path, PathBuf};
 
 use sha2::Digest;
 
+use crate::model::Sha256;
 use crate::model::StoredBody;
-use crate::model::{SeedSnapshot, Sha256};
 use crate::seed::LoadedManifest;
 use crate::store::{RunRecord, RunStatus, Store, StoreError};
 
@@ -64,30 +64,6 @@ impl From<crate::Error> for ExportError {
     fn from(e: crate::Error) -> Self {
         ExportError::Open(Box::new(e))
     }
-}
-
-/// Every seed the archive tracks, in the order runs first named them, each with what it listed
-/// in its own latest complete run: an archive that several seeds (or cron jobs) share keeps
-/// every seed in view, whatever the latest run checked.
-pub fn tracked_seeds(store: &Store) -> Result<Vec<(String, SeedSnapshot)>, StoreError> {
-    let mut runs = store.runs()?;
-    runs.sort_by_key(|r| r.id);
-    let mut order: Vec<String> = Vec::new();
-    let mut latest: std::collections::HashMap<String, u64> = std::collections::HashMap::new();
-    for run in runs.iter().filter(|r| r.status == RunStatus::Complete) {
-        for seed in &run.seeds {
-            if latest.insert(seed.clone(), run.id).is_none() {
-                order.push(seed.clone());
-            }
-        }
-    }
-    let mut out = Vec::with_capacity(order.len());
-    for seed in order {
-        if let Some(snapshot) = store.seed_at(&seed, latest[&seed])? {
-            out.push((seed, snapshot));
-        }
-    }
-    Ok(out)
 }
 
 /// The latest run that completed: the one whose seed lists are whole.

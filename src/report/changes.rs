@@ -213,6 +213,11 @@ pub struct SeedChanges {
     /// The seed page's own transitions (ids into `entries`).
     pub page: Vec<String>,
     pub items: ItemChanges,
+    /// The seed's own runs in the window, oldest first (added in version 1): each seed is
+    /// reported over the runs that checked it.
+    pub runs: Vec<u64>,
+    /// The run the seed is compared with (added in version 1), if any.
+    pub baseline_run: Option<u64>,
 }
 
 #[derive(Clone, Debug, Serialize)]

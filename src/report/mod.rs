@@ -31,6 +31,7 @@ pub mod formats;
 pub mod history;
 pub mod index_html;
 mod json;
+pub mod seed_list;
 pub mod seed_recovery;
 mod terminal;
 pub mod terminal_safe;

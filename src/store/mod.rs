@@ -1,5 +1,5 @@
 //! The history store, the only module that touches sled. It lives at `<archive>/db` and holds
-//! eleven trees: `meta` (the format version), `resources` (latest record per URL, rewritten only
+//! twelve trees: `meta` (the format version), `resources` (latest record per URL, rewritten only
 //! when more than what every check changes did), `latest` (what every check changes on a URL's
 //! record, and its open span's tail), `history` (each span's first check, keyed
 //! `url \0 first-run` so one prefix scan gives a URL's history in order; see `history`),
@@ -7,7 +7,9 @@
 //! answer), `seed_lists` (what a seed listed, keyed `seed \0 run-id`, written only in runs where
 //! it differs from the seed's previous list), `verifications` (each `verify` outcome, by time),
 //! `lookups` (web archives' answers, keyed `archive \0 url`) and `bodies` (where each distinct
-//! body is stored, keyed by its sha256: see `model::StoredBody`).
+//! body is stored, keyed by its sha256: see `model::StoredBody`) and `forgotten` (seeds
+//! forgotten with `seed forget`: see `seeds`; a build that does not know the tree still reads
+//! the store, and only shows those seeds again).
 //! Values are JSON so that a future format can still read them. sled's own file lock keeps two
 //! runs from sharing one store. A check that finds what the previous one found writes only its
 //! URL's small `latest` record: the store grows with transitions, not with runs.
@@ -15,6 +17,7 @@
 mod checks;
 mod history;
 mod records;
+mod seeds;
 mod upgrade;
 
 use std::path::{Path, PathBuf};
@@ -22,6 +25,7 @@ use std::path::{Path, PathBuf};
 pub use records::{
     CachedLookup, CheckRecord, ResourceRecord, RunRecord, RunStatus, VerificationRecord,
 };
+pub use seeds::{Forgotten, TrackedSeed};
 
 use crate::model::{CachedRobots, SeedSnapshot, Sha256, StoredBody};
 
@@ -71,6 +75,7 @@ pub struct Store {
     verifications: sled::Tree,
     lookups: sled::Tree,
     bodies: sled::Tree,
+    forgotten: sled::Tree,
 }
 
 impl Store {
@@ -116,6 +121,7 @@ impl Store {
             verifications: db.open_tree("verifications")?,
             lookups: db.open_tree("lookups")?,
             bodies: db.open_tree("bodies")?,
+            forgotten: db.open_tree(seeds::FORGOTTEN_TREE)?,
             db,
         })
     }

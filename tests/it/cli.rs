@@ -52,7 +52,7 @@ async fn check_help_exits_0() {
 #[tokio::test]
 async fn every_commands_help_matches_its_snapshot() {
     let linkward = Linkward::new();
-    let commands: [&[&str]; 10] = [
+    let commands: [&[&str]; 13] = [
         &[],
         &["check"],
         &["report"],
@@ -63,6 +63,9 @@ async fn every_commands_help_matches_its_snapshot() {
         &["export", "bagit"],
         &["seed", "init"],
         &["seed", "recover"],
+        &["seed"],
+        &["seed", "list"],
+        &["seed", "forget"],
     ];
     for command in commands {
         let mut args = command.to_vec();

@@ -31,6 +31,7 @@ mod seed_init;
 mod seeds;
 mod spans;
 mod test_server;
+mod tracked_seeds;
 mod upgrade;
 mod verify;
 mod warc;

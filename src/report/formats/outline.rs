@@ -241,7 +241,14 @@ fn subtitle(report: &ChangeReport) -> String {
     } else {
         format!("{n} runs")
     };
+    let mut baselines: Vec<Option<u64>> = report.seeds.iter().map(|s| s.baseline_run).collect();
+    baselines.sort_unstable();
+    baselines.dedup();
     let baseline = match report.window.baseline_run {
+        // Seeds checked by different runs are each compared with their own previous run.
+        Some(_) if baselines.len() > 1 => {
+            String::from("each seed compared with its own previous run")
+        }
         Some(id) => format!("compared with run {id}"),
         None => String::from("with no earlier run to compare with"),
     };

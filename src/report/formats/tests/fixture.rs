@@ -456,6 +456,8 @@ pub(super) fn fixture() -> ChangeReport {
                         ),
                     )],
                 },
+                runs: vec![41, 42, 43],
+                baseline_run: Some(40),
             },
             SeedChanges {
                 seed: LINKS.into(),
@@ -463,6 +465,8 @@ pub(super) fn fixture() -> ChangeReport {
                 page_url: Some(LINKS.into()),
                 page: Vec::new(),
                 items: ItemChanges::default(),
+                runs: vec![41, 42, 43],
+                baseline_run: Some(40),
             },
         ],
         entries,
@@ -519,6 +523,8 @@ pub(super) fn quiet() -> ChangeReport {
     for seed in &mut report.seeds {
         seed.page.clear();
         seed.items = ItemChanges::default();
+        seed.runs = vec![42, 43];
+        seed.baseline_run = Some(41);
     }
     report.timelines.truncate(1);
     report.timelines[0].cells.remove(0);
