@@ -26,6 +26,9 @@ const DIFF_LINES: usize = 24;
 #[derive(Clone, Debug, Default)]
 pub struct Inspection {
     pub fingerprint: Option<Sha256>,
+    /// The last good copy's fingerprint, when it was taken only now to compare with (see
+    /// `CheckRecord::previous_fingerprint`).
+    pub previous_fingerprint: Option<Sha256>,
     pub soft_404: Option<Soft404Rule>,
     /// Against the last good copy, when the raw bytes differ.
     pub content: Option<ContentChange>,
@@ -135,8 +138,21 @@ impl Inspector {
         // needed only to judge a later change, and is read then, from the pack. Only a page can
         // be a soft 404, so only a page is read now.
         let first_sight = prev.and_then(|p| p.last_good_sha256).is_none();
-        if first_sight && !self.is_page(&path, content_type.as_deref()).await {
-            return Inspection::default();
+        if first_sight {
+            if !self.is_page(&path, content_type.as_deref()).await {
+                return Inspection::default();
+            }
+            return self
+                .first_sight_page(
+                    fetcher,
+                    fetched,
+                    path,
+                    content_type.clone(),
+                    blob.sha256,
+                    rules,
+                    probe,
+                )
+                .await;
         }
         let Some((now, heads)) = self
             .fingerprint_and_heads(path, content_type.clone(), blob.sha256, rules.clone())
@@ -169,10 +185,71 @@ impl Inspector {
                     )
                     .await
             {
+                if prev.last_good_fingerprint.is_none() {
+                    found.previous_fingerprint = Some(old.hash);
+                }
                 found.content = Some(compare(&old, &now));
             }
         }
         found
+    }
+
+    /// A page seen for the first time: the soft-404 rules read only as much of it as each needs,
+    /// cheapest first (its URL, then its title and heading from a token scan, then, only when the
+    /// host answers a made-up sibling with a page, its whole text to compare with that answer).
+    /// Its fingerprint is otherwise taken when a later copy differs, from its pack.
+    #[allow(clippy::too_many_arguments)]
+    async fn first_sight_page(
+        &self,
+        fetcher: &Fetcher,
+        fetched: &Fetched,
+        path: std::path::PathBuf,
+        content_type: Option<String>,
+        raw: Sha256,
+        rules: IgnoreRules,
+        probe: bool,
+    ) -> Inspection {
+        let judged = |rule| Inspection {
+            soft_404: Some(rule),
+            ..Inspection::default()
+        };
+        if !fetched.redirects.is_empty()
+            && super::redirected_to_root(&fetched.requested, &fetched.final_url)
+        {
+            return judged(Soft404Rule::RedirectToRoot);
+        }
+        let heads = {
+            let (path, content_type) = (path.clone(), content_type.clone());
+            tokio::task::spawn_blocking(move || {
+                super::heads::scan_heads_file(&path, content_type.as_deref())
+            })
+            .await
+            .ok()
+            .and_then(Result::ok)
+        };
+        if let Some((title, heading)) = &heads
+            && super::says_not_found(title.as_deref(), heading.as_deref())
+        {
+            return judged(Soft404Rule::SaysNotFound);
+        }
+        if !probe {
+            return Inspection::default();
+        }
+        let Some(answer) = self
+            .probe(fetcher, &fetched.final_url, fetched.reach, &rules)
+            .await
+        else {
+            return Inspection::default();
+        };
+        let Some(page) = self.fingerprint(path, content_type, raw, rules).await else {
+            return Inspection::default();
+        };
+        Inspection {
+            fingerprint: Some(page.hash),
+            soft_404: (page.kind == TextKind::Html && super::like_missing_page(&page, &answer))
+                .then_some(Soft404Rule::LikeMissingPage),
+            ..Inspection::default()
+        }
     }
 
     /// Whether the body at `path` is an HTML page, from its type and its first bytes.

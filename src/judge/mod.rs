@@ -7,6 +7,7 @@
 
 pub mod classify;
 pub mod fingerprint;
+pub mod heads;
 pub mod inspect;
 pub mod outage;
 pub mod page_text;
@@ -100,6 +101,7 @@ pub fn check_record(
         attempts: fetched.attempts.clone(),
         downloaded: fetched.downloaded,
         fingerprint: found.fingerprint,
+        previous_fingerprint: found.previous_fingerprint,
         soft_404: found.soft_404,
         content: found.content,
         ..CheckRecord::default()

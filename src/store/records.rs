@@ -44,6 +44,11 @@ pub struct CheckRecord {
     /// raw hash otherwise): what change is judged on.
     #[serde(default)]
     pub fingerprint: Option<Sha256>,
+    /// The fingerprint of the last good copy this body was compared with, when that copy had
+    /// none yet (fingerprints are taken lazily, archive format 2): it joins the resource's recent
+    /// versions, so a page rotating between versions is recognised as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub previous_fingerprint: Option<Sha256>,
     /// What is different since the previous check.
     #[serde(default)]
     pub change: Option<Change>,
@@ -158,6 +163,11 @@ impl ResourceRecord {
                 rec.last_good_content_type = check.content_type.clone();
                 rec.etag = check.etag.clone();
                 rec.last_modified = check.last_modified.clone();
+                if let Some(old) = check.previous_fingerprint
+                    && !rec.recent_fingerprints.contains(&old)
+                {
+                    rec.recent_fingerprints.insert(0, old);
+                }
                 if let Some(fp) = check.fingerprint {
                     rec.last_good_fingerprint = Some(fp);
                     if rec.recent_fingerprints.first() != Some(&fp) {
