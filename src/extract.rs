@@ -48,15 +48,22 @@ pub struct Page {
 /// Decodes an HTML body: charset from the Content-Type, else a BOM, else a `<meta>` in the first
 /// 1024 bytes, else UTF-8 when valid, else windows-1252 (what browsers assume for old pages).
 pub fn decode(bytes: &[u8], content_type: Option<&str>) -> String {
+    encoding_of(bytes, content_type)
+        .decode(bytes)
+        .0
+        .into_owned()
+}
+
+/// The encoding `decode` reads `bytes` with.
+pub fn encoding_of(bytes: &[u8], content_type: Option<&str>) -> &'static encoding_rs::Encoding {
     let declared = content_type
         .and_then(charset_param)
         .or_else(|| encoding_rs::Encoding::for_bom(bytes).map(|(e, _)| e))
         .or_else(|| meta_charset(&bytes[..bytes.len().min(1024)]));
-    let encoding = declared.unwrap_or_else(|| match std::str::from_utf8(bytes) {
+    declared.unwrap_or_else(|| match std::str::from_utf8(bytes) {
         Ok(_) => encoding_rs::UTF_8,
         Err(_) => encoding_rs::WINDOWS_1252,
-    });
-    encoding.decode(bytes).0.into_owned()
+    })
 }
 
 fn charset_param(content_type: &str) -> Option<&'static encoding_rs::Encoding> {

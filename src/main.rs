@@ -284,8 +284,13 @@ fn report(args: cli::ReportArgs) -> anyhow::Result<Exit> {
     let window = args.window().map_err(anyhow::Error::msg)?;
     let quiet = args.quiet()?;
     let archive = args.reading.archive()?;
-    let report =
-        linkward::open::change_report(&archive, window, &args.seeds(), args.reading.wait())?;
+    let report = linkward::open::change_report(
+        &archive,
+        window,
+        &args.seeds(),
+        &args.reading.file()?.ignore,
+        args.reading.wait(),
+    )?;
     if !quiet {
         write_stdout(|out| linkward::report::formats::renderer(args.format).render(&report, out))?;
     } else if let Some(news) = report.news_only() {
@@ -303,7 +308,12 @@ fn report(args: cli::ReportArgs) -> anyhow::Result<Exit> {
 
 fn history(args: cli::HistoryArgs) -> anyhow::Result<Exit> {
     let archive = args.reading.archive()?;
-    let history = linkward::open::history(&archive, &args.url, args.reading.wait())?;
+    let history = linkward::open::history(
+        &archive,
+        &args.url,
+        &args.reading.file()?.ignore,
+        args.reading.wait(),
+    )?;
     print(&history, args.format)?;
     Ok(Exit::Clean)
 }
@@ -357,6 +367,7 @@ fn check(args: cli::CheckArgs) -> anyhow::Result<Exit> {
             &config.archive_dir,
             WindowSpec::Latest,
             &linkward::open::ReportSeeds::LatestRun,
+            &config.ignore,
             std::time::Duration::ZERO,
         )?;
         if let Err(e) = runtime.block_on(linkward::notify::notify(url, &changes)) {

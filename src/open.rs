@@ -8,7 +8,9 @@ use std::time::Duration;
 use chrono::Utc;
 use url::Url;
 
+use crate::config::IgnoreRule;
 use crate::error::Error;
+use crate::judge::excerpt::Excerpts;
 use crate::lock::ArchiveLock;
 use crate::report::changes::ChangeReport;
 use crate::report::history::History;
@@ -48,6 +50,7 @@ pub fn change_report(
     archive_dir: &Path,
     window: WindowSpec,
     seeds: &ReportSeeds,
+    ignore: &[IgnoreRule],
     wait: Duration,
 ) -> Result<ChangeReport, Error> {
     let (_lock, store) = open_existing(archive_dir, wait)?;
@@ -70,9 +73,25 @@ pub fn change_report(
                 .unwrap_or_default(),
         ),
     };
-    let mut report = review::build(&store, window, &scope, Utc::now())?;
+    let excerpts = excerpts(archive_dir, &store, ignore)?;
+    let mut report = review::build(&store, window, &scope, Some(&excerpts), Utc::now())?;
     report.archive_dir = Some(archive_dir.to_path_buf());
     Ok(report)
+}
+
+/// What makes diff excerpts again: the archive's bodies, with the ignore rules of the
+/// configuration (`ignore`) and of every tracked seed's manifest that can still be read.
+fn excerpts(archive_dir: &Path, store: &Store, ignore: &[IgnoreRule]) -> Result<Excerpts, Error> {
+    let mut rules = ignore.to_vec();
+    for tracked in store.tracked_seeds()? {
+        if let Some(manifest) = crate::export::manifest_of(&tracked.seed) {
+            rules.extend(manifest.ignore);
+        }
+    }
+    Ok(Excerpts::new(
+        crate::bodies::Bodies::new(archive_dir, store.clone()),
+        &rules,
+    ))
 }
 
 /// The ids of the tracked seeds `name` names; an error naming those tracked when none.
@@ -145,13 +164,33 @@ pub fn forget_seed(archive_dir: &Path, name: &str, wait: Duration) -> Result<For
 }
 
 /// One URL's record and checks, read from the archive's store (which must exist).
-pub fn history(archive_dir: &Path, url: &str, wait: Duration) -> Result<History, Error> {
+pub fn history(
+    archive_dir: &Path,
+    url: &str,
+    ignore: &[IgnoreRule],
+    wait: Duration,
+) -> Result<History, Error> {
     let (_lock, store) = open_existing(archive_dir, wait)?;
     // Accept the URL as typed: normalised the way listed links are.
     let key = Url::parse(url).map_or_else(|_| url.to_owned(), |u| u.to_string());
+    let mut checks = store.history(&key)?;
+    // The store keeps no diff excerpt: it is made again from the two archived copies.
+    let excerpts = excerpts(archive_dir, &store, ignore)?;
+    let diffs: Vec<Option<String>> = checks
+        .iter()
+        .map(|c| match &c.content {
+            Some(content) if content.diff.is_none() => excerpts.of(c, &checks),
+            _ => None,
+        })
+        .collect();
+    for (check, diff) in checks.iter_mut().zip(diffs) {
+        if let (Some(content), Some(diff)) = (check.content.as_mut(), diff) {
+            content.diff = Some(diff);
+        }
+    }
     Ok(History {
         resource: store.resource(&key)?,
-        checks: store.history(&key)?,
+        checks,
         url: key,
     })
 }

@@ -6,6 +6,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 
 use chrono::{DateTime, NaiveDate, Utc};
 
+use crate::judge::excerpt::Excerpts;
 use crate::judge::transition::item_changes;
 use crate::model::SeedSnapshot;
 use crate::model::{Change, ItemChanges, Significance};
@@ -82,6 +83,7 @@ pub fn build(
     store: &Store,
     spec: WindowSpec,
     scope: &Scope,
+    excerpts: Option<&Excerpts>,
     now: DateTime<Utc>,
 ) -> Result<ChangeReport, StoreError> {
     let mut tracked = store.tracked_seeds()?;
@@ -297,6 +299,18 @@ pub fn build(
         }
     }
     let mut entries: Vec<Entry> = by_resource.into_values().collect();
+    // The store keeps no diff excerpt: it is made again from the two archived copies.
+    if let Some(excerpts) = excerpts {
+        for e in entries
+            .iter_mut()
+            .filter(|e| e.significance.is_some() && e.diff.is_none())
+        {
+            let history = store.history(&e.url)?;
+            if let Some(check) = history.iter().find(|c| c.run_id == e.run_id) {
+                e.diff = excerpts.of(check, &history);
+            }
+        }
+    }
     entries.sort_by(|a, b| {
         (a.urgency, &a.seed, &a.section, &a.title, a.run_id)
             .cmp(&(b.urgency, &b.seed, &b.section, &b.title, b.run_id))

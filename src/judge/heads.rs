@@ -167,7 +167,24 @@ pub fn scan_heads_file(path: &Path, content_type: Option<&str>) -> std::io::Resu
     if bytes.len() as u64 > MAX_PARSE_BYTES {
         return Ok((None, None));
     }
-    Ok(scan_heads(&crate::extract::decode(&bytes, content_type)))
+    let encoding = crate::extract::encoding_of(&bytes, content_type);
+    // In an encoding where markup is ASCII, a page without the bytes `<title`, `<h1` or `<h2`
+    // (in any case) has neither: it is not decoded at all (decoding was the scan's main cost).
+    if encoding.is_ascii_compatible() && !may_hold_heads(&bytes) {
+        return Ok((None, None));
+    }
+    Ok(scan_heads(&encoding.decode(&bytes).0))
+}
+
+/// Whether `bytes` hold a `<` followed by `title`, `h1` or `h2` in any case: what every start
+/// tag the scan looks for begins with.
+fn may_hold_heads(bytes: &[u8]) -> bool {
+    memchr::memchr_iter(b'<', bytes).any(|at| {
+        let rest = &bytes[at + 1..];
+        let starts =
+            |name: &[u8]| rest.len() >= name.len() && rest[..name.len()].eq_ignore_ascii_case(name);
+        starts(b"title") || starts(b"h1") || starts(b"h2")
+    })
 }
 
 #[cfg(test)]
@@ -195,6 +212,28 @@ mod tests {
         for page in pages {
             assert_eq!(scan_heads(page), title_and_heading(page), "{page:?}");
         }
+    }
+
+    #[test]
+    fn a_page_without_title_or_heading_tags_is_not_decoded() {
+        assert!(!may_hold_heads(b"<p>plain</p><H3>three</H3><ti"));
+        assert!(may_hold_heads(b"<P>x</P><TiTlE>Not found</TITLE>"));
+        assert!(may_hold_heads(b"text <h2 class=a>"));
+        assert!(may_hold_heads(b"<!-- <h1> -->"));
+        let dir = tempfile::tempdir().expect("a temp dir");
+        let page = dir.path().join("page");
+        std::fs::write(&page, b"<p>\xe9t\xe9</p><h3>no</h3>").expect("write");
+        assert_eq!(scan_heads_file(&page, None).ok(), Some((None, None)));
+        // UTF-16 markup is not ASCII: read the slow way.
+        let utf16: Vec<u8> = "\u{feff}<title>Not found</title>"
+            .encode_utf16()
+            .flat_map(u16::to_le_bytes)
+            .collect();
+        std::fs::write(&page, utf16).expect("write");
+        assert_eq!(
+            scan_heads_file(&page, None).ok(),
+            Some((Some("Not found".into()), None))
+        );
     }
 
     #[test]

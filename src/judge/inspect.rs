@@ -20,7 +20,7 @@ use crate::model::{ContentChange, Significance, Soft404Rule};
 use crate::store::ResourceRecord;
 
 /// Lines of unified diff kept in a report.
-const DIFF_LINES: usize = 24;
+pub(super) const DIFF_LINES: usize = 24;
 
 /// What inspecting one fetch found.
 #[derive(Clone, Debug, Default)]
@@ -76,18 +76,7 @@ impl Inspector {
 
     /// The rules that apply to `url`, merged.
     fn rules_for(&self, url: &str) -> IgnoreRules {
-        let mut patterns = Vec::new();
-        let mut selectors = Vec::new();
-        for (rule, compiled) in &self.rules {
-            if rule.applies_to(url) {
-                patterns.extend(compiled.patterns.iter().cloned());
-                selectors.extend(compiled.selectors.iter().cloned());
-            }
-        }
-        IgnoreRules {
-            patterns,
-            selectors,
-        }
+        rules_for(&self.rules, url)
     }
 
     /// Fingerprints a 2xx body, applies the soft-404 rules to HTML, and compares it with `prev`'s
@@ -418,5 +407,21 @@ fn compare(old: &Fingerprint, now: &Fingerprint) -> ContentChange {
         significance,
         similarity,
         diff,
+    }
+}
+
+/// The rules of `rules` that apply to `url`, merged.
+pub(super) fn rules_for(rules: &[(IgnoreRule, IgnoreRules)], url: &str) -> IgnoreRules {
+    let mut patterns = Vec::new();
+    let mut selectors = Vec::new();
+    for (rule, compiled) in rules {
+        if rule.applies_to(url) {
+            patterns.extend(compiled.patterns.iter().cloned());
+            selectors.extend(compiled.selectors.iter().cloned());
+        }
+    }
+    IgnoreRules {
+        patterns,
+        selectors,
     }
 }

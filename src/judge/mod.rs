@@ -6,6 +6,7 @@
 //! pure; the only I/O is the inspector's bounded reading of an archived body and its probe.
 
 pub mod classify;
+pub mod excerpt;
 pub mod fingerprint;
 pub mod heads;
 pub mod inspect;

@@ -123,7 +123,7 @@ impl Store {
         {
             if check.run_id == tail.first_run() && history::outcome(check, 0) == tail.outcome {
                 self.history
-                    .insert(check_key(url, check.run_id), serde_json::to_vec(check)?)?;
+                    .insert(check_key(url, check.run_id), head_bytes(check)?)?;
                 return Ok(());
             }
             if tail.covers(check.run_id) && tail.update_last(check) {
@@ -222,7 +222,7 @@ impl Store {
         let key = check_key(&check.url, check.run_id);
         self.tails
             .insert(key.clone(), serde_json::to_vec(&Tail::start(check))?)?;
-        self.history.insert(key, serde_json::to_vec(check)?)?;
+        self.history.insert(key, head_bytes(check)?)?;
         Ok(())
     }
 
@@ -319,14 +319,25 @@ impl SpanWrites {
     /// The writes of a span that `check` opens.
     fn starting(check: &CheckRecord) -> Result<SpanWrites, StoreError> {
         Ok(SpanWrites {
-            heads: vec![(
-                check_key(&check.url, check.run_id),
-                serde_json::to_vec(check)?,
-            )],
+            heads: vec![(check_key(&check.url, check.run_id), head_bytes(check)?)],
             open: Some(Tail::start(check)),
             ..SpanWrites::none()
         })
     }
+}
+
+/// A check as the store keeps it: without its diff excerpt, which `judge::excerpt` makes again
+/// from the two archived copies when a report or `history` shows it (kept, it was most of what
+/// the history grew by).
+fn head_bytes(check: &CheckRecord) -> Result<Vec<u8>, StoreError> {
+    if check.content.as_ref().is_some_and(|c| c.diff.is_some()) {
+        let mut kept = check.clone();
+        if let Some(content) = kept.content.as_mut() {
+            content.diff = None;
+        }
+        return Ok(serde_json::to_vec(&kept)?);
+    }
+    Ok(serde_json::to_vec(check)?)
 }
 
 pub(super) fn transaction_error(e: TransactionError<()>) -> StoreError {

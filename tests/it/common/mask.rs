@@ -44,7 +44,12 @@ pub fn mask(text: &str) -> String {
 /// purpose, no way to rewrite history.
 pub fn shift_archive_dates(from: &Path, to: &Path, day: chrono::NaiveDate) -> Duration {
     copy_dir(from, to);
-    let db = sled::open(to.join("db")).expect("open the copied store");
+    let path = to.join("db");
+    let db = sled::Config::new()
+        .path(&path)
+        .use_compression(linkward::store::compresses(&path))
+        .open()
+        .expect("open the store's sled database");
     let first_run = db
         .open_tree("runs")
         .expect("runs tree")
