@@ -15,11 +15,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         .find(|a| !a.starts_with("--"))
         .ok_or("usage: store_sizes ARCHIVE")?
         .into();
-    let path = archive.join("db");
-    let db = sled::Config::new()
-        .path(&path)
-        .use_compression(linkward::store::compresses(&path))
-        .open()?;
+    let db = sled::open(archive.join("db"))?;
     let mut live = 0usize;
     let mut names = db.tree_names();
     names.sort();

@@ -28,8 +28,6 @@ pub enum Error {
     #[error(transparent)]
     Warc(#[from] crate::warc::WarcError),
     #[error(transparent)]
-    Index(Box<crate::index::IndexError>),
-    #[error(transparent)]
     Notify(#[from] crate::notify::NotifyError),
     #[error("ignore rules: {0}; fix the pattern or selector in linkward.toml or the manifest")]
     Ignore(String),

@@ -20,6 +20,7 @@ pub mod report;
 pub mod rescue;
 pub mod review;
 pub mod seed;
+pub mod seeds;
 pub mod slug;
 pub mod store;
 pub mod upgrade;

@@ -128,7 +128,7 @@ fn run(cli: Cli) -> anyhow::Result<Exit> {
         Command::Seed(cli::SeedCommand::Recover(args)) => seed_recover(args),
         Command::Seed(cli::SeedCommand::Init(args)) => seed_init(args),
         Command::Seed(cli::SeedCommand::List(args)) => {
-            let list = linkward::open::seed_list(&args.reading.archive()?, args.reading.wait())?;
+            let list = linkward::seeds::seed_list(&args.reading.archive()?, args.reading.wait())?;
             print(&list, args.format)?;
             Ok(Exit::Clean)
         }
@@ -258,7 +258,7 @@ fn seed_recover(args: cli::SeedRecoverArgs) -> anyhow::Result<Exit> {
 /// tracked.
 fn seed_forget(args: cli::SeedForgetArgs) -> anyhow::Result<Exit> {
     let archive = args.reading.archive()?;
-    let forgot = linkward::open::forget_seed(&archive, &args.seed, args.reading.wait())?;
+    let forgot = linkward::seeds::forget_seed(&archive, &args.seed, args.reading.wait())?;
     write_stdout(|out| {
         for seed in &forgot.seeds {
             writeln!(

@@ -14,7 +14,6 @@ use crate::judge::excerpt::Excerpts;
 use crate::lock::ArchiveLock;
 use crate::report::changes::ChangeReport;
 use crate::report::history::History;
-use crate::report::seed_list::{SEED_LIST_VERSION, SeedList, SeedRow};
 use crate::review::{self, Scope, WindowSpec};
 use crate::store::{RunStatus, Store};
 
@@ -95,7 +94,11 @@ fn excerpts(archive_dir: &Path, store: &Store, ignore: &[IgnoreRule]) -> Result<
 }
 
 /// The ids of the tracked seeds `name` names; an error naming those tracked when none.
-fn resolve_seed(archive_dir: &Path, store: &Store, name: &str) -> Result<Vec<String>, Error> {
+pub(crate) fn resolve_seed(
+    archive_dir: &Path,
+    store: &Store,
+    name: &str,
+) -> Result<Vec<String>, Error> {
     let found = store.tracked_named(name)?;
     if found.is_empty() {
         return Err(Error::UnknownSeed {
@@ -105,62 +108,6 @@ fn resolve_seed(archive_dir: &Path, store: &Store, name: &str) -> Result<Vec<Str
         });
     }
     Ok(found.into_iter().map(|t| t.seed).collect())
-}
-
-/// Every seed the archive tracks.
-pub fn seed_list(archive_dir: &Path, wait: Duration) -> Result<SeedList, Error> {
-    let (_lock, store) = open_existing(archive_dir, wait)?;
-    let mut rows = Vec::new();
-    for tracked in store.tracked_seeds()? {
-        let (Some(first), Some(latest)) = (tracked.runs.first(), tracked.runs.last()) else {
-            continue;
-        };
-        let snapshot = store.seed_at(&tracked.seed, latest.id)?.unwrap_or_default();
-        rows.push(SeedRow {
-            title: snapshot.title,
-            page_url: snapshot.page_url,
-            runs: tracked.runs.len(),
-            first_run: first.id,
-            latest_run: latest.id,
-            latest_started: latest.started,
-            listed: snapshot.items.len(),
-            seed: tracked.seed,
-        });
-    }
-    Ok(SeedList {
-        version: SEED_LIST_VERSION,
-        seeds: rows,
-    })
-}
-
-/// What `seed forget` did.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct Forgot {
-    pub seeds: Vec<String>,
-    /// The runs up to which they are forgotten.
-    pub upto_run: u64,
-    pub index: std::path::PathBuf,
-}
-
-/// Forgets the tracked seeds `name` names: they leave the index, the BagIt export and reports;
-/// their history and archived copies stay, and checking one again tracks it again. Rewrites
-/// the index, so it shows the archive without them at once.
-pub fn forget_seed(archive_dir: &Path, name: &str, wait: Duration) -> Result<Forgot, Error> {
-    let (lock, store) = open_existing(archive_dir, wait)?;
-    let seeds = resolve_seed(archive_dir, &store, name)?;
-    let upto_run = store.runs()?.iter().map(|r| r.id).max().unwrap_or(0);
-    let now = Utc::now();
-    for seed in &seeds {
-        store.forget_seed(seed, upto_run, now)?;
-    }
-    let archive = crate::archive::Archive::open(archive_dir)?;
-    let index = crate::index::write(&archive, &store).map_err(|e| Error::Index(Box::new(e)))?;
-    drop(lock);
-    Ok(Forgot {
-        seeds,
-        upto_run,
-        index,
-    })
 }
 
 /// One URL's record and checks, read from the archive's store (which must exist).

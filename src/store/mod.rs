@@ -10,9 +10,8 @@
 //! body is stored, keyed by its sha256: see `model::StoredBody`) and `forgotten` (seeds
 //! forgotten with `seed forget`: see `seeds`; a build that does not know the tree still reads
 //! the store, and only shows those seeds again).
-//! Values are JSON so that a future format can still read them; a new store's pages are
-//! zstd-compressed by sled (see `compresses`), and a check's diff excerpt is not kept (see
-//! `judge::excerpt`). sled's own file lock keeps two
+//! Values are JSON so that a future format can still read them; a check's diff excerpt is not
+//! kept (see `judge::excerpt`). sled's own file lock keeps two
 //! runs from sharing one store. A check that finds what the previous one found writes only its
 //! URL's small `latest` record: the store grows with transitions, not with runs.
 
@@ -334,23 +333,6 @@ fn check_key(url: &str, run_id: u64) -> Vec<u8> {
     key
 }
 
-/// zstd's level for the store's pages: its default, fast, and most of what higher levels gain on
-/// JSON records.
-const STORE_COMPRESSION_LEVEL: i32 = 3;
-
-/// Whether the sled database at `path` keeps its pages zstd-compressed. A new store does; one
-/// created before keeps what it was created with, since sled cannot change it (its `conf` file
-/// says which).
-pub fn compresses(path: &Path) -> bool {
-    // The file ends in a binary checksum: read as bytes, line by line.
-    match std::fs::read(path.join("conf")) {
-        Ok(conf) => conf
-            .split(|&b| b == b'\n')
-            .any(|line| line.trim_ascii() == b"use_compression: true"),
-        Err(_) => true,
-    }
-}
-
 /// Opens sled at `path`. sled releases its file lock from a background thread a moment after a
 /// `Db` is dropped, so a store closed and opened again in one process (verify after check in
 /// tests, `index` after `export`) may find it still held: that is waited out briefly. Another
@@ -363,8 +345,6 @@ fn open_db(path: &Path) -> Result<sled::Db, StoreError> {
         match sled::Config::new()
             .path(path)
             .cache_capacity(STORE_CACHE_BYTES)
-            .use_compression(compresses(path))
-            .compression_factor(STORE_COMPRESSION_LEVEL)
             .open()
         {
             Ok(db) => return Ok(db),
@@ -469,34 +449,6 @@ mod tests {
             .collect();
         assert_eq!(runs, vec![1, 2, 10, 300]);
         assert_eq!(store.resource("http://a/x")?.ok_or("no record")?.checks, 4);
-        Ok(())
-    }
-
-    /// A new store keeps its pages compressed; one created uncompressed (by a build before
-    /// compression) still opens, as it was, and keeps what it held.
-    #[test]
-    fn new_stores_compress_and_older_ones_open_as_they_are()
-    -> Result<(), Box<dyn std::error::Error>> {
-        let fresh = tempfile::tempdir()?;
-        let store = Store::open(fresh.path())?;
-        store.record_check(&check("http://a/x", 1, State::Ok))?;
-        drop(store);
-        assert!(compresses(&fresh.path().join(DB_DIR)));
-
-        let older = tempfile::tempdir()?;
-        {
-            let db = sled::open(older.path().join(DB_DIR))?;
-            db.open_tree("meta")?
-                .insert(FORMAT_KEY, &STORE_FORMAT.to_be_bytes())?;
-            db.flush()?;
-        }
-        assert!(!compresses(&older.path().join(DB_DIR)));
-        let store = Store::open(older.path())?;
-        store.record_check(&check("http://a/x", 1, State::Ok))?;
-        drop(store);
-        let store = Store::open(older.path())?;
-        assert_eq!(store.history("http://a/x")?.len(), 1);
-        assert!(!compresses(&older.path().join(DB_DIR)));
         Ok(())
     }
 

@@ -33,12 +33,7 @@ type Entries = Vec<(Vec<u8>, Vec<u8>)>;
 /// `tails`, the closed spans' tails) and the URLs' records in `resources`, read after the binary
 /// has exited; and whether a per-check tree is left.
 fn history_trees(archive: &Path) -> (Vec<Entries>, bool) {
-    let path = archive.join("db");
-    let db = sled::Config::new()
-        .path(&path)
-        .use_compression(linkward::store::compresses(&path))
-        .open()
-        .expect("open the store's sled database");
+    let db = crate::common::open_sled(archive);
     let per_check = db.tree_names().iter().any(|n| n.as_ref() == b"checks");
     let trees = ["history", "tails", "resources"]
         .iter()

@@ -44,12 +44,7 @@ pub fn mask(text: &str) -> String {
 /// purpose, no way to rewrite history.
 pub fn shift_archive_dates(from: &Path, to: &Path, day: chrono::NaiveDate) -> Duration {
     copy_dir(from, to);
-    let path = to.join("db");
-    let db = sled::Config::new()
-        .path(&path)
-        .use_compression(linkward::store::compresses(&path))
-        .open()
-        .expect("open the store's sled database");
+    let db = super::open_sled(to);
     let first_run = db
         .open_tree("runs")
         .expect("runs tree")

@@ -16,6 +16,12 @@ pub use server::{Behaviour, TestServer};
 
 use sha2::{Digest as _, Sha256};
 
+/// The sled database of the archive at `archive`, opened directly, for tests that read what the
+/// store wrote.
+pub fn open_sled(archive: &std::path::Path) -> sled::Db {
+    sled::open(archive.join("db")).expect("open the store's sled database")
+}
+
 /// Lowercase hex SHA-256 of `bytes`, computed independently of linkward.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(Sha256::digest(bytes))
