@@ -403,10 +403,7 @@ impl Runner {
         unrecorded: &mut Vec<CheckRecord>,
     ) -> Result<(), Error> {
         warc.commit()?;
-        for check in unrecorded.drain(..) {
-            Self::store_check(store, results, judge, check)?;
-        }
-        Ok(())
+        Self::store_checks(store, results, judge, std::mem::take(unrecorded))
     }
 }
 

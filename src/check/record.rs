@@ -48,13 +48,60 @@ impl Runner {
         store: &Store,
         results: &mut HashMap<String, Box<Checked>>,
         judge: Judge,
-        mut check: CheckRecord,
+        check: CheckRecord,
     ) -> Result<(), Error> {
-        super::keep_only_stored(store, &mut check)?;
-        let prev = store.resource(&check.url)?;
-        judge.judge(prev.as_ref(), &mut check);
-        // No await since `prev` was read: nothing else wrote this URL's record in between.
-        let resource = store.record_check_over(prev, &check)?;
+        Self::store_checks(store, results, judge, vec![check])
+    }
+
+    /// `store_check` for a batch of checks, written in one store transaction (see
+    /// `Store::record_checks_over`); a URL checked twice in the batch starts another one, so
+    /// its second check is judged against its first.
+    pub(super) fn store_checks(
+        store: &Store,
+        results: &mut HashMap<String, Box<Checked>>,
+        judge: Judge,
+        checks: Vec<CheckRecord>,
+    ) -> Result<(), Error> {
+        let mut batch: Vec<(Option<ResourceRecord>, CheckRecord)> =
+            Vec::with_capacity(checks.len());
+        let mut urls = std::collections::HashSet::new();
+        for mut check in checks {
+            if !urls.insert(check.url.clone()) {
+                Self::record_batch(store, results, std::mem::take(&mut batch))?;
+                urls.clear();
+                urls.insert(check.url.clone());
+            }
+            super::keep_only_stored(store, &mut check)?;
+            let prev = store.resource(&check.url)?;
+            judge.judge(prev.as_ref(), &mut check);
+            batch.push((prev, check));
+        }
+        Self::record_batch(store, results, batch)
+    }
+
+    /// Records judged checks of distinct URLs in one transaction, and keeps them in the results.
+    fn record_batch(
+        store: &Store,
+        results: &mut HashMap<String, Box<Checked>>,
+        batch: Vec<(Option<ResourceRecord>, CheckRecord)>,
+    ) -> Result<(), Error> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        // No await since the records were read: nothing else wrote these URLs in between.
+        let (prevs, checks): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+        let resources = store.record_checks_over(prevs.into_iter().zip(checks.iter()).collect())?;
+        for (check, resource) in checks.into_iter().zip(resources) {
+            Self::keep_result(results, check, resource);
+        }
+        Ok(())
+    }
+
+    fn keep_result(
+        results: &mut HashMap<String, Box<Checked>>,
+        check: CheckRecord,
+        resource: ResourceRecord,
+    ) {
         results.insert(
             check.url.clone(),
             Box::new(Checked {
@@ -70,6 +117,5 @@ impl Runner {
                 recovered: resource.recovered.map(Box::new),
             }),
         );
-        Ok(())
     }
 }

@@ -30,29 +30,54 @@ impl Store {
         prev: Option<ResourceRecord>,
         check: &CheckRecord,
     ) -> Result<ResourceRecord, StoreError> {
+        let (next, writes) = self.plan(prev, check)?;
+        self.apply(&[writes])?;
+        Ok(next)
+    }
+
+    /// `record_check_over` for many checks of different URLs, written in one transaction: a
+    /// sled transaction writes and syncs its log buffer twice whatever its size, which, one per
+    /// check, was most of a first run's disk waits. Each check comes with its URL's record as
+    /// read just before; no two may be of the same URL.
+    pub fn record_checks_over(
+        &self,
+        checks: Vec<(Option<ResourceRecord>, &CheckRecord)>,
+    ) -> Result<Vec<ResourceRecord>, StoreError> {
+        let mut records = Vec::with_capacity(checks.len());
+        let mut writes = Vec::with_capacity(checks.len());
+        for (prev, check) in checks {
+            let (next, w) = self.plan(prev, check)?;
+            records.push(next);
+            writes.push(w);
+        }
+        self.apply(&writes)?;
+        Ok(records)
+    }
+
+    /// What recording `check` over `prev` writes, and the URL's record after it.
+    fn plan(
+        &self,
+        prev: Option<ResourceRecord>,
+        check: &CheckRecord,
+    ) -> Result<(ResourceRecord, UrlWrites), StoreError> {
         let settled_before = prev.as_ref().map(history::settled);
         let next = ResourceRecord::apply(prev, check);
         let record = (settled_before.as_ref() != Some(&history::settled(&next)))
             .then(|| serde_json::to_vec(&next))
             .transpose()?;
         let url = &check.url;
-        match self.latest(url)?.and_then(|l| l.span) {
+        let (spans, latest) = match self.latest(url)?.and_then(|l| l.span) {
             Some(mut tail) if check.run_id > tail.last_run() => {
                 if tail.extend(check) {
                     let latest = serde_json::to_vec(&Latest::of(&next, Some(tail)))?;
-                    match record {
-                        None => {
-                            self.latest.insert(url.as_bytes(), latest)?;
-                        }
-                        Some(r) => self.write(url, &SpanWrites::none(), Some(&r), Some(&latest))?,
-                    }
+                    (SpanWrites::none(), latest)
                 } else {
                     let mut writes = SpanWrites::starting(check)?;
                     writes
                         .tails
                         .push((check_key(url, tail.first_run()), serde_json::to_vec(&tail)?));
                     let latest = serde_json::to_vec(&Latest::of(&next, writes.open.take()))?;
-                    self.write(url, &writes, record.as_deref(), Some(&latest))?;
+                    (writes, latest)
                 }
             }
             // The run is not the latest that checked the URL (a check recorded again in its
@@ -60,43 +85,55 @@ impl Store {
             Some(_) => {
                 let mut writes = self.refold(url, |checks| replace(checks, check))?;
                 let latest = serde_json::to_vec(&Latest::of(&next, writes.open.take()))?;
-                self.write(url, &writes, record.as_deref(), Some(&latest))?;
+                (writes, latest)
             }
             None => {
                 let mut writes = SpanWrites::starting(check)?;
                 let latest = serde_json::to_vec(&Latest::of(&next, writes.open.take()))?;
-                self.write(url, &writes, record.as_deref(), Some(&latest))?;
+                (writes, latest)
             }
-        }
-        Ok(next)
+        };
+        Ok((
+            next,
+            UrlWrites {
+                url: url.clone(),
+                spans,
+                record,
+                latest: Some(latest),
+            },
+        ))
     }
 
-    /// Removes `writes.removes`, writes its heads and tails, and `record` as `url`'s record and
-    /// `latest` as its `Latest` when given, in one transaction.
-    fn write(
-        &self,
-        url: &str,
-        writes: &SpanWrites,
-        record: Option<&[u8]>,
-        latest: Option<&[u8]>,
-    ) -> Result<(), StoreError> {
+    /// Applies the writes of several URLs: in one transaction, unless each writes its `Latest`
+    /// alone (a check that found what the one before found), which needs none.
+    fn apply(&self, writes: &[UrlWrites]) -> Result<(), StoreError> {
+        if writes.iter().all(UrlWrites::latest_only) {
+            for w in writes {
+                if let Some(latest) = &w.latest {
+                    self.latest.insert(w.url.as_bytes(), latest.as_slice())?;
+                }
+            }
+            return Ok(());
+        }
         (&self.history, &self.tails, &self.resources, &self.latest)
             .transaction(|(h, t, r, l)| {
-                for k in &writes.removes {
-                    h.remove(k.as_slice())?;
-                    t.remove(k.as_slice())?;
-                }
-                for (k, v) in &writes.heads {
-                    h.insert(k.as_slice(), v.as_slice())?;
-                }
-                for (k, v) in &writes.tails {
-                    t.insert(k.as_slice(), v.as_slice())?;
-                }
-                if let Some(v) = record {
-                    r.insert(url.as_bytes(), v)?;
-                }
-                if let Some(v) = latest {
-                    l.insert(url.as_bytes(), v)?;
+                for w in writes {
+                    for k in &w.spans.removes {
+                        h.remove(k.as_slice())?;
+                        t.remove(k.as_slice())?;
+                    }
+                    for (k, v) in &w.spans.heads {
+                        h.insert(k.as_slice(), v.as_slice())?;
+                    }
+                    for (k, v) in &w.spans.tails {
+                        t.insert(k.as_slice(), v.as_slice())?;
+                    }
+                    if let Some(v) = &w.record {
+                        r.insert(w.url.as_bytes(), v.as_slice())?;
+                    }
+                    if let Some(v) = &w.latest {
+                        l.insert(w.url.as_bytes(), v.as_slice())?;
+                    }
                 }
                 Ok::<(), ConflictableTransactionError<()>>(())
             })
@@ -144,7 +181,12 @@ impl Store {
             }
             (None, None) => None,
         };
-        self.write(url, &writes, None, latest.as_deref())
+        self.apply(&[UrlWrites {
+            url: url.to_owned(),
+            spans: writes,
+            record: None,
+            latest,
+        }])
     }
 
     /// Unfolds `url`'s spans, lets `edit` change its checks and folds them again: the writes
@@ -323,6 +365,25 @@ impl SpanWrites {
             open: Some(Tail::start(check)),
             ..SpanWrites::none()
         })
+    }
+}
+
+/// What recording one check writes for its URL.
+struct UrlWrites {
+    url: String,
+    spans: SpanWrites,
+    /// The URL's record in `resources`, when it changed.
+    record: Option<Vec<u8>>,
+    /// The URL's `Latest`.
+    latest: Option<Vec<u8>>,
+}
+
+impl UrlWrites {
+    fn latest_only(&self) -> bool {
+        self.record.is_none()
+            && self.spans.removes.is_empty()
+            && self.spans.heads.is_empty()
+            && self.spans.tails.is_empty()
     }
 }
 

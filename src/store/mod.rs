@@ -452,6 +452,47 @@ mod tests {
         Ok(())
     }
 
+    /// A batch of checks written in one transaction leaves the store as writing them one by one
+    /// does: new URLs, a span extended, a span closed by a transition.
+    #[test]
+    fn a_batch_records_what_checks_one_by_one_record() -> Result<(), Box<dyn std::error::Error>> {
+        let runs: [&[(&str, State)]; 3] = [
+            &[("http://a/1", State::Ok), ("http://a/2", State::Ok)],
+            &[
+                ("http://a/1", State::Ok),
+                ("http://a/2", State::Broken),
+                ("http://a/3", State::Ok),
+            ],
+            &[
+                ("http://a/1", State::Broken),
+                ("http://a/2", State::Broken),
+                ("http://a/3", State::Ok),
+            ],
+        ];
+        let (one, batched) = (tempfile::tempdir()?, tempfile::tempdir()?);
+        let (one, batched) = (Store::open(one.path())?, Store::open(batched.path())?);
+        for (run, checks) in runs.iter().enumerate() {
+            let checks: Vec<CheckRecord> = checks
+                .iter()
+                .map(|(url, state)| check(url, run as u64 + 1, *state))
+                .collect();
+            for c in &checks {
+                one.record_check(c)?;
+            }
+            let prevs = checks
+                .iter()
+                .map(|c| batched.resource(&c.url))
+                .collect::<Result<Vec<_>, _>>()?;
+            batched.record_checks_over(prevs.into_iter().zip(checks.iter()).collect())?;
+        }
+        for url in ["http://a/1", "http://a/2", "http://a/3"] {
+            assert_eq!(one.history(url)?, batched.history(url)?, "{url}");
+            assert_eq!(one.resource(url)?, batched.resource(url)?, "{url}");
+        }
+        assert_eq!(batched.history("http://a/2")?.len(), 3);
+        Ok(())
+    }
+
     #[test]
     fn seed_snapshots_by_run() -> Result<(), StoreError> {
         use crate::model::ListedItem;
