@@ -14,7 +14,7 @@ use html5ever::tokenizer::{
     BufferQueue, Tag, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
 };
 
-use super::fingerprint::{Heads, MAX_PARSE_BYTES};
+use super::fingerprint::{Heads, MAX_PARSE_BYTES, SNIFF_BYTES, TextKind, kind_of};
 use crate::extract::{MAX_TITLE_BYTES, collapse_ws};
 
 /// Decoded text fed to the tokenizer at a time: the scan can stop between two.
@@ -161,19 +161,38 @@ pub fn scan_heads(text: &str) -> Heads {
 /// `scan_heads` of the page stored at `path`, decoded as the fingerprint decodes it. A body
 /// over `MAX_PARSE_BYTES` is not read (as the fingerprint does not read it): no heads.
 pub fn scan_heads_file(path: &Path, content_type: Option<&str>) -> std::io::Result<Heads> {
-    let file = std::fs::File::open(path)?;
+    Ok(page_heads(path, content_type)?.unwrap_or_default())
+}
+
+/// The heads of the body at `path` when it is an HTML page (from its type and first bytes, as
+/// `fingerprint::kind_of` says), else `None`: one open and one read for both questions. A page
+/// over `MAX_PARSE_BYTES` has no heads.
+pub fn page_heads(path: &Path, content_type: Option<&str>) -> std::io::Result<Option<Heads>> {
+    let mut file = std::fs::File::open(path)?;
     let mut bytes = Vec::new();
-    file.take(MAX_PARSE_BYTES + 1).read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_PARSE_BYTES {
-        return Ok((None, None));
+    (&mut file)
+        .take(SNIFF_BYTES as u64)
+        .read_to_end(&mut bytes)?;
+    if kind_of(content_type, &bytes) != TextKind::Html {
+        return Ok(None);
     }
-    let encoding = crate::extract::encoding_of(&bytes, content_type);
+    file.take(MAX_PARSE_BYTES + 1 - bytes.len() as u64)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_PARSE_BYTES {
+        return Ok(Some((None, None)));
+    }
+    Ok(Some(heads_of_bytes(&bytes, content_type)))
+}
+
+/// `scan_heads` of a page's bytes.
+fn heads_of_bytes(bytes: &[u8], content_type: Option<&str>) -> Heads {
+    let encoding = crate::extract::encoding_of(bytes, content_type);
     // In an encoding where markup is ASCII, a page without the bytes `<title`, `<h1` or `<h2`
     // (in any case) has neither: it is not decoded at all (decoding was the scan's main cost).
-    if encoding.is_ascii_compatible() && !may_hold_heads(&bytes) {
-        return Ok((None, None));
+    if encoding.is_ascii_compatible() && !may_hold_heads(bytes) {
+        return (None, None);
     }
-    Ok(scan_heads(&encoding.decode(&bytes).0))
+    scan_heads(&encoding.decode(bytes).0)
 }
 
 /// Whether `bytes` hold a `<` followed by `title`, `h1` or `h2` in any case: what every start
@@ -231,7 +250,7 @@ mod tests {
             .collect();
         std::fs::write(&page, utf16).expect("write");
         assert_eq!(
-            scan_heads_file(&page, None).ok(),
+            scan_heads_file(&page, Some("text/html")).ok(),
             Some((Some("Not found".into()), None))
         );
     }

@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
 use url::Url;
 
-use super::{Fingerprint, Heads, IgnoreRules, TextKind, fingerprint_file_with_heads, kind_of};
+use super::{Fingerprint, Heads, IgnoreRules, TextKind, fingerprint_file_with_heads};
 use crate::archive::Archive;
 use crate::bodies::Bodies;
 use crate::config::IgnoreRule;
@@ -123,16 +123,10 @@ impl Inspector {
         let Some(path) = blob.path().map(std::path::Path::to_path_buf) else {
             return Inspection::default();
         };
-        // A document (PDF, text, anything but a page) with no good copy before it: its text is
-        // needed only to judge a later change, and is read then, from the pack. Only a page can
-        // be a soft 404, so only a page is read now.
         let first_sight = prev.and_then(|p| p.last_good_sha256).is_none();
         if first_sight {
-            if !self.is_page(&path, content_type.as_deref()).await {
-                return Inspection::default();
-            }
             return self
-                .first_sight_page(
+                .first_sight(
                     fetcher,
                     fetched,
                     path,
@@ -183,12 +177,13 @@ impl Inspector {
         found
     }
 
-    /// A page seen for the first time: the soft-404 rules read only as much of it as each needs,
-    /// cheapest first (its URL, then its title and heading from a token scan, then, only when the
-    /// host answers a made-up sibling with a page, its whole text to compare with that answer).
-    /// Its fingerprint is otherwise taken when a later copy differs, from its pack.
+    /// A body with no good copy before it. A document is not read beyond its first bytes; a page
+    /// only as far as the soft-404 rules need, cheapest first (its URL, then its title and heading
+    /// from a token scan, then, only when the host answers a made-up sibling with a page, its
+    /// whole text to compare with that answer). Either's fingerprint is otherwise taken when a
+    /// later copy differs, from its pack.
     #[allow(clippy::too_many_arguments)]
-    async fn first_sight_page(
+    async fn first_sight(
         &self,
         fetcher: &Fetcher,
         fetched: &Fetched,
@@ -202,20 +197,27 @@ impl Inspector {
             soft_404: Some(rule),
             ..Inspection::default()
         };
+        // A document (PDF, text, anything but a page) with no good copy before it: its text is
+        // needed only to judge a later change, and is read then, from the pack. Only a page can
+        // be a soft 404, so only a page is read now, and as far as its heads.
+        let heads = {
+            let (path, content_type) = (path.clone(), content_type.clone());
+            tokio::task::spawn_blocking(move || {
+                super::heads::page_heads(&path, content_type.as_deref())
+            })
+            .await
+        };
+        let heads = match heads {
+            Ok(Ok(Some(heads))) => Some(heads),
+            Ok(Ok(None)) => return Inspection::default(),
+            // Unreadable: judged as a page, so the full inspection says what is wrong.
+            _ => None,
+        };
         if !fetched.redirects.is_empty()
             && super::redirected_to_root(&fetched.requested, &fetched.final_url)
         {
             return judged(Soft404Rule::RedirectToRoot);
         }
-        let heads = {
-            let (path, content_type) = (path.clone(), content_type.clone());
-            tokio::task::spawn_blocking(move || {
-                super::heads::scan_heads_file(&path, content_type.as_deref())
-            })
-            .await
-            .ok()
-            .and_then(Result::ok)
-        };
         if let Some((title, heading)) = &heads
             && super::says_not_found(title.as_deref(), heading.as_deref())
         {
@@ -239,23 +241,6 @@ impl Inspector {
                 .then_some(Soft404Rule::LikeMissingPage),
             ..Inspection::default()
         }
-    }
-
-    /// Whether the body at `path` is an HTML page, from its type and its first bytes.
-    async fn is_page(&self, path: &std::path::Path, content_type: Option<&str>) -> bool {
-        let (path, content_type) = (path.to_path_buf(), content_type.map(str::to_owned));
-        tokio::task::spawn_blocking(move || {
-            use std::io::Read;
-            let mut head = Vec::with_capacity(super::fingerprint::SNIFF_BYTES);
-            let read = std::fs::File::open(&path).and_then(|f| {
-                f.take(super::fingerprint::SNIFF_BYTES as u64)
-                    .read_to_end(&mut head)
-            });
-            // Unreadable: judged as a page, so the full inspection says what is wrong.
-            read.is_err() || kind_of(content_type.as_deref(), &head) == TextKind::Html
-        })
-        .await
-        .unwrap_or(true)
     }
 
     /// A kept copy, read out of its pack into a temp file (deleted when dropped); `None` when it
