@@ -31,6 +31,8 @@ pub enum Error {
     Notify(#[from] crate::notify::NotifyError),
     #[error("ignore rules: {0}; fix the pattern or selector in linkward.toml or the manifest")]
     Ignore(String),
+    #[error("a fetch task of the run stopped: {0}")]
+    Task(String),
     #[error("could not build the HTTP client: {0}")]
     Client(String),
     #[error("no seed given and no seed manifest (*.toml) found in {}: give a URL, an HTML file or a manifest", .0.display())]

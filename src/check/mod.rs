@@ -11,8 +11,10 @@ use std::sync::Arc;
 
 use chrono::Utc;
 use futures_util::StreamExt;
+use futures_util::future::{Either, FutureExt};
 use indicatif::{ProgressBar, ProgressStyle};
 use tokio_util::sync::CancellationToken;
+use tokio_util::task::AbortOnDropHandle;
 use url::Url;
 
 use crate::archive::Archive;
@@ -119,7 +121,7 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
     let inspector = inspector.with_bodies(bodies.clone());
 
     let mut runner = Runner {
-        fetcher,
+        fetcher: Arc::new(fetcher),
         store: store.clone(),
         archive,
         bodies,
@@ -132,7 +134,7 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
             confirm: config.confirm,
             versions: config.versions,
         },
-        inspector,
+        inspector: Arc::new(inspector),
         progress: progress_bar(config.progress),
         archives: Archives::new(config, store.clone()),
         rescue: config.rescue,
@@ -223,7 +225,8 @@ fn progress_bar(show: bool) -> ProgressBar {
 }
 
 struct Runner {
-    fetcher: Fetcher,
+    /// Shared with the fetch tasks (see `work`).
+    fetcher: Arc<Fetcher>,
     store: Store,
     archive: Archive,
     /// The archive's stored bodies, for reading kept copies back.
@@ -239,7 +242,7 @@ struct Runner {
     /// Seeds whose pages were looked at, in order.
     plans: Vec<SeedPlan>,
     judge: Judge,
-    inspector: Inspector,
+    inspector: Arc<Inspector>,
     progress: ProgressBar,
     /// The web archives asked about broken resources; `None` when none is configured.
     archives: Option<Archives>,
@@ -338,21 +341,39 @@ impl Runner {
         self.progress.inc_length(todo.len() as u64);
         // Grown once, not by doubling: a rehash holds the old and the new table at once.
         self.results.reserve(todo.len());
-        let fetcher = &self.fetcher;
-        let inspector = &self.inspector;
-        // Fetching and inspecting (fingerprint, soft-404 probe, comparison with the last good
-        // copy) happen inside the bounded futures, so the loop below only records.
+        // Fetching and inspecting (hashing the body as it streams, fingerprint, soft-404 probe,
+        // comparison with the last good copy) happen inside the bounded futures, so the loop
+        // below only records. A URL with no validators is likely a download: it runs as a task
+        // of its own, on any worker thread (polled inside this future, every download ran on
+        // one). One with validators usually answers 304, too little work to hand to another
+        // thread, and stays here. At most `concurrency` run at once; a task is aborted if this
+        // future is dropped (a signal or the deadline), as the futures are.
         let mut stream = futures_util::stream::iter(todo)
-            .map(|(url, validators, prev, reach)| async move {
-                let fetched = fetcher.fetch(&url, &validators, reach).await;
-                let found = inspector.inspect(fetcher, &fetched, prev.as_ref()).await;
-                (fetched, prev, found)
+            .map(|(url, validators, prev, reach)| {
+                let (fetcher, inspector) = (Arc::clone(&self.fetcher), Arc::clone(&self.inspector));
+                let download = validators.is_empty();
+                let job = async move {
+                    let fetched = fetcher.fetch(&url, &validators, reach).await;
+                    let found = inspector.inspect(&fetcher, &fetched, prev.as_ref()).await;
+                    (fetched, prev, found)
+                };
+                if download {
+                    Either::Left(AbortOnDropHandle::new(tokio::spawn(job)))
+                } else {
+                    Either::Right(job.map(Ok))
+                }
             })
             .buffer_unordered(concurrency.max(1));
         // Recorded in batches as results arrive (see `commit`), so a long run keeps what it
         // learnt even if it dies.
         let mut last_commit = std::time::Instant::now();
-        while let Some((fetched, prev, found)) = stream.next().await {
+        while let Some(done) = stream.next().await {
+            let (fetched, prev, found) = match done {
+                Ok(done) => done,
+                // A bug in a fetch task stops the run as it would have inside this future.
+                Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+                Err(e) => return Err(Error::Task(e.to_string())),
+            };
             self.progress.inc(1);
             self.progress.set_message(fetched.requested.to_string());
             let accepted = self.fetcher.accepted_statuses(&fetched.requested);
