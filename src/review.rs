@@ -130,8 +130,8 @@ pub fn build(
     // Where each URL is listed (later runs overwrite earlier ones), and which checks belong to
     // the report: a URL a seed of the window lists, in one of that seed's own window runs.
     let mut listings: HashMap<String, Listing> = HashMap::new();
-    let mut belongs: HashSet<(u64, String)> = HashSet::new();
-    let mut listed_in_run: HashMap<u64, HashSet<String>> = HashMap::new();
+    let mut reported: HashMap<u64, HashSet<String>> = HashMap::new();
+    let mut others: HashMap<u64, HashSet<String>> = HashMap::new();
     let mut seed_lists: Vec<(u64, String, SeedSnapshot)> = Vec::new();
     for w in &seed_windows {
         for &run in &w.runs {
@@ -147,10 +147,7 @@ pub fn build(
             .iter()
             .cloned()
             .chain(snap.items.iter().filter_map(|i| i.url.clone()));
-        for url in urls {
-            belongs.insert((run, url.clone()));
-            listed_in_run.entry(run).or_default().insert(url);
-        }
+        reported.entry(run).or_default().extend(urls);
         if let Some(page) = &snap.page_url {
             listings.insert(
                 page.clone(),
@@ -179,7 +176,7 @@ pub fn build(
                 continue;
             }
             if let Some(snap) = store.seed_at(other, run.id)? {
-                let listed = listed_in_run.entry(run.id).or_default();
+                let listed = others.entry(run.id).or_default();
                 listed.extend(snap.page_url.clone());
                 listed.extend(snap.items.into_iter().filter_map(|i| i.url));
             }
@@ -189,12 +186,10 @@ pub fn build(
     let mut checks = store.checks_in_runs(&ids)?;
     // An inconclusive run's checks are history (`history` shows them), never report entries.
     checks.retain(|c| c.change != Some(Change::Inconclusive));
-    checks.retain(|c| {
-        belongs.contains(&(c.run_id, c.url.clone()))
-            || !listed_in_run
-                .get(&c.run_id)
-                .is_some_and(|l| l.contains(&c.url))
-    });
+    let listed = |lists: &HashMap<u64, HashSet<String>>, c: &CheckRecord| {
+        lists.get(&c.run_id).is_some_and(|l| l.contains(&c.url))
+    };
+    checks.retain(|c| listed(&reported, c) || !listed(&others, c));
     checks.sort_by(|a, b| (a.run_id, &a.url).cmp(&(b.run_id, &b.url)));
 
     // Each resource is told once, under its most urgent heading of the window: a link newly

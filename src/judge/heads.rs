@@ -158,12 +158,6 @@ pub fn scan_heads(text: &str) -> Heads {
     (scan.title, scan.h1.or(scan.h2))
 }
 
-/// `scan_heads` of the page stored at `path`, decoded as the fingerprint decodes it. A body
-/// over `MAX_PARSE_BYTES` is not read (as the fingerprint does not read it): no heads.
-pub fn scan_heads_file(path: &Path, content_type: Option<&str>) -> std::io::Result<Heads> {
-    Ok(page_heads(path, content_type)?.unwrap_or_default())
-}
-
 /// The heads of the body at `path` when it is an HTML page (from its type and first bytes, as
 /// `fingerprint::kind_of` says), else `None`: one open and one read for both questions. A page
 /// over `MAX_PARSE_BYTES` has no heads.
@@ -210,6 +204,11 @@ fn may_hold_heads(bytes: &[u8]) -> bool {
 mod tests {
     use super::*;
     use crate::judge::page_text::title_and_heading;
+
+    /// `page_heads`, with no heads for a body that is not a page.
+    fn scan_heads_file(path: &Path, content_type: Option<&str>) -> std::io::Result<Heads> {
+        Ok(page_heads(path, content_type)?.unwrap_or_default())
+    }
 
     /// The scan reads what the tree does, on pages that make the two differ if anything does.
     #[test]
