@@ -81,28 +81,65 @@ pub fn linked_folders(root: &Path) -> Vec<PathBuf> {
     found
 }
 
-/// A body downloaded and hashed: its hash, its length and, while anyone still needs it, the
-/// temp file holding it (deleted when the last clone is dropped).
+/// A body downloaded and hashed: its hash, its length and, while anyone still needs it, where
+/// its bytes are (a temp file deleted when the last clone is dropped, or, for a small body, the
+/// buffer it was read into).
 #[derive(Clone, Debug)]
 pub struct Blob {
     pub sha256: Sha256,
     pub bytes: u64,
-    pub file: Option<std::sync::Arc<tempfile::TempPath>>,
+    pub held: Option<Held>,
+}
+
+/// Where a body just downloaded is held while the run needs it.
+#[derive(Clone, Debug)]
+pub enum Held {
+    /// A temp file under `tmp/`, deleted when the last clone is dropped.
+    File(std::sync::Arc<tempfile::TempPath>),
+    /// A body smaller than `WRITE_BATCH`: it never left the buffer it was read into, so it
+    /// costs no temp file, no write and no read back (most pages and many documents).
+    Memory(std::sync::Arc<Vec<u8>>),
+}
+
+impl Held {
+    /// The body's bytes from the start, streamed.
+    pub fn reader(&self) -> io::Result<Box<dyn io::Read + Send + '_>> {
+        Ok(match self {
+            Held::File(path) => Box::new(std::fs::File::open(path.as_ref() as &Path)?),
+            Held::Memory(bytes) => Box::new(bytes.as_slice()),
+        })
+    }
+
+    /// The temp file holding the body, when it is in one.
+    pub fn path(&self) -> Option<&Path> {
+        match self {
+            Held::File(path) => Some(path.as_ref()),
+            Held::Memory(_) => None,
+        }
+    }
+
+    /// The body's bytes, when they are in memory.
+    pub fn bytes(&self) -> Option<&[u8]> {
+        match self {
+            Held::File(_) => None,
+            Held::Memory(bytes) => Some(bytes),
+        }
+    }
 }
 
 impl Blob {
-    /// A body known by hash alone (no file at hand).
+    /// A body known by hash alone (nothing at hand).
     pub fn known(sha256: Sha256, bytes: u64) -> Blob {
         Blob {
             sha256,
             bytes,
-            file: None,
+            held: None,
         }
     }
 
-    /// The temp file holding the body, while it is kept.
-    pub fn path(&self) -> Option<&Path> {
-        self.file.as_deref().map(|p| p.as_ref())
+    /// Where the body's bytes are, while it is kept.
+    pub fn held(&self) -> Option<&Held> {
+        self.held.as_ref()
     }
 }
 
@@ -202,32 +239,37 @@ impl Archive {
         Ok(temp.into_parts())
     }
 
-    /// Starts a new blob: bytes go to a temp file and into a running sha256.
-    pub fn writer(&self) -> Result<BlobWriter, ArchiveError> {
-        let (file, path) = self.std_temp_file()?;
-        Ok(BlobWriter {
-            file: Some(file),
-            path,
+    /// Starts a new blob: bytes go into a running sha256 and a buffer, and to a temp file once
+    /// they outgrow the buffer.
+    pub fn writer(&self) -> BlobWriter {
+        BlobWriter {
+            archive: self.clone(),
+            file: None,
             pending: Vec::new(),
             hasher: sha2::Sha256::new(),
             bytes: 0,
-        })
+            failed: false,
+        }
     }
 }
 
 /// Body bytes gathered before they are written: a network read is often a few KiB, and each
-/// write is a hand-off to the blocking pool. Most bodies are written once, by `finish`.
+/// write is a hand-off to the blocking pool. A body smaller than this is never written at all
+/// (see `Held::Memory`); at most this much of a larger one waits in memory.
 const WRITE_BATCH: usize = 64 * 1024;
 
-/// A body being written. Dropping it without `finish` deletes the temp file.
+/// A body being written. Dropping it without `finish` deletes its temp file, if it has one.
 pub struct BlobWriter {
-    /// `None` only while a write is on the blocking pool, or after one failed.
-    file: Option<std::fs::File>,
-    path: tempfile::TempPath,
-    /// Bytes hashed but not written yet, at most about `WRITE_BATCH`.
+    archive: Archive,
+    /// The temp file, once the body outgrew `WRITE_BATCH`. Out of this struct only while a
+    /// write is on the blocking pool.
+    file: Option<(std::fs::File, tempfile::TempPath)>,
+    /// Bytes hashed but not written yet.
     pending: Vec<u8>,
     hasher: sha2::Sha256,
     bytes: u64,
+    /// A write failed: the temp file is gone and the body cannot be finished.
+    failed: bool,
 }
 
 impl BlobWriter {
@@ -241,26 +283,42 @@ impl BlobWriter {
         Ok(())
     }
 
-    /// Writes the pending bytes on the blocking pool; the buffer comes back for reuse.
+    /// Writes the pending bytes on the blocking pool (making the temp file the first time);
+    /// the buffer comes back for reuse.
     async fn write_pending(&mut self) -> Result<(), ArchiveError> {
-        let mut file = self.take_file()?;
+        if self.failed {
+            return Err(self.write_error(io::Error::other("an earlier write failed")));
+        }
+        let file = self.file.take();
         let pending = std::mem::take(&mut self.pending);
-        let (file, mut pending) =
-            tokio::task::spawn_blocking(move || file.write_all(&pending).map(|()| (file, pending)))
-                .await
-                .map_err(io::Error::other)
-                .and_then(|r| r)
-                .map_err(|source| self.write_error(source))?;
-        pending.clear();
-        self.pending = pending;
-        self.file = Some(file);
-        Ok(())
-    }
-
-    fn take_file(&mut self) -> Result<std::fs::File, ArchiveError> {
-        self.file
-            .take()
-            .ok_or_else(|| self.write_error(io::Error::other("an earlier write failed")))
+        let archive = self.archive.clone();
+        let written = tokio::task::spawn_blocking(move || {
+            let (mut file, path) = match file {
+                Some(open) => open,
+                None => archive.std_temp_file()?,
+            };
+            file.write_all(&pending)
+                .map(|()| ((file, path), pending))
+                .map_err(|source| ArchiveError::Write {
+                    path: archive.root.join(TEMP_DIR),
+                    source,
+                })
+        })
+        .await
+        .map_err(|e| self.write_error(io::Error::other(e)))
+        .and_then(|r| r);
+        match written {
+            Ok((file, mut pending)) => {
+                pending.clear();
+                self.pending = pending;
+                self.file = Some(file);
+                Ok(())
+            }
+            Err(e) => {
+                self.failed = true;
+                Err(e)
+            }
+        }
     }
 
     pub fn bytes(&self) -> u64 {
@@ -269,36 +327,34 @@ impl BlobWriter {
 
     fn write_error(&self, source: io::Error) -> ArchiveError {
         ArchiveError::Write {
-            path: self.path.to_path_buf(),
+            path: self.archive.root.join(TEMP_DIR),
             source,
         }
     }
 
-    /// The body is whole: its hash is known and the temp file holds every byte. Nothing is
-    /// made durable here (the pack is, in batches).
+    /// The body is whole: its hash is known and the buffer or the temp file holds every byte.
+    /// Nothing is made durable here (the pack is, in batches).
     pub async fn finish(mut self) -> Result<Blob, ArchiveError> {
-        let mut file = self.take_file()?;
-        let sha = Sha256(self.hasher.finalize().into());
-        let BlobWriter {
-            path,
-            pending,
-            bytes,
-            ..
-        } = self;
-        let write_error = |source| ArchiveError::Write {
-            path: path.to_path_buf(),
-            source,
-        };
-        if !pending.is_empty() {
-            tokio::task::spawn_blocking(move || file.write_all(&pending))
-                .await
-                .map_err(|e| write_error(io::Error::other(e)))?
-                .map_err(write_error)?;
+        let sha = Sha256(std::mem::take(&mut self.hasher).finalize().into());
+        if self.file.is_none() && !self.failed {
+            let pending = std::mem::take(&mut self.pending);
+            return Ok(Blob {
+                sha256: sha,
+                bytes: self.bytes,
+                held: Some(Held::Memory(std::sync::Arc::new(pending))),
+            });
         }
+        if !self.pending.is_empty() {
+            self.write_pending().await?;
+        }
+        let (_, path) = self
+            .file
+            .take()
+            .ok_or_else(|| self.write_error(io::Error::other("an earlier write failed")))?;
         Ok(Blob {
             sha256: sha,
-            bytes,
-            file: Some(std::sync::Arc::new(path)),
+            bytes: self.bytes,
+            held: Some(Held::File(std::sync::Arc::new(path))),
         })
     }
 }
@@ -354,13 +410,17 @@ pub fn set_mode(path: &Path, mode: u32) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::io::Read;
+
+    fn temp_files(root: &Path) -> Result<usize, io::Error> {
+        Ok(std::fs::read_dir(root.join(TEMP_DIR))?.count())
+    }
 
     #[tokio::test]
-    async fn a_body_is_hashed_and_held_in_a_temp_file_until_let_go()
-    -> Result<(), Box<dyn std::error::Error>> {
+    async fn a_small_body_is_hashed_and_held_in_memory() -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let archive = Archive::open(dir.path())?;
-        let mut w = archive.writer()?;
+        let mut w = archive.writer();
         w.write(b"hello ").await?;
         w.write(b"world").await?;
         let blob = w.finish().await?;
@@ -369,32 +429,56 @@ mod tests {
             blob.sha256.to_hex(),
             "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9"
         );
-        let path = blob.path().ok_or("no temp file")?.to_path_buf();
-        assert_eq!(std::fs::read(&path)?, b"hello world");
+        let held = blob.held().ok_or("not held")?;
+        assert_eq!(held.bytes(), Some(&b"hello world"[..]));
+        let mut read = Vec::new();
+        held.reader()?.read_to_end(&mut read)?;
+        assert_eq!(read, b"hello world");
+        assert_eq!(temp_files(dir.path())?, 0, "no temp file for a small body");
+        Ok(())
+    }
+
+    #[tokio::test]
+    async fn a_body_larger_than_a_write_batch_lands_whole_in_a_temp_file_until_let_go()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let archive = Archive::open(dir.path())?;
+        let body: Vec<u8> = (0..3 * WRITE_BATCH + 5).map(|i| (i % 251) as u8).collect();
+        let mut w = archive.writer();
+        for chunk in body.chunks(1000) {
+            w.write(chunk).await?;
+        }
+        let blob = w.finish().await?;
+        let held = blob.held().ok_or("not held")?;
+        let path = held.path().ok_or("no temp file")?.to_path_buf();
+        assert_eq!(blob.bytes, body.len() as u64);
+        assert_eq!(std::fs::read(&path)?, body);
+        assert_eq!(hash_file(&path)?.0, blob.sha256);
+        let mut read = Vec::new();
+        held.reader()?.read_to_end(&mut read)?;
+        assert_eq!(read, body);
         let other = blob.clone();
         drop(blob);
         assert!(path.exists(), "a clone still holds it");
         drop(other);
         assert!(!path.exists(), "the last holder deletes it");
-        assert_eq!(std::fs::read_dir(dir.path().join(TEMP_DIR))?.count(), 0);
+        assert_eq!(temp_files(dir.path())?, 0);
         Ok(())
     }
 
     #[tokio::test]
-    async fn a_body_larger_than_a_write_batch_lands_whole() -> Result<(), Box<dyn std::error::Error>>
-    {
+    async fn a_body_of_exactly_a_write_batch_goes_to_a_file()
+    -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let archive = Archive::open(dir.path())?;
-        let body: Vec<u8> = (0..3 * WRITE_BATCH + 5).map(|i| (i % 251) as u8).collect();
-        let mut w = archive.writer()?;
-        for chunk in body.chunks(1000) {
-            w.write(chunk).await?;
-        }
-        let blob = w.finish().await?;
-        let path = blob.path().ok_or("no temp file")?;
-        assert_eq!(blob.bytes, body.len() as u64);
-        assert_eq!(std::fs::read(path)?, body);
-        assert_eq!(hash_file(path)?.0, blob.sha256);
+        let mut w = archive.writer();
+        w.write(&vec![7u8; WRITE_BATCH - 1]).await?;
+        let below = w.finish().await?;
+        assert!(below.held().and_then(Held::bytes).is_some());
+        let mut w = archive.writer();
+        w.write(&vec![7u8; WRITE_BATCH]).await?;
+        let at = w.finish().await?;
+        assert!(at.held().and_then(Held::path).is_some());
         Ok(())
     }
 
@@ -402,10 +486,11 @@ mod tests {
     async fn an_abandoned_body_leaves_nothing() -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
         let archive = Archive::open(dir.path())?;
-        let mut w = archive.writer()?;
-        w.write(b"partial").await?;
+        let mut w = archive.writer();
+        w.write(&vec![1u8; 2 * WRITE_BATCH]).await?;
+        assert_eq!(temp_files(dir.path())?, 1);
         drop(w);
-        assert_eq!(std::fs::read_dir(dir.path().join(TEMP_DIR))?.count(), 0);
+        assert_eq!(temp_files(dir.path())?, 0);
         Ok(())
     }
 }

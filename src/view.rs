@@ -7,9 +7,11 @@
 //! itself as a source of truth.
 
 use std::collections::HashSet;
-use std::io;
+use std::io::{self, Write};
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+use crate::archive::Held;
 use crate::bodies::Bodies;
 use crate::model::Sha256;
 use crate::store::{Store, StoreError};
@@ -26,10 +28,10 @@ pub fn relative_path(sha: &Sha256, content_type: Option<&str>, url: &str) -> Str
     format!("{FILES_DIR}/{}/{hex}.{ext}", &hex[0..2])
 }
 
-/// Puts the body held in `temp` (a kept body's temp file, about to be deleted) at `rel`: a hard
-/// link when the file system allows, else a copy. Failing costs only the view's file, which
-/// `refresh` writes again from the pack.
-pub fn place(archive_root: &Path, rel: &str, temp: &Path) {
+/// Puts a body just kept at `rel`: a hard link to its temp file (about to be deleted) when the
+/// file system allows, else a copy; a body held in memory is written out. Failing costs only the
+/// view's file, which `refresh` writes again from the pack.
+pub fn place(archive_root: &Path, rel: &str, body: &Held) {
     let target = archive_root.join(rel);
     if target.is_file() {
         return;
@@ -38,6 +40,10 @@ pub fn place(archive_root: &Path, rel: &str, temp: &Path) {
         if let Some(dir) = target.parent() {
             std::fs::create_dir_all(dir)?;
         }
+        let temp: &Path = match body {
+            Held::File(temp) => temp,
+            Held::Memory(bytes) => return write_staged(&target, |out| out.write_all(bytes)),
+        };
         // A link is whole at once: no staging needed. The mode is set first, on the temp file,
         // so the view never shows a file others cannot read.
         crate::archive::set_mode(temp, FILE_MODE)?;
@@ -52,6 +58,27 @@ pub fn place(archive_root: &Path, rel: &str, temp: &Path) {
     if let Err(e) = placed {
         tracing::debug!("could not place {rel} in the files/ view: {e}");
     }
+}
+
+/// Writes `target` through a staging file beside it, so the view never shows half a file.
+fn write_staged(
+    target: &Path,
+    write: impl FnOnce(&mut io::BufWriter<std::fs::File>) -> io::Result<()>,
+) -> io::Result<()> {
+    let staged = staging_name(target);
+    let written = (|| {
+        let mut out = io::BufWriter::new(std::fs::File::create(&staged)?);
+        write(&mut out)?;
+        let file = out.into_inner().map_err(io::IntoInnerError::into_error)?;
+        // Through the open file: the umask may have taken read rights from others.
+        file.set_permissions(std::fs::Permissions::from_mode(FILE_MODE))?;
+        drop(file);
+        std::fs::rename(&staged, target)
+    })();
+    if written.is_err() {
+        let _ = std::fs::remove_file(&staged);
+    }
+    written
 }
 
 /// Writes every copy the store names that the view lacks, from its pack, and removes every file
@@ -84,22 +111,16 @@ pub fn refresh(archive_root: &Path, store: &Store, bodies: &Bodies) -> Result<u6
 
 fn write_from_pack(archive_root: &Path, rel: &str, sha: &Sha256, bodies: &Bodies) -> bool {
     let target = archive_root.join(rel);
-    let written = (|| -> Result<(), Box<dyn std::error::Error>> {
+    let written = (|| -> io::Result<()> {
         if let Some(dir) = target.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let staged = staging_name(&target);
-        let file = std::fs::File::create(&staged)?;
-        let mut out = io::BufWriter::new(file);
-        let copied = bodies.copy_into(sha, &mut out);
-        drop(out);
-        if let Err(e) = copied {
-            let _ = std::fs::remove_file(&staged);
-            return Err(e.into());
-        }
-        crate::archive::set_mode(&staged, FILE_MODE)?;
-        std::fs::rename(&staged, &target)?;
-        Ok(())
+        write_staged(&target, |out| {
+            bodies
+                .copy_into(sha, out)
+                .map(drop)
+                .map_err(io::Error::other)
+        })
     })();
     match written {
         Ok(()) => true,

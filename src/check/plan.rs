@@ -6,6 +6,7 @@
 //! page answered from a non-public address; links recovered from a web archive's copy of a page,
 //! as that archive's mementos.
 
+use crate::archive::Held;
 use crate::config::MAX_PAGE_PARSE_BYTES;
 use crate::error::Error;
 use crate::extract;
@@ -362,12 +363,12 @@ impl Runner {
         let started = Utc::now();
         let clock = std::time::Instant::now();
         let bytes = read_capped(path).await?;
-        let mut writer = self.archive.writer()?;
+        let mut writer = self.archive.writer();
         writer.write(&bytes).await?;
         let blob = writer.finish().await?;
-        if let Some(body) = blob.path() {
+        if let Some(body) = blob.held() {
             self.warc
-                .store_resource(url.as_str(), "text/html", started, body, blob.sha256)?;
+                .store_held_resource(url.as_str(), "text/html", started, body, blob.sha256)?;
         }
         self.warc.commit()?;
         // A local file has no HTTP status or validators: only its content is recorded.
@@ -481,4 +482,15 @@ pub(super) async fn read_capped(path: &Path) -> Result<Vec<u8>, Error> {
         .await
         .map_err(err)?;
     Ok(bytes)
+}
+
+/// `read_capped` of a body just downloaded.
+pub(super) async fn read_held_capped(held: &Held) -> Result<Vec<u8>, Error> {
+    match held {
+        Held::File(path) => read_capped(path).await,
+        Held::Memory(bytes) => {
+            let cap = usize::try_from(MAX_PAGE_PARSE_BYTES).unwrap_or(usize::MAX);
+            Ok(bytes[..bytes.len().min(cap)].to_vec())
+        }
+    }
 }

@@ -36,10 +36,10 @@ impl Runner {
         }
         if let (Some(sha), crate::fetch::Outcome::Body { blob, .. }) =
             (check.sha256, &fetched.outcome)
-            && let Some(temp) = blob.path()
+            && let Some(body) = blob.held()
         {
             let rel = crate::view::relative_path(&sha, check.content_type.as_deref(), &check.url);
-            crate::view::place(self.archive.root(), &rel, temp);
+            crate::view::place(self.archive.root(), &rel, body);
         }
     }
 

@@ -17,7 +17,7 @@ use crate::fetch::{Fetcher, ListedBy, Outcome, Validators};
 use crate::model::CachedRobots;
 use crate::seed::manifest::Manifest;
 
-use super::plan::{is_html, read_capped};
+use super::plan::{is_html, read_held_capped};
 
 /// robots.txt is obeyed but not remembered: `seed init` keeps nothing between runs.
 struct NoRobotsCache;
@@ -71,10 +71,10 @@ pub async fn init_seed(config: &Config, url: &Url, today: NaiveDate) -> Result<M
             content_type.as_deref().unwrap_or("no content type")
         )));
     }
-    let Some(path) = blob.path() else {
+    let Some(held) = blob.held() else {
         return Err(gave_no_page("its body was not kept".into()));
     };
-    let bytes = read_capped(path).await?;
+    let bytes = read_held_capped(held).await?;
     // Relative links resolve against the URL that answered, as in `check`.
     let page = extract::extract(
         &extract::decode(&bytes, content_type.as_deref()),

@@ -36,10 +36,10 @@ impl Fetcher {
             .read_body_counted(response, deadline, raw_bytes.clone(), exchange.is_some())
             .await;
         if let (Some(exchange), Outcome::Body { blob, .. }) = (exchange, &outcome) {
-            let body = match (raw_body, &blob.file) {
+            let body = match (raw_body, &blob.held) {
                 (Some(temp), _) => CapturedBody::Temp(temp),
                 (None, _) if blob.bytes == 0 => CapturedBody::Empty,
-                (None, Some(file)) => CapturedBody::Kept(file.clone()),
+                (None, Some(held)) => CapturedBody::Kept(held.clone()),
                 (None, None) => CapturedBody::Empty,
             };
             let kept = KeptBody {
@@ -112,16 +112,7 @@ impl Fetcher {
             });
         let mut body = decoded(&encoding, StreamReader::new(raw));
 
-        let mut writer = match self.archive.writer() {
-            Ok(w) => w,
-            Err(e) => {
-                return (
-                    failed(Failure::Other, Some(status), e.to_string()),
-                    None,
-                    encoding,
-                );
-            }
-        };
+        let mut writer = self.archive.writer();
         let outcome = 'read: {
             let mut buf = vec![0u8; CHUNK];
             let truncated = |raw: u64| {

@@ -60,9 +60,9 @@ pub enum CapturedBody {
     Memory { bytes: Vec<u8>, truncated: bool },
     /// A temp file of its own, deleted when the capture is dropped.
     Temp(tempfile::TempPath),
-    /// The kept body's own temp file: for an identity-encoded body the raw bytes are the
-    /// decoded ones.
-    Kept(std::sync::Arc<tempfile::TempPath>),
+    /// The kept body itself (its temp file or its buffer): for an identity-encoded body the raw
+    /// bytes are the decoded ones.
+    Kept(crate::archive::Held),
 }
 
 impl CapturedBody {
@@ -70,7 +70,7 @@ impl CapturedBody {
     pub fn path(&self) -> Option<&Path> {
         match self {
             CapturedBody::Temp(p) => Some(p),
-            CapturedBody::Kept(p) => Some(p),
+            CapturedBody::Kept(held) => held.path(),
             _ => None,
         }
     }

@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 use sha2::Digest;
 
 use super::page_text::{html_lines, normalize_lines, title_and_heading_of};
+use crate::archive::Held;
 use crate::extract::decode;
 use crate::model::Sha256;
 
@@ -169,6 +170,19 @@ pub fn fingerprint_file_with_heads(
     rules: &IgnoreRules,
 ) -> std::io::Result<(Fingerprint, Option<Heads>)> {
     read_and_fingerprint(path, content_type, raw, rules, true)
+}
+
+/// `fingerprint_file_with_heads` of a body just downloaded, wherever it is held.
+pub fn fingerprint_held_with_heads(
+    body: &Held,
+    content_type: Option<&str>,
+    raw: Sha256,
+    rules: &IgnoreRules,
+) -> std::io::Result<(Fingerprint, Option<Heads>)> {
+    match body {
+        Held::File(path) => read_and_fingerprint(path, content_type, raw, rules, true),
+        Held::Memory(bytes) => Ok(fingerprint_parsed(bytes, content_type, raw, rules, true)),
+    }
 }
 
 fn read_and_fingerprint(

@@ -14,6 +14,8 @@ use html5ever::tokenizer::{
     BufferQueue, Tag, TagKind, Token, TokenSink, TokenSinkResult, Tokenizer, TokenizerOpts,
 };
 
+use crate::archive::Held;
+
 use super::fingerprint::{Heads, MAX_PARSE_BYTES, SNIFF_BYTES, TextKind, kind_of};
 use crate::extract::{MAX_TITLE_BYTES, collapse_ws};
 
@@ -158,10 +160,17 @@ pub fn scan_heads(text: &str) -> Heads {
     (scan.title, scan.h1.or(scan.h2))
 }
 
-/// The heads of the body at `path` when it is an HTML page (from its type and first bytes, as
-/// `fingerprint::kind_of` says), else `None`: one open and one read for both questions. A page
-/// over `MAX_PARSE_BYTES` has no heads.
-pub fn page_heads(path: &Path, content_type: Option<&str>) -> std::io::Result<Option<Heads>> {
+/// The heads of a body just downloaded when it is an HTML page (from its type and first bytes,
+/// as `fingerprint::kind_of` says), else `None`: one read, if it is in a file, for both
+/// questions. A page over `MAX_PARSE_BYTES` has no heads.
+pub fn page_heads(body: &Held, content_type: Option<&str>) -> std::io::Result<Option<Heads>> {
+    match body {
+        Held::File(path) => file_page_heads(path, content_type),
+        Held::Memory(bytes) => Ok(bytes_page_heads(bytes, content_type)),
+    }
+}
+
+fn file_page_heads(path: &Path, content_type: Option<&str>) -> std::io::Result<Option<Heads>> {
     let mut file = std::fs::File::open(path)?;
     let mut bytes = Vec::new();
     (&mut file)
@@ -172,10 +181,17 @@ pub fn page_heads(path: &Path, content_type: Option<&str>) -> std::io::Result<Op
     }
     file.take(MAX_PARSE_BYTES + 1 - bytes.len() as u64)
         .read_to_end(&mut bytes)?;
-    if bytes.len() as u64 > MAX_PARSE_BYTES {
-        return Ok(Some((None, None)));
+    Ok(bytes_page_heads(&bytes, content_type))
+}
+
+fn bytes_page_heads(bytes: &[u8], content_type: Option<&str>) -> Option<Heads> {
+    if kind_of(content_type, &bytes[..bytes.len().min(SNIFF_BYTES)]) != TextKind::Html {
+        return None;
     }
-    Ok(Some(heads_of_bytes(&bytes, content_type)))
+    if bytes.len() as u64 > MAX_PARSE_BYTES {
+        return Some((None, None));
+    }
+    Some(heads_of_bytes(bytes, content_type))
 }
 
 /// `scan_heads` of a page's bytes.
@@ -205,9 +221,27 @@ mod tests {
     use super::*;
     use crate::judge::page_text::title_and_heading;
 
-    /// `page_heads`, with no heads for a body that is not a page.
+    /// `page_heads`, with no heads for a body that is not a page. The same bytes held in memory
+    /// must read the same.
     fn scan_heads_file(path: &Path, content_type: Option<&str>) -> std::io::Result<Heads> {
-        Ok(page_heads(path, content_type)?.unwrap_or_default())
+        let from_file = file_page_heads(path, content_type)?;
+        let in_memory = Held::Memory(std::sync::Arc::new(std::fs::read(path)?));
+        assert_eq!(page_heads(&in_memory, content_type)?, from_file);
+        Ok(from_file.unwrap_or_default())
+    }
+
+    #[test]
+    fn a_body_that_is_not_a_page_has_no_heads_wherever_it_is_held() -> std::io::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let (pdf, big) = (dir.path().join("pdf"), dir.path().join("big"));
+        std::fs::write(&pdf, b"%PDF-1.4 <title>not a page</title>")?;
+        assert_eq!(file_page_heads(&pdf, Some("application/pdf"))?, None);
+        scan_heads_file(&pdf, Some("application/pdf"))?;
+        let mut page = b"<title>Not found</title>".to_vec();
+        page.resize(MAX_PARSE_BYTES as usize + 1, b' ');
+        std::fs::write(&big, page)?;
+        assert_eq!(scan_heads_file(&big, Some("text/html"))?, (None, None));
+        Ok(())
     }
 
     /// The scan reads what the tree does, on pages that make the two differ if anything does.

@@ -10,8 +10,8 @@ use std::sync::{Arc, Mutex};
 use tokio::sync::OnceCell;
 use url::Url;
 
-use super::{Fingerprint, Heads, IgnoreRules, TextKind, fingerprint_file_with_heads};
-use crate::archive::Archive;
+use super::{Fingerprint, Heads, IgnoreRules, TextKind, fingerprint_held_with_heads};
+use crate::archive::{Archive, Held};
 use crate::bodies::Bodies;
 use crate::config::IgnoreRule;
 use crate::fetch::{Fetched, Fetcher, Outcome, Reach, Validators};
@@ -120,7 +120,7 @@ impl Inspector {
             };
         }
         let rules = self.rules_for(fetched.requested.as_str());
-        let Some(path) = blob.path().map(std::path::Path::to_path_buf) else {
+        let Some(body) = blob.held().cloned() else {
             return Inspection::default();
         };
         let first_sight = prev.and_then(|p| p.last_good_sha256).is_none();
@@ -129,7 +129,7 @@ impl Inspector {
                 .first_sight(
                     fetcher,
                     fetched,
-                    path,
+                    body,
                     content_type.clone(),
                     blob.sha256,
                     rules,
@@ -138,7 +138,7 @@ impl Inspector {
                 .await;
         }
         let Some((now, heads)) = self
-            .fingerprint_and_heads(path, content_type.clone(), blob.sha256, rules.clone())
+            .fingerprint_and_heads(body, content_type.clone(), blob.sha256, rules.clone())
             .await
         else {
             return Inspection::default();
@@ -161,7 +161,7 @@ impl Inspector {
             if let Some(old_file) = &old_file
                 && let Some(old) = self
                     .fingerprint(
-                        old_file.to_path_buf(),
+                        old_file.clone(),
                         prev.last_good_content_type.clone(),
                         old_sha,
                         rules,
@@ -187,7 +187,7 @@ impl Inspector {
         &self,
         fetcher: &Fetcher,
         fetched: &Fetched,
-        path: std::path::PathBuf,
+        body: Held,
         content_type: Option<String>,
         raw: Sha256,
         rules: IgnoreRules,
@@ -200,12 +200,17 @@ impl Inspector {
         // A document (PDF, text, anything but a page) with no good copy before it: its text is
         // needed only to judge a later change, and is read then, from the pack. Only a page can
         // be a soft 404, so only a page is read now, and as far as its heads.
-        let heads = {
-            let (path, content_type) = (path.clone(), content_type.clone());
-            tokio::task::spawn_blocking(move || {
-                super::heads::page_heads(&path, content_type.as_deref())
-            })
-            .await
+        // A body in memory is scanned here: a token scan of at most `WRITE_BATCH` bytes costs
+        // less than handing it to the blocking pool and back.
+        let heads = match &body {
+            Held::Memory(_) => Ok(super::heads::page_heads(&body, content_type.as_deref())),
+            Held::File(_) => {
+                let (body, content_type) = (body.clone(), content_type.clone());
+                tokio::task::spawn_blocking(move || {
+                    super::heads::page_heads(&body, content_type.as_deref())
+                })
+                .await
+            }
         };
         let heads = match heads {
             Ok(Ok(Some(heads))) => Some(heads),
@@ -232,7 +237,7 @@ impl Inspector {
         else {
             return Inspection::default();
         };
-        let Some(page) = self.fingerprint(path, content_type, raw, rules).await else {
+        let Some(page) = self.fingerprint(body, content_type, raw, rules).await else {
             return Inspection::default();
         };
         Inspection {
@@ -245,14 +250,14 @@ impl Inspector {
 
     /// A kept copy, read out of its pack into a temp file (deleted when dropped); `None` when it
     /// cannot be read (`verify` says why).
-    async fn copy_out(&self, sha: Sha256) -> Option<tempfile::TempPath> {
+    async fn copy_out(&self, sha: Sha256) -> Option<Held> {
         let (archive, bodies) = (self.archive.clone(), self.bodies.clone());
         let copied = tokio::task::spawn_blocking(move || {
             let (mut file, path) = archive.std_temp_file().ok()?;
             let mut out = std::io::BufWriter::new(&mut file);
             bodies.copy_into(&sha, &mut out).ok()?;
             std::io::Write::flush(&mut out).ok()?;
-            Some(path)
+            Some(Held::File(Arc::new(path)))
         })
         .await
         .ok()
@@ -265,13 +270,13 @@ impl Inspector {
 
     async fn fingerprint(
         &self,
-        path: std::path::PathBuf,
+        body: Held,
         content_type: Option<String>,
         raw: Sha256,
         rules: IgnoreRules,
     ) -> Option<Fingerprint> {
         Some(
-            self.fingerprint_and_heads(path, content_type, raw, rules)
+            self.fingerprint_and_heads(body, content_type, raw, rules)
                 .await?
                 .0,
         )
@@ -280,13 +285,13 @@ impl Inspector {
     /// The fingerprint, and an HTML page's title and main heading from the same parse.
     async fn fingerprint_and_heads(
         &self,
-        path: std::path::PathBuf,
+        body: Held,
         content_type: Option<String>,
         raw: Sha256,
         rules: IgnoreRules,
     ) -> Option<(Fingerprint, Option<Heads>)> {
         tokio::task::spawn_blocking(move || {
-            fingerprint_file_with_heads(&path, content_type.as_deref(), raw, &rules)
+            fingerprint_held_with_heads(&body, content_type.as_deref(), raw, &rules)
         })
         .await
         .ok()?
@@ -355,7 +360,7 @@ impl Inspector {
                 } => {
                     let fp = self
                         .fingerprint(
-                            blob.path()?.to_path_buf(),
+                            blob.held()?.clone(),
                             content_type.clone(),
                             blob.sha256,
                             rules.clone(),

@@ -26,7 +26,7 @@ use transition::{Before, Now, transition};
 
 pub use fingerprint::{
     Fingerprint, Heads, IgnoreRules, MAX_PARSE_BYTES, MAX_TEXT_BYTES, TextKind, fingerprint_bytes,
-    fingerprint_file, fingerprint_file_with_heads, kind_of, sha256_of,
+    fingerprint_file, fingerprint_file_with_heads, fingerprint_held_with_heads, kind_of, sha256_of,
 };
 pub use similarity::{diff_excerpt, mask_volatile, significance, similarity};
 pub use soft404::{

@@ -33,6 +33,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, SubsecRound, Utc};
 
+use crate::archive::Held;
 use crate::fetch::capture::{Capture, CaptureSink, CapturedBody};
 use crate::model::{Sha256, StoredBody};
 use crate::store::{Store, StoreError};
@@ -198,7 +199,32 @@ impl WarcSink {
         body: &Path,
         sha: Sha256,
     ) -> Result<(), WarcError> {
-        let block = Block::of(&[], &Payload::File(body)).map_err(write_error(body))?;
+        self.store_payload(uri, content_type, date, &Payload::File(body), body, sha)
+    }
+
+    /// `store_resource` of a body just downloaded or read, wherever it is held.
+    pub fn store_held_resource(
+        &self,
+        uri: &str,
+        content_type: &str,
+        date: DateTime<Utc>,
+        body: &Held,
+        sha: Sha256,
+    ) -> Result<(), WarcError> {
+        let from = body.path().unwrap_or(Path::new("(memory)"));
+        self.store_payload(uri, content_type, date, &held_payload(body), from, sha)
+    }
+
+    fn store_payload(
+        &self,
+        uri: &str,
+        content_type: &str,
+        date: DateTime<Utc>,
+        payload: &Payload,
+        from: &Path,
+        sha: Sha256,
+    ) -> Result<(), WarcError> {
+        let block = Block::of(&[], payload).map_err(write_error(from))?;
         let mut guard = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         let Some(writer) = guard.as_mut() else {
             return Ok(());
@@ -207,7 +233,7 @@ impl WarcSink {
             return Ok(());
         }
         writer
-            .append_resource(uri, content_type, date, body, &block, sha)
+            .append_resource(uri, content_type, date, payload, &block, sha)
             .map_err(write_error(&writer.open_path.clone()))
     }
 
@@ -349,7 +375,7 @@ impl Writer {
         uri: &str,
         content_type: &str,
         date: DateTime<Utc>,
-        body: &Path,
+        payload: &Payload,
         block: &Block,
         sha: Sha256,
     ) -> io::Result<()> {
@@ -359,13 +385,7 @@ impl Writer {
             .add("WARC-Target-URI", uri)
             .add("Content-Type", content_type);
         let offset = self.len;
-        self.append_of(
-            &header,
-            &[],
-            &Payload::File(body),
-            block,
-            Some(&block.payload_digest),
-        )?;
+        self.append_of(&header, &[], payload, block, Some(&block.payload_digest))?;
         self.pending.insert(
             sha,
             StoredBody {
@@ -540,10 +560,15 @@ fn payload_of(c: &Capture) -> Payload<'_> {
     match &c.body {
         CapturedBody::Empty => Payload::None,
         CapturedBody::Memory { bytes, .. } => Payload::Memory(bytes),
-        CapturedBody::Temp(_) | CapturedBody::Kept(_) => match c.body.path() {
-            Some(p) => Payload::File(p),
-            None => Payload::None,
-        },
+        CapturedBody::Kept(held) => held_payload(held),
+        CapturedBody::Temp(path) => Payload::File(path),
+    }
+}
+
+fn held_payload(held: &Held) -> Payload<'_> {
+    match held {
+        Held::File(path) => Payload::File(path),
+        Held::Memory(bytes) => Payload::Memory(bytes),
     }
 }
 
