@@ -5,14 +5,21 @@
 //! the packs, which hold every version: written without fsync as bodies are kept, completed and
 //! pruned by `refresh` (after every run and by `linkward index`), and never read by linkward
 //! itself as a source of truth.
+//!
+//! During a run every 2xx body is placed as it is captured (`ViewSink`, on the blocking pool,
+//! before anything has judged it): a body that turns out not to be a good copy (a soft 404) is
+//! in the view until the run's `refresh` prunes it, which a killed run leaves to the next one.
 
 use std::collections::HashSet;
 use std::io::{self, Write};
-use std::os::unix::fs::PermissionsExt;
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
+
+use std::sync::Arc;
 
 use crate::archive::Held;
 use crate::bodies::Bodies;
+use crate::fetch::capture::{Capture, CaptureSink, CapturedBody};
 use crate::model::Sha256;
 use crate::store::{Store, StoreError};
 
@@ -29,35 +36,68 @@ pub fn relative_path(sha: &Sha256, content_type: Option<&str>, url: &str) -> Str
 }
 
 /// Puts a body just kept at `rel`: a hard link to its temp file (about to be deleted) when the
-/// file system allows, else a copy; a body held in memory is written out. Failing costs only the
-/// view's file, which `refresh` writes again from the pack.
+/// file system allows, else a copy; a body held in memory is written straight to its name, with
+/// no staging file (a file cut short by a crash has the wrong length, which `refresh` mends).
+/// Failing costs only the view's file, which `refresh` writes again from the pack.
 pub fn place(archive_root: &Path, rel: &str, body: &Held) {
     let target = archive_root.join(rel);
+    let placed = match body {
+        Held::Memory(bytes) => write_new(&target, bytes),
+        Held::File(temp) => link_or_copy(&target, temp),
+    };
+    match placed {
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
+        Err(e) => tracing::debug!("could not place {rel} in the files/ view: {e}"),
+        Ok(()) => {}
+    }
+}
+
+/// Creates `target` (and its folder, the first time) holding `bytes`; `AlreadyExists` when it is
+/// there already.
+fn write_new(target: &Path, bytes: &[u8]) -> io::Result<()> {
+    let create = || {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(FILE_MODE)
+            .open(target)
+    };
+    let mut file = match create() {
+        Err(e) if e.kind() == io::ErrorKind::NotFound => {
+            if let Some(dir) = target.parent() {
+                std::fs::create_dir_all(dir)?;
+            }
+            create()?
+        }
+        opened => opened?,
+    };
+    // Through the open file: the umask may have taken read rights from others.
+    file.set_permissions(std::fs::Permissions::from_mode(FILE_MODE))?;
+    let written = file.write_all(bytes);
+    if written.is_err() {
+        let _ = std::fs::remove_file(target);
+    }
+    written
+}
+
+/// Hard-links `target` to `temp`, or copies it there when the file system has no links.
+fn link_or_copy(target: &Path, temp: &Path) -> io::Result<()> {
     if target.is_file() {
-        return;
+        return Ok(());
     }
-    let placed = (|| -> io::Result<()> {
-        if let Some(dir) = target.parent() {
-            std::fs::create_dir_all(dir)?;
-        }
-        let temp: &Path = match body {
-            Held::File(temp) => temp,
-            Held::Memory(bytes) => return write_staged(&target, |out| out.write_all(bytes)),
-        };
-        // A link is whole at once: no staging needed. The mode is set first, on the temp file,
-        // so the view never shows a file others cannot read.
-        crate::archive::set_mode(temp, FILE_MODE)?;
-        if std::fs::hard_link(temp, &target).is_ok() {
-            return Ok(());
-        }
-        let staged = staging_name(&target);
-        std::fs::copy(temp, &staged)?;
-        crate::archive::set_mode(&staged, FILE_MODE)?;
-        std::fs::rename(&staged, &target)
-    })();
-    if let Err(e) = placed {
-        tracing::debug!("could not place {rel} in the files/ view: {e}");
+    if let Some(dir) = target.parent() {
+        std::fs::create_dir_all(dir)?;
     }
+    // A link is whole at once: no staging needed. The mode is set first, on the temp file, so
+    // the view never shows a file others cannot read.
+    crate::archive::set_mode(temp, FILE_MODE)?;
+    if std::fs::hard_link(temp, target).is_ok() {
+        return Ok(());
+    }
+    let staged = staging_name(target);
+    std::fs::copy(temp, &staged)?;
+    crate::archive::set_mode(&staged, FILE_MODE)?;
+    std::fs::rename(&staged, target)
 }
 
 /// Writes `target` through a staging file beside it, so the view never shows half a file.
@@ -81,6 +121,44 @@ fn write_staged(
     written
 }
 
+/// Places each kept body in the view as its exchange is captured, then hands the exchange on to
+/// the sink that archives it (the run's pack).
+pub struct ViewSink {
+    archive_root: PathBuf,
+    inner: Arc<dyn CaptureSink>,
+}
+
+impl ViewSink {
+    pub fn new(archive_root: &Path, inner: Arc<dyn CaptureSink>) -> ViewSink {
+        ViewSink {
+            archive_root: archive_root.to_path_buf(),
+            inner,
+        }
+    }
+}
+
+impl CaptureSink for ViewSink {
+    fn capture(&self, capture: Capture) {
+        if let (Some(kept), CapturedBody::Kept(body)) = (&capture.kept, &capture.body)
+            && (200..300).contains(&capture.response.status)
+        {
+            let content_type = capture
+                .response
+                .headers
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
+                // As the fetcher reads it: visible ASCII, trimmed, not empty.
+                .and_then(|(_, value)| std::str::from_utf8(value).ok())
+                .filter(|v| v.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b)))
+                .map(str::trim)
+                .filter(|v| !v.is_empty());
+            let rel = relative_path(&kept.sha256, content_type, capture.target_uri.as_str());
+            place(&self.archive_root, &rel, body);
+        }
+        self.inner.capture(capture);
+    }
+}
+
 /// Writes every copy the store names that the view lacks, from its pack, and removes every file
 /// the store no longer names (an older version, a stray file). Returns how many were written.
 pub fn refresh(archive_root: &Path, store: &Store, bodies: &Bodies) -> Result<u64, StoreError> {
@@ -90,16 +168,27 @@ pub fn refresh(archive_root: &Path, store: &Store, bodies: &Bodies) -> Result<u6
         let r = resource?;
         let mut copies = Vec::new();
         if let Some(sha) = r.last_good_sha256 {
-            copies.push((sha, r.last_good_content_type.clone(), r.url.clone()));
+            copies.push((
+                sha,
+                r.last_good_bytes,
+                r.last_good_content_type.clone(),
+                r.url.clone(),
+            ));
         }
         if let Some(c) = &r.recovered {
-            copies.push((c.sha256, c.content_type.clone(), c.fetched_url.clone()));
+            copies.push((
+                c.sha256,
+                Some(c.bytes),
+                c.content_type.clone(),
+                c.fetched_url.clone(),
+            ));
         }
-        for (sha, content_type, url) in copies {
+        for (sha, bytes, content_type, url) in copies {
             let rel = relative_path(&sha, content_type.as_deref(), &url);
-            if !archive_root.join(&rel).is_file()
-                && write_from_pack(archive_root, &rel, &sha, bodies)
-            {
+            // A file of another length was cut short (by a crash while it was placed).
+            let whole = std::fs::metadata(archive_root.join(&rel))
+                .is_ok_and(|m| m.is_file() && bytes.is_none_or(|b| m.len() == b));
+            if !whole && write_from_pack(archive_root, &rel, &sha, bodies) {
                 written += 1;
             }
             wanted.insert(rel);

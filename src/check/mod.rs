@@ -32,6 +32,7 @@ use crate::report::{JSON_VERSION, ResourceReport, RunInfo, RunReport};
 use crate::rescue::Archives;
 use crate::seed::{self, ListedTarget, Seed, SeedSource};
 use crate::store::{CheckRecord, RunRecord, RunStatus, Store};
+use crate::view::ViewSink;
 use crate::warc::{RunInfo as WarcRunInfo, WarcOptions, WarcSink};
 
 mod archives;
@@ -116,7 +117,8 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
             not_modified_revisits: config.warc_revisits,
         },
     )?);
-    let fetcher = fetcher.with_capture(warc.clone());
+    // Each good body also goes into the files/ view as it is captured, off the runner's thread.
+    let fetcher = fetcher.with_capture(Arc::new(ViewSink::new(archive.root(), warc.clone())));
     let bodies = Bodies::new(archive.root(), store.clone()).with_pack(warc.clone());
     let inspector = inspector.with_bodies(bodies.clone());
 
@@ -378,7 +380,6 @@ impl Runner {
             self.progress.set_message(fetched.requested.to_string());
             let accepted = self.fetcher.accepted_statuses(&fetched.requested);
             let check = check_record(self.run_id, &fetched, prev.as_ref(), accepted, found);
-            self.place_in_view(&fetched, &check);
             self.unrecorded.extend(Self::admit(
                 &mut self.held,
                 &mut self.results,

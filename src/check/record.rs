@@ -20,27 +20,12 @@ impl Runner {
     ) -> Result<(), Error> {
         let accepted = self.fetcher.accepted_statuses(&fetched.requested);
         let check = check_record(self.run_id, fetched, prev, accepted, found);
-        self.place_in_view(fetched, &check);
         // The body must be durable before a record names it.
         self.warc.commit()?;
         for check in Self::admit(&mut self.held, &mut self.results, fetched, prev, check) {
             Self::store_check(&self.store, &mut self.results, self.judge, check)?;
         }
         Ok(())
-    }
-
-    /// Puts a good copy just kept into the `files/` view, from its temp file.
-    pub(super) fn place_in_view(&self, fetched: &Fetched, check: &CheckRecord) {
-        if !check.state.is_reachable() {
-            return;
-        }
-        if let (Some(sha), crate::fetch::Outcome::Body { blob, .. }) =
-            (check.sha256, &fetched.outcome)
-            && let Some(body) = blob.held()
-        {
-            let rel = crate::view::relative_path(&sha, check.content_type.as_deref(), &check.url);
-            crate::view::place(self.archive.root(), &rel, body);
-        }
     }
 
     /// Judges the check against the URL's previous record, then records both.

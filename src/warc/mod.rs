@@ -551,7 +551,12 @@ impl Response {
             ),
             &c.response.headers,
         );
-        let block = Block::of(&head, &payload_of(c))?;
+        // An identity body kept from the exchange is its payload: its hash is the payload's.
+        let known = match (&c.body, &c.kept) {
+            (CapturedBody::Kept(_), Some(kept)) if kept.encoding.is_none() => Some(kept.sha256.0),
+            _ => None,
+        };
+        let block = Block::with_payload_digest(&head, &payload_of(c), known)?;
         Ok(Response { head, block })
     }
 }

@@ -77,18 +77,35 @@ pub struct Block {
 
 impl Block {
     pub fn of(head: &[u8], payload: &Payload) -> io::Result<Block> {
+        Block::with_payload_digest(head, payload, None)
+    }
+
+    /// `of`, given the payload's sha256 when it is known already (a body hashed as it was
+    /// downloaded): the payload is then hashed once, not twice.
+    pub fn with_payload_digest(
+        head: &[u8],
+        payload: &Payload,
+        known: Option<[u8; 32]>,
+    ) -> io::Result<Block> {
         let mut block = sha2::Sha256::new();
-        let mut only_payload = sha2::Sha256::new();
+        let mut only_payload = known.is_none().then(sha2::Sha256::new);
         let mut entropy = EntropySampler::new();
         block.update(head);
         let payload_len = feed(payload, |chunk| {
             block.update(chunk);
-            only_payload.update(chunk);
+            if let Some(hasher) = &mut only_payload {
+                hasher.update(chunk);
+            }
             entropy.update(chunk);
             Ok(())
         })?;
+        let payload_digest = match (known, only_payload) {
+            (Some(digest), _) => digest,
+            (None, Some(hasher)) => hasher.finalize().into(),
+            (None, None) => unreachable!("a payload hasher is made when no digest is known"),
+        };
         Ok(Block {
-            payload_digest: only_payload.finalize().into(),
+            payload_digest,
             payload_len,
             block_digest: block.finalize().to_vec(),
             length: head.len() as u64 + payload_len,

@@ -224,6 +224,10 @@ async fn the_index_follows_each_run_and_linkward_index_rewrites_it() {
     assert!(local_links(linkward.archive(), &html).contains(&archived));
 
     std::fs::remove_file(linkward.archive().join("index.html")).expect("rm index.html");
+    // A view file cut short (a crash while it was placed) is written again whole.
+    let view_file = linkward.archive().join(&archived);
+    let whole = std::fs::read(&view_file).expect("the view file");
+    std::fs::write(&view_file, &whole[..whole.len() / 2]).expect("cut the view file short");
     let run = linkward
         .run([
             OsStr::new("index"),
@@ -233,6 +237,11 @@ async fn the_index_follows_each_run_and_linkward_index_rewrites_it() {
         .await;
     assert_eq!(run.code, Some(0), "{}", run.dump());
     let again = read_index(linkward.archive());
+    assert_eq!(
+        std::fs::read(&view_file).expect("the view file"),
+        whole,
+        "linkward index mends a view file of the wrong length"
+    );
     assert_self_contained(&again);
     assert!(again.contains("Run 2 ") && again.contains(&escaped(TITLES[1])));
 
