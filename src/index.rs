@@ -39,14 +39,31 @@ pub enum IndexError {
     },
 }
 
+/// Whether the `files/` view may have to change before the index links to it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum View {
+    /// Completed and pruned (`view::refresh`): one look at every copy the store names.
+    Refresh,
+    /// Nothing that could change it happened since it was last refreshed (a run that placed no
+    /// body and changed no URL's copies, after a run that finished).
+    Unchanged,
+}
+
 /// Writes `index.html` into the archive, replacing the previous one whole.
 pub fn write(archive: &Archive, store: &Store) -> Result<PathBuf, IndexError> {
+    write_with(archive, store, View::Refresh)
+}
+
+/// `write`, refreshing the view first unless it is `View::Unchanged`.
+pub fn write_with(archive: &Archive, store: &Store, view: View) -> Result<PathBuf, IndexError> {
     // The page links to the view's files: they are completed first.
-    crate::view::refresh(
-        archive.root(),
-        store,
-        &crate::bodies::Bodies::new(archive.root(), store.clone()),
-    )?;
+    if view == View::Refresh || !archive.root().join(crate::view::FILES_DIR).is_dir() {
+        crate::view::refresh(
+            archive.root(),
+            store,
+            &crate::bodies::Bodies::new(archive.root(), store.clone()),
+        )?;
+    }
     let page = gather(archive, store, Utc::now())?;
     let path = archive.root().join(INDEX_FILE);
     let write_error = |source| IndexError::Write {
@@ -71,7 +88,12 @@ pub fn write(archive: &Archive, store: &Store) -> Result<PathBuf, IndexError> {
 /// [`write`], for the end of a run: an index that cannot be written is worth a warning, never a
 /// failed run (the store and blobs are what matter, and `linkward index` can redo it).
 pub fn refresh(archive: &Archive, store: &Store) {
-    if let Err(e) = write(archive, store) {
+    refresh_with(archive, store, View::Refresh);
+}
+
+/// [`refresh`], refreshing the view first unless it is `View::Unchanged`.
+pub fn refresh_with(archive: &Archive, store: &Store, view: View) {
+    if let Err(e) = write_with(archive, store, view) {
         tracing::warn!("{e}; `linkward index` writes it again");
     }
 }

@@ -3,8 +3,9 @@
 //! opens from disk: `files/<2 hex>/<sha256>.<ext>`, the extension from the copy's type (so an
 //! HTML copy renders rather than showing its source), readable by all. The view is derived from
 //! the packs, which hold every version: written without fsync as bodies are kept, completed and
-//! pruned by `refresh` (after every run and by `linkward index`), and never read by linkward
-//! itself as a source of truth.
+//! pruned by `refresh` (after every run that kept a body or changed a URL's copies, after a run
+//! that follows one killed outright, and by `linkward index`), and never read by linkward itself
+//! as a source of truth.
 //!
 //! During a run every 2xx body is placed as it is captured (`ViewSink`, on the blocking pool,
 //! before anything has judged it): a body that turns out not to be a good copy (a soft 404) is
@@ -16,6 +17,7 @@ use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::archive::Held;
 use crate::bodies::Bodies;
@@ -126,6 +128,8 @@ fn write_staged(
 pub struct ViewSink {
     archive_root: PathBuf,
     inner: Arc<dyn CaptureSink>,
+    /// Bodies offered to the view so far.
+    placed: AtomicU64,
 }
 
 impl ViewSink {
@@ -133,7 +137,13 @@ impl ViewSink {
         ViewSink {
             archive_root: archive_root.to_path_buf(),
             inner,
+            placed: AtomicU64::new(0),
         }
+    }
+
+    /// How many bodies were offered to the view (placed, or found there already).
+    pub fn placed(&self) -> u64 {
+        self.placed.load(Ordering::Relaxed)
     }
 }
 
@@ -154,6 +164,7 @@ impl CaptureSink for ViewSink {
                 .filter(|v| !v.is_empty());
             let rel = relative_path(&kept.sha256, content_type, capture.target_uri.as_str());
             place(&self.archive_root, &rel, body);
+            self.placed.fetch_add(1, Ordering::Relaxed);
         }
         self.inner.capture(capture);
     }

@@ -72,6 +72,7 @@ impl Runner {
             last_good_sha256,
             archived,
             recovered,
+            ..
         }) = self.results.get(url).map(Box::as_ref)
         else {
             // Every fetch target was fetched above; reaching this is a bug, reported as such.

@@ -63,6 +63,8 @@ struct Checked {
     archived: Option<String>,
     /// The copy recovered from a web archive that the record names (rare: boxed).
     recovered: Option<Box<Recovered>>,
+    /// Recording the check changed which copies the `files/` view should hold.
+    copy_changed: bool,
 }
 
 /// Runs `check` with `config` and returns the report. Broken links are in the report; an
@@ -103,7 +105,8 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
         seeds: seeds.iter().map(|s| s.id.clone()).collect(),
         ..RunRecord::default()
     };
-    store.begin_run(&mut run)?;
+    // A run killed outright may have left the view half-placed files and unjudged bodies.
+    let killed_before = store.begin_run(&mut run)?;
     // Every HTTP exchange of the run also goes into the run's WARC file.
     let warc = Arc::new(WarcSink::open(
         &config.archive_dir,
@@ -118,7 +121,8 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
         },
     )?);
     // Each good body also goes into the files/ view as it is captured, off the runner's thread.
-    let fetcher = fetcher.with_capture(Arc::new(ViewSink::new(archive.root(), warc.clone())));
+    let view = Arc::new(ViewSink::new(archive.root(), warc.clone()));
+    let fetcher = fetcher.with_capture(view.clone());
     let bodies = Bodies::new(archive.root(), store.clone()).with_pack(warc.clone());
     let inspector = inspector.with_bodies(bodies.clone());
 
@@ -182,6 +186,10 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
     let summary = runner.summary(&resources);
     // Nothing live was seen in an outage: a seed's list there is not compared or kept.
     let seeds = runner.seed_reports(&store, run.id, interrupted || runner.outage.is_some())?;
+    // A run that kept no body and changed no URL's copies (all 304s) leaves the view as the
+    // last finished run left it: its refresh, a look at every file, is skipped.
+    let view_changed =
+        killed_before || view.placed() > 0 || runner.results.values().any(|c| c.copy_changed);
     // Everything per URL is in the report by now: not held while the index is built.
     runner.results = HashMap::new();
     runner.plans = Vec::new();
@@ -198,7 +206,15 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
     run.outage = runner.outage.take();
     store.put_run(&run)?;
     store.flush().await?;
-    crate::index::refresh(&runner.archive, &store);
+    crate::index::refresh_with(
+        &runner.archive,
+        &store,
+        if view_changed {
+            crate::index::View::Refresh
+        } else {
+            crate::index::View::Unchanged
+        },
+    );
     warc.finish()?;
     Ok(RunReport {
         version: JSON_VERSION,

@@ -182,6 +182,7 @@ fn provisional(check: CheckRecord, prev: Option<&ResourceRecord>) -> Checked {
             })
         }),
         recovered: prev.and_then(|p| p.recovered.clone()).map(Box::new),
+        copy_changed: false,
     }
 }
 

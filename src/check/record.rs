@@ -75,9 +75,11 @@ impl Runner {
         }
         // No await since the records were read: nothing else wrote these URLs in between.
         let (prevs, checks): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+        let copies_before: Vec<_> = prevs.iter().map(|p| p.as_ref().map(view_copies)).collect();
         let resources = store.record_checks_over(prevs.into_iter().zip(checks.iter()).collect())?;
-        for (check, resource) in checks.into_iter().zip(resources) {
-            Self::keep_result(results, check, resource);
+        for ((check, resource), before) in checks.into_iter().zip(resources).zip(copies_before) {
+            let copy_changed = before != Some(view_copies(&resource));
+            Self::keep_result(results, check, resource, copy_changed);
         }
         Ok(())
     }
@@ -86,6 +88,7 @@ impl Runner {
         results: &mut HashMap<String, Box<Checked>>,
         check: CheckRecord,
         resource: ResourceRecord,
+        copy_changed: bool,
     ) {
         results.insert(
             check.url.clone(),
@@ -100,7 +103,21 @@ impl Runner {
                     )
                 }),
                 recovered: resource.recovered.map(Box::new),
+                copy_changed,
             }),
         );
     }
+}
+
+/// The `files/` view's names for a URL's copies: its last good one and the one recovered from a
+/// web archive.
+fn view_copies(r: &ResourceRecord) -> (Option<String>, Option<String>) {
+    (
+        r.last_good_sha256.map(|sha| {
+            crate::view::relative_path(&sha, r.last_good_content_type.as_deref(), &r.url)
+        }),
+        r.recovered.as_ref().map(|c| {
+            crate::view::relative_path(&c.sha256, c.content_type.as_deref(), &c.fetched_url)
+        }),
+    )
 }

@@ -129,8 +129,9 @@ impl Store {
 
     /// Starts a run and gives it the next id (ids start at 1 and only grow). Runs still marked
     /// running were killed outright (the caller holds the archive lock, so none is alive): they
-    /// are marked interrupted.
-    pub fn begin_run(&self, run: &mut RunRecord) -> Result<(), StoreError> {
+    /// are marked interrupted. Returns whether there was one.
+    pub fn begin_run(&self, run: &mut RunRecord) -> Result<bool, StoreError> {
+        let mut killed = false;
         for mut dead in self
             .runs()?
             .into_iter()
@@ -138,13 +139,15 @@ impl Store {
         {
             dead.status = RunStatus::Interrupted;
             self.put_run(&dead)?;
+            killed = true;
         }
         let next = match self.runs.last()? {
             Some((k, _)) => key_u64(&k) + 1,
             None => 1,
         };
         run.id = next;
-        self.put_run(run)
+        self.put_run(run)?;
+        Ok(killed)
     }
 
     pub fn put_run(&self, run: &RunRecord) -> Result<(), StoreError> {

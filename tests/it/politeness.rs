@@ -337,6 +337,25 @@ async fn second_run_sends_validators_and_a_304_keeps_the_archived_copy() {
         summary["bytes_downloaded"], 0,
         "a 304 has no body: {summary:#}"
     );
+
+    // A run killed outright can leave the files/ view a file cut short and a body it never
+    // judged. The next run mends the view even when it downloads nothing.
+    {
+        let store = linkward::store::Store::open(linkward.archive()).expect("open the store");
+        let mut killed = linkward::store::RunRecord::default();
+        store.begin_run(&mut killed).expect("a run that never ends");
+    }
+    let archived = doc["archived"].as_str().expect("an archived copy");
+    let view_file = linkward.archive().join(archived);
+    std::fs::write(&view_file, &body[..body.len() / 2]).expect("cut the copy short");
+    let stray = linkward.archive().join("files/00/unjudged.html");
+    std::fs::create_dir_all(stray.parent().expect("a folder")).expect("a view folder");
+    std::fs::write(&stray, "<title>Not found</title>").expect("a stray body");
+    let third = linkward.check(&[&seed], &[]).await;
+    assert_eq!(third.code, Some(0), "{}", third.dump());
+    assert_eq!(resource(&third.json(), &url)["http_status"], 304);
+    assert_eq!(std::fs::read(&view_file).expect("the copy"), body);
+    assert!(!stray.exists(), "the killed run's stray body is pruned");
 }
 
 #[tokio::test]
