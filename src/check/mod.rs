@@ -133,6 +133,7 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
         bodies,
         warc: warc.clone(),
         unrecorded: Vec::new(),
+        committing: None,
         run_id: run.id,
         results: HashMap::new(),
         plans: Vec::with_capacity(seeds.len()),
@@ -170,7 +171,9 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
         }
     };
     runner.progress.finish_and_clear();
-    // What an interrupted run fetched is recorded too, once its bodies are durable.
+    // What an interrupted run fetched is recorded too, once its bodies are durable: the batch
+    // being committed when it stopped, then the rest.
+    runner.committed().await?;
     runner.commit()?;
     if interrupted {
         // No reference is asked on the way out: the errors alone decide (`judge::outage`).
@@ -253,6 +256,9 @@ struct Runner {
     warc: Arc<WarcSink>,
     /// Checks waiting for the next group commit (see `commit`).
     unrecorded: Vec<CheckRecord>,
+    /// The group commit under way on the blocking pool, while fetching goes on (see
+    /// `fetch_all`).
+    committing: Option<tokio::task::JoinHandle<Result<Vec<record::Recorded>, Error>>>,
     run_id: u64,
     /// Every URL checked in this run: a URL listed many times is fetched once. Boxed, so the
     /// table's empty slots (a third of it) are pointers rather than whole records.
@@ -383,9 +389,22 @@ impl Runner {
             })
             .buffer_unordered(concurrency.max(1));
         // Recorded in batches as results arrive (see `commit`), so a long run keeps what it
-        // learnt even if it dies.
+        // learnt even if it dies. A batch is committed on the blocking pool while this loop
+        // goes on taking results and starting fetches: waiting here for its fsync and its store
+        // transaction stopped every new fetch for tens of milliseconds per batch.
         let mut last_commit = std::time::Instant::now();
-        while let Some(done) = stream.next().await {
+        loop {
+            let done = tokio::select! {
+                biased;
+                recorded = Self::commit_done(&mut self.committing), if self.committing.is_some() => {
+                    Self::keep_results(&mut self.results, recorded?);
+                    continue;
+                }
+                done = stream.next() => done,
+            };
+            let Some(done) = done else {
+                break;
+            };
             let (fetched, prev, found) = match done {
                 Ok(done) => done,
                 // A bug in a fetch task stops the run as it would have inside this future.
@@ -403,19 +422,46 @@ impl Runner {
                 prev.as_ref(),
                 check,
             ));
-            if self.unrecorded.len() >= COMMIT_CHECKS || last_commit.elapsed() >= COMMIT_EVERY {
-                Self::commit_batch(
-                    &self.warc,
-                    &self.store,
-                    &mut self.results,
-                    self.judge,
-                    &mut self.unrecorded,
-                )?;
+            if self.committing.is_none()
+                && (self.unrecorded.len() >= COMMIT_CHECKS
+                    || last_commit.elapsed() >= COMMIT_EVERY)
+            {
+                let (warc, store, judge) = (Arc::clone(&self.warc), self.store.clone(), self.judge);
+                let checks = std::mem::take(&mut self.unrecorded);
+                self.committing = Some(tokio::task::spawn_blocking(move || {
+                    warc.commit()?;
+                    record::record_checks(&store, judge, checks)
+                }));
                 last_commit = std::time::Instant::now();
             }
         }
         drop(stream);
+        self.committed().await?;
         self.commit()
+    }
+
+    /// The batch under way, once committed.
+    async fn commit_done(
+        committing: &mut Option<tokio::task::JoinHandle<Result<Vec<record::Recorded>, Error>>>,
+    ) -> Result<Vec<record::Recorded>, Error> {
+        let Some(handle) = committing.as_mut() else {
+            return Ok(Vec::new());
+        };
+        let recorded = handle.await;
+        *committing = None;
+        match recorded {
+            Ok(recorded) => recorded,
+            // A bug in the commit stops the run as it would have on this thread.
+            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+            Err(e) => Err(Error::Task(e.to_string())),
+        }
+    }
+
+    /// Waits for the batch under way, if any, and keeps what it recorded.
+    async fn committed(&mut self) -> Result<(), Error> {
+        let recorded = Self::commit_done(&mut self.committing).await?;
+        Self::keep_results(&mut self.results, recorded);
+        Ok(())
     }
 
     /// Group commit: makes the pack durable (one fsync for every body since the last commit),

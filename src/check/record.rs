@@ -39,74 +39,103 @@ impl Runner {
     }
 
     /// `store_check` for a batch of checks, written in one store transaction (see
-    /// `Store::record_checks_over`); a URL checked twice in the batch starts another one, so
-    /// its second check is judged against its first.
+    /// `record_checks`).
     pub(super) fn store_checks(
         store: &Store,
         results: &mut HashMap<String, Box<Checked>>,
         judge: Judge,
         checks: Vec<CheckRecord>,
     ) -> Result<(), Error> {
-        let mut batch: Vec<(Option<ResourceRecord>, CheckRecord)> =
-            Vec::with_capacity(checks.len());
-        let mut urls = std::collections::HashSet::new();
-        for mut check in checks {
-            if !urls.insert(check.url.clone()) {
-                Self::record_batch(store, results, std::mem::take(&mut batch))?;
-                urls.clear();
-                urls.insert(check.url.clone());
-            }
-            super::keep_only_stored(store, &mut check)?;
-            let prev = store.resource(&check.url)?;
-            judge.judge(prev.as_ref(), &mut check);
-            batch.push((prev, check));
-        }
-        Self::record_batch(store, results, batch)
-    }
-
-    /// Records judged checks of distinct URLs in one transaction, and keeps them in the results.
-    fn record_batch(
-        store: &Store,
-        results: &mut HashMap<String, Box<Checked>>,
-        batch: Vec<(Option<ResourceRecord>, CheckRecord)>,
-    ) -> Result<(), Error> {
-        if batch.is_empty() {
-            return Ok(());
-        }
-        // No await since the records were read: nothing else wrote these URLs in between.
-        let (prevs, checks): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-        let copies_before: Vec<_> = prevs.iter().map(|p| p.as_ref().map(view_copies)).collect();
-        let resources = store.record_checks_over(prevs.into_iter().zip(checks.iter()).collect())?;
-        for ((check, resource), before) in checks.into_iter().zip(resources).zip(copies_before) {
-            let copy_changed = before != Some(view_copies(&resource));
-            Self::keep_result(results, check, resource, copy_changed);
-        }
+        Self::keep_results(results, record_checks(store, judge, checks)?);
         Ok(())
     }
 
-    fn keep_result(
-        results: &mut HashMap<String, Box<Checked>>,
-        check: CheckRecord,
-        resource: ResourceRecord,
-        copy_changed: bool,
-    ) {
-        results.insert(
-            check.url.clone(),
-            Box::new(Checked {
-                check,
-                last_good_sha256: resource.last_good_sha256,
-                archived: resource.last_good_sha256.map(|sha| {
-                    crate::view::relative_path(
-                        &sha,
-                        resource.last_good_content_type.as_deref(),
-                        &resource.url,
-                    )
+    /// Keeps recorded checks in the results, for the run's report.
+    pub(super) fn keep_results(results: &mut HashMap<String, Box<Checked>>, recorded: Vec<Recorded>) {
+        for Recorded {
+            check,
+            resource,
+            copy_changed,
+        } in recorded
+        {
+            results.insert(
+                check.url.clone(),
+                Box::new(Checked {
+                    check,
+                    last_good_sha256: resource.last_good_sha256,
+                    archived: resource.last_good_sha256.map(|sha| {
+                        crate::view::relative_path(
+                            &sha,
+                            resource.last_good_content_type.as_deref(),
+                            &resource.url,
+                        )
+                    }),
+                    recovered: resource.recovered.map(Box::new),
+                    copy_changed,
                 }),
-                recovered: resource.recovered.map(Box::new),
-                copy_changed,
-            }),
-        );
+            );
+        }
     }
+}
+
+/// A check as recorded: with the URL's record after it, and whether that changed which copies
+/// the `files/` view should hold.
+pub(super) struct Recorded {
+    check: CheckRecord,
+    resource: ResourceRecord,
+    copy_changed: bool,
+}
+
+/// Judges each check against the URL's previous record and writes both, in one store
+/// transaction (see `Store::record_checks_over`); a URL checked twice in the batch starts
+/// another one, so its second check is judged against its first. Touches nothing of the run
+/// but the store, so it may run on the blocking pool while the run goes on.
+pub(super) fn record_checks(
+    store: &Store,
+    judge: Judge,
+    checks: Vec<CheckRecord>,
+) -> Result<Vec<Recorded>, Error> {
+    let mut recorded = Vec::with_capacity(checks.len());
+    let mut batch: Vec<(Option<ResourceRecord>, CheckRecord)> = Vec::with_capacity(checks.len());
+    let mut urls = std::collections::HashSet::new();
+    for mut check in checks {
+        if !urls.insert(check.url.clone()) {
+            record_batch(store, std::mem::take(&mut batch), &mut recorded)?;
+            urls.clear();
+            urls.insert(check.url.clone());
+        }
+        super::keep_only_stored(store, &mut check)?;
+        let prev = store.resource(&check.url)?;
+        judge.judge(prev.as_ref(), &mut check);
+        batch.push((prev, check));
+    }
+    record_batch(store, batch, &mut recorded)?;
+    Ok(recorded)
+}
+
+/// Records judged checks of distinct URLs in one transaction.
+fn record_batch(
+    store: &Store,
+    batch: Vec<(Option<ResourceRecord>, CheckRecord)>,
+    recorded: &mut Vec<Recorded>,
+) -> Result<(), Error> {
+    if batch.is_empty() {
+        return Ok(());
+    }
+    // Nothing else writes these URLs' records while a batch is recorded: the run records one
+    // batch at a time.
+    let (prevs, checks): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
+    let copies_before: Vec<_> = prevs.iter().map(|p| p.as_ref().map(view_copies)).collect();
+    let resources = store.record_checks_over(prevs.into_iter().zip(checks.iter()).collect())?;
+    for ((check, resource), before) in checks.into_iter().zip(resources).zip(copies_before) {
+        let copy_changed = before != Some(view_copies(&resource));
+        recorded.push(Recorded {
+            check,
+            resource,
+            copy_changed,
+        });
+    }
+    Ok(())
 }
 
 /// The `files/` view's names for a URL's copies: its last good one and the one recovered from a
