@@ -49,10 +49,8 @@ pub use seed_recover::recover_seed;
 
 /// Checks recorded per group commit at most, and the longest a fetched check waits for one:
 /// a crash loses at most this much work, and a run of 2,000 bodies makes a handful of fsyncs
-/// instead of one per body. 256 rather than 512 since the pack's fsync runs beside the fetches:
-/// a store transaction half the size held the peak RSS of a 20,000-link run at 119 MiB, where
-/// 512 went to 127-134 MiB.
-const COMMIT_CHECKS: usize = 256;
+/// instead of one per body.
+const COMMIT_CHECKS: usize = 512;
 const COMMIT_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
 /// A URL's check in this run and what the report needs of its record after it. One is held
@@ -135,7 +133,6 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
         bodies,
         warc: warc.clone(),
         unrecorded: Vec::new(),
-        committing: None,
         run_id: run.id,
         results: HashMap::new(),
         plans: Vec::with_capacity(seeds.len()),
@@ -173,9 +170,7 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
         }
     };
     runner.progress.finish_and_clear();
-    // What an interrupted run fetched is recorded too, once its bodies are durable: the batch
-    // being committed when it stopped, then the rest.
-    runner.committed().await?;
+    // What an interrupted run fetched is recorded too, once its bodies are durable.
     runner.commit()?;
     if interrupted {
         // No reference is asked on the way out: the errors alone decide (`judge::outage`).
@@ -258,9 +253,6 @@ struct Runner {
     warc: Arc<WarcSink>,
     /// Checks waiting for the next group commit (see `commit`).
     unrecorded: Vec<CheckRecord>,
-    /// The group commit whose pack fsync is under way on the blocking pool, while fetching goes
-    /// on; it gives back its checks once their bodies are durable (see `fetch_all`).
-    committing: Option<tokio::task::JoinHandle<Result<Vec<CheckRecord>, Error>>>,
     run_id: u64,
     /// Every URL checked in this run: a URL listed many times is fetched once. Boxed, so the
     /// table's empty slots (a third of it) are pointers rather than whole records.
@@ -391,23 +383,9 @@ impl Runner {
             })
             .buffer_unordered(concurrency.max(1));
         // Recorded in batches as results arrive (see `commit`), so a long run keeps what it
-        // learnt even if it dies. A batch's pack is made durable on the blocking pool while this
-        // loop goes on taking results and starting fetches (waiting here for the fsync stopped
-        // every new fetch for tens of milliseconds per batch); its checks are recorded here once
-        // it is, one store transaction per batch.
+        // learnt even if it dies.
         let mut last_commit = std::time::Instant::now();
-        loop {
-            let done = tokio::select! {
-                biased;
-                durable = Self::commit_done(&mut self.committing), if self.committing.is_some() => {
-                    Self::store_checks(&self.store, &mut self.results, self.judge, durable?)?;
-                    continue;
-                }
-                done = stream.next() => done,
-            };
-            let Some(done) = done else {
-                break;
-            };
+        while let Some(done) = stream.next().await {
             let (fetched, prev, found) = match done {
                 Ok(done) => done,
                 // A bug in a fetch task stops the run as it would have inside this future.
@@ -425,44 +403,19 @@ impl Runner {
                 prev.as_ref(),
                 check,
             ));
-            if self.committing.is_none()
-                && (self.unrecorded.len() >= COMMIT_CHECKS || last_commit.elapsed() >= COMMIT_EVERY)
-            {
-                let warc = Arc::clone(&self.warc);
-                let checks = std::mem::take(&mut self.unrecorded);
-                self.committing = Some(tokio::task::spawn_blocking(move || {
-                    warc.commit()?;
-                    Ok(checks)
-                }));
+            if self.unrecorded.len() >= COMMIT_CHECKS || last_commit.elapsed() >= COMMIT_EVERY {
+                Self::commit_batch(
+                    &self.warc,
+                    &self.store,
+                    &mut self.results,
+                    self.judge,
+                    &mut self.unrecorded,
+                )?;
                 last_commit = std::time::Instant::now();
             }
         }
         drop(stream);
-        self.committed().await?;
         self.commit()
-    }
-
-    /// The checks of the batch under way, once their bodies are durable.
-    async fn commit_done(
-        committing: &mut Option<tokio::task::JoinHandle<Result<Vec<CheckRecord>, Error>>>,
-    ) -> Result<Vec<CheckRecord>, Error> {
-        let Some(handle) = committing.as_mut() else {
-            return Ok(Vec::new());
-        };
-        let durable = handle.await;
-        *committing = None;
-        match durable {
-            Ok(durable) => durable,
-            // A bug in the commit stops the run as it would have on this thread.
-            Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
-            Err(e) => Err(Error::Task(e.to_string())),
-        }
-    }
-
-    /// Waits for the batch under way, if any, and records its checks.
-    async fn committed(&mut self) -> Result<(), Error> {
-        let durable = Self::commit_done(&mut self.committing).await?;
-        Self::store_checks(&self.store, &mut self.results, self.judge, durable)
     }
 
     /// Group commit: makes the pack durable (one fsync for every body since the last commit),
