@@ -343,7 +343,12 @@ impl BlobWriter {
     pub async fn finish(mut self) -> Result<Blob, ArchiveError> {
         let sha = Sha256(std::mem::take(&mut self.hasher).finalize().into());
         if self.file.is_none() && !self.failed {
-            let pending = std::mem::take(&mut self.pending);
+            let mut pending = std::mem::take(&mut self.pending);
+            // A body of undeclared length grew its buffer by doubling: it is held a while, so
+            // not with up to as much again unused.
+            if pending.capacity() > pending.len() + pending.len() / 4 {
+                pending.shrink_to_fit();
+            }
             return Ok(Blob {
                 sha256: sha,
                 bytes: self.bytes,

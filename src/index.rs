@@ -44,8 +44,8 @@ pub enum IndexError {
 pub enum View {
     /// Completed and pruned (`view::refresh`): one look at every copy the store names.
     Refresh,
-    /// Nothing that could change it happened since it was last refreshed (a run that placed no
-    /// body and changed no URL's copies, after a run that finished).
+    /// Refreshed already, or nothing that could change it happened since it was (see
+    /// `check::run`). A view that is not there at all is refreshed whatever this says.
     Unchanged,
 }
 

@@ -663,6 +663,7 @@ mod tests {
                     encoding: None,
                 }),
                 held: None,
+                decoded: None,
             });
             store.record_check(&crate::store::CheckRecord {
                 run_id: 1,

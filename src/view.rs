@@ -21,7 +21,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use crate::archive::Held;
 use crate::bodies::Bodies;
-use crate::fetch::capture::{Capture, CaptureSink, CapturedBody};
+use crate::fetch::capture::{Capture, CaptureSink};
 use crate::model::Sha256;
 use crate::store::{Store, StoreError};
 
@@ -149,7 +149,7 @@ impl ViewSink {
 
 impl CaptureSink for ViewSink {
     fn capture(&self, capture: Capture) {
-        if let (Some(kept), CapturedBody::Kept(body)) = (&capture.kept, &capture.body)
+        if let (Some(kept), Some(body)) = (&capture.kept, &capture.decoded)
             && (200..300).contains(&capture.response.status)
         {
             let content_type = capture
@@ -170,11 +170,24 @@ impl CaptureSink for ViewSink {
     }
 }
 
+/// What a refresh did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Refreshed {
+    /// Copies written from their packs.
+    pub written: u64,
+    /// Copies that could not be written (each logged): the view is not whole.
+    pub failed: u64,
+}
+
 /// Writes every copy the store names that the view lacks, from its pack, and removes every file
-/// the store no longer names (an older version, a stray file). Returns how many were written.
-pub fn refresh(archive_root: &Path, store: &Store, bodies: &Bodies) -> Result<u64, StoreError> {
+/// the store no longer names (an older version, a stray file).
+pub fn refresh(
+    archive_root: &Path,
+    store: &Store,
+    bodies: &Bodies,
+) -> Result<Refreshed, StoreError> {
     let mut wanted: HashSet<String> = HashSet::new();
-    let mut written = 0;
+    let mut done = Refreshed::default();
     for resource in store.all_resources() {
         let r = resource?;
         let mut copies = Vec::new();
@@ -199,14 +212,18 @@ pub fn refresh(archive_root: &Path, store: &Store, bodies: &Bodies) -> Result<u6
             // A file of another length was cut short (by a crash while it was placed).
             let whole = std::fs::metadata(archive_root.join(&rel))
                 .is_ok_and(|m| m.is_file() && bytes.is_none_or(|b| m.len() == b));
-            if !whole && write_from_pack(archive_root, &rel, &sha, bodies) {
-                written += 1;
+            if !whole {
+                if write_from_pack(archive_root, &rel, &sha, bodies) {
+                    done.written += 1;
+                } else {
+                    done.failed += 1;
+                }
             }
             wanted.insert(rel);
         }
     }
     prune(archive_root, &wanted);
-    Ok(written)
+    Ok(done)
 }
 
 fn write_from_pack(archive_root: &Path, rel: &str, sha: &Sha256, bodies: &Bodies) -> bool {

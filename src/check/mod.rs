@@ -105,8 +105,11 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
         seeds: seeds.iter().map(|s| s.id.clone()).collect(),
         ..RunRecord::default()
     };
-    // A run killed outright may have left the view half-placed files and unjudged bodies.
-    let killed_before = store.begin_run(&mut run)?;
+    // Whether the view was whole when the run began; a run killed from here on (its bodies
+    // placed in the view before they are judged) leaves the next run to refresh it, so that is
+    // made durable before anything is placed.
+    let view_was_whole = store.begin_run(&mut run)?;
+    store.flush().await?;
     // Every HTTP exchange of the run also goes into the run's WARC file.
     let warc = Arc::new(WarcSink::open(
         &config.archive_dir,
@@ -186,10 +189,12 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
     let summary = runner.summary(&resources);
     // Nothing live was seen in an outage: a seed's list there is not compared or kept.
     let seeds = runner.seed_reports(&store, run.id, interrupted || runner.outage.is_some())?;
-    // A run that kept no body and changed no URL's copies (all 304s) leaves the view as the
-    // last finished run left it: its refresh, a look at every file, is skipped.
-    let view_changed =
-        killed_before || view.placed() > 0 || runner.results.values().any(|c| c.copy_changed);
+    // A run that kept no body, recovered nothing and changed no URL's copies (all 304s) leaves
+    // a whole view whole: its refresh, a look at every file, is skipped.
+    let view_changed = !view_was_whole
+        || view.placed() > 0
+        || runner.recovered > 0
+        || runner.results.values().any(|c| c.copy_changed);
     // Everything per URL is in the report by now: not held while the index is built.
     runner.results = HashMap::new();
     runner.plans = Vec::new();
@@ -204,17 +209,16 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
         RunStatus::Complete
     };
     run.outage = runner.outage.take();
+    // The view before the run is marked finished: a run killed before the view is whole again
+    // leaves the next run to refresh it. A stopped run's last placements may still be under
+    // way (on the blocking pool): its view is not vouched for.
+    let whole = !view_changed || refresh_view(&runner.archive, &store);
+    if whole && !interrupted {
+        store.set_view_whole()?;
+    }
     store.put_run(&run)?;
     store.flush().await?;
-    crate::index::refresh_with(
-        &runner.archive,
-        &store,
-        if view_changed {
-            crate::index::View::Refresh
-        } else {
-            crate::index::View::Unchanged
-        },
-    );
+    crate::index::refresh_with(&runner.archive, &store, crate::index::View::Unchanged);
     warc.finish()?;
     Ok(RunReport {
         version: JSON_VERSION,
@@ -229,6 +233,21 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
         seeds,
         resources,
     })
+}
+
+/// Completes and prunes the `files/` view (see `view::refresh`); whether it is whole now. A
+/// failure is logged: the view is derived, and the next run or `linkward index` tries again.
+fn refresh_view(archive: &Archive, store: &Store) -> bool {
+    let bodies = Bodies::new(archive.root(), store.clone());
+    match crate::view::refresh(archive.root(), store, &bodies) {
+        Ok(done) => done.failed == 0,
+        Err(e) => {
+            tracing::warn!(
+                "the files/ view could not be refreshed: {e}; `linkward index` tries again"
+            );
+            false
+        }
+    }
 }
 
 fn progress_bar(show: bool) -> ProgressBar {

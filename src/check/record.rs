@@ -61,6 +61,12 @@ impl Runner {
             copy_changed,
         } in recorded
         {
+            // A URL recorded twice in a run (its second check judged against its first) changed
+            // the view's copies if either did.
+            let copy_changed = copy_changed
+                || results
+                    .get(&check.url)
+                    .is_some_and(|earlier| earlier.copy_changed);
             results.insert(
                 check.url.clone(),
                 Box::new(Checked {

@@ -47,7 +47,8 @@ impl Fetcher {
                 bytes: blob.bytes,
                 encoding: is_decoded(&encoding).then_some(encoding),
             };
-            self.emit(exchange, body, Some(kept)).await;
+            self.emit(exchange, body, Some(kept), blob.held.clone())
+                .await;
         }
         (outcome, raw_bytes.load(Ordering::Relaxed))
     }

@@ -88,6 +88,9 @@ pub struct Capture {
     pub body: CapturedBody,
     /// The body the fetcher kept from this exchange, when it kept one (a 2xx read whole).
     pub kept: Option<KeptBody>,
+    /// That body's bytes, decoded (`kept.sha256` is theirs): the raw body itself when it was not
+    /// content-encoded.
+    pub decoded: Option<crate::archive::Held>,
     /// For a 304: the hash of the copy it stands for.
     pub held: Option<Sha256>,
 }
@@ -158,6 +161,7 @@ impl Fetcher {
         exchange: Exchange,
         body: CapturedBody,
         kept: Option<KeptBody>,
+        decoded: Option<crate::archive::Held>,
     ) {
         let Some(sink) = self.capture.clone() else {
             return;
@@ -171,6 +175,7 @@ impl Fetcher {
             body,
             kept,
             held: exchange.held,
+            decoded,
         };
         if let Err(e) = tokio::task::spawn_blocking(move || sink.capture(capture)).await {
             tracing::warn!("capturing an exchange failed: {e}");
@@ -219,7 +224,7 @@ impl Fetcher {
         } else {
             CapturedBody::Memory { bytes, truncated }
         };
-        self.emit(exchange, body, None).await;
+        self.emit(exchange, body, None, None).await;
     }
 }
 

@@ -1,5 +1,5 @@
 //! The history store, the only module that touches sled. It lives at `<archive>/db` and holds
-//! twelve trees: `meta` (the format version), `resources` (latest record per URL, rewritten only
+//! twelve trees: `meta` (the format version; whether the `files/` view is known whole), `resources` (latest record per URL, rewritten only
 //! when more than what every check changes did), `latest` (what every check changes on a URL's
 //! record, and its open span's tail), `history` (each span's first check, keyed
 //! `url \0 first-run` so one prefix scan gives a URL's history in order; see `history`),
@@ -47,6 +47,8 @@ const DB_DIR: &str = "db";
 /// little time and keeps a 20,000-link run lean (sled's default is 1 GiB).
 const STORE_CACHE_BYTES: u64 = 16 * 1024 * 1024;
 const FORMAT_KEY: &[u8] = b"format";
+/// Present while the `files/` view is known whole (see `Store::set_view_whole`).
+const VIEW_WHOLE_KEY: &[u8] = b"view-whole";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -77,6 +79,7 @@ pub struct Store {
     lookups: sled::Tree,
     bodies: sled::Tree,
     forgotten: sled::Tree,
+    meta: sled::Tree,
 }
 
 impl Store {
@@ -123,15 +126,16 @@ impl Store {
             lookups: db.open_tree("lookups")?,
             bodies: db.open_tree("bodies")?,
             forgotten: db.open_tree(seeds::FORGOTTEN_TREE)?,
+            meta,
             db,
         })
     }
 
     /// Starts a run and gives it the next id (ids start at 1 and only grow). Runs still marked
     /// running were killed outright (the caller holds the archive lock, so none is alive): they
-    /// are marked interrupted. Returns whether there was one.
+    /// are marked interrupted. A run may change the `files/` view: returns whether the view was
+    /// known whole (see `set_view_whole`), and forgets that until a run says so again.
     pub fn begin_run(&self, run: &mut RunRecord) -> Result<bool, StoreError> {
-        let mut killed = false;
         for mut dead in self
             .runs()?
             .into_iter()
@@ -139,7 +143,6 @@ impl Store {
         {
             dead.status = RunStatus::Interrupted;
             self.put_run(&dead)?;
-            killed = true;
         }
         let next = match self.runs.last()? {
             Some((k, _)) => key_u64(&k) + 1,
@@ -147,7 +150,15 @@ impl Store {
         };
         run.id = next;
         self.put_run(run)?;
-        Ok(killed)
+        Ok(self.meta.remove(VIEW_WHOLE_KEY)?.is_some())
+    }
+
+    /// Records that the `files/` view holds every copy the store names, and nothing else, as a
+    /// refresh with no failure left it: the next run may skip its own refresh if it changes
+    /// nothing (see `begin_run`).
+    pub fn set_view_whole(&self) -> Result<(), StoreError> {
+        self.meta.insert(VIEW_WHOLE_KEY, &[1u8])?;
+        Ok(())
     }
 
     pub fn put_run(&self, run: &RunRecord) -> Result<(), StoreError> {
@@ -536,6 +547,27 @@ mod tests {
         let mut b = RunRecord::default();
         store.begin_run(&mut b)?;
         assert_eq!(b.id, 2);
+        Ok(())
+    }
+
+    #[test]
+    fn the_view_is_vouched_for_from_one_run_to_the_next_only()
+    -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let store = Store::open(dir.path())?;
+        assert!(
+            !store.begin_run(&mut RunRecord::default())?,
+            "a new archive"
+        );
+        store.set_view_whole()?;
+        drop(store);
+        let store = Store::open(dir.path())?;
+        assert!(
+            store.begin_run(&mut RunRecord::default())?,
+            "kept across opening"
+        );
+        // That run never said so again (killed, or its refresh failed): the next one refreshes.
+        assert!(!store.begin_run(&mut RunRecord::default())?);
         Ok(())
     }
 

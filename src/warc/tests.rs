@@ -72,6 +72,7 @@ fn capture(url: &str, status: u16, body: &[u8]) -> Result<Capture, url::ParseErr
             encoding: None,
         }),
         held: (status == 304).then(|| sha_of(b"same")),
+        decoded: None,
     })
 }
 
