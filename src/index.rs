@@ -44,8 +44,10 @@ pub enum IndexError {
 pub enum View {
     /// Completed and pruned (`view::refresh`): one look at every copy the store names.
     Refresh,
-    /// Refreshed already, or nothing that could change it happened since it was (see
-    /// `check::run`). A view that is not there at all is refreshed whatever this says.
+    /// Known whole (refreshed with no failure, or vouched for by the store; see
+    /// `check::run`): not refreshed, and its files are linked without a look at each.
+    Whole,
+    /// Not refreshed; each file is looked at before the page links to it (one may be missing).
     Unchanged,
 }
 
@@ -56,15 +58,20 @@ pub fn write(archive: &Archive, store: &Store) -> Result<PathBuf, IndexError> {
 
 /// `write`, refreshing the view first unless it is `View::Unchanged`.
 pub fn write_with(archive: &Archive, store: &Store, view: View) -> Result<PathBuf, IndexError> {
-    // The page links to the view's files: they are completed first.
-    if view == View::Refresh || !archive.root().join(crate::view::FILES_DIR).is_dir() {
+    // The page links to the view's files: they are completed first. A view that is not there at
+    // all is refreshed whatever `view` says.
+    let whole = if view == View::Refresh || !archive.root().join(crate::view::FILES_DIR).is_dir() {
         crate::view::refresh(
             archive.root(),
             store,
             &crate::bodies::Bodies::new(archive.root(), store.clone()),
-        )?;
-    }
-    let page = gather(archive, store, Utc::now())?;
+        )?
+        .failed
+            == 0
+    } else {
+        view == View::Whole
+    };
+    let page = gather_with(archive, store, Utc::now(), whole)?;
     let path = archive.root().join(INDEX_FILE);
     let write_error = |source| IndexError::Write {
         path: path.clone(),
@@ -113,6 +120,16 @@ pub fn gather(
     store: &Store,
     now: DateTime<Utc>,
 ) -> Result<IndexPage, StoreError> {
+    gather_with(archive, store, now, false)
+}
+
+/// `gather`; with `view_whole`, each copy is linked without looking for its file.
+fn gather_with(
+    archive: &Archive,
+    store: &Store,
+    now: DateTime<Utc>,
+    view_whole: bool,
+) -> Result<IndexPage, StoreError> {
     let runs = store.runs()?;
     let latest = runs.iter().max_by_key(|r| r.id).cloned();
     let run = latest_complete_run(store)?;
@@ -137,7 +154,7 @@ pub fn gather(
                     Some(u) => store.resource(u)?,
                     None => None,
                 };
-                let mut row = row_of(title, url, record.as_ref(), archive);
+                let mut row = row_of(title, url, record.as_ref(), archive, view_whole);
                 row.note = notes.get(&(title, section)).map(|n| (*n).to_owned());
                 Ok(row)
             };
@@ -183,6 +200,7 @@ fn row_of(
     url: Option<&str>,
     record: Option<&ResourceRecord>,
     archive: &Archive,
+    view_whole: bool,
 ) -> Row {
     let state = match (url, record) {
         (_, Some(r)) => r.state,
@@ -221,6 +239,7 @@ fn row_of(
                     record.last_good_content_type.as_deref(),
                     &record.url,
                 ),
+                view_whole,
             )
         }),
         sha256,
@@ -228,13 +247,14 @@ fn row_of(
             in_view(
                 archive,
                 crate::view::relative_path(&r.sha256, r.content_type.as_deref(), &r.fetched_url),
+                view_whole,
             )
         }),
         recovered,
     }
 }
 
-/// `rel` when the `files/` view holds it.
-fn in_view(archive: &Archive, rel: String) -> Option<String> {
-    archive.root().join(&rel).is_file().then_some(rel)
+/// `rel` when the `files/` view holds it: known when the view is whole, else looked at.
+fn in_view(archive: &Archive, rel: String, view_whole: bool) -> Option<String> {
+    (view_whole || archive.root().join(&rel).is_file()).then_some(rel)
 }

@@ -218,7 +218,15 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
     }
     store.put_run(&run)?;
     store.flush().await?;
-    crate::index::refresh_with(&runner.archive, &store, crate::index::View::Unchanged);
+    crate::index::refresh_with(
+        &runner.archive,
+        &store,
+        if whole {
+            crate::index::View::Whole
+        } else {
+            crate::index::View::Unchanged
+        },
+    );
     warc.finish()?;
     Ok(RunReport {
         version: JSON_VERSION,
