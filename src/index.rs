@@ -56,7 +56,7 @@ pub fn write(archive: &Archive, store: &Store) -> Result<PathBuf, IndexError> {
     write_with(archive, store, View::Refresh)
 }
 
-/// `write`, refreshing the view first unless it is `View::Unchanged`.
+/// `write`, refreshing the view first only for `View::Refresh` (or when there is none).
 pub fn write_with(archive: &Archive, store: &Store, view: View) -> Result<PathBuf, IndexError> {
     // The page links to the view's files: they are completed first. A view that is not there at
     // all is refreshed whatever `view` says.
@@ -98,7 +98,7 @@ pub fn refresh(archive: &Archive, store: &Store) {
     refresh_with(archive, store, View::Refresh);
 }
 
-/// [`refresh`], refreshing the view first unless it is `View::Unchanged`.
+/// [`refresh`], with the view as `view` says (see `write_with`).
 pub fn refresh_with(archive: &Archive, store: &Store, view: View) {
     if let Err(e) = write_with(archive, store, view) {
         tracing::warn!("{e}; `linkward index` writes it again");

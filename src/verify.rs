@@ -661,6 +661,7 @@ mod tests {
                     sha256: sha,
                     bytes: body.len() as u64,
                     encoding: None,
+                    content_type: None,
                 }),
                 held: None,
                 decoded: None,

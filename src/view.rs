@@ -3,9 +3,9 @@
 //! opens from disk: `files/<2 hex>/<sha256>.<ext>`, the extension from the copy's type (so an
 //! HTML copy renders rather than showing its source), readable by all. The view is derived from
 //! the packs, which hold every version: written without fsync as bodies are kept, completed and
-//! pruned by `refresh` (after every run that kept a body or changed a URL's copies, after a run
-//! that follows one killed outright, and by `linkward index`), and never read by linkward itself
-//! as a source of truth.
+//! pruned by `refresh` (by every run that kept or recovered a body or changed a URL's copies, by
+//! every run after one that did not leave the view whole: see `Store::set_view_whole`, and by
+//! `linkward index`), and never read by linkward itself as a source of truth.
 //!
 //! During a run every 2xx body is placed as it is captured (`ViewSink`, on the blocking pool,
 //! before anything has judged it): a body that turns out not to be a good copy (a soft 404) is
@@ -152,17 +152,11 @@ impl CaptureSink for ViewSink {
         if let (Some(kept), Some(body)) = (&capture.kept, &capture.decoded)
             && (200..300).contains(&capture.response.status)
         {
-            let content_type = capture
-                .response
-                .headers
-                .iter()
-                .find(|(name, _)| name.eq_ignore_ascii_case("content-type"))
-                // As the fetcher reads it: visible ASCII, trimmed, not empty.
-                .and_then(|(_, value)| std::str::from_utf8(value).ok())
-                .filter(|v| v.bytes().all(|b| b == b'\t' || (0x20..0x7f).contains(&b)))
-                .map(str::trim)
-                .filter(|v| !v.is_empty());
-            let rel = relative_path(&kept.sha256, content_type, capture.target_uri.as_str());
+            let rel = relative_path(
+                &kept.sha256,
+                kept.content_type.as_deref(),
+                capture.target_uri.as_str(),
+            );
             place(&self.archive_root, &rel, body);
             self.placed.fetch_add(1, Ordering::Relaxed);
         }

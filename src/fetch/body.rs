@@ -35,7 +35,13 @@ impl Fetcher {
         let (outcome, raw_body, encoding) = self
             .read_body_counted(response, deadline, raw_bytes.clone(), exchange.is_some())
             .await;
-        if let (Some(exchange), Outcome::Body { blob, .. }) = (exchange, &outcome) {
+        if let (
+            Some(exchange),
+            Outcome::Body {
+                blob, content_type, ..
+            },
+        ) = (exchange, &outcome)
+        {
             let body = match (raw_body, &blob.held) {
                 (Some(temp), _) => CapturedBody::Temp(temp),
                 (None, _) if blob.bytes == 0 => CapturedBody::Empty,
@@ -46,6 +52,7 @@ impl Fetcher {
                 sha256: blob.sha256,
                 bytes: blob.bytes,
                 encoding: is_decoded(&encoding).then_some(encoding),
+                content_type: content_type.clone(),
             };
             self.emit(exchange, body, Some(kept), blob.held.clone())
                 .await;

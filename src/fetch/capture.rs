@@ -103,6 +103,8 @@ pub struct KeptBody {
     pub bytes: u64,
     /// `None` for an identity body: the payload is the body.
     pub encoding: Option<String>,
+    /// Its Content-Type, as the fetch outcome records it.
+    pub content_type: Option<String>,
 }
 
 /// Receives every exchange the fetcher makes. Called on the blocking pool: an implementation may

@@ -1,17 +1,16 @@
 //! The history store, the only module that touches sled. It lives at `<archive>/db` and holds
-//! twelve trees: `meta` (the format version; whether the `files/` view is known whole), `resources` (latest record per URL, rewritten only
-//! when more than what every check changes did), `latest` (what every check changes on a URL's
-//! record, and its open span's tail), `history` (each span's first check, keyed
-//! `url \0 first-run` so one prefix scan gives a URL's history in order; see `history`),
-//! `tails` (closed spans' tails, same keys), `runs`, `robots` (each origin's last robots.txt
-//! answer), `seed_lists` (what a seed listed, keyed `seed \0 run-id`, written only in runs where
-//! it differs from the seed's previous list), `verifications` (each `verify` outcome, by time),
-//! `lookups` (web archives' answers, keyed `archive \0 url`) and `bodies` (where each distinct
-//! body is stored, keyed by its sha256: see `model::StoredBody`) and `forgotten` (seeds
-//! forgotten with `seed forget`: see `seeds`; a build that does not know the tree still reads
-//! the store, and only shows those seeds again).
-//! Values are JSON so that a future format can still read them; a check's diff excerpt is not
-//! kept (see `judge::excerpt`). sled's own file lock keeps two
+//! twelve trees: `meta` (the format version; whether the `files/` view is known whole), `resources`
+//! (latest record per URL, rewritten only when more than what every check changes did), `latest`
+//! (what every check changes on a URL's record, and its open span's tail), `history` (each span's
+//! first check, keyed `url \0 first-run` so one prefix scan gives a URL's history in order; see
+//! `history`), `tails` (closed spans' tails, same keys), `runs`, `robots` (each origin's last
+//! robots.txt answer), `seed_lists` (what a seed listed, keyed `seed \0 run-id`, written only in
+//! runs where it differs from the seed's previous list), `verifications` (each `verify` outcome, by
+//! time), `lookups` (web archives' answers, keyed `archive \0 url`) and `bodies` (where each
+//! distinct body is stored, keyed by its sha256: see `model::StoredBody`) and `forgotten` (seeds
+//! forgotten with `seed forget`: see `seeds`; a build that does not know the tree still reads the
+//! store, and only shows those seeds again). Values are JSON so that a future format can still read
+//! them; a check's diff excerpt is not kept (see `judge::excerpt`). sled's own file lock keeps two
 //! runs from sharing one store. A check that finds what the previous one found writes only its
 //! URL's small `latest` record: the store grows with transitions, not with runs.
 

@@ -70,6 +70,7 @@ fn capture(url: &str, status: u16, body: &[u8]) -> Result<Capture, url::ParseErr
             sha256: sha_of(body),
             bytes: body.len() as u64,
             encoding: None,
+            content_type: None,
         }),
         held: (status == 304).then(|| sha_of(b"same")),
         decoded: None,
