@@ -17,7 +17,7 @@ use crate::model::{Reason, State};
 use crate::open::open_existing;
 use crate::report::Render;
 use crate::report::formats::Html;
-use crate::report::index_html::{IndexPage, Row, SeedEntry};
+use crate::report::index_html::{IndexPage, Place, Row, SeedEntry};
 use crate::store::{ResourceRecord, Store, StoreError};
 
 /// The index's file name in the archive folder.
@@ -65,6 +65,7 @@ pub fn write_with(archive: &Archive, store: &Store, view: View) -> Result<PathBu
             archive.root(),
             store,
             &crate::bodies::Bodies::new(archive.root(), store.clone()),
+            &crate::view::SeedPages::of_store(store, [])?,
         )?
         .failed
             == 0
@@ -154,7 +155,10 @@ fn gather_with(
                     Some(u) => store.resource(u)?,
                     None => None,
                 };
-                let mut row = row_of(title, url, record.as_ref(), archive, view_whole);
+                // The seed's page is the row without a section whose URL is the page's.
+                let seed_page =
+                    url.is_some() && url == snapshot.page_url.as_deref() && section.is_none();
+                let mut row = row_of(title, url, record.as_ref(), archive, view_whole, seed_page);
                 row.note = notes.get(&(title, section)).map(|n| (*n).to_owned());
                 Ok(row)
             };
@@ -201,6 +205,7 @@ fn row_of(
     record: Option<&ResourceRecord>,
     archive: &Archive,
     view_whole: bool,
+    seed_page: bool,
 ) -> Row {
     let state = match (url, record) {
         (_, Some(r)) => r.state,
@@ -230,23 +235,28 @@ fn row_of(
         last_good_at: record.and_then(|r| r.last_good_at),
         bytes: record.and_then(|r| r.last_good_bytes),
         content_type: record.and_then(|r| r.last_good_content_type.clone()),
-        copy: sha256.and_then(|s| {
-            let record = record?;
-            in_view(
+        copy: match (sha256, record) {
+            (Some(s), Some(record)) => place(
                 archive,
-                crate::view::relative_path(
+                crate::view::path(
                     &s,
                     record.last_good_content_type.as_deref(),
                     &record.url,
+                    seed_page,
                 ),
                 view_whole,
-            )
-        }),
+            ),
+            _ => Place::Missing,
+        },
         sha256,
-        recovered_copy: recovered.as_ref().and_then(|r| {
-            in_view(
+        recovered_copy: recovered.as_ref().map_or(Place::Missing, |r| {
+            place(
                 archive,
-                crate::view::relative_path(&r.sha256, r.content_type.as_deref(), &r.fetched_url),
+                Some(crate::view::any_path(
+                    &r.sha256,
+                    r.content_type.as_deref(),
+                    &r.fetched_url,
+                )),
                 view_whole,
             )
         }),
@@ -254,7 +264,13 @@ fn row_of(
     }
 }
 
-/// `rel` when the `files/` view holds it: known when the view is whole, else looked at.
-fn in_view(archive: &Archive, rel: String, view_whole: bool) -> Option<String> {
-    (view_whole || archive.root().join(&rel).is_file()).then_some(rel)
+/// Where a copy opens from: its file in the `files/` view (`rel`) when the view holds it (known
+/// when the view is whole, else looked at), the packs alone when the view does not hold such a
+/// copy (`rel` is `None`).
+fn place(archive: &Archive, rel: Option<String>, view_whole: bool) -> Place {
+    match rel {
+        None => Place::Packs,
+        Some(rel) if view_whole || archive.root().join(&rel).is_file() => Place::View(rel),
+        Some(_) => Place::Missing,
+    }
 }

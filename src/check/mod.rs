@@ -32,7 +32,7 @@ use crate::report::{JSON_VERSION, ResourceReport, RunInfo, RunReport};
 use crate::rescue::Archives;
 use crate::seed::{self, ListedTarget, Seed, SeedSource};
 use crate::store::{CheckRecord, RunRecord, RunStatus, Store};
-use crate::view::ViewSink;
+use crate::view::{SeedPages, ViewSink};
 use crate::warc::{RunInfo as WarcRunInfo, WarcOptions, WarcSink};
 
 mod archives;
@@ -123,8 +123,18 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
             not_modified_revisits: config.warc_revisits,
         },
     )?);
-    // Each good body also goes into the files/ view as it is captured, off the runner's thread.
-    let view = Arc::new(ViewSink::new(archive.root(), warc.clone()));
+    // Each good body the view holds also goes into it as it is captured, off the runner's thread.
+    let seed_pages = SeedPages::of_store(
+        &store,
+        seeds
+            .iter()
+            .filter_map(|s| s.page_url().map(Url::to_string)),
+    )?;
+    let view = Arc::new(ViewSink::new(
+        archive.root(),
+        warc.clone(),
+        seed_pages.clone(),
+    ));
     let fetcher = fetcher.with_capture(view.clone());
     let bodies = Bodies::new(archive.root(), store.clone()).with_pack(warc.clone());
     let inspector = inspector.with_bodies(bodies.clone());
@@ -149,6 +159,7 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
         rescue: config.rescue,
         max_links: config.max_links,
         recovered: 0,
+        seed_pages,
         links_reach: HashMap::new(),
         held: outage::Held::default(),
         landmarks: outage::landmarks(config),
@@ -212,7 +223,7 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
     // The view before the run is marked finished: a run killed before the view is whole again
     // leaves the next run to refresh it. A stopped run's last placements may still be under
     // way (on the blocking pool): its view is not vouched for.
-    let whole = !view_changed || refresh_view(&runner.archive, &store);
+    let whole = !view_changed || refresh_view(&runner.archive, &store, &runner.seed_pages);
     if whole && !interrupted {
         store.set_view_whole()?;
     }
@@ -245,9 +256,9 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
 
 /// Completes and prunes the `files/` view (see `view::refresh`); whether it is whole now. A
 /// failure is logged: the view is derived, and the next run or `linkward index` tries again.
-fn refresh_view(archive: &Archive, store: &Store) -> bool {
+fn refresh_view(archive: &Archive, store: &Store, seed_pages: &SeedPages) -> bool {
     let bodies = Bodies::new(archive.root(), store.clone());
-    match crate::view::refresh(archive.root(), store, &bodies) {
+    match crate::view::refresh(archive.root(), store, &bodies, seed_pages) {
         Ok(done) => done.failed == 0,
         Err(e) => {
             tracing::warn!(
@@ -295,6 +306,8 @@ struct Runner {
     rescue: bool,
     /// Snapshots recovered in this run.
     recovered: u64,
+    /// Whose copies the `files/` view holds whatever their type.
+    seed_pages: SeedPages,
     /// Links checked per seed at most (`--max-links`).
     max_links: usize,
     /// The reach of the links of each seed page fetched in this run (see `fetch::address`).
@@ -426,6 +439,7 @@ impl Runner {
             self.unrecorded.extend(Self::admit(
                 &mut self.held,
                 &mut self.results,
+                &self.seed_pages,
                 &fetched,
                 prev.as_ref(),
                 check,
@@ -436,6 +450,7 @@ impl Runner {
                     &self.store,
                     &mut self.results,
                     self.judge,
+                    &self.seed_pages,
                     &mut self.unrecorded,
                 )?;
                 last_commit = std::time::Instant::now();
@@ -455,6 +470,7 @@ impl Runner {
             &self.store,
             &mut self.results,
             self.judge,
+            &self.seed_pages,
             &mut self.unrecorded,
         )
     }
@@ -465,10 +481,17 @@ impl Runner {
         store: &Store,
         results: &mut HashMap<String, Box<Checked>>,
         judge: Judge,
+        seed_pages: &SeedPages,
         unrecorded: &mut Vec<CheckRecord>,
     ) -> Result<(), Error> {
         warc.commit()?;
-        Self::store_checks(store, results, judge, std::mem::take(unrecorded))
+        Self::store_checks(
+            store,
+            results,
+            judge,
+            seed_pages,
+            std::mem::take(unrecorded),
+        )
     }
 }
 

@@ -16,6 +16,7 @@ use crate::fetch::{Fetched, ListedBy, QueryError, Silence};
 use crate::judge::outage::{Reference, Sightings, Verdict, decide};
 use crate::model::Change;
 use crate::store::{CheckRecord, ResourceRecord, Store};
+use crate::view::SeedPages;
 
 use super::{Checked, Runner};
 
@@ -71,6 +72,7 @@ impl Runner {
     pub(super) fn admit(
         held: &mut Held,
         results: &mut HashMap<String, Box<Checked>>,
+        seed_pages: &SeedPages,
         fetched: &Fetched,
         prev: Option<&ResourceRecord>,
         check: CheckRecord,
@@ -88,7 +90,10 @@ impl Runner {
                     return vec![check];
                 }
                 held.urls.push(check.url.clone());
-                results.insert(check.url.clone(), Box::new(provisional(check, prev)));
+                results.insert(
+                    check.url.clone(),
+                    Box::new(provisional(check, prev, seed_pages)),
+                );
                 Vec::new()
             }
             None => {
@@ -155,7 +160,13 @@ impl Runner {
             };
             match &verdict {
                 Verdict::Conclusive => {
-                    Self::store_check(&self.store, &mut self.results, self.judge, checked.check)?;
+                    Self::store_check(
+                        &self.store,
+                        &mut self.results,
+                        self.judge,
+                        &self.seed_pages,
+                        checked.check,
+                    )?;
                 }
                 Verdict::Outage(_) => {
                     let recorded = record_inconclusive(&self.store, *checked)?;
@@ -172,13 +183,18 @@ impl Runner {
 
 /// A held check as the run's results show it until it is recorded: unjudged, with the good copy
 /// the URL's record names (a seed page's links are read from it).
-fn provisional(check: CheckRecord, prev: Option<&ResourceRecord>) -> Checked {
+fn provisional(
+    check: CheckRecord,
+    prev: Option<&ResourceRecord>,
+    seed_pages: &SeedPages,
+) -> Checked {
     Checked {
         check,
         last_good_sha256: prev.and_then(|p| p.last_good_sha256),
         archived: prev.and_then(|p| {
-            p.last_good_sha256.map(|sha| {
-                crate::view::relative_path(&sha, p.last_good_content_type.as_deref(), &p.url)
+            let seed_page = seed_pages.contains(&p.url);
+            p.last_good_sha256.and_then(|sha| {
+                crate::view::path(&sha, p.last_good_content_type.as_deref(), &p.url, seed_page)
             })
         }),
         recovered: prev.and_then(|p| p.recovered.clone()).map(Box::new),

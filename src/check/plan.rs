@@ -384,7 +384,13 @@ impl Runner {
             elapsed_ms: clock.elapsed().as_millis() as u64,
             ..CheckRecord::default()
         };
-        Self::store_check(&self.store, &mut self.results, self.judge, check)?;
+        Self::store_check(
+            &self.store,
+            &mut self.results,
+            self.judge,
+            &self.seed_pages,
+            check,
+        )?;
         let html = extract::decode(&bytes, None);
         let page = extract::extract(&html, &url);
         let base = extract::base_href(&html, &url);

@@ -5,6 +5,7 @@ use crate::error::Error;
 use crate::fetch::Fetched;
 use crate::judge::inspect::Inspection;
 use crate::store::{CheckRecord, ResourceRecord, Store};
+use crate::view::SeedPages;
 use std::collections::HashMap;
 
 use crate::judge::{Judge, check_record};
@@ -22,8 +23,21 @@ impl Runner {
         let check = check_record(self.run_id, fetched, prev, accepted, found);
         // The body must be durable before a record names it.
         self.warc.commit()?;
-        for check in Self::admit(&mut self.held, &mut self.results, fetched, prev, check) {
-            Self::store_check(&self.store, &mut self.results, self.judge, check)?;
+        for check in Self::admit(
+            &mut self.held,
+            &mut self.results,
+            &self.seed_pages,
+            fetched,
+            prev,
+            check,
+        ) {
+            Self::store_check(
+                &self.store,
+                &mut self.results,
+                self.judge,
+                &self.seed_pages,
+                check,
+            )?;
         }
         Ok(())
     }
@@ -33,9 +47,10 @@ impl Runner {
         store: &Store,
         results: &mut HashMap<String, Box<Checked>>,
         judge: Judge,
+        seed_pages: &SeedPages,
         check: CheckRecord,
     ) -> Result<(), Error> {
-        Self::store_checks(store, results, judge, vec![check])
+        Self::store_checks(store, results, judge, seed_pages, vec![check])
     }
 
     /// `store_check` for a batch of checks, written in one store transaction (see
@@ -44,15 +59,18 @@ impl Runner {
         store: &Store,
         results: &mut HashMap<String, Box<Checked>>,
         judge: Judge,
+        seed_pages: &SeedPages,
         checks: Vec<CheckRecord>,
     ) -> Result<(), Error> {
-        Self::keep_results(results, record_checks(store, judge, checks)?);
+        let recorded = record_checks(store, judge, seed_pages, checks)?;
+        Self::keep_results(results, seed_pages, recorded);
         Ok(())
     }
 
     /// Keeps recorded checks in the results, for the run's report.
     pub(super) fn keep_results(
         results: &mut HashMap<String, Box<Checked>>,
+        seed_pages: &SeedPages,
         recorded: Vec<Recorded>,
     ) {
         for Recorded {
@@ -72,11 +90,12 @@ impl Runner {
                 Box::new(Checked {
                     check,
                     last_good_sha256: resource.last_good_sha256,
-                    archived: resource.last_good_sha256.map(|sha| {
-                        crate::view::relative_path(
+                    archived: resource.last_good_sha256.and_then(|sha| {
+                        crate::view::path(
                             &sha,
                             resource.last_good_content_type.as_deref(),
                             &resource.url,
+                            seed_pages.contains(&resource.url),
                         )
                     }),
                     recovered: resource.recovered.map(Box::new),
@@ -102,6 +121,7 @@ pub(super) struct Recorded {
 pub(super) fn record_checks(
     store: &Store,
     judge: Judge,
+    seed_pages: &SeedPages,
     checks: Vec<CheckRecord>,
 ) -> Result<Vec<Recorded>, Error> {
     let mut recorded = Vec::with_capacity(checks.len());
@@ -109,7 +129,7 @@ pub(super) fn record_checks(
     let mut urls = std::collections::HashSet::new();
     for mut check in checks {
         if !urls.insert(check.url.clone()) {
-            record_batch(store, std::mem::take(&mut batch), &mut recorded)?;
+            record_batch(store, seed_pages, std::mem::take(&mut batch), &mut recorded)?;
             urls.clear();
             urls.insert(check.url.clone());
         }
@@ -118,13 +138,14 @@ pub(super) fn record_checks(
         judge.judge(prev.as_ref(), &mut check);
         batch.push((prev, check));
     }
-    record_batch(store, batch, &mut recorded)?;
+    record_batch(store, seed_pages, batch, &mut recorded)?;
     Ok(recorded)
 }
 
 /// Records judged checks of distinct URLs in one transaction.
 fn record_batch(
     store: &Store,
+    seed_pages: &SeedPages,
     batch: Vec<(Option<ResourceRecord>, CheckRecord)>,
     recorded: &mut Vec<Recorded>,
 ) -> Result<(), Error> {
@@ -134,10 +155,13 @@ fn record_batch(
     // Nothing else writes these URLs' records while a batch is recorded: the run records one
     // batch at a time.
     let (prevs, checks): (Vec<_>, Vec<_>) = batch.into_iter().unzip();
-    let copies_before: Vec<_> = prevs.iter().map(|p| p.as_ref().map(view_copies)).collect();
+    let copies_before: Vec<_> = prevs
+        .iter()
+        .map(|p| p.as_ref().map(|p| view_copies(p, seed_pages)))
+        .collect();
     let resources = store.record_checks_over(prevs.into_iter().zip(checks.iter()).collect())?;
     for ((check, resource), before) in checks.into_iter().zip(resources).zip(copies_before) {
-        let copy_changed = before != Some(view_copies(&resource));
+        let copy_changed = before != Some(view_copies(&resource, seed_pages));
         recorded.push(Recorded {
             check,
             resource,
@@ -149,13 +173,14 @@ fn record_batch(
 
 /// The `files/` view's names for a URL's copies: its last good one and the one recovered from a
 /// web archive.
-fn view_copies(r: &ResourceRecord) -> (Option<String>, Option<String>) {
+fn view_copies(r: &ResourceRecord, seed_pages: &SeedPages) -> (Option<String>, Option<String>) {
+    let seed_page = seed_pages.contains(&r.url);
     (
-        r.last_good_sha256.map(|sha| {
-            crate::view::relative_path(&sha, r.last_good_content_type.as_deref(), &r.url)
+        r.last_good_sha256.and_then(|sha| {
+            crate::view::path(&sha, r.last_good_content_type.as_deref(), &r.url, seed_page)
         }),
-        r.recovered.as_ref().map(|c| {
-            crate::view::relative_path(&c.sha256, c.content_type.as_deref(), &c.fetched_url)
-        }),
+        r.recovered
+            .as_ref()
+            .map(|c| crate::view::any_path(&c.sha256, c.content_type.as_deref(), &c.fetched_url)),
     )
 }

@@ -136,7 +136,7 @@ fn provenance(copy: &Recovered, indent: &str, out: &mut dyn Write) -> io::Result
     writeln!(
         out,
         "{indent}kept as:   {} ({} bytes{}), recovered {}",
-        crate::view::relative_path(
+        crate::view::any_path(
             &copy.sha256,
             copy.content_type.as_deref(),
             &copy.fetched_url

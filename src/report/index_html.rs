@@ -63,12 +63,24 @@ pub struct Row {
     pub sha256: Option<Sha256>,
     pub bytes: Option<u64>,
     pub content_type: Option<String>,
-    /// The good copy's path relative to the archive folder, when the blob is there.
-    pub copy: Option<String>,
+    /// Where the good copy opens from (`Missing` when there is none).
+    pub copy: Place,
     /// The latest copy recovered from a web archive, kept apart from the live good copy.
     pub recovered: Option<Recovered>,
-    /// Its path relative to the archive folder, when the blob is there.
-    pub recovered_copy: Option<String>,
+    /// Where it opens from.
+    pub recovered_copy: Place,
+}
+
+/// Where a copy the archive holds opens from the index.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Place {
+    /// Its file in the `files/` view, relative to the archive folder.
+    View(String),
+    /// The WARC files only: a page the view does not hold, which `linkward get` writes out.
+    Packs,
+    /// Its file should be in the view and is not.
+    #[default]
+    Missing,
 }
 
 const STYLE: &str = "
@@ -310,14 +322,22 @@ fn row_html(h: &mut dyn Write, r: &Row, is_page: bool) -> io::Result<()> {
     }
     // The local copies: the live one first, then one recovered from a web archive, each marked.
     match (&r.sha256, &r.copy, &r.recovered) {
-        (Some(sha), Some(path), _) => {
+        (Some(sha), Place::View(path), _) => {
             write!(
                 h,
                 "<td><div class=\"live\">{}</div>",
                 blob_link(sha, path, r.content_type.as_deref(), r.bytes, "")
             )?;
         }
-        (Some(sha), None, _) => {
+        (Some(sha), Place::Packs, _) => {
+            let hex = sha.to_hex();
+            write!(
+                h,
+                "<td><div class=\"live\" title=\"sha256 {hex}\"><code>{}</code> <span class=\"muted\">a page: in the WARC files (<code>linkward get</code> writes it out)</span></div>",
+                &hex[..SHORT_HASH]
+            )?;
+        }
+        (Some(sha), Place::Missing, _) => {
             let hex = sha.to_hex();
             write!(
                 h,
@@ -329,7 +349,7 @@ fn row_html(h: &mut dyn Write, r: &Row, is_page: bool) -> io::Result<()> {
         (None, _, None) => h.write_all(b"<td class=\"none\">no copy")?,
     }
     if let Some(rec) = &r.recovered {
-        recovered_html(h, rec, r.recovered_copy.as_deref())?;
+        recovered_html(h, rec, &r.recovered_copy)?;
     }
     h.write_all(b"</td>")?;
     // The original URL.
@@ -373,12 +393,12 @@ fn blob_link(
 
 /// A copy recovered from a web archive: marked as such, linked when its blob is there, with
 /// where it came from (archive, snapshot date, memento) so it is never taken for the live copy.
-fn recovered_html(h: &mut dyn Write, rec: &Recovered, path: Option<&str>) -> io::Result<()> {
+fn recovered_html(h: &mut dyn Write, rec: &Recovered, place: &Place) -> io::Result<()> {
     h.write_all(
         b"<div class=\"recovered\"><span class=\"badge s-web-archive\">web archive</span> ",
     )?;
-    match path {
-        Some(path) => h.write_all(
+    match place {
+        Place::View(path) => h.write_all(
             blob_link(
                 &rec.sha256,
                 path,
@@ -388,7 +408,15 @@ fn recovered_html(h: &mut dyn Write, rec: &Recovered, path: Option<&str>) -> io:
             )
             .as_bytes(),
         )?,
-        None => {
+        Place::Packs => {
+            let hex = rec.sha256.to_hex();
+            write!(
+                h,
+                "<code title=\"sha256 {hex}\">{}</code> <span class=\"muted\">a page: in the WARC files</span>",
+                &hex[..SHORT_HASH]
+            )?;
+        }
+        Place::Missing => {
             let hex = rec.sha256.to_hex();
             write!(
                 h,
@@ -438,9 +466,9 @@ mod tests {
             sha256: None,
             bytes: None,
             content_type: None,
-            copy: None,
+            copy: Place::Missing,
             recovered: None,
-            recovered_copy: None,
+            recovered_copy: Place::Missing,
         }
     }
 
@@ -480,7 +508,8 @@ mod tests {
     }
 
     fn view_path(sha: &Sha256) -> String {
-        crate::view::relative_path(sha, Some("application/pdf"), "https://h/x.pdf")
+        crate::view::path(sha, Some("application/pdf"), "https://h/x.pdf", false)
+            .unwrap_or_default()
     }
 
     #[test]
@@ -493,7 +522,7 @@ mod tests {
         );
         evil.note = Some("note & <b>".into());
         evil.sha256 = Some(sha);
-        evil.copy = Some(view_path(&sha));
+        evil.copy = Place::View(view_path(&sha));
         evil.content_type = Some("application/pdf\"><script>".into());
         let html = render(&page(vec![evil, row("Unlisted", None, State::Unresolved)]));
         assert!(!html.to_ascii_lowercase().contains("<script"), "{html}");
@@ -513,12 +542,12 @@ mod tests {
         let live = Sha256([0x11; 32]);
         let mut both = row("Both", Some("https://h/both.pdf"), State::Ok);
         both.sha256 = Some(live);
-        both.copy = Some(view_path(&live));
+        both.copy = Place::View(view_path(&live));
         both.recovered = Some(recovered(0x22, MEMENTO));
-        both.recovered_copy = Some(view_path(&Sha256([0x22; 32])));
+        both.recovered_copy = Place::View(view_path(&Sha256([0x22; 32])));
         let mut only = row("Only", Some("https://h/p.pdf"), State::Broken);
         only.recovered = Some(recovered(0x33, MEMENTO));
-        only.recovered_copy = Some(view_path(&Sha256([0x33; 32])));
+        only.recovered_copy = Place::View(view_path(&Sha256([0x33; 32])));
         let mut hostile = row("Hostile", Some("https://h/x.pdf"), State::Broken);
         hostile.recovered = Some(recovered(0x44, "javascript:alert(1)"));
         let html = render(&page(vec![both, only, hostile]));

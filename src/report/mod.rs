@@ -111,7 +111,7 @@ pub struct RecoveredCopy {
 impl RecoveredCopy {
     pub fn of(copy: &Recovered) -> RecoveredCopy {
         RecoveredCopy {
-            archived: crate::view::relative_path(
+            archived: crate::view::any_path(
                 &copy.sha256,
                 copy.content_type.as_deref(),
                 &copy.fetched_url,

@@ -527,3 +527,91 @@ async fn a_run_of_another_seed_never_hides_the_seeds_the_archive_tracks() {
         );
     }
 }
+
+/// Every file under `archive/files`, relative to the archive.
+fn view_files(archive: &Path) -> BTreeSet<String> {
+    let mut out = BTreeSet::new();
+    let Ok(folders) = std::fs::read_dir(archive.join("files")) else {
+        return out;
+    };
+    for folder in folders.flatten() {
+        for file in std::fs::read_dir(folder.path())
+            .expect("a view folder")
+            .flatten()
+        {
+            out.insert(format!(
+                "files/{}/{}",
+                folder.file_name().to_string_lossy(),
+                file.file_name().to_string_lossy()
+            ));
+        }
+    }
+    out
+}
+
+#[tokio::test]
+async fn the_view_holds_documents_and_the_seed_page_and_a_linked_page_stays_in_the_warc_files() {
+    const PAGE: &str = "/about/partners.html";
+    let article = "<title>Partners</title><p>Our partners in 2007.</p>";
+    let server = site().await;
+    server.set_route(
+        "/",
+        Behaviour::html(format!(
+            "<title>Seminar</title><h2>Related Documents</h2>\
+             <p><a href=\"{PROGRAMME}\">Programme (pdf) of the seminar</a></p>\
+             <p><a href=\"{PAGE}\">Our partners</a></p>"
+        )),
+    );
+    server.set_route(PAGE, Behaviour::html(article));
+    let linkward = Linkward::new();
+    let run = linkward.check(&[server.url("/")], &[]).await;
+    assert_eq!(run.code, Some(0), "{}", run.dump());
+    let report = run.json();
+
+    let seed_page = resource(&report, &server.url("/"));
+    let programme = resource(&report, &server.url(PROGRAMME));
+    let page = resource(&report, &server.url(PAGE));
+    assert_eq!(seed_page["kind"], "page", "{seed_page:#}");
+    // The seed's page and the document open from disk; the page it links to does not...
+    let seed_file = seed_page["archived"]
+        .as_str()
+        .expect("the seed page is in the view");
+    assert!(seed_file.ends_with(".html"), "{seed_file}");
+    let pdf_file = programme["archived"]
+        .as_str()
+        .expect("the document is in the view");
+    assert_eq!(
+        view_files(linkward.archive()),
+        BTreeSet::from([seed_file.to_owned(), pdf_file.to_owned()])
+    );
+    assert_eq!(page["archived"], Value::Null, "{page:#}");
+    // ...but it is kept all the same, and `get` writes it out of the WARC files.
+    let sha = page["last_good_sha256"]
+        .as_str()
+        .expect("a good copy of the page");
+    assert_eq!(sha, sha256_hex(article.as_bytes()));
+    assert_eq!(
+        linkward.get_copy(&server.url(PAGE)).await,
+        article.as_bytes()
+    );
+    // The index says where it is rather than calling it missing.
+    let html = read_index(linkward.archive());
+    assert!(html.contains(&format!("title=\"sha256 {sha}\"")), "{html}");
+    assert!(html.contains("in the WARC files"), "{html}");
+    assert!(!html.contains("missing from the archive"), "{html}");
+
+    // `linkward index` rebuilds the same view from the packs.
+    std::fs::remove_dir_all(linkward.archive().join("files")).expect("rm files/");
+    let rebuilt = linkward
+        .run([
+            OsStr::new("index"),
+            OsStr::new("--archive"),
+            linkward.archive().as_os_str(),
+        ])
+        .await;
+    assert_eq!(rebuilt.code, Some(0), "{}", rebuilt.dump());
+    assert_eq!(
+        view_files(linkward.archive()),
+        BTreeSet::from([seed_file.to_owned(), pdf_file.to_owned()])
+    );
+}

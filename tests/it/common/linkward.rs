@@ -109,6 +109,28 @@ impl Linkward {
         .await
     }
 
+    /// The latest good copy of `url`, as `linkward get` writes it out of the packs.
+    pub async fn get_copy(&self, url: &str) -> Vec<u8> {
+        let out = self
+            .cwd
+            .path()
+            .join(format!("get-{}.copy", fastrand_name()));
+        let run = self
+            .run([
+                OsStr::new("get"),
+                OsStr::new(url),
+                OsStr::new("--archive"),
+                self.archive.path().as_os_str(),
+                OsStr::new("--output"),
+                out.as_os_str(),
+            ])
+            .await;
+        assert_eq!(run.code, Some(0), "linkward get {url}: {}", run.stderr);
+        let bytes = std::fs::read(&out).expect("read the copy get wrote");
+        let _ = std::fs::remove_file(&out);
+        bytes
+    }
+
     /// Runs `<wrapper...> linkward <args>` (e.g. `nsenter ... --`) with the same isolation.
     pub async fn run_via<I, S>(&self, wrapper: &[OsString], args: I) -> Run
     where
@@ -296,4 +318,11 @@ pub async fn finish(child: Child) -> Run {
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
         stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
     }
+}
+
+/// A name unique within this process, for files a test writes and removes.
+fn fastrand_name() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    NEXT.fetch_add(1, Ordering::Relaxed)
 }
