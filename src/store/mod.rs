@@ -46,8 +46,11 @@ const DB_DIR: &str = "db";
 /// little time and keeps a 20,000-link run lean (sled's default is 1 GiB).
 const STORE_CACHE_BYTES: u64 = 16 * 1024 * 1024;
 const FORMAT_KEY: &[u8] = b"format";
-/// Present while the `files/` view is known whole (see `Store::set_view_whole`).
-const VIEW_WHOLE_KEY: &[u8] = b"view-whole";
+/// Present while the `files/` view is known whole (see `Store::set_view_whole`). Named for what
+/// the view holds: `view-whole` vouched for a view of every copy (HTML pages a seed links to
+/// included), so an archive that has only that one refreshes its view once, pruning those pages.
+const VIEW_WHOLE_KEY: &[u8] = b"view-whole-2";
+const OLD_VIEW_WHOLE_KEY: &[u8] = b"view-whole";
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -149,6 +152,7 @@ impl Store {
         };
         run.id = next;
         self.put_run(run)?;
+        self.meta.remove(OLD_VIEW_WHOLE_KEY)?;
         Ok(self.meta.remove(VIEW_WHOLE_KEY)?.is_some())
     }
 
