@@ -95,6 +95,11 @@ impl SeedPages {
     pub fn contains(&self, url: &str) -> bool {
         self.0.contains(url)
     }
+
+    /// Adds a seed's page known only once the run reads it (a saved page's `file:` URL).
+    pub fn insert(&mut self, url: String) {
+        self.0.insert(url);
+    }
 }
 
 /// Puts a body just kept at `rel`: a hard link to its temp file (about to be deleted) when the

@@ -360,6 +360,8 @@ impl Runner {
             source,
         };
         let url = file_url(path).map_err(read_err)?;
+        // Its copy is in the files/ view like any seed page's, from this run on.
+        self.seed_pages.insert(url.to_string());
         let started = Utc::now();
         let clock = std::time::Instant::now();
         let bytes = read_capped(path).await?;

@@ -502,10 +502,22 @@ async fn a_run_of_another_seed_never_hides_the_seeds_the_archive_tracks() {
     );
     let first = linkward.check(&[&site], &[]).await;
     assert_eq!(first.code, Some(0), "{}", first.dump());
+    // The saved seed page is in the view from its first run, and every link to a copy resolves.
+    let links = local_links(linkward.archive(), &read_index(linkward.archive()));
+    assert!(
+        links.iter().any(|l| l.ends_with(".html")),
+        "the saved seed page is not linked: {links:?}"
+    );
     let quick = linkward.check(&[server.url("/other.html")], &[]).await;
     assert_eq!(quick.code, Some(0), "{}", quick.dump());
 
     let html = read_index(linkward.archive());
+    let links = local_links(linkward.archive(), &html);
+    assert_eq!(
+        links.iter().filter(|l| l.ends_with(".html")).count(),
+        2,
+        "both seeds' pages are linked: {links:?}"
+    );
     assert!(
         html.contains("Document alpha"),
         "the first seed is hidden:\n{html}"
