@@ -19,6 +19,7 @@ use crate::report::Render;
 use crate::report::formats::Html;
 use crate::report::index_html::{IndexPage, Place, Row, SeedEntry};
 use crate::store::{ResourceRecord, Store, StoreError};
+use crate::view::SeedPages;
 
 /// The index's file name in the archive folder.
 pub const INDEX_FILE: &str = "index.html";
@@ -138,7 +139,10 @@ fn gather_with(
     let mut seeds = Vec::new();
     if run.is_some() {
         // Every seed the archive tracks, each as of its own latest complete run.
-        for (id, snapshot) in store.tracked_seed_lists()? {
+        let lists = store.tracked_seed_lists()?;
+        // Whose copies the view holds whatever their type, as the run's report has it.
+        let seed_pages = SeedPages::new(lists.iter().filter_map(|(_, s)| s.page_url.clone()));
+        for (id, snapshot) in lists {
             let manifest = manifest_of(&id);
             let notes: HashMap<(&str, Option<&str>), &str> = manifest
                 .iter()
@@ -155,9 +159,7 @@ fn gather_with(
                     Some(u) => store.resource(u)?,
                     None => None,
                 };
-                // The seed's page is the row without a section whose URL is the page's.
-                let seed_page =
-                    url.is_some() && url == snapshot.page_url.as_deref() && section.is_none();
+                let seed_page = url.is_some_and(|u| seed_pages.contains(u));
                 let mut row = row_of(title, url, record.as_ref(), archive, view_whole, seed_page);
                 row.note = notes.get(&(title, section)).map(|n| (*n).to_owned());
                 Ok(row)

@@ -90,11 +90,13 @@ async fn chain_longer_than_max_redirects_is_too_many_redirects_and_stops_followi
 
 #[tokio::test]
 async fn link_to_a_refused_port_is_broken_connect() {
-    // A port that was free a moment ago and has nothing listening now.
-    let closed = {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        listener.local_addr().expect("addr").port()
-    };
+    // A port bound and never listened on: connections are refused, and no other test's server
+    // can take it while this one runs (a port merely freed again could be, by the tests beside).
+    let reserved = tokio::net::TcpSocket::new_v4().expect("socket");
+    reserved
+        .bind("127.0.0.1:0".parse().expect("addr"))
+        .expect("bind");
+    let closed = reserved.local_addr().expect("addr").port();
     let refused = format!("http://127.0.0.1:{closed}/docs/programme.pdf");
     let server = TestServer::start([(
         "/",
