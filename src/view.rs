@@ -2,11 +2,11 @@
 //! copy recovered from a web archive) as a plain file that a browser, a colleague or a web
 //! server opens from disk: `files/<2 hex>/<sha256>.<ext>`, the extension from the copy's type (so
 //! an HTML seed page renders rather than showing its source), readable by all. The view is
-//! derived from the packs, which hold every version: written without fsync as bodies are kept,
-//! completed and pruned by `refresh` (by every run that kept or recovered a body or changed a
-//! URL's copies, by every run after one that did not leave the view whole: see
-//! `Store::set_view_whole`, and by `linkward index`), and never read by linkward itself as a
-//! source of truth.
+//! derived from the packs, which hold every version: written without fsync as the bodies it
+//! holds are kept, completed and pruned by `refresh` (by every run that placed or recovered a
+//! body, changed a URL's copies or tracks a seed page it did not, by every run after one that
+//! did not leave the view whole: see `Store::set_view_whole`, and by `linkward index`), and never
+//! read by linkward itself as a source of truth.
 //!
 //! What it holds is what people open as files: every copy but the live copy of an HTML page that
 //! a seed links to (`holds`); a copy recovered from a web archive is there whatever its type, as
@@ -96,9 +96,14 @@ impl SeedPages {
         self.0.contains(url)
     }
 
-    /// Adds a seed's page known only once the run reads it (a saved page's `file:` URL).
+    /// Adds a seed's page (a run's own; a saved page's `file:` URL, known once the run reads it).
     pub fn insert(&mut self, url: String) {
         self.0.insert(url);
+    }
+
+    /// Whether this holds a page `before` did not.
+    pub fn beyond(&self, before: &SeedPages) -> bool {
+        self.0.iter().any(|url| !before.contains(url))
     }
 }
 

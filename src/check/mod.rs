@@ -124,12 +124,12 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
         },
     )?);
     // Each good body the view holds also goes into it as it is captured, off the runner's thread.
-    let seed_pages = SeedPages::of_store(
-        &store,
-        seeds
-            .iter()
-            .filter_map(|s| s.page_url().map(Url::to_string)),
-    )?;
+    // The pages of the seeds tracked before this run: the view holds their copies already.
+    let tracked_pages = SeedPages::of_store(&store, [])?;
+    let mut seed_pages = tracked_pages.clone();
+    for page in seeds.iter().filter_map(|s| s.page_url()) {
+        seed_pages.insert(page.to_string());
+    }
     let view = Arc::new(ViewSink::new(
         archive.root(),
         warc.clone(),
@@ -200,12 +200,16 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
     let summary = runner.summary(&resources);
     // Nothing live was seen in an outage: a seed's list there is not compared or kept.
     let seeds = runner.seed_reports(&store, run.id, interrupted || runner.outage.is_some())?;
-    // A run that kept no body, recovered nothing and changed no URL's copies (all 304s) leaves
-    // a whole view whole: its refresh, a look at every file, is skipped.
+    // A run that kept no body, recovered nothing, changed no URL's copies (all 304s) and tracks
+    // no new seed page leaves a whole view whole: its refresh, a look at every file, is skipped.
     let view_changed = !view_was_whole
         || view.placed() > 0
         || runner.recovered > 0
-        || runner.results.values().any(|c| c.copy_changed);
+        || runner.results.values().any(|c| c.copy_changed)
+        // A page that is a seed's now and was not (a newly tracked seed, one forgotten and
+        // checked again, a linked page checked as a seed) has its copy in the view from now on,
+        // even when the copy itself did not change.
+        || runner.seed_pages.beyond(&tracked_pages);
     // Everything per URL is in the report by now: not held while the index is built.
     runner.results = HashMap::new();
     runner.plans = Vec::new();

@@ -627,3 +627,44 @@ async fn the_view_holds_documents_and_the_seed_page_and_a_linked_page_stays_in_t
         BTreeSet::from([seed_file.to_owned(), pdf_file.to_owned()])
     );
 }
+
+/// A seed forgotten (its page leaves the view with it) and checked again has its page back in
+/// the view, though nothing it holds changed: a run that tracks a new seed page refreshes the view.
+#[tokio::test]
+async fn a_seed_forgotten_and_checked_again_has_its_page_in_the_view_again() {
+    let server = TestServer::start([(
+        "/partners.html",
+        Behaviour::html("<title>Partners</title><p>Our partners.</p>"),
+    )])
+    .await;
+    let linkward = Linkward::new();
+    let site = linkward.write_file(
+        "site.html",
+        &format!(
+            "<html><body><h2>Related</h2><p><a href=\"{}\">Partners</a></p></body></html>",
+            server.url("/partners.html")
+        ),
+    );
+    let site = site.to_string_lossy().into_owned();
+    let archive = linkward.archive().to_string_lossy().into_owned();
+    for args in [
+        vec!["check", site.as_str(), "--archive", archive.as_str()],
+        vec![
+            "seed",
+            "forget",
+            site.as_str(),
+            "--archive",
+            archive.as_str(),
+        ],
+        vec!["check", site.as_str(), "--archive", archive.as_str()],
+    ] {
+        let run = linkward.run(&args).await;
+        assert_eq!(run.code, Some(0), "{args:?}: {}", run.dump());
+    }
+    // Every link to a copy resolves (`local_links` reads each), the saved page's among them.
+    let links = local_links(linkward.archive(), &read_index(linkward.archive()));
+    assert!(
+        links.iter().any(|l| l.ends_with(".html")),
+        "the seed's page is not linked: {links:?}"
+    );
+}
