@@ -66,7 +66,7 @@ pub fn write_with(archive: &Archive, store: &Store, view: View) -> Result<PathBu
             archive.root(),
             store,
             &crate::bodies::Bodies::new(archive.root(), store.clone()),
-            &crate::view::SeedPages::of_store(store, [])?,
+            &crate::view::SeedPages::of_store(store)?,
         )?
         .failed
             == 0

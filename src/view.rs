@@ -10,10 +10,10 @@
 //!
 //! What it holds is what people open as files: every copy but the live copy of an HTML page that
 //! a seed links to (`holds`); a copy recovered from a web archive is there whatever its type, as
-//! the one copy of something gone. Such a page alone, without its images, styles and the pages it links to, is a poor
-//! copy: a WARC replay shows it whole, and `linkward get URL` writes it out. Leaving those pages
-//! out spares a run a file per page (a fifth of a first run's time over a site of pages) and
-//! their second copy on disk.
+//! the one copy of something gone. Such a page alone, without its images, styles and the pages
+//! it links to, is a poor copy: a WARC replay shows it whole, and `linkward get URL` writes it
+//! out. Leaving those pages out spares a run a file per page (a fifth of a first run's time over
+//! a site of pages) and their second copy on disk.
 //!
 //! During a run every 2xx body the view holds is placed as it is captured (`ViewSink`, on the
 //! blocking pool, before anything has judged it): a body that turns out not to be a good copy (a
@@ -79,17 +79,12 @@ impl SeedPages {
         SeedPages(urls.into_iter().collect())
     }
 
-    /// The pages of the seeds the store tracks (as of each one's latest complete run), and
-    /// `also` (a run's own seeds, not recorded yet).
-    pub fn of_store(
-        store: &Store,
-        also: impl IntoIterator<Item = String>,
-    ) -> Result<SeedPages, StoreError> {
-        let mut pages = SeedPages::new(also);
-        for (_, snapshot) in store.tracked_seed_lists()? {
-            pages.0.extend(snapshot.page_url);
-        }
-        Ok(pages)
+    /// The pages of the seeds the store tracks, as of each one's latest complete run.
+    pub fn of_store(store: &Store) -> Result<SeedPages, StoreError> {
+        let lists = store.tracked_seed_lists()?;
+        Ok(SeedPages::new(
+            lists.into_iter().filter_map(|(_, s)| s.page_url),
+        ))
     }
 
     pub fn contains(&self, url: &str) -> bool {

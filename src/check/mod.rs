@@ -125,7 +125,7 @@ pub async fn run(config: &Config, shutdown: CancellationToken) -> Result<RunRepo
     )?);
     // Each good body the view holds also goes into it as it is captured, off the runner's thread.
     // The pages of the seeds tracked before this run: the view holds their copies already.
-    let tracked_pages = SeedPages::of_store(&store, [])?;
+    let tracked_pages = SeedPages::of_store(&store)?;
     let mut seed_pages = tracked_pages.clone();
     for page in seeds.iter().filter_map(|s| s.page_url()) {
         seed_pages.insert(page.to_string());

@@ -159,15 +159,7 @@ impl Runner {
                 continue;
             };
             match &verdict {
-                Verdict::Conclusive => {
-                    Self::store_check(
-                        &self.store,
-                        &mut self.results,
-                        self.judge,
-                        &self.seed_pages,
-                        checked.check,
-                    )?;
-                }
+                Verdict::Conclusive => self.store_one(checked.check)?,
                 Verdict::Outage(_) => {
                     let recorded = record_inconclusive(&self.store, *checked)?;
                     self.results.insert(url, Box::new(recorded));

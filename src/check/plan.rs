@@ -386,13 +386,7 @@ impl Runner {
             elapsed_ms: clock.elapsed().as_millis() as u64,
             ..CheckRecord::default()
         };
-        Self::store_check(
-            &self.store,
-            &mut self.results,
-            self.judge,
-            &self.seed_pages,
-            check,
-        )?;
+        self.store_one(check)?;
         let html = extract::decode(&bytes, None);
         let page = extract::extract(&html, &url);
         let base = extract::base_href(&html, &url);

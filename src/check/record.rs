@@ -31,30 +31,24 @@ impl Runner {
             prev,
             check,
         ) {
-            Self::store_check(
-                &self.store,
-                &mut self.results,
-                self.judge,
-                &self.seed_pages,
-                check,
-            )?;
+            self.store_one(check)?;
         }
         Ok(())
     }
 
     /// Judges the check against the URL's previous record, then records both.
-    pub(super) fn store_check(
-        store: &Store,
-        results: &mut HashMap<String, Box<Checked>>,
-        judge: Judge,
-        seed_pages: &SeedPages,
-        check: CheckRecord,
-    ) -> Result<(), Error> {
-        Self::store_checks(store, results, judge, seed_pages, vec![check])
+    pub(super) fn store_one(&mut self, check: CheckRecord) -> Result<(), Error> {
+        Self::store_checks(
+            &self.store,
+            &mut self.results,
+            self.judge,
+            &self.seed_pages,
+            vec![check],
+        )
     }
 
-    /// `store_check` for a batch of checks, written in one store transaction (see
-    /// `record_checks`).
+    /// `store_one` for a batch of checks, written in one store transaction (see
+    /// `record_checks`), for a caller that holds parts of the runner borrowed.
     pub(super) fn store_checks(
         store: &Store,
         results: &mut HashMap<String, Box<Checked>>,

@@ -329,19 +329,18 @@ fn row_html(h: &mut dyn Write, r: &Row, is_page: bool) -> io::Result<()> {
                 blob_link(sha, path, r.content_type.as_deref(), r.bytes, "")
             )?;
         }
-        (Some(sha), Place::Packs, _) => {
+        (Some(sha), place, _) => {
             let hex = sha.to_hex();
+            let (class, said) = match place {
+                Place::Packs => (
+                    "muted",
+                    "a page: in the WARC files (<code>linkward get</code> writes it out)",
+                ),
+                _ => ("none", "missing from the archive"),
+            };
             write!(
                 h,
-                "<td><div class=\"live\" title=\"sha256 {hex}\"><code>{}</code> <span class=\"muted\">a page: in the WARC files (<code>linkward get</code> writes it out)</span></div>",
-                &hex[..SHORT_HASH]
-            )?;
-        }
-        (Some(sha), Place::Missing, _) => {
-            let hex = sha.to_hex();
-            write!(
-                h,
-                "<td><div class=\"live\" title=\"sha256 {hex}\"><code>{}</code> <span class=\"none\">missing from the archive</span></div>",
+                "<td><div class=\"live\" title=\"sha256 {hex}\"><code>{}</code> <span class=\"{class}\">{said}</span></div>",
                 &hex[..SHORT_HASH]
             )?;
         }
