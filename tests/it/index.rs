@@ -158,6 +158,17 @@ async fn check(linkward: &Linkward, seed: &Path) -> Value {
     run.json()
 }
 
+/// `linkward index --archive ARCHIVE`.
+async fn index_command(linkward: &Linkward) -> crate::common::linkward::Run {
+    linkward
+        .run([
+            OsStr::new("index"),
+            OsStr::new("--archive"),
+            linkward.archive().as_os_str(),
+        ])
+        .await
+}
+
 fn read_index(archive: &Path) -> String {
     std::fs::read_to_string(archive.join("index.html")).expect("index.html after check")
 }
@@ -228,13 +239,7 @@ async fn the_index_follows_each_run_and_linkward_index_rewrites_it() {
     let view_file = linkward.archive().join(&archived);
     let whole = std::fs::read(&view_file).expect("the view file");
     std::fs::write(&view_file, &whole[..whole.len() / 2]).expect("cut the view file short");
-    let run = linkward
-        .run([
-            OsStr::new("index"),
-            OsStr::new("--archive"),
-            linkward.archive().as_os_str(),
-        ])
-        .await;
+    let run = index_command(&linkward).await;
     assert_eq!(run.code, Some(0), "{}", run.dump());
     let again = read_index(linkward.archive());
     assert_eq!(
@@ -614,13 +619,7 @@ async fn the_view_holds_documents_and_the_seed_page_and_a_linked_page_stays_in_t
 
     // `linkward index` rebuilds the same view from the packs.
     std::fs::remove_dir_all(linkward.archive().join("files")).expect("rm files/");
-    let rebuilt = linkward
-        .run([
-            OsStr::new("index"),
-            OsStr::new("--archive"),
-            linkward.archive().as_os_str(),
-        ])
-        .await;
+    let rebuilt = index_command(&linkward).await;
     assert_eq!(rebuilt.code, Some(0), "{}", rebuilt.dump());
     assert_eq!(
         view_files(linkward.archive()),
